@@ -1,0 +1,83 @@
+import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { version } from '../package.json';
+import { AppModule, AppModuleOptions } from './app.module';
+import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
+import { mountOpenApi } from './common/http/openapi';
+import { resolveRequestId } from './common/http/request-id';
+import { LoggedRequest } from './common/logging/logger-options';
+import { createValidationPipe } from './common/validation/validation.pipe';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
+/**
+ * Builds the HTTP application exactly as it runs in production, without listening: main.ts
+ * listens on a port, tests drive it through `inject`.
+ */
+export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    // A hop count trusts that many proxies nearest to us, as proxy-addr counts them.
+    trustProxy:
+      typeof config.http.trustProxy === 'number'
+        ? trustHops(config.http.trustProxy)
+        : config.http.trustProxy,
+    requestIdHeader: false,
+    genReqId: (raw: IncomingMessage) => {
+      const id = resolveRequestId(raw.headers[REQUEST_ID_HEADER]);
+      raw.id = id;
+      return id;
+    },
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    (request.raw as LoggedRequest).clientIp = request.ip;
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  // JSON is the only body format the API speaks; anything else is a 415.
+  fastify.removeContentTypeParser('text/plain');
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(options),
+    adapter,
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.http.corsOrigins,
+      credentials: true,
+      exposedHeaders: [REQUEST_ID_HEADER],
+      maxAge: 600,
+    });
+  }
+  if (config.docs.enabled) mountOpenApi(app, version);
+  return app;
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { loggerModuleParams } from './common/logging/logger-options';
+import { RedisModule } from './common/redis/redis.module';
+import { HealthModule } from './modules/health/health.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  /** Where log lines go; standard output when absent. */
+  logDestination?: DestinationStream;
+  /** Modules added next to the application's own (tests mount probe controllers this way). */
+  extraModules?: Type[];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        LoggerModule.forRoot(loggerModuleParams(options.config, options.logDestination)),
+        DatabaseModule.forRoot(options.databaseUrl),
+        RedisModule,
+        HealthModule,
+        MetricsModule,
+        ...(options.extraModules ?? []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { mapErrorToProblem } from './problem-mapper';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+
+/**
+ * The single place where errors become responses: every error, Nest's and Fastify's included,
+ * leaves as RFC 9457 problem+json carrying the request id. Unexpected errors are logged with
+ * their stack and answered with a generic 500.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { problem, unexpected } = mapErrorToProblem(error, {
+      requestId: String(request.id),
+      method: request.method,
+      path: request.url.split('?', 1)[0],
+      routeMatched: request.routeOptions?.url !== undefined,
+    });
+    if (unexpected) {
+      this.logger.error(
+        { err: error, request_id: problem.request_id },
+        'Unhandled error while serving the request',
+      );
+    }
+    if (reply.sent) return;
+    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  }
+}

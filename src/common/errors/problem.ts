@@ -1,0 +1,44 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ErrorCode } from './error-code';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export class FieldError {
+  @ApiProperty({ example: 'email', description: 'Dotted path of the offending field' })
+  field!: string;
+
+  @ApiProperty({ example: 'must be an email address' })
+  message!: string;
+}
+
+/** RFC 9457 problem details, as every Gatehouse error is returned. */
+export class Problem {
+  @ApiProperty({ example: 'urn:gatehouse:problem:validation_failed' })
+  type!: string;
+
+  @ApiProperty({ example: 'Validation failed' })
+  title!: string;
+
+  @ApiProperty({ example: 422 })
+  status!: number;
+
+  @ApiProperty({ example: 'The request body has 1 invalid field.' })
+  detail!: string;
+
+  @ApiPropertyOptional({ example: '/v1/users/me', description: 'Path of the request' })
+  instance?: string;
+
+  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' })
+  code!: ErrorCode;
+
+  @ApiProperty({ example: '0193a4c2-7b1e-7c44-9a0e-3f1d2b6c8e10' })
+  request_id!: string;
+
+  @ApiPropertyOptional({ type: [FieldError] })
+  errors?: FieldError[];
+
+  /** Further members a specific problem adds (RFC 9457 §3.2 extension members). */
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_TYPE_PREFIX = 'urn:gatehouse:problem:';

@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream, LoggerOptions } from 'pino';
+import { AppConfig } from '../../config/app-config';
+import { maskEmails, REDACTED, scrubLogValue } from './log-scrubber';
+
+/** Set by an onRequest hook before the request logger exists: the client IP as Fastify sees it. */
+export interface LoggedRequest extends IncomingMessage {
+  clientIp?: string;
+}
+
+/** Paths pino removes itself, before our scrubbing, as a second line of defence. */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.secret',
+];
+
+export function pinoOptions(config: AppConfig): LoggerOptions {
+  return {
+    level: config.log.level,
+    base: { service: 'gatehouse' },
+    messageKey: 'msg',
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => scrubLogValue(object) as Record<string, unknown>,
+    },
+    hooks: {
+      // Message strings are scrubbed too: `logger.info('sent to ' + email)` must not leak it.
+      logMethod(args, method) {
+        const scrubbed = args.map((arg) => (typeof arg === 'string' ? maskEmails(arg) : arg));
+        method.apply(this, scrubbed as Parameters<typeof method>);
+      },
+    },
+    transport:
+      config.log.format === 'pretty'
+        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+        : undefined,
+  };
+}
+
+/** nestjs-pino/pino-http setup: one access-log line per request, the request id on every line. */
+export function loggerModuleParams(config: AppConfig, destination?: DestinationStream): Params {
+  const options = {
+    ...pinoOptions(config),
+    // Fastify resolved the id (and put it on the raw request); pino-http reuses it.
+    genReqId: (req: IncomingMessage) => req.id,
+    customAttributeKeys: { reqId: 'request_id' },
+    quietReqLogger: true,
+    customProps: (req: LoggedRequest) => ({ ip: req.clientIp }),
+    serializers: {
+      req: (req: { method?: string; url?: string }) => ({
+        method: req.method,
+        // Only the path: query strings are where careless clients put tokens.
+        path: req.url?.split('?', 1)[0],
+      }),
+      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+    },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+  };
+  return {
+    pinoHttp: destination ? [options, destination] : options,
+  };
+}

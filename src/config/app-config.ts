@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
+
+const postgresUrl = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return (
+        (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== ''
+      );
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL with a host' },
+);
+
+const redisUrl = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a redis:// or rediss:// URL with a host' },
+);
+
+const origin = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === v;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must list exact origins such as https://app.example.com ("*" is not allowed)' },
+);
+
+const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
+
+/**
+ * `false` (default) ignores X-Forwarded-For; a number trusts that many proxy hops; a list of
+ * addresses or CIDR ranges trusts only those peers. Trusting every peer is deliberately not
+ * offered: it would let any client choose its own IP address.
+ */
+const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
+  const value = v.trim();
+  if (value === '' || value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.every((e) => IPV4_OR_CIDR.test(e) || (e.includes(':') && IPV6_OR_CIDR.test(e)))) {
+    return entries;
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be false, a number of proxy hops, or a comma-separated list of addresses/CIDRs',
+  });
+  return z.NEVER;
+});
+
+const commaList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== ''),
+);
+
+/** The environment as Gatehouse reads it; every variable is documented in .env.example. */
+export const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: integer(0, 65535).default(3000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: integer(1, 500).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: integer(100, 120000).default(5000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(0, 3600000).default(30000),
+  PGLITE_DATA_DIR: z.string().min(1).default('./var/pglite'),
+  REDIS_URL: redisUrl.optional(),
+  HTTP_BODY_LIMIT_BYTES: integer(1024, 64 * 1024 * 1024).default(64 * 1024),
+  HTTP_TRUST_PROXY: trustProxy.default(false),
+  HTTP_CORS_ORIGINS: commaList.pipe(z.array(origin)).default([]),
+  HTTP_SHUTDOWN_GRACE_MS: integer(0, 600000).default(10000),
+  HEALTH_CHECK_TIMEOUT_MS: integer(50, 60000).default(1000),
+  DOCS_ENABLED: booleanFlag.default(true),
+});
+
+export type Environment = z.output<typeof environmentSchema>;
+
+/** The one typed configuration object, built once at boot from the environment. */
+export interface AppConfig {
+  env: Environment['NODE_ENV'];
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    bodyLimitBytes: number;
+    trustProxy: false | number | string[];
+    corsOrigins: string[];
+    shutdownGraceMs: number;
+  };
+  log: { level: Environment['LOG_LEVEL']; format: Environment['LOG_FORMAT'] };
+  database: {
+    /** Absent: Gatehouse starts its embedded PostgreSQL (PGlite) under `embeddedDataDir`. */
+    url: string | undefined;
+    poolSize: number;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+    embeddedDataDir: string;
+  };
+  redis: { url: string | undefined };
+  health: { checkTimeoutMs: number };
+  docs: { enabled: boolean };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

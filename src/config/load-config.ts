@@ -1,0 +1,43 @@
+import { AppConfig, environmentSchema } from './app-config';
+import { ConfigError } from './config.error';
+
+/**
+ * Parses and validates the environment once. Empty strings count as unset so that a blank line
+ * copied from .env.example does not override a default.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  return {
+    env: e.NODE_ENV,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: (e.PUBLIC_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/+$/, ''),
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+      trustProxy: e.HTTP_TRUST_PROXY,
+      corsOrigins: e.HTTP_CORS_ORIGINS,
+      shutdownGraceMs: e.HTTP_SHUTDOWN_GRACE_MS,
+    },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      embeddedDataDir: e.PGLITE_DATA_DIR,
+    },
+    redis: { url: e.REDIS_URL },
+    health: { checkTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS },
+    docs: { enabled: e.DOCS_ENABLED },
+  };
+}

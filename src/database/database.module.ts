@@ -1,0 +1,40 @@
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source-options';
+import { runPendingMigrations } from './migrate';
+
+/**
+ * The TypeORM connection. The DataSource handed to the rest of the application is already
+ * migrated: migrations run here, at boot, under an advisory lock.
+ */
+@Module({})
+export class DatabaseModule {
+  static forRoot(databaseUrl: string): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => dataSourceOptions(config, databaseUrl),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            try {
+              const applied = await runPendingMigrations(dataSource);
+              if (applied.length > 0) {
+                new Logger(DatabaseModule.name).log(
+                  `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`,
+                );
+              }
+            } catch (error) {
+              await dataSource.destroy();
+              throw error;
+            }
+            return dataSource;
+          },
+        }),
+      ],
+    };
+  }
+}
