@@ -13,10 +13,6 @@ import { createValidationPipe } from './common/validation/validation.pipe';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-function trustHops(hops: number) {
-  return (_address: string, hop: number) => hop < hops;
-}
-
 /**
  * Builds the HTTP application exactly as it runs in production, without listening: main.ts
  * listens on a port, tests drive it through `inject`.
@@ -25,11 +21,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const { config } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
-    // A hop count trusts that many proxies nearest to us, as proxy-addr counts them.
-    trustProxy:
-      typeof config.http.trustProxy === 'number'
-        ? trustHops(config.http.trustProxy)
-        : config.http.trustProxy,
+    trustProxy: config.http.trustProxy,
     requestIdHeader: false,
     genReqId: (raw: IncomingMessage) => {
       const id = resolveRequestId(raw.headers[REQUEST_ID_HEADER]);
@@ -44,6 +36,16 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   fastify.addHook('onRequest', async (request, reply) => {
     (request.raw as LoggedRequest).clientIp = request.ip;
     void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  // Responses finished during shutdown close their connection, so keep-alive clients reconnect
+  // to another instance instead of holding this one open until their idle timeout.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
   // JSON is the only body format the API speaks; anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
@@ -67,8 +69,11 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         frameAncestors: ["'none'"],
+        // Served over plain HTTP in development; TLS is the proxy's job in production.
+        upgradeInsecureRequests: null,
       },
     },
+    frameguard: { action: 'deny' },
   });
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({

@@ -60,21 +60,20 @@ const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 const IPV6_OR_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
 
 /**
- * `false` (default) ignores X-Forwarded-For; a number trusts that many proxy hops; a list of
- * addresses or CIDR ranges trusts only those peers. Trusting every peer is deliberately not
- * offered: it would let any client choose its own IP address.
+ * `false` (default) ignores X-Forwarded-For; a list of addresses or CIDR ranges trusts only
+ * those peers. Trusting every peer, or a bare hop count, is deliberately not offered: either
+ * lets a client that reaches the service directly choose its own IP address.
  */
-const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
+const trustProxy = z.string().transform((v, ctx): false | string[] => {
   const value = v.trim();
   if (value === '' || value === 'false') return false;
-  if (/^\d+$/.test(value)) return Number(value);
   const entries = value.split(',').map((e) => e.trim());
   if (entries.every((e) => IPV4_OR_CIDR.test(e) || (e.includes(':') && IPV6_OR_CIDR.test(e)))) {
     return entries;
   }
   ctx.addIssue({
     code: 'custom',
-    message: 'must be false, a number of proxy hops, or a comma-separated list of addresses/CIDRs',
+    message: 'must be false or a comma-separated list of proxy addresses/CIDRs',
   });
   return z.NEVER;
 });
@@ -118,7 +117,7 @@ export interface AppConfig {
     port: number;
     publicUrl: string;
     bodyLimitBytes: number;
-    trustProxy: false | number | string[];
+    trustProxy: false | string[];
     corsOrigins: string[];
     shutdownGraceMs: number;
   };

@@ -7,9 +7,17 @@ import { loadConfig } from '../../src/config/load-config';
 export interface TestApp {
   app: NestFastifyApplication;
   config: AppConfig;
-  /** Every log line the app wrote, parsed. */
+  /**
+   * Every log line written in this worker, parsed. nestjs-pino and Nest's static Logger keep
+   * process-wide state, so lines of one app can land in another's sink: tests tell lines apart
+   * by request id, never by which app wrote them.
+   */
   logs: Record<string, unknown>[];
   inject: NestFastifyApplication['inject'];
+  /** The access line is written when the response finishes, possibly after inject resolves. */
+  waitForLog: (
+    predicate: (line: Record<string, unknown>) => boolean,
+  ) => Promise<Record<string, unknown>>;
   close: () => Promise<void>;
 }
 
@@ -29,12 +37,13 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
   });
 }
 
+const logs: Record<string, unknown>[] = [];
+
 /** Boots the real application (all global pipes, filters, hooks) without opening a port. */
 export async function startTestApp(
   options: { env?: Record<string, string>; extraModules?: Type[]; databaseUrl?: string } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
-  const logs: Record<string, unknown>[] = [];
   const app = await createApp({
     config,
     databaseUrl: options.databaseUrl ?? config.database.url!,
@@ -45,5 +54,13 @@ export async function startTestApp(
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  return { app, config, logs, inject: app.inject.bind(app), close: () => app.close() };
+  const waitForLog = async (predicate: (line: Record<string, unknown>) => boolean) => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const line = logs.find(predicate);
+      if (line) return line;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('expected log line was never written');
+  };
+  return { app, config, logs, inject: app.inject.bind(app), waitForLog, close: () => app.close() };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream, LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config';
@@ -52,18 +53,21 @@ export function loggerModuleParams(config: AppConfig, destination?: DestinationS
     customAttributeKeys: { reqId: 'request_id' },
     quietReqLogger: true,
     customProps: (req: LoggedRequest) => ({ ip: req.clientIp }),
+    wrapSerializers: false,
     serializers: {
-      req: (req: { method?: string; url?: string }) => ({
+      req: (req: IncomingMessage & { originalUrl?: string }) => ({
         method: req.method,
         // Only the path: query strings are where careless clients put tokens.
-        path: req.url?.split('?', 1)[0],
+        path: (req.originalUrl ?? req.url)?.split('?', 1)[0],
       }),
-      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+      res: (res: ServerResponse) => ({ status: res.statusCode }),
     },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
   return {
     pinoHttp: destination ? [options, destination] : options,
+    // nestjs-pino's default pattern, `{/*splat}`, matches nothing under platform-fastify 12.
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
   };
 }

@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { ConfigError } from './config/config.error';
+import { loadConfig } from './config/load-config';
+import { dataSourceOptions } from './database/data-source-options';
+import { openDatabaseEndpoint } from './database/database-endpoint';
+import { runPendingMigrations } from './database/migrate';
+import { detectSchemaDrift, renderMigration } from './database/schema-drift';
+
+const USAGE = `usage: npm run cli -- <command>
+
+commands:
+  migration:run              apply pending migrations (under the advisory lock)
+  migration:generate <Name>  write migrations/<timestamp>-<Name>.ts from the entity changes
+  migration:check            exit 1 if the entities need a migration that does not exist`;
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Runs after pending migrations were applied; returns the exit code. */
+type Command = (dataSource: DataSource, args: string[]) => Promise<number> | number;
+
+const commands: Record<string, Command> = {
+  'migration:run': () => 0,
+
+  'migration:generate': async (dataSource, [name]) => {
+    if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+      process.stderr.write('migration:generate needs a PascalCase name, e.g. CreateUsers\n');
+      return 2;
+    }
+    const drift = await detectSchemaDrift(dataSource);
+    if (drift.up.length === 0) {
+      say('No changes: the entities match the migrations.');
+      return 0;
+    }
+    const timestamp = Date.now();
+    const file = join(process.cwd(), 'migrations', `${timestamp}-${name}.ts`);
+    writeFileSync(file, renderMigration(name, timestamp, drift));
+    say(`Wrote ${file} (${drift.up.length} statement(s)). Review it before committing.`);
+    return 0;
+  },
+
+  'migration:check': async (dataSource) => {
+    const drift = await detectSchemaDrift(dataSource);
+    if (drift.up.length === 0) {
+      say('Schema in sync: the migrations produce exactly what the entities describe.');
+      return 0;
+    }
+    process.stderr.write(
+      `Schema drift: the entities need changes no migration makes. Run npm run migration:generate -- <Name>.\n` +
+        drift.up.map((q) => `  ${q.query};`).join('\n') +
+        '\n',
+    );
+    return 1;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const database = await openDatabaseEndpoint(config, (message) => say(message));
+  const dataSource = new DataSource(dataSourceOptions(config, database.url));
+  try {
+    await dataSource.initialize();
+    const applied = await runPendingMigrations(dataSource);
+    for (const migration of applied) say(`Applied ${migration.name}`);
+    return await command(dataSource, args);
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await database.embedded?.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `gatehouse: ${error.message}\n`
+        : `gatehouse: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

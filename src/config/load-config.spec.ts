@@ -1,0 +1,78 @@
+import { ConfigError } from './config.error';
+import { loadConfig } from './load-config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  it('gives working defaults for an empty environment: embedded database, port 3000', () => {
+    const config = loadConfig({});
+    expect(config.http).toMatchObject({
+      host: '0.0.0.0',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      bodyLimitBytes: 65536,
+      trustProxy: false,
+      corsOrigins: [],
+    });
+    expect(config.database).toMatchObject({ url: undefined, embeddedDataDir: './var/pglite' });
+    expect(config.redis.url).toBeUndefined();
+    expect(config.docs.enabled).toBe(true);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(3000);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT: must be a whole number'],
+    [{ PORT: '70000' }, 'PORT: must be at most 65535'],
+    [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE: must be at least 1'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL:'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT:'],
+    [{ HTTP_CORS_ORIGINS: '*' }, 'HTTP_CORS_ORIGINS.0: must list exact origins'],
+    [{ HTTP_CORS_ORIGINS: 'https://a.example.com/path' }, 'HTTP_CORS_ORIGINS.0: must list exact'],
+    [{ HTTP_TRUST_PROXY: 'true' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated list'],
+    [{ HTTP_TRUST_PROXY: '2' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated list'],
+    [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED: must be true or false'],
+    [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL:'],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(problemsOf(env).join('\n')).toContain(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({ PORT: 'abc', DATABASE_URL: 'nonsense', LOG_LEVEL: 'loud' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+    ]);
+  });
+
+  it('never echoes a bad value back (it may be a secret)', () => {
+    const problems = problemsOf({ DATABASE_URL: 'postgres//admin:hunter2@db' });
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('parses lists: CORS origins and trusted proxy ranges', () => {
+    const config = loadConfig({
+      HTTP_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      HTTP_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1',
+      DATABASE_URL: 'postgresql://gh:pw@db.internal:5432/gatehouse',
+      PUBLIC_URL: 'https://id.example.com/',
+    });
+    expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(config.http.publicUrl).toBe('https://id.example.com');
+  });
+});

@@ -1,0 +1,230 @@
+import { ProbeModule } from './support/probe.module';
+import { startTestApp, TestApp } from './support/test-app';
+
+const PROBLEM = /^application\/problem\+json/;
+
+function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
+  status: number,
+  code: string,
+) {
+  expect(res.statusCode).toBe(status);
+  expect(res.headers['content-type']).toMatch(PROBLEM);
+  const body = res.json() as Record<string, unknown>;
+  expect(body).toMatchObject({ status, code, type: `urn:gatehouse:problem:${code}` });
+  expect(typeof body.title).toBe('string');
+  expect(typeof body.detail).toBe('string');
+  expect(body.request_id).toBe(res.headers['x-request-id']);
+  return body;
+}
+
+describe('HTTP errors are problem+json', () => {
+  let t: TestApp;
+  const valid = { name: 'widget', count: 2, tag: { label: 'blue' } };
+
+  beforeAll(async () => {
+    t = await startTestApp({ extraModules: [ProbeModule] });
+  });
+  afterAll(() => t.close());
+
+  it('accepts a valid body (the probe works)', async () => {
+    const res = await t.inject({ method: 'POST', url: '/probe/items', payload: valid });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual(valid);
+  });
+
+  it('unknown route: 404 route_not_found naming method and path, never the query', async () => {
+    const res = await t.inject({ method: 'GET', url: '/v1/nothing-here?token=s3cret' });
+    const body = expectProblem(res, 404, 'route_not_found');
+    expect(body.detail).toBe('No route matches GET /v1/nothing-here.');
+    expect(body.instance).toBe('/v1/nothing-here');
+    expect(res.body).not.toContain('s3cret');
+  });
+
+  it('malformed JSON: 400 malformed_body', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": "widget",',
+    });
+    const body = expectProblem(res, 400, 'malformed_body');
+    expect(body.detail).toBe('The request body is not valid JSON.');
+  });
+
+  it('empty body declared as JSON: 400 malformed_body', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    expectProblem(res, 400, 'malformed_body');
+  });
+
+  it('prototype pollution attempt is refused, not merged', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":"w","count":1,"tag":{"label":"x"},"__proto__":{"admin":true}}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+  });
+
+  it.each([
+    ['text/plain', 'name=widget'],
+    ['application/x-www-form-urlencoded', 'name=widget&count=2'],
+    ['application/xml', '<item/>'],
+  ])('wrong content type %s: 415 unsupported_media_type', async (type, payload) => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      headers: { 'content-type': type },
+      payload,
+    });
+    expectProblem(res, 415, 'unsupported_media_type');
+  });
+
+  it('body over 64 KiB: 413 payload_too_large', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      payload: { ...valid, name: 'x'.repeat(65 * 1024) },
+    });
+    expectProblem(res, 413, 'payload_too_large');
+  });
+
+  it('validation failure: 422 listing every invalid field, nested ones by path', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      payload: { name: 42, count: 'two', tag: { label: '' } },
+    });
+    const body = expectProblem(res, 422, 'validation_failed');
+    const errors = body.errors as { field: string; message: string }[];
+    expect(errors.map((e) => e.field).sort()).toEqual(
+      expect.arrayContaining(['count', 'name', 'tag.label']),
+    );
+    for (const e of errors) expect(typeof e.message).toBe('string');
+    expect(res.body).not.toContain('two');
+  });
+
+  it('unknown fields are refused, not silently dropped', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      payload: { ...valid, is_admin: true },
+    });
+    const body = expectProblem(res, 422, 'validation_failed');
+    expect(body.errors).toEqual([{ field: 'is_admin', message: 'is not an allowed field' }]);
+  });
+
+  it('missing body on a route that needs one: 422 naming the required fields', async () => {
+    const res = await t.inject({ method: 'POST', url: '/probe/items' });
+    const body = expectProblem(res, 422, 'validation_failed');
+    expect((body.errors as { field: string }[]).map((e) => e.field)).toEqual(
+      expect.arrayContaining(['name', 'count', 'tag']),
+    );
+  });
+
+  it('unexpected exception: generic 500, logged with stack, nothing internal leaks', async () => {
+    const res = await t.inject({ method: 'GET', url: '/probe/boom' });
+    const body = expectProblem(res, 500, 'internal_error');
+    expect(res.body).not.toMatch(/password_hash|SELECT|users|at \w+ \(|\.ts:\d+/);
+    expect(body.detail).toMatch(/request_id/);
+    const logged = t.logs.find(
+      (l) =>
+        l.request_id === body.request_id && l.msg === 'Unhandled error while serving the request',
+    );
+    expect(logged).toBeDefined();
+    expect(JSON.stringify(logged)).toContain('ProbeController.boom');
+  });
+
+  it('method not routed: 404 problem', async () => {
+    const res = await t.inject({ method: 'DELETE', url: '/probe/items' });
+    expectProblem(res, 404, 'route_not_found');
+  });
+});
+
+describe('request id', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ extraModules: [ProbeModule] });
+  });
+  afterAll(() => t.close());
+
+  it('keeps a sane incoming X-Request-Id and returns it, on success and on error', async () => {
+    const ok = await t.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'edge-7f3a.91:b' },
+    });
+    expect(ok.headers['x-request-id']).toBe('edge-7f3a.91:b');
+    const missing = await t.inject({
+      method: 'GET',
+      url: '/nope',
+      headers: { 'x-request-id': 'trace-123' },
+    });
+    expect(missing.headers['x-request-id']).toBe('trace-123');
+    expect(missing.json()).toMatchObject({ request_id: 'trace-123' });
+  });
+
+  it.each([
+    ['too long', 'a'.repeat(129)],
+    ['log-forging characters', 'abc\tdef'],
+    ['spaces and quotes', 'x" injected="1'],
+  ])('replaces an id that is %s', async (_why, id) => {
+    const res = await t.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': id },
+    });
+    expect(res.headers['x-request-id']).not.toBe(id);
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('generates a fresh id per request when none is sent', async () => {
+    const a = await t.inject({ method: 'GET', url: '/health/live' });
+    const b = await t.inject({ method: 'GET', url: '/health/live' });
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+  });
+});
+
+describe('security headers and CORS', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { HTTP_CORS_ORIGINS: 'https://app.example.com' } });
+  });
+  afterAll(() => t.close());
+
+  it('sends helmet security headers on every response, errors included', async () => {
+    for (const url of ['/health/live', '/nope']) {
+      const res = await t.inject({ method: 'GET', url });
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
+      expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('allows a listed origin with credentials', async () => {
+    const res = await t.inject({
+      method: 'OPTIONS',
+      url: '/health/live',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+    });
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+  });
+
+  it('gives no CORS grant to an origin that is not listed', async () => {
+    const res = await t.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { origin: 'https://evil.example.net' },
+    });
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,62 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { MIGRATION_LOCK_KEY, runPendingMigrations } from '../src/database/migrate';
+import { freshDatabase } from './support/test-database';
+import { testConfig } from './support/test-app';
+
+/**
+ * Advisory locks belong to a database session. The embedded PostgreSQL is one session shared by
+ * every connection, so only a PostgreSQL server can show two instances excluding each other;
+ * CI always runs the suite against one (TEST_DATABASE_URL).
+ */
+const onServer = Boolean(process.env.GATEHOUSE_TEST_SERVER_URL);
+
+(onServer ? describe : describe.skip)('migrations under the advisory lock', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  beforeAll(async () => {
+    db = await freshDatabase();
+  });
+  afterAll(() => db.drop());
+
+  const instance = () => new DataSource(dataSourceOptions(testConfig(), db.url)).initialize();
+
+  it('waits while another instance holds the lock, then migrates', async () => {
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const ds = await instance();
+    try {
+      let finished = false;
+      const migrating = runPendingMigrations(ds).then((applied) => {
+        finished = true;
+        return applied;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(finished).toBe(false);
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      expect((await migrating).map((m) => m.name)).toEqual(['UuidV7Function1763798400000']);
+    } finally {
+      await holder.end();
+      await ds.destroy();
+    }
+  });
+
+  it('two instances starting together record each migration exactly once', async () => {
+    const again = await freshDatabase();
+    const [a, b] = await Promise.all([
+      new DataSource(dataSourceOptions(testConfig(), again.url)).initialize(),
+      new DataSource(dataSourceOptions(testConfig(), again.url)).initialize(),
+    ]);
+    try {
+      const applied = await Promise.all([runPendingMigrations(a), runPendingMigrations(b)]);
+      expect(applied.map((list) => list.length).sort()).toEqual([0, 1]);
+      const rows = await a.query<unknown[]>('SELECT name FROM migrations');
+      expect(rows).toHaveLength(1);
+    } finally {
+      await a.destroy();
+      await b.destroy();
+      await again.drop();
+    }
+  });
+});

@@ -1,0 +1,77 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The built entry point, exactly what `npm start` runs (`npm test` builds it first). */
+const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
+
+function run(env: Record<string, string>): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return Object.assign(child, { output: () => output });
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the service process', () => {
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT: must be a whole number'],
+    [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+  ])('refuses %j with exit code 1, the variable named and no stack trace', async (env, message) => {
+    const child = run(env);
+    expect(await exitOf(child)).toBe(1);
+    expect(child.output()).toContain(message);
+    expect(child.output()).not.toMatch(/^\s+at /m);
+  });
+
+  it('starts on the embedded database, serves readiness, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const child = run({ PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://' });
+    const exited = exitOf(child);
+    let status = 0;
+    for (let attempt = 0; attempt < 120 && status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (res) => res.status,
+        () => 0,
+      );
+    }
+    expect(status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = child
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    const embedded = lines.filter((l) => l.msg.includes('embedded PostgreSQL'));
+    expect(embedded).toHaveLength(1);
+    expect(embedded[0].level).toBe('warn');
+    expect(embedded[0].msg).toContain('DATABASE_URL');
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        `Gatehouse listening on http://127.0.0.1:${port} (API docs at http://127.0.0.1:${port}/docs)`,
+        'Stopped cleanly',
+      ]),
+    );
+  });
+});
