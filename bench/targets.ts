@@ -1,0 +1,75 @@
+// Nest's decorators read design-time types through Reflect; load the polyfill before any of them.
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { version } from '../package.json';
+import { createApp } from '../src/app.factory';
+import { loadConfig } from '../src/config/load-config';
+import { openDatabaseEndpoint } from '../src/database/database-endpoint';
+
+/** A server under load: the URL requests go to and how to take the server down again. */
+export interface BenchTarget {
+  name: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+export const LIVENESS_PATH = '/health/live';
+
+function targetUrl(address: AddressInfo | string | null): string {
+  if (address === null || typeof address === 'string') {
+    throw new Error(`expected a TCP address, got ${String(address)}`);
+  }
+  return `http://${HOST}:${address.port}${LIVENESS_PATH}`;
+}
+
+/**
+ * The real application as main.ts builds it. The environment is spelled out rather than taken
+ * from process.env so that a developer's .env settings (CORS, Redis, log level) cannot change
+ * what is measured; only DATABASE_URL is honoured, to benchmark against a real PostgreSQL.
+ */
+export async function startGatehouse(
+  announce: (message: string) => void,
+): Promise<BenchTarget & { database: string }> {
+  const config = loadConfig({
+    HOST,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    PGLITE_DATA_DIR: 'memory://',
+    DATABASE_URL: process.env.DATABASE_URL,
+  });
+  const database = await openDatabaseEndpoint(config, announce);
+  const app = await createApp({ config, databaseUrl: database.url }).catch(async (error) => {
+    await database.embedded?.stop();
+    throw error;
+  });
+  const close = async () => {
+    await app.close();
+    await database.embedded?.stop();
+  };
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    name: `Gatehouse ${version}`,
+    url: targetUrl(app.getHttpAdapter().getInstance().server.address()),
+    close,
+    database: database.embedded ? 'embedded PGlite (memory://)' : 'PostgreSQL at DATABASE_URL',
+  };
+}
+
+/** The framework ceiling: the same response from Fastify with nothing in front of it. */
+export async function startBareFastify(): Promise<BenchTarget> {
+  const server = Fastify();
+  server.get(LIVENESS_PATH, () => ({ status: 'ok', checks: {} }));
+  await server.listen({ host: HOST, port: 0 });
+  return {
+    name: `bare Fastify ${server.version}`,
+    url: targetUrl(server.server.address()),
+    close: () => server.close(),
+  };
+}
