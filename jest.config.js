@@ -1,6 +1,6 @@
 /**
  * Nest 12 ships as ES modules. The application runs them through Node's require(esm); Jest's
- * module loader cannot, so SWC compiles the ES-module packages to CommonJS for tests only.
+ * module loader cannot, so Babel rewrites the ES-module packages as CommonJS for tests only.
  */
 const { readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -27,22 +27,44 @@ function esModulePackages(dir = join(__dirname, 'node_modules'), scope = '') {
 
 const escape = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const swc = [
-  '@swc/jest',
+/** Our TypeScript, one file at a time (no type check here: `npm run typecheck` does that). */
+const tsJest = [
+  'ts-jest',
   {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2023',
+    tsconfig: {
+      module: 'commonjs',
+      moduleResolution: 'node10',
+      ignoreDeprecations: '6.0',
+      target: 'ES2023',
+      isolatedModules: true,
+      esModuleInterop: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      resolveJsonModule: true,
+      sourceMap: true,
     },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
+    diagnostics: false,
+  },
+];
+
+/** ES-module packages from node_modules, `import.meta.url` included, rewritten as CommonJS. */
+const esmToCommonJs = [
+  'babel-jest',
+  {
+    babelrc: false,
+    configFile: false,
+    plugins: [
+      // ES6 mode imports 'url' instead of calling require(), which these files often rebind.
+      ['babel-plugin-transform-import-meta', { module: 'ES6' }],
+      '@babel/plugin-transform-modules-commonjs',
+      '@babel/plugin-transform-dynamic-import',
+    ],
   },
 ];
 
 const shared = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transform: { '^.+\\.ts$': tsJest, '^.+\\.m?js$': esmToCommonJs },
   transformIgnorePatterns: [`/node_modules/(?!(${esModulePackages().map(escape).join('|')})/)`],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],

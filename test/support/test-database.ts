@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { Client } from 'pg';
+import { startEmbeddedPostgresProcess } from './embedded-postgres-process';
 
 /** The server the suite may create databases on, when the developer or CI configured one. */
 export function serverUrlFromEnvironment(): string | undefined {
@@ -42,11 +42,11 @@ export async function createScratchDatabase(
 
 /**
  * An empty database of its own for a test that must start from nothing: on the configured
- * server when there is one, otherwise a private in-memory embedded PostgreSQL.
+ * server when there is one, otherwise a private in-memory embedded PostgreSQL of its own.
  */
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.GATEHOUSE_TEST_SERVER_URL;
   if (serverUrl) return createScratchDatabase(serverUrl, 'gatehouse_fresh');
-  const embedded = await EmbeddedPostgres.start('memory://', 4);
-  return { url: embedded.url, drop: () => embedded.stop() };
+  const embedded = await startEmbeddedPostgresProcess('memory://');
+  return { url: embedded.url, drop: embedded.stop };
 }
