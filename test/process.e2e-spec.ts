@@ -43,35 +43,61 @@ describe('the service process', () => {
     expect(child.output()).not.toMatch(/^\s+at /m);
   });
 
-  it('starts on the embedded database, serves readiness, and stops cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const child = run({ PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://' });
-    const exited = exitOf(child);
-    let status = 0;
-    for (let attempt = 0; attempt < 120 && status !== 200; attempt++) {
+  async function waitFor(port: number, path: string, status: number): Promise<void> {
+    let seen = 0;
+    for (let attempt = 0; attempt < 120 && seen !== status; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      seen = await fetch(`http://127.0.0.1:${port}${path}`).then(
         (res) => res.status,
         () => 0,
       );
     }
-    expect(status).toBe(200);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    const lines = child
+    expect(seen).toBe(status);
+  }
+
+  const logLines = (child: { output: () => string }) =>
+    child
       .output()
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { level: string; msg: string });
+
+  it('starts on the embedded database, serves readiness, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const child = run({ PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://' });
+    const exited = exitOf(child);
+    await waitFor(port, '/health/ready', 200);
+    // Production defaults: no API docs unless DOCS_ENABLED says so.
+    await waitFor(port, '/docs/openapi.json', 404);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = logLines(child);
     const embedded = lines.filter((l) => l.msg.includes('embedded PostgreSQL'));
     expect(embedded).toHaveLength(1);
     expect(embedded[0].level).toBe('warn');
     expect(embedded[0].msg).toContain('DATABASE_URL');
     expect(lines.map((l) => l.msg)).toEqual(
       expect.arrayContaining([
-        `Gatehouse listening on http://127.0.0.1:${port} (API docs at http://127.0.0.1:${port}/docs)`,
+        `Gatehouse listening on http://127.0.0.1:${port}`,
         'Stopped cleanly',
       ]),
     );
+  });
+
+  it('stops on SIGTERM even while Redis is unreachable, logging the outage as JSON', async () => {
+    const [port, deadRedisPort] = [await freePort(), await freePort()];
+    const child = run({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PGLITE_DATA_DIR: 'memory://',
+      REDIS_URL: `redis://127.0.0.1:${deadRedisPort}`,
+    });
+    const exited = exitOf(child);
+    await waitFor(port, '/health/ready', 503);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = logLines(child);
+    expect(lines.filter((l) => l.msg.startsWith('Redis unavailable'))).toHaveLength(1);
+    expect(lines.map((l) => l.msg)).toContain('Stopped cleanly');
   });
 });

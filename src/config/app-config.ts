@@ -104,7 +104,7 @@ export const environmentSchema = z.object({
   HTTP_CORS_ORIGINS: commaList.pipe(z.array(origin)).default([]),
   HTTP_SHUTDOWN_GRACE_MS: integer(0, 600000).default(10000),
   HEALTH_CHECK_TIMEOUT_MS: integer(50, 60000).default(1000),
-  DOCS_ENABLED: booleanFlag.default(true),
+  DOCS_ENABLED: booleanFlag.optional(),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

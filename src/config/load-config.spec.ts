@@ -27,6 +27,13 @@ describe('loadConfig', () => {
     expect(config.docs.enabled).toBe(true);
   });
 
+  it('serves API docs by default except in production, where they must be asked for', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).docs.enabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).docs.enabled).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
+    expect(loadConfig({ DOCS_ENABLED: 'false' }).docs.enabled).toBe(false);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' }).http.port).toBe(3000);
   });

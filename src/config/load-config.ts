@@ -38,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     redis: { url: e.REDIS_URL },
     health: { checkTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS },
-    docs: { enabled: e.DOCS_ENABLED },
+    // The API description helps attackers as much as integrators: off in production unless asked.
+    docs: { enabled: e.DOCS_ENABLED ?? e.NODE_ENV !== 'production' },
   };
 }

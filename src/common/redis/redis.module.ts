@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 
@@ -11,15 +11,26 @@ export const REDIS = Symbol('REDIS');
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Redis | null =>
-        config.redis.url
-          ? new Redis(config.redis.url, {
-              lazyConnect: false,
-              maxRetriesPerRequest: 1,
-              enableOfflineQueue: false,
-              connectionName: 'gatehouse',
-            })
-          : null,
+      useFactory: (config: AppConfig): Redis | null => {
+        if (!config.redis.url) return null;
+        const redis = new Redis(config.redis.url, {
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          connectionName: 'gatehouse',
+        });
+        // ioredis reconnects by itself; without a listener it prints each failure to stderr.
+        const logger = new Logger('Redis');
+        let healthy = true;
+        redis.on('error', (error: Error) => {
+          if (healthy) logger.warn(`Redis unavailable, reconnecting: ${error.message}`);
+          healthy = false;
+        });
+        redis.on('ready', () => {
+          if (!healthy) logger.log('Redis connection restored');
+          healthy = true;
+        });
+        return redis;
+      },
     },
   ],
   exports: [REDIS],
@@ -28,6 +39,10 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => undefined);
+    if (!this.redis || this.redis.status === 'end') return;
+    // QUIT needs a live connection; otherwise stop reconnecting so the process can exit.
+    if (this.redis.status === 'ready')
+      await this.redis.quit().catch(() => this.redis?.disconnect());
+    else this.redis.disconnect();
   }
 }

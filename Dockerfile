@@ -1,0 +1,52 @@
+# Gatehouse container image.
+#
+#   docker build -t gatehouse .
+#   docker run --rm -p 3000:3000 -e DATABASE_URL=postgres://user:pass@db:5432/gatehouse gatehouse
+#
+# Configuration is environment variables only; see .env.example for the full list.
+# Without DATABASE_URL the service falls back to an embedded PostgreSQL (PGlite) under /app/var,
+# which is for trials only: mount a volume at /app/var to keep its data, and set DATABASE_URL
+# in production.
+
+# --- base: the Node.js runtime both stages share ----------------------------------------------
+FROM node:20-bookworm-slim AS base
+WORKDIR /app
+# package.json requires Node >= 20.19; fail the build early if the base image is older.
+RUN node -e "const [major, minor] = process.versions.node.split('.').map(Number); \
+if (major < 20 || (major === 20 && minor < 19)) { \
+  console.error('Gatehouse needs Node >= 20.19; this image has ' + process.version); process.exit(1); }"
+
+# --- build: install all dependencies, compile, then drop the dev dependencies -----------------
+FROM base AS build
+# Opt out of the install-time analytics of @scarf/scarf (pulled in by swagger-ui-dist).
+ENV SCARF_ANALYTICS=false
+# Dependencies first, so this layer is reused until package.json / package-lock.json change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+# Only what `nest build` (tsconfig.build.json) compiles. package.json is part of the build:
+# it is emitted as dist/package.json, which dist/src/app.factory.js reads for the version.
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime: compiled output and production dependencies only --------------------------------
+FROM base AS runtime
+ENV NODE_ENV=production \
+    PGLITE_DATA_DIR=/app/var/pglite
+# Code stays owned by root (read-only for the service); only /app/var is writable by `node`.
+RUN mkdir -p /app/var && chown node:node /app/var
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+# Readiness (database, and Redis when REDIS_URL is set) over loopback, using node itself since
+# the slim image has no curl. Assumes HOST is 0.0.0.0 (default) or ::. Keep --timeout above
+# HEALTH_CHECK_TIMEOUT_MS; the start period covers migrations at boot.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "const req = require('node:http').get({ host: '127.0.0.1', port: process.env.PORT || 3000, path: '/health/ready', timeout: 4000 }, (res) => { res.resume(); process.exit(res.statusCode === 200 ? 0 : 1); }); req.on('timeout', () => req.destroy(new Error('timeout'))); req.on('error', () => process.exit(1));"]
+# Not `npm start`: its prestart hook would rebuild. node runs as PID 1 and handles SIGTERM once
+# started; run with `--init` (compose: `init: true`) so a stop during startup is not ignored.
+CMD ["node", "dist/src/main.js"]
