@@ -38,3 +38,20 @@ export function scrubLogValue(value: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+/**
+ * Scrubs the object of one log call. Keys in `serialized` are left to their pino serializers,
+ * which keep only safe fields; pino hands this formatter the raw values (a whole
+ * IncomingMessage, say), and walking those would cost more than the rest of the request.
+ */
+export function scrubLogObject(
+  object: Record<string, unknown>,
+  serialized: ReadonlySet<string>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(object)) {
+    if (serialized.has(key)) out[key] = item;
+    else out[key] = SECRET_KEY.test(key) ? REDACTED : scrubLogValue(item, 1);
+  }
+  return out;
+}

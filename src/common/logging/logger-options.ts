@@ -3,32 +3,32 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream, LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config';
-import { maskEmails, REDACTED, scrubLogValue } from './log-scrubber';
+import { maskEmails, scrubLogObject } from './log-scrubber';
 
 /** Set by an onRequest hook before the request logger exists: the client IP as Fastify sees it. */
 export interface LoggedRequest extends IncomingMessage {
   clientIp?: string;
 }
 
-/** Paths pino removes itself, before our scrubbing, as a second line of defence. */
-const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.token',
-  '*.secret',
-];
+/** Logged values that the serializers in pinoOptions reduce to method, path and status. */
+const SERIALIZED_KEYS: ReadonlySet<string> = new Set(['req', 'res']);
 
 export function pinoOptions(config: AppConfig): LoggerOptions {
   return {
     level: config.log.level,
     base: { service: 'gatehouse' },
     messageKey: 'msg',
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    serializers: {
+      req: (req: IncomingMessage & { originalUrl?: string }) => ({
+        method: req.method,
+        // Only the path: query strings are where careless clients put tokens.
+        path: (req.originalUrl ?? req.url)?.split('?', 1)[0],
+      }),
+      res: (res: ServerResponse) => ({ status: res.statusCode }),
+    },
     formatters: {
       level: (label) => ({ level: label }),
-      log: (object) => scrubLogValue(object) as Record<string, unknown>,
+      log: (object) => scrubLogObject(object, SERIALIZED_KEYS),
     },
     hooks: {
       // Message strings are scrubbed too: `logger.info('sent to ' + email)` must not leak it.
@@ -54,14 +54,6 @@ export function loggerModuleParams(config: AppConfig, destination?: DestinationS
     quietReqLogger: true,
     customProps: (req: LoggedRequest) => ({ ip: req.clientIp }),
     wrapSerializers: false,
-    serializers: {
-      req: (req: IncomingMessage & { originalUrl?: string }) => ({
-        method: req.method,
-        // Only the path: query strings are where careless clients put tokens.
-        path: (req.originalUrl ?? req.url)?.split('?', 1)[0],
-      }),
-      res: (res: ServerResponse) => ({ status: res.statusCode }),
-    },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };

@@ -5,17 +5,20 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 /** The shared Redis connection, or `null` when REDIS_URL is not set (single-instance mode). */
 export const REDIS = Symbol('REDIS');
 
+const REDIS_CONNECT_TIMEOUT_MS = 5000;
+
 @Global()
 @Module({
   providers: [
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Redis | null => {
+      useFactory: async (config: AppConfig): Promise<Redis | null> => {
         if (!config.redis.url) return null;
         const redis = new Redis(config.redis.url, {
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
+          connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
           connectionName: 'gatehouse',
         });
         // ioredis reconnects by itself; without a listener it prints each failure to stderr.
@@ -28,6 +31,13 @@ export const REDIS = Symbol('REDIS');
         redis.on('ready', () => {
           if (!healthy) logger.log('Redis connection restored');
           healthy = true;
+        });
+        // Start serving once the first attempt has an outcome: commands fail fast while
+        // disconnected, so an instance would otherwise report itself unready for its first
+        // milliseconds. A Redis that is down does not hold the boot up; readiness says so.
+        await new Promise<void>((resolve) => {
+          redis.once('ready', () => resolve());
+          redis.once('error', () => resolve());
         });
         return redis;
       },
