@@ -4,9 +4,9 @@
 #   docker run --rm -p 3000:3000 -e DATABASE_URL=postgres://user:pass@db:5432/gatehouse gatehouse
 #
 # Configuration is environment variables only; see .env.example for the full list.
-# Without DATABASE_URL the service falls back to an embedded PostgreSQL (PGlite) under /app/var,
-# which is for trials only: mount a volume at /app/var to keep its data, and set DATABASE_URL
-# in production.
+# The image runs with NODE_ENV=production, which requires DATABASE_URL. For a trial on the
+# embedded PostgreSQL (PGlite) under /app/var instead, set EMBEDDED_DATABASE_IN_PRODUCTION=true
+# and mount a volume at /app/var to keep its data.
 
 # --- base: the Node.js runtime both stages share ----------------------------------------------
 FROM node:20-bookworm-slim AS base

@@ -3,9 +3,8 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { version } from '../package.json';
-import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/load-config';
-import { openDatabaseEndpoint } from '../src/database/database-endpoint';
+import { startService } from '../src/service';
 
 /** A server under load: the URL requests go to and how to take the server down again. */
 export interface BenchTarget {
@@ -25,7 +24,7 @@ function targetUrl(address: AddressInfo | string | null): string {
 }
 
 /**
- * The real application as main.ts builds it. The environment is spelled out rather than taken
+ * The real application as main.ts starts it. The environment is spelled out rather than taken
  * from process.env so that a developer's .env settings (CORS, Redis, log level) cannot change
  * what is measured; only DATABASE_URL is honoured, to benchmark against a real PostgreSQL.
  */
@@ -39,26 +38,14 @@ export async function startGatehouse(
     PGLITE_DATA_DIR: 'memory://',
     DATABASE_URL: process.env.DATABASE_URL,
   });
-  const database = await openDatabaseEndpoint(config, announce);
-  const app = await createApp({ config, databaseUrl: database.url }).catch(async (error) => {
-    await database.embedded?.stop();
-    throw error;
-  });
-  const close = async () => {
-    await app.close();
-    await database.embedded?.stop();
-  };
-  try {
-    await app.listen({ host: config.http.host, port: config.http.port });
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  const service = await startService(config, announce);
   return {
     name: `Gatehouse ${version}`,
-    url: targetUrl(app.getHttpAdapter().getInstance().server.address()),
-    close,
-    database: database.embedded ? 'embedded PGlite (memory://)' : 'PostgreSQL at DATABASE_URL',
+    url: targetUrl(service.app.getHttpAdapter().getInstance().server.address()),
+    close: () => service.close(),
+    database: service.embeddedDatabase
+      ? 'embedded PGlite (memory://)'
+      : 'PostgreSQL at DATABASE_URL',
   };
 }
 

@@ -7,11 +7,10 @@ import { version } from '../package.json';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { mountOpenApi } from './common/http/openapi';
-import { resolveRequestId } from './common/http/request-id';
+import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
+import { REQUEST_ID_HEADER, resolveRequestId } from './common/http/request-id';
 import { LoggedRequest } from './common/logging/logger-options';
 import { createValidationPipe } from './common/validation/validation.pipe';
-
-export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
  * Builds the HTTP application exactly as it runs in production, without listening: main.ts
@@ -29,20 +28,24 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       return id;
     },
     logger: false,
-    return503OnClosing: true,
+    // Fastify's own 503 body is not problem+json; during shutdown connections close after the
+    // response in flight instead (onSend below), so nothing further arrives on them.
+    return503OnClosing: false,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
   const fastify = adapter.getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
-    (request.raw as LoggedRequest).clientIp = request.ip;
-    void reply.header(REQUEST_ID_HEADER, request.id);
-  });
   // Responses finished during shutdown close their connection, so keep-alive clients reconnect
   // to another instance instead of holding this one open until their idle timeout.
   let closing = false;
   fastify.addHook('preClose', (done) => {
     closing = true;
     done();
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    (request.raw as LoggedRequest).clientIp = request.ip;
+    void reply.header(REQUEST_ID_HEADER, request.id);
   });
   fastify.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
@@ -54,7 +57,11 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     AppModule.forRoot(options),
     adapter,
     {
+      // Boot messages wait for pino (attached below). If the boot fails they are dropped, not
+      // printed in Nest's coloured console format: the caller logs the failure as JSON.
+      logger: false,
       bufferLogs: true,
+      abortOnError: false,
       bodyParser: false,
     },
   );

@@ -36,7 +36,12 @@ const commands: Record<string, Command> = {
     }
     const timestamp = Date.now();
     const file = join(process.cwd(), 'migrations', `${timestamp}-${name}.ts`);
-    writeFileSync(file, renderMigration(name, timestamp, drift));
+    // Formatted like the rest of the repository, so format:check passes on the new file.
+    // Prettier is a development dependency, as is generating migrations.
+    const prettier = await import('prettier');
+    const style = await prettier.resolveConfig(file);
+    const source = renderMigration(name, timestamp, drift);
+    writeFileSync(file, await prettier.format(source, { ...style, filepath: file }));
     say(`Wrote ${file} (${drift.up.length} statement(s)). Review it before committing.`);
     return 0;
   },

@@ -1,57 +1,61 @@
 import 'reflect-metadata';
 import pino from 'pino';
-import { createApp } from './app.factory';
 import { pinoOptions } from './common/logging/logger-options';
 import { ConfigError } from './config/config.error';
 import { loadConfig } from './config/load-config';
-import { openDatabaseEndpoint } from './database/database-endpoint';
+import { RunningService, startService } from './service';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-async function bootstrap(): Promise<void> {
-  const config = loadConfig();
+function bootstrap(): void {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exit(1);
+  }
   const log = pino(pinoOptions(config)).child({ context: 'Bootstrap' });
-  const database = await openDatabaseEndpoint(config, (message) => log.warn(message));
-  const app = await createApp({ config, databaseUrl: database.url }).catch(async (error) => {
-    await database.embedded?.stop();
-    throw error;
-  });
+  const grace = config.http.shutdownGraceMs;
 
+  const booting: Promise<RunningService> = startService(config, (message) => log.warn(message));
   let stopping = false;
-  const shutdown = async (signal: string) => {
+
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received: refusing new connections, finishing requests in flight`);
-    const deadline = setTimeout(() => {
-      log.error(`Shutdown took longer than ${config.http.shutdownGraceMs} ms; exiting`);
+    setTimeout(() => {
+      log.error(`Shutdown took longer than ${grace} ms; exiting`);
       process.exit(1);
-    }, config.http.shutdownGraceMs);
-    deadline.unref();
+    }, grace).unref();
+    // A signal during boot lets the boot finish (or fail) first: cutting PGlite mid-write
+    // could corrupt the embedded database.
+    const service = await booting.catch(() => undefined);
+    if (!service) return;
     try {
-      await app.close();
-      await database.embedded?.stop();
+      await service.close();
       log.info('Stopped cleanly');
+      process.exit(0);
     } catch (error) {
       log.error({ err: error }, 'Shutdown failed');
-      process.exitCode = 1;
-    } finally {
-      clearTimeout(deadline);
+      process.exit(1);
     }
   };
-  for (const signal of SHUTDOWN_SIGNALS) process.once(signal, () => void shutdown(signal));
+  for (const signal of SHUTDOWN_SIGNALS) process.once(signal, () => void stop(signal));
 
-  await app.listen({ host: config.http.host, port: config.http.port });
-  log.info(
-    `Gatehouse listening on ${config.http.publicUrl}` +
-      (config.docs.enabled ? ` (API docs at ${config.http.publicUrl}/docs)` : ''),
+  booting.then(
+    () => {
+      if (stopping) return;
+      const docs = config.docs.enabled ? ` (API docs at ${config.http.publicUrl}/docs)` : '';
+      log.info(`Gatehouse listening on ${config.http.publicUrl}${docs}`);
+    },
+    (error: unknown) => {
+      log.fatal({ err: error }, 'Gatehouse failed to start');
+      process.exit(1);
+    },
   );
 }
 
-bootstrap().catch((error: unknown) => {
-  const reason =
-    error instanceof ConfigError
-      ? error.message
-      : `failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-  process.stderr.write(`gatehouse: ${reason}\n`);
-  process.exit(1);
-});
+bootstrap();

@@ -1,3 +1,4 @@
+import { AddressInfo, connect } from 'node:net';
 import { ProbeModule } from './support/probe.module';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -142,9 +143,62 @@ describe('HTTP errors are problem+json', () => {
     expect(JSON.stringify(logged)).toContain('ProbeController.boom');
   });
 
+  it('deliberate 503: keeps its status, never its message', async () => {
+    const res = await t.inject({ method: 'GET', url: '/probe/unavailable' });
+    const body = expectProblem(res, 503, 'service_unavailable');
+    expect(res.body).not.toContain('10.0.0.5');
+    expect(body.detail).toMatch(/try again later/);
+  });
+
+  it('URL with broken percent-encoding: 400 problem, not a Fastify error body', async () => {
+    const res = await t.inject({ method: 'GET', url: '/probe/items/%zz' });
+    const body = expectProblem(res, 400, 'bad_request');
+    expect(body.detail).toMatch(/URL is not valid/);
+    expect(res.body).not.toContain('FST_');
+  });
+
   it('method not routed: 404 problem', async () => {
     const res = await t.inject({ method: 'DELETE', url: '/probe/items' });
     expectProblem(res, 404, 'route_not_found');
+  });
+});
+
+describe('errors below HTTP routing', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
+  });
+  afterAll(() => t.close());
+
+  /** Sends raw bytes, as a broken or hostile client would, and returns the raw answer. */
+  const rawExchange = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+
+  it.each([
+    [
+      'headers over the size limit',
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`,
+      431,
+      'headers_too_large',
+    ],
+    ['bytes that are not HTTP', 'HELLO THERE\r\n\r\n', 400, 'bad_request'],
+  ])('%s: problem+json with a request id', async (_what, request, status, code) => {
+    const answer = await rawExchange(request);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/content-type: application\/problem\+json/i);
+    const problem = JSON.parse(body) as Record<string, unknown>;
+    expect(problem).toMatchObject({ status, code });
+    expect(head.toLowerCase()).toContain(`x-request-id: ${String(problem.request_id)}`);
   });
 });
 

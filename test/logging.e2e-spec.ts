@@ -66,12 +66,31 @@ describe('structured logs', () => {
       },
     });
     await accessLine('log-trace-2');
-    const text = JSON.stringify(linesOf('log-trace-2'));
+    const lines = linesOf('log-trace-2');
+    expect(lines.map((l) => l.msg)).toContain('request completed');
+    expect(lines.some((l) => String(l.msg).startsWith('probe printf'))).toBe(true);
+    const text = JSON.stringify(lines);
     for (const secret of [...secrets, 'query-secret-123', 'k-1'])
       expect(text).not.toContain(secret);
     expect(text).not.toContain('jane.doe@example.com');
     expect(text).toContain('ja***@example.com');
     expect(text).toContain('[REDACTED]');
+  });
+
+  it('masks an email address that is part of the request path', async () => {
+    await t.inject({
+      method: 'GET',
+      url: '/probe/items/jane.doe@example.com',
+      headers: { 'x-request-id': 'log-path' },
+    });
+    const access = await accessLine('log-path');
+    expect(access.req).toEqual({ method: 'GET', path: '/probe/items/ja***@example.com' });
+  });
+
+  it('keeps the type and stack of a logged error', async () => {
+    await t.inject({ method: 'GET', url: '/probe/boom', headers: { 'x-request-id': 'log-err' } });
+    const line = linesOf('log-err').find((l) => l.err !== undefined)!;
+    expect(line.err).toMatchObject({ type: 'Error', stack: expect.stringContaining('boom') });
   });
 
   it('logs the socket address, not a client-supplied X-Forwarded-For, by default', async () => {

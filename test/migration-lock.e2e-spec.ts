@@ -42,6 +42,26 @@ const onServer = Boolean(process.env.GATEHOUSE_TEST_SERVER_URL);
     }
   });
 
+  it('waits longer than the statement timeout for the lock, and restores that timeout', async () => {
+    const again = await freshDatabase();
+    const holder = new Client({ connectionString: again.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const config = testConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '200', DATABASE_POOL_SIZE: '1' });
+    const ds = await new DataSource(dataSourceOptions(config, again.url)).initialize();
+    try {
+      const migrating = runPendingMigrations(ds);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      expect(await migrating).toHaveLength(1);
+      expect(await ds.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '200ms' }]);
+    } finally {
+      await holder.end();
+      await ds.destroy();
+      await again.drop();
+    }
+  });
+
   it('two instances starting together record each migration exactly once', async () => {
     const again = await freshDatabase();
     const [a, b] = await Promise.all([

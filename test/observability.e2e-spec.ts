@@ -51,7 +51,9 @@ describe('OpenAPI document and UI', () => {
       expect.arrayContaining(['/health/live', '/health/ready', '/metrics']),
     );
     const ready = doc.paths['/health/ready'].get.responses;
-    expect(ready).toHaveProperty('503');
+    expect(ready['503']).toMatchObject({
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    });
     expect(ready).toHaveProperty('4XX');
     expect(ready['5XX']).toMatchObject({
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },

@@ -36,6 +36,8 @@ describe('the service process', () => {
   it.each([
     [{ PORT: 'abc' }, 'PORT: must be a whole number'],
     [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [{ HTTP_TRUST_PROXY: '10.0.0.0/40' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated'],
+    [{ DATABASE_URL: '' }, 'DATABASE_URL: is required when NODE_ENV=production'],
   ])('refuses %j with exit code 1, the variable named and no stack trace', async (env, message) => {
     const child = run(env);
     expect(await exitOf(child)).toBe(1);
@@ -62,9 +64,28 @@ describe('the service process', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { level: string; msg: string });
 
+  it('reports a database it cannot reach as one JSON line and exits 1', async () => {
+    const deadPort = await freePort();
+    const child = run({ DATABASE_URL: `postgres://gatehouse:s3cret-pw@127.0.0.1:${deadPort}/x` });
+    expect(await exitOf(child)).toBe(1);
+    const lines = child.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 'fatal',
+      msg: 'Gatehouse failed to start',
+      err: { code: 'ECONNREFUSED' },
+    });
+    expect(child.output()).not.toContain('s3cret-pw');
+  });
+
   it('starts on the embedded database, serves readiness, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const child = run({ PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: 'memory://' });
+    const child = run({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PGLITE_DATA_DIR: 'memory://',
+      EMBEDDED_DATABASE_IN_PRODUCTION: 'true',
+    });
     const exited = exitOf(child);
     await waitFor(port, '/health/ready', 200);
     // Production defaults: no API docs unless DOCS_ENABLED says so.
@@ -90,6 +111,7 @@ describe('the service process', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       PGLITE_DATA_DIR: 'memory://',
+      EMBEDDED_DATABASE_IN_PRODUCTION: 'true',
       REDIS_URL: `redis://127.0.0.1:${deadRedisPort}`,
     });
     const exited = exitOf(child);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,25 +19,46 @@ const integer = (min: number, max: number) =>
         .max(max, { message: `must be at most ${max}` }),
     );
 
+/** A URL whose credentials and path decode: the driver would otherwise fail later, obscurely. */
+function decodes(url: URL): boolean {
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const postgresUrl = z.string().refine(
   (v) => {
     try {
       const url = new URL(v);
       return (
-        (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== ''
+        (url.protocol === 'postgres:' || url.protocol === 'postgresql:') &&
+        url.hostname !== '' &&
+        decodes(url)
       );
     } catch {
       return false;
     }
   },
-  { message: 'must be a postgres:// or postgresql:// URL with a host' },
+  {
+    message:
+      'must be a postgres:// or postgresql:// URL with a host (percent-encode special characters)',
+  },
 );
 
 const redisUrl = z.string().refine(
   (v) => {
     try {
       const url = new URL(v);
-      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+      return (
+        (url.protocol === 'redis:' || url.protocol === 'rediss:') &&
+        url.hostname !== '' &&
+        decodes(url)
+      );
     } catch {
       return false;
     }
@@ -56,8 +78,14 @@ const origin = z.string().refine(
   { message: 'must list exact origins such as https://app.example.com ("*" is not allowed)' },
 );
 
-const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
-const IPV6_OR_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
+/** An IPv4/IPv6 address, optionally with a prefix length that fits its family. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /**
  * `false` (default) ignores X-Forwarded-For; a list of addresses or CIDR ranges trusts only
@@ -68,7 +96,7 @@ const trustProxy = z.string().transform((v, ctx): false | string[] => {
   const value = v.trim();
   if (value === '' || value === 'false') return false;
   const entries = value.split(',').map((e) => e.trim());
-  if (entries.every((e) => IPV4_OR_CIDR.test(e) || (e.includes(':') && IPV6_OR_CIDR.test(e)))) {
+  if (entries.every(isAddressOrCidr)) {
     return entries;
   }
   ctx.addIssue({
@@ -98,6 +126,7 @@ export const environmentSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: integer(100, 120000).default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: integer(0, 3600000).default(30000),
   PGLITE_DATA_DIR: z.string().min(1).default('./var/pglite'),
+  EMBEDDED_DATABASE_IN_PRODUCTION: booleanFlag.default(false),
   REDIS_URL: redisUrl.optional(),
   HTTP_BODY_LIMIT_BYTES: integer(1024, 64 * 1024 * 1024).default(64 * 1024),
   HTTP_TRUST_PROXY: trustProxy.default(false),
@@ -108,6 +137,21 @@ export const environmentSchema = z.object({
 });
 
 export type Environment = z.output<typeof environmentSchema>;
+
+/**
+ * Conditional requirements. A production instance that silently ran on the embedded database
+ * (a typo in DATABASE_URL, a missing secret) would lose its data with its container.
+ */
+export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ctx) => {
+  if (env.NODE_ENV === 'production' && !env.DATABASE_URL && !env.EMBEDDED_DATABASE_IN_PRODUCTION) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_URL'],
+      message:
+        'is required when NODE_ENV=production (set EMBEDDED_DATABASE_IN_PRODUCTION=true to run on the embedded database anyway)',
+    });
+  }
+});
 
 /** The one typed configuration object, built once at boot from the environment. */
 export interface AppConfig {

@@ -27,10 +27,16 @@ describe('loadConfig', () => {
     expect(config.docs.enabled).toBe(true);
   });
 
+  it('runs production on the embedded database only when explicitly allowed', () => {
+    const config = loadConfig({ NODE_ENV: 'production', EMBEDDED_DATABASE_IN_PRODUCTION: 'true' });
+    expect(config.database.url).toBeUndefined();
+  });
+
   it('serves API docs by default except in production, where they must be asked for', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).docs.enabled).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production' }).docs.enabled).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/gatehouse' };
+    expect(loadConfig(production).docs.enabled).toBe(false);
+    expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
     expect(loadConfig({ DOCS_ENABLED: 'false' }).docs.enabled).toBe(false);
   });
 
@@ -51,6 +57,11 @@ describe('loadConfig', () => {
     [{ HTTP_CORS_ORIGINS: 'https://a.example.com/path' }, 'HTTP_CORS_ORIGINS.0: must list exact'],
     [{ HTTP_TRUST_PROXY: 'true' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated list'],
     [{ HTTP_TRUST_PROXY: '2' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated list'],
+    [{ HTTP_TRUST_PROXY: '999.1.1.1' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated'],
+    [{ HTTP_TRUST_PROXY: '10.0.0.0/40' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated'],
+    [{ HTTP_TRUST_PROXY: '::::' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated list'],
+    [{ DATABASE_URL: 'postgres://u:p%zz@h/db' }, 'DATABASE_URL: must be a postgres:// or'],
+    [{ NODE_ENV: 'production' }, 'DATABASE_URL: is required when NODE_ENV=production'],
     [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED: must be true or false'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL:'],
   ])('rejects %j naming the variable', (env, message) => {
@@ -74,12 +85,12 @@ describe('loadConfig', () => {
   it('parses lists: CORS origins and trusted proxy ranges', () => {
     const config = loadConfig({
       HTTP_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
-      HTTP_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1',
+      HTTP_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1, fd00::/8',
       DATABASE_URL: 'postgresql://gh:pw@db.internal:5432/gatehouse',
       PUBLIC_URL: 'https://id.example.com/',
     });
     expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
-    expect(config.http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(config.http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
     expect(config.http.publicUrl).toBe('https://id.example.com');
   });
 });

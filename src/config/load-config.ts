@@ -1,4 +1,4 @@
-import { AppConfig, environmentSchema } from './app-config';
+import { AppConfig, validatedEnvironmentSchema } from './app-config';
 import { ConfigError } from './config.error';
 
 /**
@@ -9,7 +9,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = environmentSchema.safeParse(present);
+  const parsed = validatedEnvironmentSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),

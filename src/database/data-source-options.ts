@@ -18,7 +18,6 @@ export function dataSourceOptions(config: AppConfig, url: string): DataSourceOpt
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'migrations',
-    migrationsTransactionMode: 'each',
     entities: [join(projectRoot, 'src', 'modules', '**', `*.entity.${sourceExtension}`)],
     migrations: [join(projectRoot, 'migrations', `*.${sourceExtension}`)],
     logging: false,

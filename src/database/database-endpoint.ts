@@ -19,7 +19,7 @@ export async function openDatabaseEndpoint(
   );
   announce(
     `No DATABASE_URL set: using the embedded PostgreSQL (PGlite) stored in ${config.database.embeddedDataDir}. ` +
-      'It is for development and trials; set DATABASE_URL=postgres://user:pass@host:5432/db to use a real PostgreSQL.',
+      'It is for development and trials; set DATABASE_URL to a postgres:// URL to use a real PostgreSQL.',
   );
   return { url: embedded.url, embedded };
 }

@@ -17,7 +17,12 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => dataSourceOptions(config, databaseUrl),
+          // Fail fast: an orchestrator restarts the process; retrying here would rerun the
+          // migrations and hide the cause behind minutes of retries.
+          useFactory: (config: AppConfig) => ({
+            ...dataSourceOptions(config, databaseUrl),
+            retryAttempts: 0,
+          }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             try {

@@ -15,11 +15,12 @@ export async function detectSchemaDrift(dataSource: DataSource): Promise<SchemaD
   return { up: sql.upQueries, down: sql.downQueries };
 }
 
+/** JSON string literals are valid TypeScript and keep backslashes, quotes and `${` verbatim. */
 function statement(query: Query): string {
-  const text = query.query.replace(/`/g, '\\`');
+  const sql = JSON.stringify(query.query);
   return query.parameters?.length
-    ? `    await queryRunner.query(\`${text}\`, ${JSON.stringify(query.parameters)});`
-    : `    await queryRunner.query(\`${text}\`);`;
+    ? `    await queryRunner.query(${sql}, ${JSON.stringify(query.parameters)});`
+    : `    await queryRunner.query(${sql});`;
 }
 
 /** A migration file in the form the repository keeps (`migrations/<timestamp>-<Name>.ts`). */

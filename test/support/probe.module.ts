@@ -1,4 +1,13 @@
-import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Module,
+  Param,
+  Post,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { Type } from 'class-transformer';
 import { IsInt, IsObject, IsString, Length, Min, ValidateNested } from 'class-validator';
 import { PinoLogger } from 'nestjs-pino';
@@ -27,7 +36,10 @@ export class ProbeItemDto {
 /** Routes that exist only in tests, to drive the global pipeline (parsers, pipe, filter, logs). */
 @Controller('probe')
 export class ProbeController {
-  constructor(private readonly logger: PinoLogger) {}
+  constructor(
+    private readonly logger: PinoLogger,
+    private readonly dataSource: DataSource,
+  ) {}
 
   @Post('items')
   create(@Body() item: ProbeItemDto): ProbeItemDto {
@@ -44,15 +56,22 @@ export class ProbeController {
     throw new Error('relation "users" violates SELECT password_hash FROM users WHERE id = 42');
   }
 
+  @Get('unavailable')
+  unavailable(): never {
+    throw new ServiceUnavailableException('upstream 10.0.0.5:5432 refused the connection');
+  }
+
   @Post('log')
   log(@Body() body: Record<string, unknown>): { logged: true } {
     this.logger.info(body, `probe log for ${String(body.email)}`);
+    this.logger.info('probe printf %s %j', body.email, body);
     return { logged: true };
   }
 
+  /** Holds a database connection for a while, as a real request in flight does. */
   @Get('slow')
   async slow(): Promise<{ done: true }> {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await this.dataSource.query('SELECT pg_sleep(0.3)');
     return { done: true };
   }
 }

@@ -13,6 +13,9 @@ export enum ErrorCode {
   PayloadTooLarge = 'payload_too_large',
   UnsupportedMediaType = 'unsupported_media_type',
   TooManyRequests = 'too_many_requests',
+  HeadersTooLarge = 'headers_too_large',
+  RequestTimeout = 'request_timeout',
   DependencyUnavailable = 'dependency_unavailable',
+  ServiceUnavailable = 'service_unavailable',
   InternalError = 'internal_error',
 }

@@ -26,12 +26,14 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   404: ErrorCode.NotFound,
   405: ErrorCode.MethodNotAllowed,
   406: ErrorCode.NotAcceptable,
+  408: ErrorCode.RequestTimeout,
   409: ErrorCode.Conflict,
   413: ErrorCode.PayloadTooLarge,
   415: ErrorCode.UnsupportedMediaType,
   422: ErrorCode.ValidationFailed,
   429: ErrorCode.TooManyRequests,
-  503: ErrorCode.DependencyUnavailable,
+  431: ErrorCode.HeadersTooLarge,
+  503: ErrorCode.ServiceUnavailable,
 };
 
 /** Fastify's own request errors, rewritten in words that do not depend on its internals. */
@@ -56,6 +58,11 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: ErrorCode; detail: 
     code: ErrorCode.MalformedBody,
     detail: 'The request body is not valid JSON.',
   },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: ErrorCode.BadRequest,
+    detail: 'The request URL is not valid (bad percent-encoding).',
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     status: 413,
     code: ErrorCode.PayloadTooLarge,
@@ -72,6 +79,29 @@ function fastifyErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+export interface ProblemFields {
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  requestId: string;
+  /** Request path; absent when the request could not even be parsed. */
+  instance?: string;
+  extensions?: Record<string, unknown>;
+}
+
+export function buildProblem(fields: ProblemFields): Problem {
+  return {
+    type: `${PROBLEM_TYPE_PREFIX}${fields.code}`,
+    title: STATUS_CODES[fields.status] ?? 'Error',
+    status: fields.status,
+    detail: fields.detail,
+    instance: fields.instance,
+    code: fields.code,
+    request_id: fields.requestId,
+    ...fields.extensions,
+  };
+}
+
 function build(
   status: number,
   code: ErrorCode,
@@ -79,16 +109,14 @@ function build(
   ctx: ProblemContext,
   extensions: Record<string, unknown> = {},
 ): Problem {
-  return {
-    type: `${PROBLEM_TYPE_PREFIX}${code}`,
-    title: STATUS_CODES[status] ?? 'Error',
+  return buildProblem({
     status,
-    detail,
-    instance: ctx.path,
     code,
-    request_id: ctx.requestId,
-    ...extensions,
-  };
+    detail,
+    requestId: ctx.requestId,
+    instance: ctx.path,
+    extensions,
+  });
 }
 
 /** Turns anything thrown while serving a request into the problem the client receives. */
@@ -111,7 +139,14 @@ export function mapErrorToProblem(error: unknown, ctx: ProblemContext): MappedPr
       const detail = `No route matches ${ctx.method} ${ctx.path}.`;
       return { problem: build(404, ErrorCode.RouteNotFound, detail, ctx), unexpected: false };
     }
-    if (status >= 500) return internal(ctx);
+    if (status === 500) return internal(ctx);
+    if (status > 500) {
+      // A deliberate 502–504 keeps its status (clients and proxies retry on them) but never
+      // its message, which may quote a downstream error.
+      const code = CODE_BY_STATUS[status] ?? ErrorCode.InternalError;
+      const detail = 'The service cannot handle the request right now; try again later.';
+      return { problem: build(status, code, detail, ctx), unexpected: false };
+    }
     const code = CODE_BY_STATUS[status] ?? ErrorCode.BadRequest;
     return { problem: build(status, code, error.message, ctx), unexpected: false };
   }

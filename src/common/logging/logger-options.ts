@@ -3,7 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream, LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config';
-import { maskEmails, scrubLogObject } from './log-scrubber';
+import { scrubLogObject, scrubLogValue, scrubString } from './log-scrubber';
 
 /** Set by an onRequest hook before the request logger exists: the client IP as Fastify sees it. */
 export interface LoggedRequest extends IncomingMessage {
@@ -22,18 +22,23 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
       req: (req: IncomingMessage & { originalUrl?: string }) => ({
         method: req.method,
         // Only the path: query strings are where careless clients put tokens.
-        path: (req.originalUrl ?? req.url)?.split('?', 1)[0],
+        path: scrubString((req.originalUrl ?? req.url ?? '').split('?', 1)[0]),
       }),
       res: (res: ServerResponse) => ({ status: res.statusCode }),
+      // The formatter below has already turned errors into scrubbed plain objects.
+      err: (err: unknown) => err,
     },
     formatters: {
       level: (label) => ({ level: label }),
       log: (object) => scrubLogObject(object, SERIALIZED_KEYS),
     },
     hooks: {
-      // Message strings are scrubbed too: `logger.info('sent to ' + email)` must not leak it.
+      // Messages and their printf arguments are scrubbed too: `logger.info('for %s', email)`
+      // must not leak it. A leading object is the formatter's to scrub.
       logMethod(args, method) {
-        const scrubbed = args.map((arg) => (typeof arg === 'string' ? maskEmails(arg) : arg));
+        const scrubbed = args.map((arg, index) =>
+          index === 0 && typeof arg === 'object' ? arg : scrubLogValue(arg),
+        );
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },

@@ -4,11 +4,12 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ErrorCode } from '../../common/errors/error-code';
-import { Problem } from '../../common/errors/problem';
+import { Problem, PROBLEM_CONTENT_TYPE } from '../../common/errors/problem';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { HealthStatusDto } from './dto/health-status.dto';
 import { RedisHealthIndicator } from './redis.health';
@@ -33,7 +34,10 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answer' })
   @ApiOkResponse({ type: HealthStatusDto })
-  @ApiServiceUnavailableResponse({ type: Problem, description: 'A dependency is down' })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down; `checks` names it',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(Problem) } } },
+  })
   async ready(): Promise<HealthStatusDto> {
     const timeout = this.config.health.checkTimeoutMs;
     const checks = [() => this.database.pingCheck('database').withTimeout(timeout)];

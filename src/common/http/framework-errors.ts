@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from '../errors/error-code';
+import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
+import { buildProblem, mapErrorToProblem } from '../errors/problem-mapper';
+import { REQUEST_ID_HEADER } from './request-id';
+
+/**
+ * Errors Fastify answers before any route, hook or Nest filter runs. They get the same
+ * problem+json shape as every other error.
+ */
+
+/** A URL Fastify cannot decode (`/%zz`): the request exists but was never routed. */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const { problem } = mapErrorToProblem(error, {
+    requestId: String(request.id),
+    method: request.method,
+    path: request.url.split('?', 1)[0],
+    routeMatched: false,
+  });
+  void reply
+    .status(problem.status)
+    .header(REQUEST_ID_HEADER, request.id)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(problem);
+}
+
+/** Bytes that are not a parseable HTTP request (headers too large, garbage, a stalled client). */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, ErrorCode.HeadersTooLarge, 'The request headers are larger than this server accepts.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, ErrorCode.RequestTimeout, 'The request did not arrive in time.']
+        : [400, ErrorCode.BadRequest, 'The request is not valid HTTP.'];
+  const requestId = randomUUID();
+  const body = JSON.stringify(buildProblem({ status, code, detail, requestId }));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `${REQUEST_ID_HEADER}: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
+}
