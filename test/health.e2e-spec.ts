@@ -17,7 +17,7 @@ describe('health', () => {
 
   afterAll(async () => {
     await t.close();
-    await proxy.stop();
+    await proxy.cut();
   });
 
   it('reports the process live without touching dependencies', async () => {

@@ -1,4 +1,5 @@
-import { AddressInfo, createServer, Server, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { InterruptibleServer } from './interruptible-server';
 
 /**
  * A Redis server on loopback that speaks RESP2 for the commands Gatehouse's readiness check
@@ -6,38 +7,14 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
  * answered with the error a real server gives for an unknown command. It can be cut and
  * restored on the same port, like a Redis that restarts.
  */
-export class RedisPeer {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private port = 0;
+export class RedisPeer extends InterruptibleServer {
   readonly received: string[][] = [];
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((socket) => this.serve(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private serve(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
+  protected serve(socket: Socket): void {
     let buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);

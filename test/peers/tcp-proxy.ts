@@ -1,18 +1,17 @@
-import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
+import { connect, Socket } from 'node:net';
+import { InterruptibleServer } from './interruptible-server';
 
 /**
  * A loopback TCP proxy in front of the database: the service connects through it, and a test
  * can cut the line (refusing and dropping connections, as a dead server does) and restore it.
  */
-export class TcpProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private port = 0;
-
+export class TcpProxy extends InterruptibleServer {
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
-  ) {}
+  ) {
+    super();
+  }
 
   static forUrl(url: string): TcpProxy {
     const parsed = new URL(url);
@@ -27,36 +26,11 @@ export class TcpProxy {
     return parsed.toString();
   }
 
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Stops listening and severs every open connection; the port stays reserved for restart. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  async stop(): Promise<void> {
-    await this.cut();
+  protected serve(client: Socket): void {
+    const upstream = connect(this.targetPort, this.targetHost);
+    this.track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
   }
 }
