@@ -9,12 +9,10 @@
 # and mount a volume at /app/var to keep its data.
 
 # --- base: the Node.js runtime both stages share ----------------------------------------------
-FROM node:20-bookworm-slim AS base
+# Node 22 LTS: Node 20 reached end of life in April 2026, and several runtime dependencies
+# (nestjs-pino, file-type, cookie) declare node >= 22. Gatehouse itself needs >= 20.19.
+FROM node:22-bookworm-slim AS base
 WORKDIR /app
-# package.json requires Node >= 20.19; fail the build early if the base image is older.
-RUN node -e "const [major, minor] = process.versions.node.split('.').map(Number); \
-if (major < 20 || (major === 20 && minor < 19)) { \
-  console.error('Gatehouse needs Node >= 20.19; this image has ' + process.version); process.exit(1); }"
 
 # --- build: install all dependencies, compile, then drop the dev dependencies -----------------
 FROM base AS build

@@ -49,10 +49,10 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.redis || this.redis.status === 'end') return;
+    const redis = this.redis;
+    if (!redis || redis.status === 'end') return;
     // QUIT needs a live connection; otherwise stop reconnecting so the process can exit.
-    if (this.redis.status === 'ready')
-      await this.redis.quit().catch(() => this.redis?.disconnect());
-    else this.redis.disconnect();
+    if (redis.status !== 'ready') return redis.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
   }
 }
