@@ -1,5 +1,6 @@
 // Nest's decorators read design-time types through Reflect; load the polyfill before any of them.
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { version } from '../package.json';
@@ -36,6 +37,8 @@ export async function startGatehouse(
     PORT: '0',
     LOG_LEVEL: 'silent',
     PGLITE_DATA_DIR: 'memory://',
+    // Throwaway, like the database: nothing sealed in this run outlives it.
+    MASTER_KEY: randomBytes(32).toString('base64'),
     DATABASE_URL: process.env.DATABASE_URL,
   });
   const service = await startService(config, announce);

@@ -5,7 +5,9 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { loggerModuleParams } from './common/logging/logger-options';
+import { CryptoModule } from './common/crypto/crypto.module';
 import { RedisModule } from './common/redis/redis.module';
+import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 
@@ -28,7 +30,9 @@ export class AppModule {
         LoggerModule.forRoot(loggerModuleParams(options.config, options.logDestination)),
         DatabaseModule.forRoot(options.databaseUrl),
         RedisModule,
+        CryptoModule,
         HealthModule,
+        AuthModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -2,24 +2,34 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { EnvelopeCipher } from './common/crypto/envelope-cipher';
+import { loadMasterKey } from './common/crypto/master-key';
+import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/config.error';
 import { loadConfig } from './config/load-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { openDatabaseEndpoint } from './database/database-endpoint';
 import { runPendingMigrations } from './database/migrate';
 import { detectSchemaDrift, renderMigration } from './database/schema-drift';
+import { SigningKeyRepository } from './modules/auth/signing-key.repository';
+import { SigningKeyService } from './modules/auth/signing-key.service';
 
 const USAGE = `usage: npm run cli -- <command>
 
 commands:
   migration:run              apply pending migrations (under the advisory lock)
   migration:generate <Name>  write migrations/<timestamp>-<Name>.ts from the entity changes
-  migration:check            exit 1 if the entities need a migration that does not exist`;
+  migration:check            exit 1 if the entities need a migration that does not exist
+  keys:rotate                make the next signing key current and publish a new next key`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Runs after pending migrations were applied; returns the exit code. */
-type Command = (dataSource: DataSource, args: string[]) => Promise<number> | number;
+type Command = (
+  dataSource: DataSource,
+  args: string[],
+  config: AppConfig,
+) => Promise<number> | number;
 
 const commands: Record<string, Command> = {
   'migration:run': () => 0,
@@ -43,6 +53,15 @@ const commands: Record<string, Command> = {
     const source = renderMigration(name, timestamp, drift);
     writeFileSync(file, await prettier.format(source, { ...style, filepath: file }));
     say(`Wrote ${file} (${drift.up.length} statement(s)). Review it before committing.`);
+    return 0;
+  },
+
+  'keys:rotate': async (dataSource, _args, config) => {
+    const cipher = new EnvelopeCipher(loadMasterKey(config, say));
+    const keys = new SigningKeyService(new SigningKeyRepository(dataSource), cipher, config);
+    await keys.rotate();
+    const published = await keys.publishedKeys();
+    say(`Rotated. Published keys (newest first): ${published.map((k) => k.kid).join(', ')}`);
     return 0;
   },
 
@@ -75,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     await dataSource.initialize();
     const applied = await runPendingMigrations(dataSource);
     for (const migration of applied) say(`Applied ${migration.name}`);
-    return await command(dataSource, args);
+    return await command(dataSource, args, config);
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await database.embedded?.stop();

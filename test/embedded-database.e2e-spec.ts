@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { startEmbeddedPostgresProcess } from './support/embedded-postgres-process';
 import { startTestApp } from './support/test-app';
+import { MIGRATION_NAMES } from './support/migration-names';
 
 describe('embedded PostgreSQL (no DATABASE_URL)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pglite-'));
@@ -29,7 +30,7 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
       expect(await ds2.query('SELECT id, note FROM restart_probe')).toEqual([
         { id, note: 'survives' },
       ]);
-      expect(await ds2.query('SELECT name FROM migrations')).toHaveLength(1);
+      expect(await ds2.query('SELECT name FROM migrations')).toHaveLength(MIGRATION_NAMES.length);
     } finally {
       await again.close();
       await second.stop();

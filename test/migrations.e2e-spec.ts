@@ -4,6 +4,7 @@ import { runPendingMigrations } from '../src/database/migrate';
 import { detectSchemaDrift, renderMigration } from '../src/database/schema-drift';
 import { freshDatabase } from './support/test-database';
 import { startTestApp, testConfig } from './support/test-app';
+import { MIGRATION_NAMES } from './support/migration-names';
 
 @Entity('drift_probe')
 class DriftProbe {
@@ -35,7 +36,8 @@ describe('migrations from an empty database', () => {
     const ds = await connect();
     try {
       const rows: { name: string }[] = await ds.query('SELECT name FROM migrations ORDER BY id');
-      expect(rows.map((r) => r.name)).toEqual(['UuidV7Function1763798400000']);
+      expect(rows.map((r) => r.name)).toEqual(MIGRATION_NAMES);
+      expect(MIGRATION_NAMES[0]).toBe('UuidV7Function1763798400000');
       expect(await runPendingMigrations(ds)).toEqual([]);
     } finally {
       await ds.destroy();

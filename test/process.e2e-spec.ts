@@ -8,7 +8,12 @@ const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 
 function run(env: Record<string, string>): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -38,6 +43,7 @@ describe('the service process', () => {
     [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
     [{ HTTP_TRUST_PROXY: '10.0.0.0/40' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated'],
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required when NODE_ENV=production'],
+    [{ MASTER_KEY: 'c2hvcnQ=' }, 'MASTER_KEY: must be 32 bytes, base64-encoded'],
   ])('refuses %j with exit code 1, the variable named and no stack trace', async (env, message) => {
     const child = run(env);
     expect(await exitOf(child)).toBe(1);

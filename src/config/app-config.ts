@@ -106,6 +106,14 @@ const trustProxy = z.string().transform((v, ctx): false | string[] => {
   return z.NEVER;
 });
 
+/** 32 random bytes, base64: the key-encryption key of the envelope encryption. */
+const masterKey = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+    message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)',
+  })
+  .transform((v) => Buffer.from(v, 'base64'));
+
 const commaList = z.string().transform((v) =>
   v
     .split(',')
@@ -134,6 +142,11 @@ export const environmentSchema = z.object({
   HTTP_SHUTDOWN_GRACE_MS: integer(0, 600000).default(10000),
   HEALTH_CHECK_TIMEOUT_MS: integer(50, 60000).default(1000),
   DOCS_ENABLED: booleanFlag.optional(),
+  MASTER_KEY: masterKey.optional(),
+  MASTER_KEY_FILE: z.string().min(1).default('./var/master.key'),
+  SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+  SIGNING_KEY_ROTATION_DAYS: integer(1, 365).default(30),
+  ACCESS_TOKEN_TTL_SECONDS: integer(60, 86400).default(900),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -143,6 +156,13 @@ export type Environment = z.output<typeof environmentSchema>;
  * (a typo in DATABASE_URL, a missing secret) would lose its data with its container.
  */
 export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ctx) => {
+  if (env.NODE_ENV === 'production' && !env.MASTER_KEY) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MASTER_KEY'],
+      message: 'is required when NODE_ENV=production (a key file beside the data is no protection)',
+    });
+  }
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL && !env.EMBEDDED_DATABASE_IN_PRODUCTION) {
     ctx.addIssue({
       code: 'custom',
@@ -177,6 +197,16 @@ export interface AppConfig {
   redis: { url: string | undefined };
   health: { checkTimeoutMs: number };
   docs: { enabled: boolean };
+  crypto: {
+    /** Absent: read from (or generated once into) `masterKeyFile`, with a warning. */
+    masterKey: Buffer | undefined;
+    masterKeyFile: string;
+  };
+  tokens: {
+    signingAlg: 'ES256' | 'RS256' | 'EdDSA';
+    signingKeyRotationDays: number;
+    accessTokenTtlSeconds: number;
+  };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

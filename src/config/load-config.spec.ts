@@ -11,6 +11,8 @@ function problemsOf(env: Record<string, string>): string[] {
   throw new Error('configuration was accepted');
 }
 
+const KEY = Buffer.alloc(32, 1).toString('base64');
+
 describe('loadConfig', () => {
   it('gives working defaults for an empty environment: embedded database, port 3000', () => {
     const config = loadConfig({});
@@ -28,16 +30,34 @@ describe('loadConfig', () => {
   });
 
   it('runs production on the embedded database only when explicitly allowed', () => {
-    const config = loadConfig({ NODE_ENV: 'production', EMBEDDED_DATABASE_IN_PRODUCTION: 'true' });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      EMBEDDED_DATABASE_IN_PRODUCTION: 'true',
+      MASTER_KEY: KEY,
+    });
     expect(config.database.url).toBeUndefined();
   });
 
   it('serves API docs by default except in production, where they must be asked for', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).docs.enabled).toBe(true);
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/gatehouse' };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/gatehouse',
+      MASTER_KEY: KEY,
+    };
     expect(loadConfig(production).docs.enabled).toBe(false);
     expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
     expect(loadConfig({ DOCS_ENABLED: 'false' }).docs.enabled).toBe(false);
+  });
+
+  it('decodes the master key and signing settings', () => {
+    const config = loadConfig({ MASTER_KEY: KEY, SIGNING_ALG: 'EdDSA' });
+    expect(config.crypto.masterKey).toEqual(Buffer.alloc(32, 1));
+    expect(config.tokens).toEqual({
+      signingAlg: 'EdDSA',
+      signingKeyRotationDays: 30,
+      accessTokenTtlSeconds: 900,
+    });
   });
 
   it('treats empty strings as unset', () => {
@@ -62,6 +82,11 @@ describe('loadConfig', () => {
     [{ HTTP_TRUST_PROXY: '::::' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated list'],
     [{ DATABASE_URL: 'postgres://u:p%zz@h/db' }, 'DATABASE_URL: must be a postgres:// or'],
     [{ NODE_ENV: 'production' }, 'DATABASE_URL: is required when NODE_ENV=production'],
+    [{ NODE_ENV: 'production' }, 'MASTER_KEY: is required when NODE_ENV=production'],
+    [{ MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'MASTER_KEY: must be 32 bytes'],
+    [{ MASTER_KEY: 'not base64 at all!' }, 'MASTER_KEY: must be 32 bytes'],
+    [{ SIGNING_ALG: 'HS256' }, 'SIGNING_ALG:'],
+    [{ ACCESS_TOKEN_TTL_SECONDS: '5' }, 'ACCESS_TOKEN_TTL_SECONDS: must be at least 60'],
     [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED: must be true or false'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL:'],
   ])('rejects %j naming the variable', (env, message) => {

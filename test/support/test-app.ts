@@ -27,12 +27,16 @@ export function testDatabaseUrl(): string {
   return url;
 }
 
+/** A fixed, obviously-not-secret master key: every app of a run must open what another sealed. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Configuration as a deployment would give it, pointed at the run's test database. */
 export function testConfig(env: Record<string, string> = {}): AppConfig {
   return loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DATABASE_URL: testDatabaseUrl(),
+    MASTER_KEY: TEST_MASTER_KEY,
     ...env,
   });
 }

@@ -1,0 +1,18 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { EnvelopeCipher } from './envelope-cipher';
+import { loadMasterKey } from './master-key';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: EnvelopeCipher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new EnvelopeCipher(loadMasterKey(config, (m) => new Logger('MasterKey').warn(m))),
+    },
+  ],
+  exports: [EnvelopeCipher],
+})
+export class CryptoModule {}

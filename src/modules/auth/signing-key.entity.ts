@@ -1,0 +1,40 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type SigningKeyStatus = 'next' | 'current' | 'retired';
+
+/**
+ * One key of the token-signing key set. `current` signs; `next` is already published so that
+ * verifiers have it before it signs anything; `retired` keys stay published until every token
+ * they signed has expired.
+ */
+@Entity('signing_keys')
+@Check('CHK_signing_keys_status', `"status" IN ('next', 'current', 'retired')`)
+@Index('UQ_signing_keys_one_current', ['status'], { unique: true, where: `"status" = 'current'` })
+@Index('UQ_signing_keys_one_next', ['status'], { unique: true, where: `"status" = 'next'` })
+export class SigningKey {
+  /** RFC 7638 thumbprint of the public key. */
+  @PrimaryColumn({ type: 'text' })
+  kid!: string;
+
+  @Column({ type: 'text' })
+  alg!: string;
+
+  @Column({ type: 'text' })
+  status!: SigningKeyStatus;
+
+  @Column({ name: 'public_jwk', type: 'jsonb' })
+  publicJwk!: Record<string, string>;
+
+  /** PKCS#8 private key in an EnvelopeCipher envelope; never selected unless asked for. */
+  @Column({ name: 'private_key_sealed', type: 'text', select: false })
+  privateKeySealed!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'activated_at', type: 'timestamptz', nullable: true })
+  activatedAt!: Date | null;
+
+  @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
+  retiredAt!: Date | null;
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { Brackets, DataSource } from 'typeorm';
+import { KeySetTransaction } from './key-set.transaction';
+import { SigningKey } from './signing-key.entity';
+
+/** Serialises changes to the key set across instances (transaction-scoped advisory lock). */
+const KEY_SET_LOCK = 7_243_118_602;
+
+@Injectable()
+export class SigningKeyRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Runs `work` in one transaction that no other instance's key-set change overlaps. */
+  changeKeySet<T>(work: (keys: KeySetTransaction) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [KEY_SET_LOCK]);
+      return work(new KeySetTransaction(manager));
+    });
+  }
+
+  /** next, current, and retired keys retired after `retiredSince`: what verifiers need. */
+  findPublished(retiredSince: Date): Promise<SigningKey[]> {
+    return this.dataSource
+      .getRepository(SigningKey)
+      .createQueryBuilder('k')
+      .where(
+        new Brackets((q) =>
+          q
+            .where("k.status IN ('next', 'current')")
+            .orWhere("k.status = 'retired' AND k.retired_at > :since", { since: retiredSince }),
+        ),
+      )
+      .orderBy('k.created_at', 'DESC')
+      .getMany();
+  }
+}
