@@ -20,7 +20,8 @@ commands:
   migration:run              apply pending migrations (under the advisory lock)
   migration:generate <Name>  write migrations/<timestamp>-<Name>.ts from the entity changes
   migration:check            exit 1 if the entities need a migration that does not exist
-  keys:rotate                make the next signing key current and publish a new next key`;
+  keys:rotate [--force]      make the next signing key current and publish a new next key
+                             (--force: even if verifiers may not have the next key yet)`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -56,12 +57,13 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
-  'keys:rotate': async (dataSource, _args, config) => {
-    const cipher = new EnvelopeCipher(loadMasterKey(config, say));
+  'keys:rotate': async (dataSource, args, config) => {
+    const cipher = new EnvelopeCipher(loadMasterKey(config, say, { generate: false }));
     const keys = new SigningKeyService(new SigningKeyRepository(dataSource), cipher, config);
-    await keys.rotate();
-    const published = await keys.publishedKeys();
-    say(`Rotated. Published keys (newest first): ${published.map((k) => k.kid).join(', ')}`);
+    const current = await keys.rotate({ force: args.includes('--force') });
+    say(
+      `Rotated: ${current.kid} now signs. Published: ${(await keys.publishedKeys()).map((k) => k.kid).join(', ')}`,
+    );
     return 0;
   },
 

@@ -39,7 +39,7 @@ describe('signing keys and JWKS', () => {
   const jwks = async () => {
     const res = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
     expect(res.statusCode).toBe(200);
-    return { res, keys: res.json<{ keys: PublicJwk[] }>().keys };
+    return { res, keys: (JSON.parse(res.body) as { keys: PublicJwk[] }).keys };
   };
   const rows = () =>
     dataSource.query<KeyRow[]>(
@@ -49,6 +49,7 @@ describe('signing keys and JWKS', () => {
   it('publishes a current and a next key on first start, public halves only', async () => {
     const { res, keys } = await jwks();
     expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.headers['content-type']).toMatch(/^application\/jwk-set\+json/);
     expect(keys).toHaveLength(2);
     for (const key of keys) {
       expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
@@ -75,50 +76,88 @@ describe('signing keys and JWKS', () => {
     }
   });
 
-  it('rotates on schedule: next becomes current, the old current stays published until its tokens expire', async () => {
+  it('rotates on schedule: next becomes current, the old current stays published exactly until its tokens expire', async () => {
     const service = t.app.get(SigningKeyService);
     const before = await rows();
     const oldCurrent = before.find((r) => r.status === 'current')!.kid;
     const oldNext = before.find((r) => r.status === 'next')!.kid;
 
     expect(await service.rotateIfDue(new Date(Date.now() + DAY))).toBe(false);
-    expect(await service.rotateIfDue(new Date(Date.now() + 30 * DAY))).toBe(true);
+    const rotatedAt = new Date(Date.now() + 30 * DAY);
+    expect(await service.rotateIfDue(rotatedAt)).toBe(true);
 
     const after = await rows();
     expect(after.find((r) => r.status === 'current')!.kid).toBe(oldNext);
-    expect(after.find((r) => r.kid === oldCurrent)!.status).toBe('retired');
+    const retired = after.find((r) => r.kid === oldCurrent)!;
+    expect(retired.status).toBe('retired');
+    // A retired key only verifies: its private half is gone.
+    expect(retired.private_key_sealed).toBeNull();
     const newNext = after.find((r) => r.status === 'next')!.kid;
     expect([oldCurrent, oldNext]).not.toContain(newNext);
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual(
-      expect.arrayContaining([oldCurrent, oldNext, newNext]),
-    );
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual([oldNext, newNext, oldCurrent]);
 
-    // Past the access-token lifetime (15 min) plus clock skew (5 min), nothing it signed is
-    // valid any more.
-    const later = new Date(Date.now() + 30 * DAY + 21 * 60 * 1000);
-    const published = (await service.publishedKeys(later)).map((k) => k.kid);
-    expect(published).not.toContain(oldCurrent);
-    expect(published).toHaveLength(2);
+    // Published for the access-token lifetime (15 min) plus clock skew (5 min), not a moment longer.
+    const expiry = rotatedAt.getTime() + 20 * 60 * 1000;
+    const at = async (ms: number) => (await service.publishedKeys(new Date(ms))).map((k) => k.kid);
+    expect(await at(expiry - 1000)).toContain(oldCurrent);
+    expect(await at(expiry + 1000)).toEqual([oldNext, newNext]);
+    // ...and deleted by the next hourly check after that.
+    await service.rotateIfDue(new Date(expiry + 1000));
+    expect((await rows()).map((r) => r.kid)).not.toContain(oldCurrent);
   });
 
-  it('keys:rotate from the CLI rotates the live key set', async () => {
-    const before = await rows();
-    const next = before.find((r) => r.status === 'next')!.kid;
-    const cli = spawn(
-      process.execPath,
-      [join(__dirname, '..', 'dist', 'src', 'cli.js'), 'keys:rotate'],
-      {
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, MASTER_KEY: TEST_MASTER_KEY },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+  it('refuses to rotate onto a next key verifiers may not have yet, unless forced', async () => {
+    const service = t.app.get(SigningKeyService);
+    // The previous test's rotation published a new next key moments ago (in real time).
+    const next = (await rows()).find((r) => r.status === 'next')!.kid;
+    await expect(service.rotate()).rejects.toThrow(/verifiers may not have it before/);
+    expect((await rows()).find((r) => r.status === 'next')!.kid).toBe(next);
+    // Scheduled rotation waits for the publication lead too, even when the period is over.
+    await dataSource.query(
+      "UPDATE signing_keys SET activated_at = now() - interval '40 days' WHERE status = 'current'",
     );
-    let output = '';
-    cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise((resolve) => cli.once('exit', resolve));
-    expect({ code, output }).toMatchObject({ code: 0, output: expect.stringContaining('Rotated') });
-    const after = await rows();
-    expect(after.find((r) => r.status === 'current')!.kid).toBe(next);
+    expect(await service.rotateIfDue()).toBe(false);
+    expect((await rows()).find((r) => r.status === 'next')!.kid).toBe(next);
+    const forced = await service.rotate({ force: true });
+    expect(forced.kid).toBe(next);
+    expect((await rows()).find((r) => r.status === 'current')!.kid).toBe(forced.kid);
+  });
+
+  it('stops when the stored keys were sealed under another master key', async () => {
+    const other = new SigningKeyService(
+      new SigningKeyRepository(dataSource),
+      new EnvelopeCipher(Buffer.alloc(32, 8)),
+      testConfig(),
+    );
+    await expect(other.rotateIfDue()).rejects.toThrow(
+      /sealed under master key .* check MASTER_KEY/,
+    );
+    await expect(other.rotate({ force: true })).rejects.toThrow(/check MASTER_KEY/);
+  });
+
+  it('keys:rotate from the CLI refuses a too-young next key, rotates with --force', async () => {
+    const cli = async (...args: string[]) => {
+      const child = spawn(
+        process.execPath,
+        [join(__dirname, '..', 'dist', 'src', 'cli.js'), 'keys:rotate', ...args],
+        {
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, MASTER_KEY: TEST_MASTER_KEY },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      return { code, output };
+    };
+    const next = (await rows()).find((r) => r.status === 'next')!.kid;
+    expect(await cli()).toMatchObject({ code: 1, output: expect.stringContaining('--force') });
+    expect(await cli('--force')).toMatchObject({
+      code: 0,
+      output: expect.stringContaining(`Rotated: ${next} now signs`),
+    });
+    expect((await rows()).find((r) => r.status === 'current')!.kid).toBe(next);
   });
 
   it('instances completing the key set at the same time leave exactly one current and one next', async () => {
@@ -146,7 +185,7 @@ describe.each([
     const t = await startTestApp({ databaseUrl: db.url, env: { SIGNING_ALG: alg } });
     try {
       const res = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
-      const keys = res.json<{ keys: PublicJwk[] }>().keys;
+      const keys = (JSON.parse(res.body) as { keys: PublicJwk[] }).keys;
       expect(keys).toHaveLength(2);
       for (const key of keys) {
         expect(key).toMatchObject({ ...shape, alg, use: 'sig' });

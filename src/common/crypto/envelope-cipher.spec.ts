@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { EnvelopeCipher } from './envelope-cipher';
 
 describe('EnvelopeCipher', () => {
@@ -39,6 +40,27 @@ describe('EnvelopeCipher', () => {
     expect(() => cipher.decrypt([version, keyId, wrapped, flip(body)].join('.'), 'c')).toThrow();
     expect(() => cipher.decrypt([version, keyId, flip(wrapped), body].join('.'), 'c')).toThrow();
     expect(() => cipher.decrypt(`v9.${keyId}.${wrapped}.${body}`, 'c')).toThrow(/version/);
+  });
+
+  it('refuses truncated envelopes (short tags, short wrapped keys)', () => {
+    const [version, keyId, wrapped, body] = cipher.encrypt(secret, 'c').split('.');
+    const cut = (part: string, bytes: number) =>
+      Buffer.from(part, 'base64url').subarray(0, bytes).toString('base64url');
+    expect(() => cipher.decrypt([version, keyId, wrapped, cut(body, 16)].join('.'), 'c')).toThrow();
+    expect(() => cipher.decrypt([version, keyId, cut(wrapped, 40), body].join('.'), 'c')).toThrow(
+      'malformed wrapped data key',
+    );
+  });
+
+  it('names the master key of an envelope without opening it, and never shows the key', () => {
+    const key = randomBytes(32);
+    const own = new EnvelopeCipher(key);
+    expect(own.keyIdOf(own.encrypt(secret, 'c'))).toBe(own.keyId);
+    expect(own.keyIdOf('garbage')).toBeUndefined();
+    const shown = inspect(own, { showHidden: true, depth: 5 }) + JSON.stringify(own);
+    expect(shown).not.toContain(key.toString('hex').slice(0, 16));
+    expect(shown).not.toContain(key.toString('base64').slice(0, 16));
+    expect(own.keyId).not.toBe(key.toString('hex').slice(0, 16));
   });
 
   it('accepts only a 32-byte master key', () => {

@@ -1,45 +1,65 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const DATA_KEY_BYTES = 32;
+/** iv + tag + the encrypted data key: the only valid length of a wrapped key. */
+const WRAPPED_KEY_BYTES = IV_BYTES + TAG_BYTES + DATA_KEY_BYTES;
 
-function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+function seal(key: KeyObject | Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]);
 }
 
-function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+function open(key: KeyObject | Buffer, sealed: Buffer, aad: Buffer): Buffer {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('envelope too short');
   const iv = sealed.subarray(0, IV_BYTES);
   const tag = sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(aad).setAuthTag(tag);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
+    .setAAD(aad)
+    .setAuthTag(tag);
   return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
 }
 
 /**
  * Envelope encryption for secrets kept in the database (signing keys, broker tokens, TOTP seeds):
  * each value gets its own random data key (AES-256-GCM), and the data key is itself encrypted
- * under the master key. The output names the master key it needs (a fingerprint, never the key),
- * so values can be re-encrypted when the master key changes. `context` is bound into both layers
+ * under the master key. The output names the master key it needs by an HMAC-derived id (never
+ * the key), so values sealed under another key are recognised and can be re-encrypted when the
+ * master key changes. The version, that id and the caller's `context` are bound into both layers
  * as associated data: a ciphertext copied to another row or purpose does not decrypt.
  *
  * Format: `v1.<master key id>.<wrapped data key>.<ciphertext>` (base64url parts).
  */
 export class EnvelopeCipher {
   readonly keyId: string;
+  /** A KeyObject in a #private field: neither util.inspect nor JSON shows the key. */
+  readonly #masterKey: KeyObject;
 
-  constructor(private readonly masterKey: Buffer) {
+  constructor(masterKey: Buffer) {
     if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
-    this.keyId = createHash('sha256').update(masterKey).digest('hex').slice(0, 16);
+    this.#masterKey = createSecretKey(masterKey);
+    this.keyId = createHmac('sha256', masterKey)
+      .update('gatehouse master key id')
+      .digest('hex')
+      .slice(0, 16);
   }
 
   encrypt(plaintext: Buffer, context: string): string {
-    const aad = Buffer.from(context, 'utf8');
-    const dataKey = randomBytes(32);
+    const aad = this.associatedData(this.keyId, context);
+    const dataKey = randomBytes(DATA_KEY_BYTES);
     try {
-      const wrapped = seal(this.masterKey, dataKey, aad);
+      const wrapped = seal(this.#masterKey, dataKey, aad);
       const body = seal(dataKey, plaintext, aad);
       return [VERSION, this.keyId, wrapped.toString('base64url'), body.toString('base64url')].join(
         '.',
@@ -49,19 +69,31 @@ export class EnvelopeCipher {
     }
   }
 
+  /** The id of the master key an envelope was sealed under, without opening it. */
+  keyIdOf(envelope: string): string | undefined {
+    const [version, keyId] = envelope.split('.');
+    return version === VERSION ? keyId : undefined;
+  }
+
   /** Throws when the value was sealed under another master key, for another context, or altered. */
   decrypt(envelope: string, context: string): Buffer {
-    const [version, keyId, wrapped, body, ...rest] = envelope.split('.');
-    if (version !== VERSION || rest.length > 0 || !wrapped || !body) {
+    const [version, keyId, wrappedPart, bodyPart, ...rest] = envelope.split('.');
+    if (version !== VERSION || rest.length > 0 || !wrappedPart || !bodyPart) {
       throw new Error('not an envelope this version can open');
     }
     if (keyId !== this.keyId) throw new Error(`sealed under another master key (${keyId})`);
-    const aad = Buffer.from(context, 'utf8');
-    const dataKey = open(this.masterKey, Buffer.from(wrapped, 'base64url'), aad);
+    const wrapped = Buffer.from(wrappedPart, 'base64url');
+    if (wrapped.length !== WRAPPED_KEY_BYTES) throw new Error('malformed wrapped data key');
+    const aad = this.associatedData(keyId, context);
+    const dataKey = open(this.#masterKey, wrapped, aad);
     try {
-      return open(dataKey, Buffer.from(body, 'base64url'), aad);
+      return open(dataKey, Buffer.from(bodyPart, 'base64url'), aad);
     } finally {
       dataKey.fill(0);
     }
+  }
+
+  private associatedData(keyId: string, context: string): Buffer {
+    return Buffer.from(`${VERSION}.${keyId}.${context}`, 'utf8');
   }
 }

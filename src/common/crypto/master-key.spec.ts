@@ -32,6 +32,14 @@ describe('loadMasterKey', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(first.toString('base64'));
   });
 
+  it('never creates a key when told not to (tools pointed at an existing database)', () => {
+    const file = join(dir, 'absent.key');
+    expect(() =>
+      loadMasterKey(loadConfig({ MASTER_KEY_FILE: file }), () => undefined, { generate: false }),
+    ).toThrow('refusing to create a new one');
+    expect(() => statSync(file)).toThrow();
+  });
+
   it('refuses a key file that does not hold 32 bytes', () => {
     const file = join(dir, 'short.key');
     writeFileSync(file, Buffer.alloc(8).toString('base64'));

@@ -9,6 +9,9 @@ export type SigningKeyStatus = 'next' | 'current' | 'retired';
  */
 @Entity('signing_keys')
 @Check('CHK_signing_keys_status', `"status" IN ('next', 'current', 'retired')`)
+@Check('CHK_signing_keys_current_activated', `"status" <> 'current' OR "activated_at" IS NOT NULL`)
+@Check('CHK_signing_keys_retired_at', `"status" <> 'retired' OR "retired_at" IS NOT NULL`)
+@Check('CHK_signing_keys_private_key', `("status" = 'retired') = ("private_key_sealed" IS NULL)`)
 @Index('UQ_signing_keys_one_current', ['status'], { unique: true, where: `"status" = 'current'` })
 @Index('UQ_signing_keys_one_next', ['status'], { unique: true, where: `"status" = 'next'` })
 export class SigningKey {
@@ -25,9 +28,12 @@ export class SigningKey {
   @Column({ name: 'public_jwk', type: 'jsonb' })
   publicJwk!: Record<string, string>;
 
-  /** PKCS#8 private key in an EnvelopeCipher envelope; never selected unless asked for. */
-  @Column({ name: 'private_key_sealed', type: 'text', select: false })
-  privateKeySealed!: string;
+  /**
+   * PKCS#8 private key in an EnvelopeCipher envelope; never selected unless asked for, and
+   * erased when the key retires (a retired key only verifies, it never signs again).
+   */
+  @Column({ name: 'private_key_sealed', type: 'text', nullable: true, select: false })
+  privateKeySealed!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

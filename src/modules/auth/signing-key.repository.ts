@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, DataSource } from 'typeorm';
-import { KeySetTransaction } from './key-set.transaction';
+import { DataSource } from 'typeorm';
+import { KeySetTransaction } from './key-set-transaction.repository';
 import { SigningKey } from './signing-key.entity';
 
 /** Serialises changes to the key set across instances (transaction-scoped advisory lock). */
@@ -18,19 +18,8 @@ export class SigningKeyRepository {
     });
   }
 
-  /** next, current, and retired keys retired after `retiredSince`: what verifiers need. */
-  findPublished(retiredSince: Date): Promise<SigningKey[]> {
-    return this.dataSource
-      .getRepository(SigningKey)
-      .createQueryBuilder('k')
-      .where(
-        new Brackets((q) =>
-          q
-            .where("k.status IN ('next', 'current')")
-            .orWhere("k.status = 'retired' AND k.retired_at > :since", { since: retiredSince }),
-        ),
-      )
-      .orderBy('k.created_at', 'DESC')
-      .getMany();
+  /** Every key still stored (public halves only), newest first. */
+  findAll(): Promise<SigningKey[]> {
+    return this.dataSource.getRepository(SigningKey).find({ order: { createdAt: 'DESC' } });
   }
 }

@@ -3,7 +3,8 @@ import { promisify } from 'node:util';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { KeySetTransaction } from './key-set.transaction';
+import { KeySetTransaction } from './key-set-transaction.repository';
+import { SigningKey } from './signing-key.entity';
 import { SigningKeyRepository } from './signing-key.repository';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -12,8 +13,15 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 const ROTATION_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 /** Clock skew verifiers are allowed: a retired key stays published this much past the TTL. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-/** Published keys are served from memory this long; rotation publishes keys a period ahead. */
+/** This instance re-reads the key set at most this often. */
 const JWKS_CACHE_MS = 30 * 1000;
+/** How long verifiers may cache the JWKS (its Cache-Control max-age). */
+export const JWKS_MAX_AGE_S = 300;
+/**
+ * A next key must have been published this long before it signs: every verifier's cached
+ * JWKS (and every instance's in-memory copy) has then been refreshed and contains it.
+ */
+export const PUBLICATION_LEAD_MS = JWKS_MAX_AGE_S * 1000 + JWKS_CACHE_MS + CLOCK_SKEW_MS;
 
 export type PublicJwk = Record<string, string>;
 
@@ -44,16 +52,24 @@ async function generateSigningKeyPair(
   }
 }
 
+/** Associated data binding a sealed private key to its row. */
+export function signingKeyContext(kid: string): string {
+  return `signing_keys:${kid}`;
+}
+
+const PUBLISHED_ORDER: Record<SigningKey['status'], number> = { current: 0, next: 1, retired: 2 };
+
 /**
  * The token-signing key set: generated on first start, rotated on schedule (checked hourly by
  * every instance, done by one under a lock) or on demand, and published as a JWKS with the
- * next key ahead of use and retired keys until the tokens they signed have expired.
+ * next key a publication lead ahead of use and retired keys until the tokens they signed have
+ * expired.
  */
 @Injectable()
 export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SigningKeyService.name);
   private timer: NodeJS.Timeout | undefined;
-  private cached: { keys: PublicJwk[]; until: number } | undefined;
+  private cached: { keys: SigningKey[]; until: number } | undefined;
 
   constructor(
     private readonly keys: SigningKeyRepository,
@@ -75,29 +91,77 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** Completes the key set and rotates when the current key has served its period. */
-  rotateIfDue(now = new Date()): Promise<boolean> {
+  /**
+   * Completes the key set (first start), rotates when the current key has served its period and
+   * the next one has been published long enough, and prunes expired retired keys. Returns
+   * whether a key became current.
+   */
+  async rotateIfDue(now = new Date()): Promise<boolean> {
     const period = this.config.tokens.signingKeyRotationDays * 24 * 60 * 60 * 1000;
-    return this.keys.changeKeySet(async (tx) => {
+    const rotated = await this.keys.changeKeySet(async (tx) => {
       const current = await tx.findByStatus('current');
-      const due = !current || now.getTime() - (current.activatedAt?.getTime() ?? 0) >= period;
-      if (due) await this.advance(tx, now);
-      else if (!(await tx.findByStatus('next'))) await this.addNextKey(tx);
-      return due;
+      const next = await tx.findByStatus('next');
+      this.assertOpenable(current, next);
+      let promoted = false;
+      if (!current) {
+        // First start: nothing was published before, so the first key signs at once.
+        await this.advance(tx, null, next ?? (await this.addNextKey(tx)), now);
+        promoted = true;
+      } else if (!next) {
+        await this.addNextKey(tx);
+      } else if (
+        now.getTime() - current.activatedAt!.getTime() >= period &&
+        this.publishedLongEnough(next, now)
+      ) {
+        await this.advance(tx, current, next, now);
+        promoted = true;
+      }
+      await tx.deleteRetiredBefore(this.retiredCutoff(now));
+      return promoted;
     });
+    this.cached = undefined;
+    return rotated;
   }
 
-  /** Rotates now, whatever the schedule says (`npm run cli -- keys:rotate`). */
-  async rotate(now = new Date()): Promise<void> {
-    await this.keys.changeKeySet((tx) => this.advance(tx, now));
+  /**
+   * Rotates now, whatever the schedule (`npm run cli -- keys:rotate`). Refuses while the next
+   * key is younger than the publication lead, since verifiers may not have it yet; `force`
+   * rotates anyway, for a compromised key, at the price of a few minutes of rejected tokens.
+   */
+  async rotate({ now = new Date(), force = false } = {}): Promise<SigningKey> {
+    const next = await this.keys.changeKeySet(async (tx) => {
+      const current = await tx.findByStatus('current');
+      const candidate = await tx.findByStatus('next');
+      this.assertOpenable(current, candidate);
+      const next = candidate ?? (await this.addNextKey(tx));
+      if (!force && current && !this.publishedLongEnough(next, now)) {
+        const ready = new Date(next.createdAt.getTime() + PUBLICATION_LEAD_MS);
+        throw new Error(
+          `next key ${next.kid} has been published only since ${next.createdAt.toISOString()}; ` +
+            `verifiers may not have it before ${ready.toISOString()} (use --force for a compromised key)`,
+        );
+      }
+      await this.advance(tx, current, next, now);
+      return next;
+    });
+    this.cached = undefined;
+    return next;
   }
 
-  /** The public keys verifiers need, newest first, without any private member. */
+  /** The public keys verifiers need, current first, without any private member. */
   async publishedKeys(now = new Date()): Promise<PublicJwk[]> {
-    if (this.cached && this.cached.until > now.getTime()) return this.cached.keys;
-    const keys = (await this.keys.findPublished(this.retiredCutoff(now))).map((k) => k.publicJwk);
-    this.cached = { keys, until: now.getTime() + JWKS_CACHE_MS };
-    return keys;
+    if (!this.cached || this.cached.until <= Date.now()) {
+      this.cached = { keys: await this.keys.findAll(), until: Date.now() + JWKS_CACHE_MS };
+    }
+    const cutoff = this.retiredCutoff(now).getTime();
+    return this.cached.keys
+      .filter((k) => k.status !== 'retired' || k.retiredAt!.getTime() > cutoff)
+      .sort((a, b) => PUBLISHED_ORDER[a.status] - PUBLISHED_ORDER[b.status])
+      .map((k) => k.publicJwk);
+  }
+
+  private publishedLongEnough(next: SigningKey, now: Date): boolean {
+    return now.getTime() - next.createdAt.getTime() >= PUBLICATION_LEAD_MS;
   }
 
   private retiredCutoff(now: Date): Date {
@@ -106,39 +170,51 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  private async advance(tx: KeySetTransaction, now: Date): Promise<void> {
-    const current = await tx.findByStatus('current');
-    const next = (await tx.findByStatus('next')) ?? (await this.addNextKey(tx));
+  /**
+   * Keys sealed under another master key would sign nothing once current: stop at once, with
+   * the reason, instead of at the next rotation weeks later.
+   */
+  private assertOpenable(...keys: (SigningKey | null)[]): void {
+    for (const key of keys) {
+      const sealedUnder = key?.privateKeySealed && this.cipher.keyIdOf(key.privateKeySealed);
+      if (key && sealedUnder !== this.cipher.keyId) {
+        throw new Error(
+          `signing key ${key.kid} is sealed under master key ${String(sealedUnder)}, ` +
+            `but this instance has ${this.cipher.keyId}: check MASTER_KEY`,
+        );
+      }
+    }
+  }
+
+  private async advance(
+    tx: KeySetTransaction,
+    current: SigningKey | null,
+    next: SigningKey,
+    now: Date,
+  ): Promise<void> {
     await tx.promote(current, next, now);
     await this.addNextKey(tx);
-    await tx.deleteRetiredBefore(this.retiredCutoff(now));
-    this.cached = undefined;
     this.logger.log(`Signing key ${next.kid} is now current`);
   }
 
-  private async addNextKey(tx: KeySetTransaction) {
+  private async addNextKey(tx: KeySetTransaction): Promise<SigningKey> {
     const alg = this.config.tokens.signingAlg;
     const { publicKey, privateKey } = await generateSigningKeyPair(alg);
     const jwk = publicKey.export({ format: 'jwk' }) as PublicJwk;
     const kid = jwkThumbprint(jwk);
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-    const key = {
+    const key: SigningKey = {
       kid,
       alg,
-      status: 'next' as const,
+      status: 'next',
       publicJwk: { ...jwk, kid, alg, use: 'sig' },
       privateKeySealed: this.cipher.encrypt(der, signingKeyContext(kid)),
+      createdAt: new Date(),
       activatedAt: null,
       retiredAt: null,
     };
     der.fill(0);
     await tx.insert(key);
-    this.cached = undefined;
     return key;
   }
-}
-
-/** Associated data binding a sealed private key to its row. */
-export function signingKeyContext(kid: string): string {
-  return `signing_keys:${kid}`;
 }
