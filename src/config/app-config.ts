@@ -114,6 +114,26 @@ const masterKey = z
   })
   .transform((v) => Buffer.from(v, 'base64'));
 
+/** A secret of at least 32 bytes, base64-encoded. */
+const secretBytes = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length >= 32, {
+    message: 'must be at least 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)',
+  })
+  .transform((v) => Buffer.from(v, 'base64'));
+
+const smtpUrl = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an smtp:// or smtps:// URL with a host' },
+);
+
 const commaList = z.string().transform((v) =>
   v
     .split(',')
@@ -147,6 +167,23 @@ export const environmentSchema = z.object({
   SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   SIGNING_KEY_ROTATION_DAYS: integer(1, 365).default(30),
   ACCESS_TOKEN_TTL_SECONDS: integer(60, 86400).default(900),
+  ACCESS_TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
+  REFRESH_TOKEN_IDLE_DAYS: integer(1, 365).default(7),
+  REFRESH_TOKEN_ABSOLUTE_DAYS: integer(1, 365).default(30),
+  PASSWORD_MIN_LENGTH: integer(8, 256).default(12),
+  PASSWORD_MAX_LENGTH: integer(64, 1024).default(256),
+  PASSWORD_PEPPER: secretBytes.optional(),
+  ARGON2_MEMORY_KIB: integer(19456, 4 * 1024 * 1024).default(19456),
+  ARGON2_ITERATIONS: integer(2, 100).default(2),
+  ARGON2_PARALLELISM: integer(1, 64).default(1),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1000).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900),
+  LOGIN_LOCKOUT_BASE_SECONDS: integer(1, 3600).default(30),
+  LOGIN_LOCKOUT_MAX_SECONDS: integer(1, 86400).default(900),
+  SMTP_URL: smtpUrl.optional(),
+  MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
+  WEB_APP_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -169,6 +206,34 @@ export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ct
       path: ['DATABASE_URL'],
       message:
         'is required when NODE_ENV=production (set EMBEDDED_DATABASE_IN_PRODUCTION=true to run on the embedded database anyway)',
+    });
+  }
+  if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SMTP_URL'],
+      message: 'is required when NODE_ENV=production (the development outbox logs its links)',
+    });
+  }
+  if (env.PASSWORD_MIN_LENGTH > env.PASSWORD_MAX_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PASSWORD_MIN_LENGTH'],
+      message: 'must not exceed PASSWORD_MAX_LENGTH',
+    });
+  }
+  if (env.REFRESH_TOKEN_IDLE_DAYS > env.REFRESH_TOKEN_ABSOLUTE_DAYS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REFRESH_TOKEN_IDLE_DAYS'],
+      message: 'must not exceed REFRESH_TOKEN_ABSOLUTE_DAYS',
+    });
+  }
+  if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LOGIN_LOCKOUT_BASE_SECONDS'],
+      message: 'must not exceed LOGIN_LOCKOUT_MAX_SECONDS',
     });
   }
 });
@@ -206,6 +271,32 @@ export interface AppConfig {
     signingAlg: 'ES256' | 'RS256' | 'EdDSA';
     signingKeyRotationDays: number;
     accessTokenTtlSeconds: number;
+    /** `aud` of every access token, and the only audience verification accepts. */
+    audience: string;
+    refreshIdleSeconds: number;
+    refreshAbsoluteSeconds: number;
+  };
+  passwords: {
+    /** Bounds in Unicode code points, after NFKC normalization. */
+    minLength: number;
+    maxLength: number;
+    /** Optional argon2 secret (keyed hashing); hashes made with it verify only with it. */
+    pepper: Buffer | undefined;
+    argon2: { memoryKib: number; iterations: number; parallelism: number };
+  };
+  loginThrottle: {
+    maxFailuresPerAccount: number;
+    maxFailuresPerIp: number;
+    failureWindowSeconds: number;
+    lockoutBaseSeconds: number;
+    lockoutMaxSeconds: number;
+  };
+  mail: {
+    /** Absent: the development outbox (stored in the database, logged with its links). */
+    smtpUrl: string | undefined;
+    from: string;
+    /** Where links in mails point: the web client that posts their tokens back. */
+    webAppUrl: string;
   };
 }
 

@@ -1,6 +1,8 @@
 import { AppConfig, validatedEnvironmentSchema } from './app-config';
 import { ConfigError } from './config.error';
 
+const DAY_SECONDS = 24 * 60 * 60;
+
 /**
  * Parses and validates the environment once. Empty strings count as unset so that a blank line
  * copied from .env.example does not override a default.
@@ -17,12 +19,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
     http: {
       host: e.HOST,
       port: e.PORT,
-      publicUrl: (e.PUBLIC_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/+$/, ''),
+      publicUrl,
       bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       trustProxy: e.HTTP_TRUST_PROXY,
       corsOrigins: e.HTTP_CORS_ORIGINS,
@@ -45,6 +48,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signingAlg: e.SIGNING_ALG,
       signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      audience: e.ACCESS_TOKEN_AUDIENCE,
+      refreshIdleSeconds: e.REFRESH_TOKEN_IDLE_DAYS * DAY_SECONDS,
+      refreshAbsoluteSeconds: e.REFRESH_TOKEN_ABSOLUTE_DAYS * DAY_SECONDS,
+    },
+    passwords: {
+      minLength: e.PASSWORD_MIN_LENGTH,
+      maxLength: e.PASSWORD_MAX_LENGTH,
+      pepper: e.PASSWORD_PEPPER,
+      argon2: {
+        memoryKib: e.ARGON2_MEMORY_KIB,
+        iterations: e.ARGON2_ITERATIONS,
+        parallelism: e.ARGON2_PARALLELISM,
+      },
+    },
+    loginThrottle: {
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+      lockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_SECONDS,
+      lockoutMaxSeconds: e.LOGIN_LOCKOUT_MAX_SECONDS,
+    },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      webAppUrl: (e.WEB_APP_URL ?? publicUrl).replace(/\/+$/, ''),
     },
   };
 }
