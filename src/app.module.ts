@@ -7,7 +7,9 @@ import { DatabaseModule } from './database/database.module';
 import { loggerModuleParams } from './common/logging/logger-options';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { RedisModule } from './common/redis/redis.module';
+import { ThrottleModule } from './common/throttle/throttle.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { UsersModule } from './modules/users/users.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 
@@ -31,7 +33,9 @@ export class AppModule {
         DatabaseModule.forRoot(options.databaseUrl),
         RedisModule,
         CryptoModule,
+        ThrottleModule,
         HealthModule,
+        UsersModule,
         AuthModule,
         MetricsModule,
         ...(options.extraModules ?? []),

@@ -1,14 +1,16 @@
-import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { runPendingMigrations } from './migrate';
+import { Transactions } from './transactions';
 
 /**
  * The TypeORM connection. The DataSource handed to the rest of the application is already
  * migrated: migrations run here, at boot, under an advisory lock.
  */
+@Global()
 @Module({})
 export class DatabaseModule {
   static forRoot(databaseUrl: string): DynamicModule {
@@ -40,6 +42,8 @@ export class DatabaseModule {
           },
         }),
       ],
+      providers: [Transactions],
+      exports: [Transactions],
     };
   }
 }

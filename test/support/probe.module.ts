@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { Type } from 'class-transformer';
 import { IsInt, IsObject, IsString, Length, Min, ValidateNested } from 'class-validator';
 import { PinoLogger } from 'nestjs-pino';
+import { Public } from '../../src/common/auth/public.decorator';
 
 class ProbeTagDto {
   @IsString()
@@ -34,6 +35,7 @@ export class ProbeItemDto {
 }
 
 /** Routes that exist only in tests, to drive the global pipeline (parsers, pipe, filter, logs). */
+@Public()
 @Controller('probe')
 export class ProbeController {
   constructor(

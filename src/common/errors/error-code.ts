@@ -18,4 +18,14 @@ export enum ErrorCode {
   DependencyUnavailable = 'dependency_unavailable',
   ServiceUnavailable = 'service_unavailable',
   InternalError = 'internal_error',
+  // Authentication and accounts
+  InvalidCredentials = 'invalid_credentials',
+  InvalidCurrentPassword = 'invalid_current_password',
+  EmailNotVerified = 'email_not_verified',
+  AccountSuspended = 'account_suspended',
+  AccountDeactivated = 'account_deactivated',
+  InvalidToken = 'invalid_token',
+  InvalidOrExpiredToken = 'invalid_or_expired_token',
+  InvalidRefreshToken = 'invalid_refresh_token',
+  EmailTaken = 'email_taken',
 }

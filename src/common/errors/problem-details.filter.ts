@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mapErrorToProblem } from './problem-mapper';
 import { PROBLEM_CONTENT_TYPE } from './problem';
+import { ProblemException } from './problem.exception';
 
 /**
  * The single place where errors become responses: every error, Nest's and Fastify's included,
@@ -29,6 +30,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       );
     }
     if (reply.sent) return;
+    if (error instanceof ProblemException) void reply.headers(error.headers);
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 }

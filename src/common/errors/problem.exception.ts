@@ -12,6 +12,8 @@ export class ProblemException extends HttpException {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly extensions: { errors?: FieldError[] } & Record<string, unknown> = {},
+    /** Response headers the problem needs (`Retry-After`, `WWW-Authenticate`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail, status);
   }

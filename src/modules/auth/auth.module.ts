@@ -1,11 +1,31 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module';
+import { MailModule } from '../mail/mail.module';
+import { UsersModule } from '../users/users.module';
+import { AccessTokenGuard } from './access-token.guard';
+import { AccessTokenService } from './access-token.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
+import { SessionRepository } from './session.repository';
+import { SessionService } from './session.service';
 import { SigningKeyRepository } from './signing-key.repository';
 import { SigningKeyService } from './signing-key.service';
 
 @Module({
-  controllers: [JwksController],
-  providers: [SigningKeyRepository, SigningKeyService],
-  exports: [SigningKeyService],
+  imports: [UsersModule, AuditModule, MailModule],
+  controllers: [AuthController, JwksController, DiscoveryController],
+  providers: [
+    SigningKeyRepository,
+    SigningKeyService,
+    AccessTokenService,
+    SessionRepository,
+    SessionService,
+    AuthService,
+    { provide: APP_GUARD, useClass: AccessTokenGuard },
+  ],
+  exports: [SigningKeyService, AccessTokenService, SessionService, AuthService],
 })
 export class AuthModule {}

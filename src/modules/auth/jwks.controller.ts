@@ -2,7 +2,9 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { JwksDto } from './dto/jwks.dto';
 import { JWKS_MAX_AGE_S, SigningKeyService } from './signing-key.service';
+import { Public } from '../../common/auth/public.decorator';
 
+@Public()
 @ApiTags('well-known')
 @Controller('.well-known')
 export class JwksController {

@@ -22,4 +22,14 @@ export class SigningKeyRepository {
   findAll(): Promise<SigningKey[]> {
     return this.dataSource.getRepository(SigningKey).find({ order: { createdAt: 'DESC' } });
   }
+
+  /** The key that signs now, with its sealed private key. */
+  findCurrentWithPrivateKey(): Promise<SigningKey | null> {
+    return this.dataSource
+      .getRepository(SigningKey)
+      .createQueryBuilder('k')
+      .addSelect('k.privateKeySealed')
+      .where("k.status = 'current'")
+      .getOne();
+  }
 }

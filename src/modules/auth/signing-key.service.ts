@@ -1,4 +1,10 @@
-import { createHash, generateKeyPair, KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
@@ -24,6 +30,22 @@ export const JWKS_MAX_AGE_S = 300;
 export const PUBLICATION_LEAD_MS = JWKS_MAX_AGE_S * 1000 + JWKS_CACHE_MS + CLOCK_SKEW_MS;
 
 export type PublicJwk = Record<string, string>;
+
+/** The key tokens are signed with now. */
+export interface Signer {
+  kid: string;
+  alg: string;
+  privateKey: KeyObject;
+}
+
+/** A published key, ready to verify with. */
+export interface VerificationKey {
+  alg: string;
+  publicKey: KeyObject;
+}
+
+/** A kid we do not know triggers at most one re-read of the key set per this interval. */
+const UNKNOWN_KID_RELOAD_MS = 5 * 1000;
 
 /** The members RFC 7638 hashes for each key type, in the order it prescribes. */
 const THUMBPRINT_MEMBERS: Record<string, string[]> = {
@@ -70,6 +92,10 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SigningKeyService.name);
   private timer: NodeJS.Timeout | undefined;
   private cached: { keys: SigningKey[]; until: number } | undefined;
+  private signer: { signer: Signer; until: number } | undefined;
+  private verificationKeys = new Map<string, VerificationKey>();
+  private verificationKeysFrom: SigningKey[] | undefined;
+  private lastUnknownKidReload = 0;
 
   constructor(
     private readonly keys: SigningKeyRepository,
@@ -150,14 +176,80 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
 
   /** The public keys verifiers need, current first, without any private member. */
   async publishedKeys(now = new Date()): Promise<PublicJwk[]> {
-    if (!this.cached || this.cached.until <= Date.now()) {
-      this.cached = { keys: await this.keys.findAll(), until: Date.now() + JWKS_CACHE_MS };
-    }
+    const keys = await this.loadKeys();
     const cutoff = this.retiredCutoff(now).getTime();
-    return this.cached.keys
+    return keys
       .filter((k) => k.status !== 'retired' || k.retiredAt!.getTime() > cutoff)
       .sort((a, b) => PUBLISHED_ORDER[a.status] - PUBLISHED_ORDER[b.status])
       .map((k) => k.publicJwk);
+  }
+
+  /** Algorithms of the current and next keys: what tokens are signed with now and soon. */
+  async signingAlgorithms(): Promise<string[]> {
+    const keys = await this.loadKeys();
+    return [...new Set(keys.filter((k) => k.status !== 'retired').map((k) => k.alg))];
+  }
+
+  /**
+   * The current key with its private half opened, re-read at most every JWKS_CACHE_MS. Right
+   * after another instance rotates, this one may sign with the previous key for those seconds:
+   * harmless, since a retired key stays published for the whole token lifetime.
+   */
+  async currentSigner(): Promise<Signer> {
+    if (this.signer && this.signer.until > Date.now()) return this.signer.signer;
+    const current = await this.keys.findCurrentWithPrivateKey();
+    if (!current?.privateKeySealed) throw new Error('no current signing key');
+    if (this.signer?.signer.kid !== current.kid) {
+      const der = this.cipher.decrypt(current.privateKeySealed, signingKeyContext(current.kid));
+      const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      der.fill(0);
+      this.signer = { signer: { kid: current.kid, alg: current.alg, privateKey }, until: 0 };
+    }
+    this.signer.until = Date.now() + JWKS_CACHE_MS;
+    return this.signer.signer;
+  }
+
+  /**
+   * The published key with this kid, or null. An unknown kid re-reads the key set (from our
+   * own database, never from anything the token names) at most once per UNKNOWN_KID_RELOAD_MS,
+   * so a stream of made-up kids cannot turn into a stream of queries.
+   */
+  async verificationKey(kid: string, now = new Date()): Promise<VerificationKey | null> {
+    await this.syncVerificationKeys(now);
+    const known = this.verificationKeys.get(kid);
+    if (known || Date.now() - this.lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) {
+      return known ?? null;
+    }
+    this.lastUnknownKidReload = Date.now();
+    this.cached = undefined;
+    await this.syncVerificationKeys(now);
+    return this.verificationKeys.get(kid) ?? null;
+  }
+
+  private async syncVerificationKeys(now: Date): Promise<void> {
+    const published = await this.publishedKeys(now);
+    if (this.verificationKeysFrom === this.cached?.keys && this.verificationKeys.size > 0) {
+      // Same snapshot: only drop keys whose retirement window has passed.
+      const live = new Set(published.map((k) => k.kid));
+      for (const kid of this.verificationKeys.keys()) {
+        if (!live.has(kid)) this.verificationKeys.delete(kid);
+      }
+      return;
+    }
+    this.verificationKeys = new Map(
+      published.map((jwk) => [
+        jwk.kid,
+        { alg: jwk.alg, publicKey: createPublicKey({ key: jwk, format: 'jwk' }) },
+      ]),
+    );
+    this.verificationKeysFrom = this.cached?.keys;
+  }
+
+  private async loadKeys(): Promise<SigningKey[]> {
+    if (!this.cached || this.cached.until <= Date.now()) {
+      this.cached = { keys: await this.keys.findAll(), until: Date.now() + JWKS_CACHE_MS };
+    }
+    return this.cached.keys;
   }
 
   private publishedLongEnough(next: SigningKey, now: Date): boolean {

@@ -13,7 +13,9 @@ import { Problem, PROBLEM_CONTENT_TYPE } from '../../common/errors/problem';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { HealthStatusDto } from './dto/health-status.dto';
 import { RedisHealthIndicator } from './redis.health';
+import { Public } from '../../common/auth/public.decorator';
 
+@Public()
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

@@ -1,7 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { MetricsService } from './metrics.service';
+import { Public } from '../../common/auth/public.decorator';
 
+@Public()
 @ApiTags('metrics')
 @Controller('metrics')
 export class MetricsController {

@@ -1,0 +1,65 @@
+import { isValidPhoneNumber, parsePhoneNumberWithError } from 'libphonenumber-js';
+import { ValidateBy, ValidationOptions } from 'class-validator';
+
+/** `+` and 8–15 digits that form a number valid in its country plan; null otherwise. */
+export function canonicalPhone(value: string): string | null {
+  if (!/^\+[1-9]\d{7,14}$/.test(value) || !isValidPhoneNumber(value)) return null;
+  return parsePhoneNumberWithError(value).number;
+}
+
+/** The canonical IANA name of a time zone (`asia/kolkata` → `Asia/Kolkata`); null if unknown. */
+export function canonicalTimeZone(value: string): string | null {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** The canonical form of a BCP 47 language tag (`en-us` → `en-US`); null if malformed. */
+export function canonicalLocale(value: string): string | null {
+  if (value.length > 35) return null;
+  try {
+    return Intl.getCanonicalLocales(value)[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function format(
+  name: string,
+  canonical: (value: string) => string | null,
+  message: string,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return ValidateBy(
+    {
+      name,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && canonical(value) !== null,
+        defaultMessage: () => message,
+      },
+    },
+    options,
+  );
+}
+
+export const IsE164Phone = (options?: ValidationOptions) =>
+  format(
+    'isE164Phone',
+    canonicalPhone,
+    'must be a valid phone number in E.164 form (+14155550123)',
+    options,
+  );
+
+export const IsIanaTimeZone = (options?: ValidationOptions) =>
+  format(
+    'isIanaTimeZone',
+    canonicalTimeZone,
+    'must be an IANA time zone such as Europe/Paris',
+    options,
+  );
+
+export const IsBcp47Locale = (options?: ValidationOptions) =>
+  format('isBcp47Locale', canonicalLocale, 'must be a BCP 47 language tag such as en-GB', options);

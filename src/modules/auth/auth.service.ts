@@ -1,0 +1,460 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientInfo } from '../../common/auth/client-info';
+import { Principal } from '../../common/auth/principal';
+import { PasswordHasher } from '../../common/crypto/password-hasher';
+import { PasswordPolicy } from '../../common/crypto/password-policy';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import { LoginThrottle } from '../../common/throttle/login-throttle.service';
+import { RateLimiter } from '../../common/throttle/rate-limiter.service';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Transactions } from '../../database/transactions';
+import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
+import * as templates from '../mail/mail-templates';
+import { MailService } from '../mail/mail.service';
+import { normalizeEmail } from '../users/email-address';
+import { UsersService } from '../users/users.service';
+import { AccessTokenService } from './access-token.service';
+import { Session } from './session.entity';
+import { SessionService } from './session.service';
+
+const HOUR_S = 60 * 60;
+/** Mails about one address: enough for a user who lost one, too few to flood a mailbox. */
+const MAILS_PER_ADDRESS_PER_HOUR = 3;
+/** Unauthenticated account requests (register, resend, forgot) from one address. */
+const ACCOUNT_REQUESTS_PER_IP_PER_HOUR = 30;
+
+export interface TokenPair {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+  sessionId: string;
+}
+
+const STATUS_PROBLEMS = {
+  pending_verification: {
+    code: ErrorCode.EmailNotVerified,
+    detail: 'The email address of this account has not been verified yet.',
+  },
+  suspended: { code: ErrorCode.AccountSuspended, detail: 'This account is suspended.' },
+  deactivated: { code: ErrorCode.AccountDeactivated, detail: 'This account is deactivated.' },
+} as const;
+
+/** Registration, login, refresh, logout and the password flows. */
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly throttle: LoginThrottle,
+    private readonly rateLimiter: RateLimiter,
+    private readonly mail: MailService,
+    private readonly events: AuthEventService,
+    private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Same answer and the same work (one argon2 hash) whether the address is new or taken; the
+   * owner of a taken address is told by mail instead.
+   */
+  async register(
+    input: { email: string; password: string; name: string },
+    client: ClientInfo,
+  ): Promise<void> {
+    await this.limitAccountRequests('register', client);
+    const email = normalizeEmail(input.email);
+    this.policy.assertAcceptable(input.password, { email });
+    const passwordHash = await this.hasher.hash(input.password);
+    const created = await this.transactions.run(async () => {
+      const id = await this.users.createPending({ email, name: input.name.trim(), passwordHash });
+      if (!id) return null;
+      const link = await this.users.issueEmailToken(id, 'verify_email');
+      await this.events.record({ type: 'register', outcome: 'success', client, userId: id });
+      return { id, link };
+    });
+    if (created) {
+      if (await this.mayMail(email)) this.mail.dispatch(templates.verifyEmail(email, created.link));
+      return;
+    }
+    const existing = await this.users.findByEmail(email);
+    await this.events.record({
+      type: 'register',
+      outcome: 'failure',
+      client,
+      userId: existing?.id,
+      reason: 'email_taken',
+    });
+    if (!existing || !(await this.mayMail(email))) return;
+    if (existing.status === 'pending_verification') {
+      // Registering again is what people do when the first mail got lost.
+      this.mail.dispatch(
+        templates.verifyEmail(email, await this.users.issueEmailToken(existing.id, 'verify_email')),
+      );
+    } else {
+      const base = this.config.mail.webAppUrl;
+      this.mail.dispatch(
+        templates.registrationAttempt(email, `${base}/login`, `${base}/forgot-password`),
+      );
+    }
+  }
+
+  /** Confirms an address: a new account's, or the new one of an email change. */
+  async verifyEmail(token: string, client: ClientInfo): Promise<void> {
+    const outcome = await this.transactions.run(async () => {
+      const used = await this.users.consumeEmailToken(token, ['verify_email', 'change_email']);
+      if (!used) return null;
+      if (used.purpose === 'verify_email') {
+        await this.users.markEmailVerified(used.userId);
+        await this.events.record({
+          type: 'email_verify',
+          outcome: 'success',
+          client,
+          userId: used.userId,
+        });
+        return { changedTo: null };
+      }
+      const previous = await this.users.findById(used.userId);
+      if (!previous || !(await this.users.changeEmail(used.userId, used.newEmail!))) {
+        throw new ProblemException(
+          409,
+          ErrorCode.EmailTaken,
+          'Another account uses this address now.',
+        );
+      }
+      await this.events.record({
+        type: 'email_change',
+        outcome: 'success',
+        client,
+        userId: used.userId,
+      });
+      return { changedTo: used.newEmail!, previous: previous.email };
+    });
+    if (!outcome) {
+      await this.events.record({
+        type: 'email_verify',
+        outcome: 'failure',
+        client,
+        reason: 'invalid_token',
+      });
+      throw this.invalidEmailToken();
+    }
+    if (outcome.changedTo !== null) this.mail.dispatch(templates.emailChanged(outcome.previous));
+  }
+
+  async resendVerification(email: string, client: ClientInfo): Promise<void> {
+    await this.limitAccountRequests('email_verify_resend', client);
+    const user = await this.users.findByEmail(email);
+    if (!user || user.status !== 'pending_verification' || !(await this.mayMail(user.email)))
+      return;
+    const link = await this.users.issueEmailToken(user.id, 'verify_email');
+    await this.events.record({
+      type: 'email_verify_resend',
+      outcome: 'success',
+      client,
+      userId: user.id,
+    });
+    this.mail.dispatch(templates.verifyEmail(user.email, link));
+  }
+
+  /**
+   * Unknown address and wrong password are the same 401 after the same work (a verification
+   * against a dummy hash). The account's status is only revealed once the password was right.
+   */
+  async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenPair> {
+    const email = normalizeEmail(input.email);
+    const keys = { account: email, ip: client.ip };
+    const retryAfter = await this.throttle.retryAfterSeconds(keys);
+    if (retryAfter > 0) {
+      await this.events.record({ type: 'login', outcome: 'failure', client, reason: 'throttled' });
+      throw this.tooManyAttempts(retryAfter);
+    }
+    const found = await this.users.findWithPasswordHash({ email });
+    const { valid, needsRehash } = await this.hasher.verify(
+      found?.passwordHash ?? null,
+      input.password,
+    );
+    if (!found || !valid) {
+      await this.throttle.recordFailure(keys);
+      await this.events.record({
+        type: 'login',
+        outcome: 'failure',
+        client,
+        userId: found?.user.id,
+        reason: found ? 'wrong_password' : 'unknown_email',
+      });
+      throw new ProblemException(
+        401,
+        ErrorCode.InvalidCredentials,
+        'The email or password is not correct.',
+      );
+    }
+    const { user } = found;
+    await this.throttle.reset(email);
+    if (user.status !== 'active') {
+      const problem = STATUS_PROBLEMS[user.status];
+      await this.events.record({
+        type: 'login',
+        outcome: 'failure',
+        client,
+        userId: user.id,
+        reason: user.status,
+      });
+      throw new ProblemException(403, problem.code, problem.detail);
+    }
+    if (needsRehash)
+      await this.users.setPasswordHash(user.id, await this.hasher.hash(input.password));
+    const now = new Date();
+    const started = await this.transactions.run(async () => {
+      const started = await this.sessions.start(
+        user.id,
+        { amr: ['pwd'], authTime: now },
+        client,
+        now,
+      );
+      await this.users.recordLogin(user.id, now);
+      await this.events.record({
+        type: 'login',
+        outcome: 'success',
+        client,
+        userId: user.id,
+        sessionId: started.session.id,
+      });
+      return started;
+    });
+    return this.tokenPair(started.session, started.refreshToken, started.refreshExpiresIn);
+  }
+
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+    const result = await this.sessions.rotate(refreshToken);
+    if (result.outcome !== 'rotated') {
+      const session = 'session' in result ? result.session : null;
+      await this.events.record({
+        type: result.outcome === 'reused' ? 'refresh_token_reuse' : 'refresh',
+        outcome: 'failure',
+        client,
+        userId: session?.userId,
+        sessionId: session?.id,
+        reason: result.outcome,
+      });
+      throw new ProblemException(
+        401,
+        ErrorCode.InvalidRefreshToken,
+        'The refresh token is invalid or has expired.',
+      );
+    }
+    const user = await this.users.findById(result.session.userId);
+    if (!user || user.status !== 'active') {
+      await this.sessions.revokeOne(result.session.userId, result.session.id, 'account_inactive');
+      await this.events.record({
+        type: 'refresh',
+        outcome: 'failure',
+        client,
+        userId: result.session.userId,
+        sessionId: result.session.id,
+        reason: user ? user.status : 'account_deleted',
+      });
+      throw new ProblemException(
+        401,
+        ErrorCode.InvalidRefreshToken,
+        'The refresh token is invalid or has expired.',
+      );
+    }
+    await this.events.record({
+      type: 'refresh',
+      outcome: 'success',
+      client,
+      userId: user.id,
+      sessionId: result.session.id,
+    });
+    return this.tokenPair(result.session, result.refreshToken, result.refreshExpiresIn);
+  }
+
+  async logout(principal: Principal, client: ClientInfo): Promise<void> {
+    await this.sessions.revokeOne(principal.userId, principal.sessionId, 'logout');
+    await this.events.record({
+      type: 'logout',
+      outcome: 'success',
+      client,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+    });
+  }
+
+  async logoutAll(principal: Principal, client: ClientInfo): Promise<number> {
+    const ended = await this.sessions.revokeAll(principal.userId, 'logout_all');
+    await this.events.record({
+      type: 'logout_all',
+      outcome: 'success',
+      client,
+      userId: principal.userId,
+      sessionId: principal.sessionId,
+    });
+    return ended;
+  }
+
+  /** Ends one of the caller's own sessions; someone else's id is indistinguishable from none. */
+  async revokeSession(principal: Principal, sessionId: string, client: ClientInfo): Promise<void> {
+    if (!(await this.sessions.revokeOne(principal.userId, sessionId, 'revoked_by_user'))) {
+      throw new ProblemException(404, ErrorCode.NotFound, 'No such session.');
+    }
+    await this.events.record({
+      type: 'session_revoke',
+      outcome: 'success',
+      client,
+      userId: principal.userId,
+      sessionId,
+    });
+  }
+
+  listSessions(userId: string): Promise<Session[]> {
+    return this.sessions.listLive(userId);
+  }
+
+  async forgotPassword(email: string, client: ClientInfo): Promise<void> {
+    await this.limitAccountRequests('password_forgot', client);
+    const user = await this.users.findByEmail(email);
+    if (!user || user.status === 'deactivated' || user.status === 'suspended') return;
+    if (!(await this.mayMail(user.email))) return;
+    const link = await this.users.issueEmailToken(user.id, 'reset_password');
+    await this.events.record({
+      type: 'password_forgot',
+      outcome: 'success',
+      client,
+      userId: user.id,
+    });
+    this.mail.dispatch(templates.passwordReset(user.email, link));
+  }
+
+  /**
+   * Sets a new password with a mailed token and ends every session of the account. The token
+   * is checked and the password validated before anything changes; a rejected password leaves
+   * the token usable.
+   */
+  async resetPassword(
+    input: { token: string; password: string },
+    client: ClientInfo,
+  ): Promise<void> {
+    const reset = await this.transactions.run(async () => {
+      const used = await this.users.consumeEmailToken(input.token, ['reset_password']);
+      const user = used && (await this.users.findById(used.userId));
+      if (!user || user.status === 'deactivated' || user.status === 'suspended') return null;
+      this.policy.assertAcceptable(input.password, { email: user.email });
+      const hash = await this.hasher.hash(input.password);
+      await this.users.setPasswordHash(user.id, hash);
+      // Following the link proved control of the mailbox.
+      if (user.emailVerifiedAt === null) await this.users.markEmailVerified(user.id);
+      await this.sessions.revokeAll(user.id, 'password_reset');
+      await this.events.record({
+        type: 'password_reset',
+        outcome: 'success',
+        client,
+        userId: user.id,
+      });
+      return { email: user.email };
+    });
+    if (!reset) {
+      await this.events.record({
+        type: 'password_reset',
+        outcome: 'failure',
+        client,
+        reason: 'invalid_token',
+      });
+      throw this.invalidEmailToken();
+    }
+    this.mail.dispatch(templates.passwordChanged(reset.email));
+  }
+
+  /** Needs the current password; ends every other session, keeps the caller's. */
+  async changePassword(
+    principal: Principal,
+    input: { currentPassword: string; newPassword: string },
+    client: ClientInfo,
+  ): Promise<void> {
+    const found = await this.users.findWithPasswordHash({ id: principal.userId });
+    if (!found)
+      throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    const { user, passwordHash } = found;
+    await this.users.assertCurrentPassword(
+      user,
+      passwordHash,
+      input.currentPassword,
+      client,
+      'password_change',
+    );
+    this.policy.assertAcceptable(input.newPassword, { email: user.email, field: 'new_password' });
+    const hash = await this.hasher.hash(input.newPassword);
+    await this.transactions.run(async () => {
+      await this.users.setPasswordHash(user.id, hash);
+      await this.sessions.revokeAll(user.id, 'password_change', { except: principal.sessionId });
+      await this.events.record({
+        type: 'password_change',
+        outcome: 'success',
+        client,
+        userId: user.id,
+        sessionId: principal.sessionId,
+      });
+    });
+    this.mail.dispatch(templates.passwordChanged(user.email));
+  }
+
+  private async tokenPair(
+    session: Session,
+    refreshToken: string,
+    refreshExpiresIn: number,
+  ): Promise<TokenPair> {
+    const access = await this.accessTokens.issue({
+      userId: session.userId,
+      sessionId: session.id,
+      amr: session.amr,
+      authTime: session.authTime,
+    });
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresIn,
+      sessionId: session.id,
+    };
+  }
+
+  /** Per-address mail budget; exceeding it is silent, so it reveals nothing about the address. */
+  private async mayMail(email: string): Promise<boolean> {
+    return (await this.rateLimiter.consume(`mail:${email}`, MAILS_PER_ADDRESS_PER_HOUR, HOUR_S))
+      .allowed;
+  }
+
+  private async limitAccountRequests(type: AuthEventType, client: ClientInfo): Promise<void> {
+    const { allowed, retryAfterSeconds } = await this.rateLimiter.consume(
+      `account-requests:${client.ip}`,
+      ACCOUNT_REQUESTS_PER_IP_PER_HOUR,
+      HOUR_S,
+    );
+    if (!allowed) {
+      await this.events.record({ type, outcome: 'failure', client, reason: 'throttled' });
+      throw this.tooManyAttempts(retryAfterSeconds);
+    }
+  }
+
+  private tooManyAttempts(retryAfter: number): ProblemException {
+    return new ProblemException(
+      429,
+      ErrorCode.TooManyRequests,
+      'Too many attempts; try again later.',
+      { retry_after: retryAfter },
+      { 'retry-after': String(retryAfter) },
+    );
+  }
+
+  private invalidEmailToken(): ProblemException {
+    return new ProblemException(
+      400,
+      ErrorCode.InvalidOrExpiredToken,
+      'The link is invalid, has expired or was already used.',
+    );
+  }
+}

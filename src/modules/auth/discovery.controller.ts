@@ -1,0 +1,44 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../common/auth/public.decorator';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ACCESS_TOKEN_TYPE } from './access-token.service';
+import { DiscoveryDto } from './dto/discovery.dto';
+import { JWKS_MAX_AGE_S, SigningKeyService } from './signing-key.service';
+
+@ApiTags('well-known')
+@Public()
+@Controller('.well-known')
+export class DiscoveryController {
+  constructor(
+    private readonly signingKeys: SigningKeyService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('openid-configuration')
+  @Header('cache-control', `public, max-age=${JWKS_MAX_AGE_S}`)
+  @ApiOperation({
+    summary: 'Discovery document: issuer, keys and endpoints',
+    description:
+      'Metadata in the OpenID Connect Discovery / RFC 8414 format for what Gatehouse actually ' +
+      'offers today: it issues RFC 9068 access tokens (no ID tokens, no authorization endpoint).',
+  })
+  @ApiOkResponse({ type: DiscoveryDto })
+  async discovery(): Promise<DiscoveryDto> {
+    const base = this.config.http.publicUrl;
+    const algorithms = await this.signingKeys.signingAlgorithms();
+    return {
+      issuer: base,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      login_endpoint: `${base}/v1/auth/login`,
+      refresh_endpoint: `${base}/v1/auth/refresh`,
+      logout_endpoint: `${base}/v1/auth/logout`,
+      userinfo_endpoint: `${base}/v1/users/me`,
+      access_token_signing_alg_values_supported: algorithms,
+      access_token_types_supported: [ACCESS_TOKEN_TYPE],
+      access_token_audience: this.config.tokens.audience,
+      subject_types_supported: ['public'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'amr', 'auth_time'],
+    };
+  }
+}

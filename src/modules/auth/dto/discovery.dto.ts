@@ -1,0 +1,39 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class DiscoveryDto {
+  @ApiProperty({ example: 'https://id.example.com' })
+  issuer!: string;
+
+  @ApiProperty({ example: 'https://id.example.com/.well-known/jwks.json' })
+  jwks_uri!: string;
+
+  @ApiProperty({ description: 'Password login: returns an access and a refresh token' })
+  login_endpoint!: string;
+
+  @ApiProperty({ description: 'Refresh-token exchange (rotating)' })
+  refresh_endpoint!: string;
+
+  @ApiProperty({ description: 'Ends the session of the presented access token' })
+  logout_endpoint!: string;
+
+  @ApiProperty({ description: 'The signed-in user’s profile' })
+  userinfo_endpoint!: string;
+
+  @ApiProperty({
+    description: 'Algorithms of the keys access tokens are (or will next be) signed with',
+    example: ['ES256'],
+  })
+  access_token_signing_alg_values_supported!: string[];
+
+  @ApiProperty({ example: ['at+jwt'] })
+  access_token_types_supported!: string[];
+
+  @ApiProperty({ example: 'gatehouse' })
+  access_token_audience!: string;
+
+  @ApiProperty({ example: ['public'] })
+  subject_types_supported!: string[];
+
+  @ApiProperty()
+  claims_supported!: string[];
+}

@@ -1,0 +1,188 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientInfo } from '../../common/auth/client-info';
+import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque-token';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Transactions } from '../../database/transactions';
+import { Session } from './session.entity';
+import { SessionRepository } from './session.repository';
+
+/**
+ * How long an instance trusts its last look at a session. A session revoked anywhere stops
+ * authenticating requests on every instance within this time (the issue's bound is 5 s).
+ */
+export const SESSION_STATUS_CACHE_MS = 2000;
+const SESSION_STATUS_CACHE_MAX_ENTRIES = 100_000;
+
+export interface StartedSession {
+  session: Session;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}
+
+export type RotationResult =
+  | { outcome: 'rotated'; session: Session; refreshToken: string; refreshExpiresIn: number }
+  | { outcome: 'invalid' }
+  | { outcome: 'expired' | 'revoked'; session: Session }
+  /** An already-rotated token came back: the whole family has just been revoked. */
+  | { outcome: 'reused'; session: Session };
+
+function secondsBetween(from: Date, to: Date): number {
+  return Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000));
+}
+
+/** Sessions (logins) and the rotation of their refresh tokens. */
+@Injectable()
+export class SessionService {
+  private readonly statusCache = new Map<string, { live: boolean; until: number }>();
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async start(
+    userId: string,
+    login: { amr: string[]; authTime: Date },
+    client: ClientInfo,
+    now = new Date(),
+  ): Promise<StartedSession> {
+    const absoluteExpiresAt = new Date(
+      now.getTime() + this.config.tokens.refreshAbsoluteSeconds * 1000,
+    );
+    const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
+    return this.transactions.run(async () => {
+      const id = await this.sessions.insertSession({
+        userId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        amr: login.amr,
+        authTime: login.authTime,
+        lastSeenAt: now,
+        idleExpiresAt,
+        absoluteExpiresAt,
+      });
+      const { token, hash } = issueOpaqueToken('refresh');
+      await this.sessions.insertRefreshToken({
+        sessionId: id,
+        parentId: null,
+        tokenHash: hash,
+        expiresAt: idleExpiresAt,
+      });
+      const session = (await this.sessions.findById(id))!;
+      return { session, refreshToken: token, refreshExpiresIn: secondsBetween(now, idleExpiresAt) };
+    });
+  }
+
+  /**
+   * Exchanges a refresh token for the next one of its family. The token row is locked, so of
+   * N concurrent presentations exactly one rotates; the others find it rotated, which is what
+   * a replayed stolen token looks like, and revoke the family.
+   */
+  async rotate(presented: string, now = new Date()): Promise<RotationResult> {
+    const hash = presentedTokenHash('refresh', presented);
+    if (!hash) return { outcome: 'invalid' };
+    const result = await this.transactions.run(async (): Promise<RotationResult> => {
+      const token = await this.sessions.findRefreshTokenForUpdate(hash);
+      if (!token) return { outcome: 'invalid' };
+      const { session } = token;
+      if (session.revokedAt !== null || token.revokedAt !== null)
+        return { outcome: 'revoked', session };
+      if (token.rotatedAt !== null) {
+        await this.sessions.revoke(
+          { userId: session.userId, sessionId: session.id },
+          'refresh_token_reuse',
+          now,
+        );
+        return { outcome: 'reused', session };
+      }
+      if (
+        token.expiresAt <= now ||
+        session.idleExpiresAt <= now ||
+        session.absoluteExpiresAt <= now
+      ) {
+        return { outcome: 'expired', session };
+      }
+      const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
+      const next = issueOpaqueToken('refresh');
+      await this.sessions.markRotated(token.id, now);
+      await this.sessions.insertRefreshToken({
+        sessionId: session.id,
+        parentId: token.id,
+        tokenHash: next.hash,
+        expiresAt: idleExpiresAt,
+      });
+      await this.sessions.touch(session.id, now, idleExpiresAt);
+      return {
+        outcome: 'rotated',
+        session: { ...session, lastSeenAt: now, idleExpiresAt },
+        refreshToken: next.token,
+        refreshExpiresIn: secondsBetween(now, idleExpiresAt),
+      };
+    });
+    if (result.outcome === 'reused') this.statusCache.delete(result.session.id);
+    return result;
+  }
+
+  listLive(userId: string, now = new Date()): Promise<Session[]> {
+    return this.sessions.findLive(userId, now);
+  }
+
+  /** Ends one session of the user; false when the user has no such live session. */
+  async revokeOne(
+    userId: string,
+    sessionId: string,
+    reason: string,
+    now = new Date(),
+  ): Promise<boolean> {
+    const ended = await this.sessions.revoke({ userId, sessionId }, reason, now);
+    this.forget(ended);
+    return ended.length > 0;
+  }
+
+  /** Ends every session of the user, or every other one. Returns how many ended. */
+  async revokeAll(
+    userId: string,
+    reason: string,
+    options: { except?: string; now?: Date } = {},
+  ): Promise<number> {
+    const ended = await this.sessions.revoke(
+      { userId, exceptSessionId: options.except },
+      reason,
+      options.now ?? new Date(),
+    );
+    this.forget(ended);
+    return ended.length;
+  }
+
+  /**
+   * Whether a session still authenticates requests. Answers from a short per-instance cache,
+   * so a revocation made elsewhere takes effect here within SESSION_STATUS_CACHE_MS.
+   */
+  async isLive(sessionId: string): Promise<boolean> {
+    const nowMs = Date.now();
+    const cached = this.statusCache.get(sessionId);
+    if (cached && cached.until > nowMs) return cached.live;
+    const live = await this.sessions.isLive(sessionId, new Date(nowMs));
+    if (this.statusCache.size >= SESSION_STATUS_CACHE_MAX_ENTRIES) this.evictExpired(nowMs);
+    this.statusCache.set(sessionId, { live, until: nowMs + SESSION_STATUS_CACHE_MS });
+    return live;
+  }
+
+  private forget(sessionIds: string[]): void {
+    for (const id of sessionIds) this.statusCache.delete(id);
+  }
+
+  private evictExpired(nowMs: number): void {
+    for (const [id, entry] of this.statusCache) {
+      if (entry.until <= nowMs) this.statusCache.delete(id);
+    }
+    // Still full of fresh entries (a burst of distinct sessions): start over rather than grow.
+    if (this.statusCache.size >= SESSION_STATUS_CACHE_MAX_ENTRIES) this.statusCache.clear();
+  }
+
+  private idleExpiry(now: Date, absoluteExpiresAt: Date): Date {
+    const idle = now.getTime() + this.config.tokens.refreshIdleSeconds * 1000;
+    return new Date(Math.min(idle, absoluteExpiresAt.getTime()));
+  }
+}

@@ -1,0 +1,47 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { USER_STATUSES, UserStatus } from '../user.entity';
+
+export class UserProfileDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  email!: string;
+
+  @ApiProperty()
+  email_verified!: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'An address waiting for its verification link to be followed',
+  })
+  pending_email!: string | null;
+
+  @ApiProperty({ example: 'Ada Lovelace' })
+  name!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '+447700900123' })
+  phone!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'https://cdn.example.com/ada.png' })
+  avatar_url!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Europe/London' })
+  timezone!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'en-GB' })
+  locale!: string | null;
+
+  @ApiProperty({ enum: USER_STATUSES })
+  status!: UserStatus;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  last_login_at!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updated_at!: string;
+}

@@ -1,0 +1,137 @@
+import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Client, ClientInfo } from '../../common/auth/client-info';
+import { CurrentPrincipal, Principal } from '../../common/auth/principal';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import {
+  canonicalLocale,
+  canonicalPhone,
+  canonicalTimeZone,
+} from '../../common/validation/profile-formats';
+import { PreferencesDto } from './dto/preferences.dto';
+import { UpdateProfileDto } from './dto/update-profile.dto';
+import { UserProfileDto } from './dto/user-profile.dto';
+import { ProfileChanges } from './users.repository';
+import { Preferences, UsersService } from './users.service';
+
+function nullable<T>(
+  value: T | null | undefined,
+  canonical: (v: T) => T | null,
+): T | null | undefined {
+  return value === undefined || value === null ? value : canonical(value);
+}
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('v1/users/me')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The signed-in user’s profile' })
+  @ApiOkResponse({ type: UserProfileDto })
+  me(@CurrentPrincipal() principal: Principal): Promise<UserProfileDto> {
+    return this.profile(principal.userId);
+  }
+
+  @Patch()
+  @ApiOperation({
+    summary: 'Change profile fields',
+    description:
+      'Name, phone, avatar, time zone and locale change at once. A new email address needs ' +
+      '`current_password` and takes effect when the link mailed to it is followed.',
+  })
+  @ApiOkResponse({ type: UserProfileDto })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: UpdateProfileDto,
+    @Client() client: ClientInfo,
+  ): Promise<UserProfileDto> {
+    if ((body.email === undefined) !== (body.current_password === undefined)) {
+      const field = body.email === undefined ? 'email' : 'current_password';
+      throw new ProblemException(
+        422,
+        ErrorCode.ValidationFailed,
+        'The request has 1 invalid field.',
+        {
+          errors: [{ field, message: 'email and current_password must be given together' }],
+        },
+      );
+    }
+    const changes: ProfileChanges = {
+      name: body.name?.trim(),
+      phone: nullable(body.phone, canonicalPhone),
+      avatarUrl: body.avatar_url,
+      timezone: nullable(body.timezone, canonicalTimeZone),
+      locale: nullable(body.locale, canonicalLocale),
+    };
+    const defined = Object.fromEntries(
+      Object.entries(changes).filter(([, value]) => value !== undefined),
+    ) as ProfileChanges;
+    const emailChange =
+      body.email !== undefined && body.current_password !== undefined
+        ? { email: body.email, currentPassword: body.current_password }
+        : null;
+    await this.users.updateProfile(principal.userId, defined, emailChange, client);
+    return this.profile(principal.userId);
+  }
+
+  @Get('preferences')
+  @ApiOperation({ summary: 'The signed-in user’s preferences (defaults until first saved)' })
+  @ApiOkResponse({ type: PreferencesDto })
+  async preferences(@CurrentPrincipal() principal: Principal): Promise<PreferencesDto> {
+    return toPreferencesDto(await this.users.getPreferences(principal.userId));
+  }
+
+  @Put('preferences')
+  @ApiOperation({ summary: 'Replace the preferences document' })
+  @ApiOkResponse({ type: PreferencesDto })
+  async replacePreferences(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: PreferencesDto,
+  ): Promise<PreferencesDto> {
+    const saved = await this.users.replacePreferences(principal.userId, {
+      theme: body.theme,
+      notifications: {
+        security_alerts: body.notifications.security_alerts,
+        product_updates: body.notifications.product_updates,
+        price_alerts: body.notifications.price_alerts,
+        channels: body.notifications.channels,
+      },
+      watchlists: body.watchlists.map((w) => ({ name: w.name, symbols: w.symbols })),
+      defaultTradingAccountId: body.default_trading_account_id,
+    });
+    return toPreferencesDto(saved);
+  }
+
+  private async profile(userId: string): Promise<UserProfileDto> {
+    const user = await this.users.findById(userId);
+    // The guard saw a live session a moment ago; an account deleted since then is simply gone.
+    if (!user) throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    return {
+      id: user.id,
+      email: user.email,
+      email_verified: user.emailVerifiedAt !== null,
+      pending_email: await this.users.pendingEmail(user.id),
+      name: user.name,
+      phone: user.phone,
+      avatar_url: user.avatarUrl,
+      timezone: user.timezone,
+      locale: user.locale,
+      status: user.status,
+      last_login_at: user.lastLoginAt?.toISOString() ?? null,
+      created_at: user.createdAt.toISOString(),
+      updated_at: user.updatedAt.toISOString(),
+    };
+  }
+}
+
+function toPreferencesDto(preferences: Preferences): PreferencesDto {
+  return {
+    theme: preferences.theme,
+    notifications: preferences.notifications,
+    watchlists: preferences.watchlists,
+    default_trading_account_id: preferences.defaultTradingAccountId,
+  };
+}

@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { Transactions } from '../../database/transactions';
+import { User } from './user.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+export type ProfileChanges = Partial<
+  Pick<User, 'name' | 'phone' | 'avatarUrl' | 'timezone' | 'locale'>
+>;
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  private get users() {
+    return this.transactions.manager().getRepository(User);
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email });
+  }
+
+  /** The user and the stored password hash, which is otherwise never selected. */
+  async findWithPasswordHash(
+    where: { email: string } | { id: string },
+  ): Promise<{ user: User; passwordHash: string | null } | null> {
+    const user = await this.users
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where(where)
+      .getOne();
+    return user ? { user, passwordHash: user.passwordHash } : null;
+  }
+
+  /**
+   * Inserts a user and returns its id; null when the email is already taken, including by a
+   * concurrent insert (ON CONFLICT waits for it, then does nothing).
+   */
+  async insert(
+    user: Pick<User, 'email' | 'name' | 'passwordHash' | 'status'>,
+  ): Promise<string | null> {
+    const result = await this.users
+      .createQueryBuilder()
+      .insert()
+      .values(user)
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    const row = (result.raw as { id: string }[])[0];
+    return row?.id ?? null;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash });
+  }
+
+  async recordLogin(id: string, at: Date): Promise<void> {
+    await this.users.update({ id }, { lastLoginAt: at });
+  }
+
+  async markEmailVerified(id: string, at: Date): Promise<void> {
+    await this.users
+      .createQueryBuilder()
+      .update()
+      .set({
+        emailVerifiedAt: at,
+        status: () => `CASE WHEN status = 'pending_verification' THEN 'active' ELSE status END`,
+      })
+      .where({ id })
+      .execute();
+  }
+
+  /** Switches the address; false when another account holds it. */
+  async changeEmail(id: string, email: string, at: Date): Promise<boolean> {
+    try {
+      await this.users.update({ id }, { email, emailVerifiedAt: at });
+      return true;
+    } catch (error) {
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+      ) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async updateProfile(id: string, changes: ProfileChanges): Promise<void> {
+    if (Object.keys(changes).length > 0) await this.users.update({ id }, changes);
+  }
+}

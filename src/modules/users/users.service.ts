@@ -1,0 +1,316 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientInfo } from '../../common/auth/client-info';
+import { issueOpaqueToken, presentedTokenHash, TokenKind } from '../../common/crypto/opaque-token';
+import { PasswordHasher } from '../../common/crypto/password-hasher';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import { LoginThrottle } from '../../common/throttle/login-throttle.service';
+import { maskEmail } from '../../common/logging/log-scrubber';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Transactions } from '../../database/transactions';
+import { AuthEventService } from '../audit/auth-event.service';
+import { actionLink } from '../mail/mail-templates';
+import * as templates from '../mail/mail-templates';
+import { MailService } from '../mail/mail.service';
+import { normalizeEmail } from './email-address';
+import { EmailToken, EmailTokenPurpose } from './email-token.entity';
+import { EmailTokenRepository } from './email-token.repository';
+import { UserPreferences } from './user-preferences.entity';
+import { UserPreferencesRepository } from './user-preferences.repository';
+import { User } from './user.entity';
+import { ProfileChanges, UsersRepository } from './users.repository';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+function maskAddress(email: string): string {
+  const at = email.lastIndexOf('@');
+  return maskEmail(email.slice(0, at), email.slice(at + 1));
+}
+
+const TOKEN_RULES: Record<EmailTokenPurpose, { kind: TokenKind; ttlMs: number }> = {
+  verify_email: { kind: 'verifyEmail', ttlMs: 24 * HOUR_MS },
+  change_email: { kind: 'changeEmail', ttlMs: 24 * HOUR_MS },
+  // Short: a reset link sitting in a mailbox is a standing way into the account.
+  reset_password: { kind: 'resetPassword', ttlMs: HOUR_MS },
+};
+
+/** Where each kind of link lands in the web client (which posts the token back). */
+const LINK_PATHS: Record<EmailTokenPurpose, string> = {
+  verify_email: 'verify-email',
+  change_email: 'verify-email',
+  reset_password: 'reset-password',
+};
+
+export type Preferences = Omit<UserPreferences, 'user' | 'userId' | 'updatedAt'>;
+
+export const DEFAULT_PREFERENCES: Preferences = {
+  theme: 'system',
+  notifications: {
+    security_alerts: true,
+    product_updates: false,
+    price_alerts: false,
+    channels: ['email'],
+  },
+  watchlists: [],
+  defaultTradingAccountId: null,
+};
+
+export interface EmailChangeRequest {
+  email: string;
+  currentPassword: string;
+}
+
+/**
+ * Accounts and profiles: the only way other modules read or change a user. Email tokens (proof
+ * of a mailbox) live here too, since every one of them is about a user's address.
+ */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly emailTokens: EmailTokenRepository,
+    private readonly preferences: UserPreferencesRepository,
+    private readonly transactions: Transactions,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly mail: MailService,
+    private readonly events: AuthEventService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findByEmail(normalizeEmail(email));
+  }
+
+  findWithPasswordHash(
+    where: { email: string } | { id: string },
+  ): Promise<{ user: User; passwordHash: string | null } | null> {
+    return this.users.findWithPasswordHash(
+      'email' in where ? { email: normalizeEmail(where.email) } : where,
+    );
+  }
+
+  /** A new account awaiting verification; null when the address is taken. */
+  createPending(input: {
+    email: string;
+    name: string;
+    passwordHash: string;
+  }): Promise<string | null> {
+    return this.users.insert({
+      email: normalizeEmail(input.email),
+      name: input.name,
+      passwordHash: input.passwordHash,
+      status: 'pending_verification',
+    });
+  }
+
+  /** An account that can sign in at once (bootstrap administrators). */
+  createActive(input: {
+    email: string;
+    name: string;
+    passwordHash: string;
+  }): Promise<string | null> {
+    return this.transactions.run(async () => {
+      const id = await this.users.insert({
+        email: normalizeEmail(input.email),
+        name: input.name,
+        passwordHash: input.passwordHash,
+        status: 'active',
+      });
+      if (id) await this.users.markEmailVerified(id, new Date());
+      return id;
+    });
+  }
+
+  setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    return this.users.setPasswordHash(id, passwordHash);
+  }
+
+  recordLogin(id: string, at = new Date()): Promise<void> {
+    return this.users.recordLogin(id, at);
+  }
+
+  markEmailVerified(id: string, at = new Date()): Promise<void> {
+    return this.users.markEmailVerified(id, at);
+  }
+
+  changeEmail(id: string, email: string, at = new Date()): Promise<boolean> {
+    return this.users.changeEmail(id, normalizeEmail(email), at);
+  }
+
+  /**
+   * A new single-use token for a mailbox action, ending older open ones of the same purpose,
+   * and the link that carries it (token in the fragment, so it reaches no server log).
+   */
+  async issueEmailToken(
+    userId: string,
+    purpose: EmailTokenPurpose,
+    newEmail: string | null = null,
+  ): Promise<string> {
+    const rule = TOKEN_RULES[purpose];
+    const { token, hash } = issueOpaqueToken(rule.kind);
+    const now = new Date();
+    await this.transactions.run(async () => {
+      await this.emailTokens.consumeOpen(userId, purpose, now);
+      await this.emailTokens.insert({
+        userId,
+        purpose,
+        tokenHash: hash,
+        newEmail: newEmail === null ? null : normalizeEmail(newEmail),
+        expiresAt: new Date(now.getTime() + rule.ttlMs),
+      });
+    });
+    return actionLink(this.config.mail.webAppUrl, LINK_PATHS[purpose], token);
+  }
+
+  /**
+   * Uses a token once: its row stays locked until the caller's transaction ends, so two
+   * concurrent uses cannot both succeed. Null for an unknown, used, expired or wrong-purpose
+   * token alike. Call inside `Transactions.run` so the use commits with its effect.
+   */
+  async consumeEmailToken(
+    presented: string,
+    purposes: EmailTokenPurpose[],
+  ): Promise<EmailToken | null> {
+    const hash = presentedTokenHash(
+      purposes.map((p) => TOKEN_RULES[p].kind),
+      presented,
+    );
+    if (!hash) return null;
+    return this.transactions.run(async () => {
+      const token = await this.emailTokens.findByHashForUpdate(hash);
+      const now = new Date();
+      if (
+        !token ||
+        !purposes.includes(token.purpose) ||
+        token.consumedAt !== null ||
+        token.expiresAt <= now
+      ) {
+        return null;
+      }
+      await this.emailTokens.markConsumed(token.id, now);
+      return token;
+    });
+  }
+
+  async pendingEmail(userId: string): Promise<string | null> {
+    return (await this.emailTokens.findOpen(userId, 'change_email', new Date()))?.newEmail ?? null;
+  }
+
+  /**
+   * Profile changes take effect at once; an email change needs the current password and only
+   * takes effect when the new address confirms it (`POST /auth/verify-email`).
+   */
+  async updateProfile(
+    userId: string,
+    changes: ProfileChanges,
+    emailChange: EmailChangeRequest | null,
+    client: ClientInfo,
+  ): Promise<void> {
+    if (emailChange) await this.requestEmailChange(userId, emailChange, client);
+    await this.users.updateProfile(userId, changes);
+  }
+
+  private async requestEmailChange(
+    userId: string,
+    request: EmailChangeRequest,
+    client: ClientInfo,
+  ): Promise<void> {
+    const found = await this.users.findWithPasswordHash({ id: userId });
+    if (!found)
+      throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    const { user, passwordHash } = found;
+    const newEmail = normalizeEmail(request.email);
+    if (newEmail === user.email) {
+      throw new ProblemException(
+        422,
+        ErrorCode.ValidationFailed,
+        'The request has 1 invalid field.',
+        {
+          errors: [{ field: 'email', message: 'is already the address of this account' }],
+        },
+      );
+    }
+    await this.assertCurrentPassword(
+      user,
+      passwordHash,
+      request.currentPassword,
+      client,
+      'email_change_request',
+    );
+    const link = await this.issueEmailToken(userId, 'change_email', newEmail);
+    await this.events.record({ type: 'email_change_request', outcome: 'success', client, userId });
+    // Whether the new address is taken is only revealed to whoever controls it.
+    if (!(await this.users.findByEmail(newEmail))) {
+      this.mail.dispatch(templates.emailChangeVerify(newEmail, link));
+    }
+    this.mail.dispatch(templates.emailChangeNotice(user.email, maskAddress(newEmail)));
+  }
+
+  /**
+   * Re-authentication for a sensitive change. Failures count against the account's login
+   * throttle, so a stolen access token cannot be used to guess the password.
+   */
+  async assertCurrentPassword(
+    user: User,
+    passwordHash: string | null,
+    password: string,
+    client: ClientInfo,
+    eventType: 'email_change_request' | 'password_change',
+  ): Promise<void> {
+    const keys = { account: user.email, ip: client.ip };
+    const retryAfter = await this.throttle.retryAfterSeconds(keys);
+    if (retryAfter > 0) {
+      await this.events.record({
+        type: eventType,
+        outcome: 'failure',
+        client,
+        userId: user.id,
+        reason: 'throttled',
+      });
+      throw new ProblemException(
+        429,
+        ErrorCode.TooManyRequests,
+        'Too many failed attempts; try again later.',
+        { retry_after: retryAfter },
+        { 'retry-after': String(retryAfter) },
+      );
+    }
+    const { valid } = await this.hasher.verify(passwordHash, password);
+    if (!valid) {
+      await this.throttle.recordFailure(keys);
+      await this.events.record({
+        type: eventType,
+        outcome: 'failure',
+        client,
+        userId: user.id,
+        reason: 'wrong_password',
+      });
+      throw new ProblemException(
+        403,
+        ErrorCode.InvalidCurrentPassword,
+        'The current password is not correct.',
+      );
+    }
+  }
+
+  async getPreferences(userId: string): Promise<Preferences> {
+    const stored = await this.preferences.findByUser(userId);
+    if (!stored) return DEFAULT_PREFERENCES;
+    return {
+      theme: stored.theme,
+      notifications: stored.notifications,
+      watchlists: stored.watchlists,
+      defaultTradingAccountId: stored.defaultTradingAccountId,
+    };
+  }
+
+  async replacePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
+    await this.preferences.save({ userId, ...preferences });
+    return this.getPreferences(userId);
+  }
+}

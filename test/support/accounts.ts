@@ -1,0 +1,134 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { MailService } from '../../src/modules/mail/mail.service';
+import { TestApp } from './test-app';
+
+/** A password the policy accepts (long, not common, unrelated to any test address). */
+export const GOOD_PASSWORD = 'correct horse battery staple 42';
+
+export interface TokenPairBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+  session_id: string;
+}
+
+export interface OutboxRow {
+  recipient: string;
+  subject: string;
+  text: string;
+  link: string | null;
+}
+
+/** A fresh address no other test uses. */
+export function uniqueEmail(tag = 'user'): string {
+  return `${tag}-${randomUUID()}@example.com`;
+}
+
+/**
+ * A fresh client address, so tests in one app do not share per-IP limits (inject comes from
+ * 127.0.0.1 otherwise) and runs against a shared Redis do not meet each other's counters.
+ */
+export function uniqueIp(): string {
+  const b = randomBytes(3);
+  return `10.${b[0]}.${b[1]}.${b[2]}`;
+}
+
+export function tokenFromLink(link: string): string {
+  const token = new URLSearchParams(new URL(link).hash.slice(1)).get('token');
+  if (!token) throw new Error(`no token in ${link}`);
+  return token;
+}
+
+/** Mails the development outbox holds for an address, oldest first, once sending settled. */
+export async function mailsTo(t: TestApp, recipient: string): Promise<OutboxRow[]> {
+  await t.app.get(MailService).settled();
+  return t.app
+    .get(DataSource)
+    .query<OutboxRow[]>(
+      'SELECT recipient, subject, text, link FROM mail_outbox WHERE recipient = $1 ORDER BY created_at, id',
+      [recipient.toLowerCase()],
+    );
+}
+
+export async function lastMailTo(t: TestApp, recipient: string): Promise<OutboxRow> {
+  const mails = await mailsTo(t, recipient);
+  const last = mails.at(-1);
+  if (!last) throw new Error(`no mail to ${recipient}`);
+  return last;
+}
+
+export function post(
+  t: TestApp,
+  url: string,
+  payload: unknown,
+  options: { token?: string; ip?: string; headers?: Record<string, string> } = {},
+) {
+  return t.inject({
+    method: 'POST',
+    url,
+    payload: payload as Record<string, unknown>,
+    remoteAddress: options.ip ?? uniqueIp(),
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+  });
+}
+
+export function get(t: TestApp, url: string, token?: string) {
+  return t.inject({
+    method: 'GET',
+    url,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+/** Registers and verifies an account through the API; returns its address and password. */
+export async function createVerifiedAccount(
+  t: TestApp,
+  options: { email?: string; password?: string; name?: string } = {},
+): Promise<{ email: string; password: string }> {
+  const email = options.email ?? uniqueEmail();
+  const password = options.password ?? GOOD_PASSWORD;
+  const registered = await post(t, '/v1/auth/register', {
+    email,
+    password,
+    name: options.name ?? 'Test User',
+  });
+  if (registered.statusCode !== 202) throw new Error(`register: ${registered.body}`);
+  const mail = await lastMailTo(t, email);
+  const verified = await post(t, '/v1/auth/verify-email', { token: tokenFromLink(mail.link!) });
+  if (verified.statusCode !== 204) throw new Error(`verify: ${verified.body}`);
+  return { email, password };
+}
+
+export async function login(
+  t: TestApp,
+  email: string,
+  password: string,
+  options: { ip?: string; userAgent?: string } = {},
+): Promise<TokenPairBody> {
+  const res = await post(
+    t,
+    '/v1/auth/login',
+    { email, password },
+    {
+      ip: options.ip,
+      headers: options.userAgent ? { 'user-agent': options.userAgent } : {},
+    },
+  );
+  if (res.statusCode !== 200) throw new Error(`login: ${res.statusCode} ${res.body}`);
+  return JSON.parse(res.body) as TokenPairBody;
+}
+
+/** A verified account and a session of it. */
+export async function signedInAccount(
+  t: TestApp,
+  options: { email?: string; password?: string } = {},
+): Promise<{ email: string; password: string; tokens: TokenPairBody }> {
+  const account = await createVerifiedAccount(t, options);
+  return { ...account, tokens: await login(t, account.email, account.password) };
+}
