@@ -2,6 +2,8 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { EnvelopeCipher } from './envelope-cipher';
 import { loadMasterKey } from './master-key';
+import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
 
 @Global()
 @Module({
@@ -12,7 +14,9 @@ import { loadMasterKey } from './master-key';
       useFactory: (config: AppConfig) =>
         new EnvelopeCipher(loadMasterKey(config, (m) => new Logger('MasterKey').warn(m))),
     },
+    PasswordHasher,
+    PasswordPolicy,
   ],
-  exports: [EnvelopeCipher],
+  exports: [EnvelopeCipher, PasswordHasher, PasswordPolicy],
 })
 export class CryptoModule {}

@@ -1,0 +1,122 @@
+import { loadConfig } from '../../config/load-config';
+import { ErrorCode } from '../errors/error-code';
+import { ProblemException } from '../errors/problem.exception';
+import { commonPasswords, normalizePassword, PasswordPolicy } from './password-policy';
+
+/** The message the policy gives for `password`, or undefined when it accepts it. */
+function violation(
+  policy: PasswordPolicy,
+  password: string,
+  context: { email?: string; field?: string } = {},
+): string | undefined {
+  try {
+    policy.assertAcceptable(password, context);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ProblemException)) throw error;
+    return error.extensions.errors?.[0]?.message;
+  }
+}
+
+describe('PasswordPolicy', () => {
+  const policy = new PasswordPolicy(loadConfig({}));
+  const acceptable = 'violet kettle orbit 42';
+
+  it('accepts a long, uncommon password and imposes no composition rules', () => {
+    expect(() => policy.assertAcceptable(acceptable, {})).not.toThrow();
+    expect(violation(policy, 'all lower case words here')).toBeUndefined();
+  });
+
+  it('refuses with a 422 validation problem naming the field, never quoting the password', () => {
+    const password = 'short pw';
+    let thrown: unknown;
+    try {
+      policy.assertAcceptable(password, { field: 'new_password' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ProblemException);
+    const problem = thrown as ProblemException;
+    expect(problem.getStatus()).toBe(422);
+    expect(problem.code).toBe(ErrorCode.ValidationFailed);
+    expect(problem.detail).toBe('The request has 1 invalid field.');
+    expect(problem.extensions).toEqual({
+      errors: [{ field: 'new_password', message: 'must be at least 12 characters' }],
+    });
+    expect(JSON.stringify(problem.extensions) + problem.message).not.toContain(password);
+  });
+
+  it('names the field `password` by default', () => {
+    try {
+      policy.assertAcceptable('short');
+    } catch (error) {
+      expect((error as ProblemException).extensions.errors?.[0]?.field).toBe('password');
+    }
+    expect.assertions(1);
+  });
+
+  it('bounds the length as configured', () => {
+    expect(violation(policy, 'x7'.repeat(5) + 'q')).toBe('must be at least 12 characters');
+    expect(violation(policy, 'x7'.repeat(6))).toBeUndefined();
+    expect(violation(policy, 'x7'.repeat(128))).toBeUndefined();
+    expect(violation(policy, 'x7'.repeat(128) + 'q')).toBe('must be at most 256 characters');
+
+    const strict = new PasswordPolicy(
+      loadConfig({ PASSWORD_MIN_LENGTH: '16', PASSWORD_MAX_LENGTH: '64' }),
+    );
+    expect(violation(strict, 'x7'.repeat(7) + 'q')).toBe('must be at least 16 characters');
+    expect(violation(strict, 'x7'.repeat(33))).toBe('must be at most 64 characters');
+  });
+
+  it('counts Unicode code points, not UTF-16 units', () => {
+    // Each emoji is two UTF-16 units but one character.
+    expect(violation(policy, '🦊'.repeat(11))).toBe('must be at least 12 characters');
+    expect(violation(policy, '🦊'.repeat(12))).toBeUndefined();
+  });
+
+  it('counts characters after NFKC: combining accents compose, ligatures expand', () => {
+    const composed = 'e\u0301'; // e + combining acute: one é after NFKC
+    expect(violation(policy, composed.repeat(11))).toBe('must be at least 12 characters');
+    expect(violation(policy, composed.repeat(12))).toBeUndefined();
+    const ligature = '\ufb03'; // ﬃ: three letters after NFKC
+    expect(violation(policy, ligature.repeat(85) + 'z')).toBeUndefined();
+    expect(violation(policy, ligature.repeat(86))).toBe('must be at most 256 characters');
+  });
+
+  it('refuses common passwords at any case, after normalization', () => {
+    expect(violation(policy, 'qwerty123456')).toBe('is too common');
+    expect(violation(policy, 'QwErTy123456')).toBe('is too common');
+    // Full-width forms are the same characters after NFKC.
+    expect(violation(policy, 'ｑｗｅｒｔｙ１２３４５６')).toBe('is too common');
+    expect(violation(policy, 'qwerty1234567')).toBeUndefined();
+  });
+
+  it('ships a blocklist of tens of thousands of common passwords', () => {
+    expect(commonPasswords().size).toBeGreaterThanOrEqual(10_000);
+    expect(commonPasswords().has('password')).toBe(true);
+  });
+
+  it("refuses a password containing the email's local part, at any case", () => {
+    const email = 'Alice.Smith@example.com';
+    expect(violation(policy, 'my alice.smith rocks', { email })).toBe(
+      'must not contain your email address',
+    );
+    expect(violation(policy, 'MY-ALICE.SMITH-ROCKS', { email: 'alice.smith@example.com' })).toBe(
+      'must not contain your email address',
+    );
+    expect(violation(policy, 'alice smith rocks!', { email })).toBeUndefined();
+    expect(violation(policy, 'alice.smith rocks', {})).toBeUndefined();
+  });
+
+  it('ignores local parts shorter than three characters', () => {
+    expect(violation(policy, 'al bundy forever', { email: 'al@example.com' })).toBeUndefined();
+    expect(violation(policy, 'bob bundy forever', { email: 'bob@example.com' })).toBe(
+      'must not contain your email address',
+    );
+  });
+
+  it('normalizes with NFKC', () => {
+    expect(normalizePassword('cafe\u0301')).toBe('caf\u00e9');
+    expect(normalizePassword('ｐａｓｓ')).toBe('pass');
+  });
+});

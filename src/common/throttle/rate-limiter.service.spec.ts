@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { RateLimiter } from './rate-limiter.service';
+import { MemoryThrottleStore, RedisThrottleStore, ThrottleStore } from './throttle-store';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `gatehouse:throttle:test:${randomUUID()}:`;
+let redis: Redis;
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+const stores: [string, () => ThrottleStore][] = [
+  ['in-process', () => new MemoryThrottleStore()],
+  ['Redis', () => new RedisThrottleStore(redis, prefix)],
+];
+
+describe.each(stores)('RateLimiter (%s store)', (_name, createStore) => {
+  let time: number;
+  let limiter: RateLimiter;
+  /** A fresh key per test: the Redis store is shared by the whole run. */
+  let key: string;
+
+  beforeEach(() => {
+    time = Date.now();
+    limiter = new RateLimiter(createStore(), () => time);
+    key = `register:email:${randomUUID()}@example.com`;
+  });
+
+  it('allows `limit` hits in a window, then refuses until it ends', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect(await limiter.consume(key, 3, 60)).toEqual({ allowed: true, retryAfterSeconds: 0 });
+    }
+    expect(await limiter.consume(key, 3, 60)).toEqual({ allowed: false, retryAfterSeconds: 60 });
+    time += 59_500;
+    expect(await limiter.consume(key, 3, 60)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    time += 500;
+    expect(await limiter.consume(key, 3, 60)).toEqual({ allowed: true, retryAfterSeconds: 0 });
+  });
+
+  it('keeps the window where the first hit opened it (fixed window)', async () => {
+    await limiter.consume(key, 2, 60);
+    time += 40_000;
+    await limiter.consume(key, 2, 60);
+    expect(await limiter.consume(key, 2, 60)).toEqual({ allowed: false, retryAfterSeconds: 20 });
+    time += 20_000;
+    expect((await limiter.consume(key, 2, 60)).allowed).toBe(true);
+    expect((await limiter.consume(key, 2, 60)).allowed).toBe(true);
+    expect((await limiter.consume(key, 2, 60)).allowed).toBe(false);
+  });
+
+  it('counts each key on its own', async () => {
+    expect((await limiter.consume(key, 1, 60)).allowed).toBe(true);
+    expect((await limiter.consume(key, 1, 60)).allowed).toBe(false);
+    expect((await limiter.consume(`${key}.other`, 1, 60)).allowed).toBe(true);
+  });
+});
+
+describe('RateLimiter keys in Redis', () => {
+  it('hold no part of the caller’s key, and expire with the window', async () => {
+    const limiter = new RateLimiter(new RedisThrottleStore(redis, prefix), () => Date.now());
+    const email = `${randomUUID()}@example.com`;
+    await limiter.consume(`forgot-password:email:${email}`, 5, 3600);
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key).not.toMatch(/@|email/);
+      expect(await redis.pttl(key)).toBeGreaterThan(0);
+    }
+  });
+});
