@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { EnvelopeCipher } from './common/crypto/envelope-cipher';
 import { loadMasterKey } from './common/crypto/master-key';
@@ -13,6 +14,13 @@ import { runPendingMigrations } from './database/migrate';
 import { detectSchemaDrift, renderMigration } from './database/schema-drift';
 import { SigningKeyRepository } from './modules/auth/signing-key.repository';
 import { SigningKeyService } from './modules/auth/signing-key.service';
+import { AccountsCliModule } from './modules/users/accounts-cli.module';
+import { PasswordHasher } from './common/crypto/password-hasher';
+import { PasswordPolicy } from './common/crypto/password-policy';
+import { ProblemException } from './common/errors/problem.exception';
+import { AuthEventService } from './modules/audit/auth-event.service';
+import { readNewPassword } from './modules/users/admin-bootstrap';
+import { UsersService } from './modules/users/users.service';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -21,15 +29,24 @@ commands:
   migration:generate <Name>  write migrations/<timestamp>-<Name>.ts from the entity changes
   migration:check            exit 1 if the entities need a migration that does not exist
   keys:rotate [--force]      make the next signing key current and publish a new next key
-                             (--force: even if verifiers may not have the next key yet)`;
+                             (--force: even if verifiers may not have the next key yet)
+  admin:create --email <address> [--name <name>]
+                             create an active, verified administrator account; the password
+                             is prompted for (or read from standard input when piped)`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function option(args: string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
 
 /** Runs after pending migrations were applied; returns the exit code. */
 type Command = (
   dataSource: DataSource,
   args: string[],
   config: AppConfig,
+  databaseUrl: string,
 ) => Promise<number> | number;
 
 const commands: Record<string, Command> = {
@@ -67,6 +84,44 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
+  'admin:create': async (_dataSource, args, config, databaseUrl) => {
+    const email = option(args, '--email');
+    const name = option(args, '--name') ?? 'Administrator';
+    if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+      process.stderr.write('admin:create needs --email <address>\n');
+      return 2;
+    }
+    const password = await readNewPassword(process.stdin, process.stdout);
+    const context = await NestFactory.createApplicationContext(
+      AccountsCliModule.forRoot(config, databaseUrl),
+      { logger: ['error'], abortOnError: false },
+    );
+    try {
+      const users = context.get(UsersService, { strict: false });
+      context.get(PasswordPolicy, { strict: false }).assertAcceptable(password, { email });
+      const passwordHash = await context.get(PasswordHasher, { strict: false }).hash(password);
+      const id = await users.createActive({ email, name, passwordHash });
+      if (!id) {
+        process.stderr.write('admin:create: an account with this email already exists\n');
+        return 1;
+      }
+      await context
+        .get(AuthEventService, { strict: false })
+        .record({ type: 'admin_create', outcome: 'success', client: null, userId: id });
+      say(`Created ${email.toLowerCase()} (${id}): active, verified, can sign in now.`);
+      return 0;
+    } catch (error) {
+      if (error instanceof ProblemException) {
+        const reasons = (error.extensions.errors ?? []).map((e) => `${e.field} ${e.message}`);
+        process.stderr.write(`admin:create: ${reasons.join('; ') || error.detail}\n`);
+        return 1;
+      }
+      throw error;
+    } finally {
+      await context.close();
+    }
+  },
+
   'migration:check': async (dataSource) => {
     const drift = await detectSchemaDrift(dataSource);
     if (drift.up.length === 0) {
@@ -96,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     await dataSource.initialize();
     const applied = await runPendingMigrations(dataSource);
     for (const migration of applied) say(`Applied ${migration.name}`);
-    return await command(dataSource, args, config);
+    return await command(dataSource, args, config, database.url);
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await database.embedded?.stop();

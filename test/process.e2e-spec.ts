@@ -12,6 +12,8 @@ function run(env: Record<string, string>): ChildProcess & { output: () => string
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+      // Nothing listens there: the pool connects on the first mail, which no test sends.
+      SMTP_URL: 'smtp://127.0.0.1:9',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,6 +46,7 @@ describe('the service process', () => {
     [{ HTTP_TRUST_PROXY: '10.0.0.0/40' }, 'HTTP_TRUST_PROXY: must be false or a comma-separated'],
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required when NODE_ENV=production'],
     [{ MASTER_KEY: 'c2hvcnQ=' }, 'MASTER_KEY: must be 32 bytes, base64-encoded'],
+    [{ SMTP_URL: '' }, 'SMTP_URL: is required when NODE_ENV=production'],
   ])('refuses %j with exit code 1, the variable named and no stack trace', async (env, message) => {
     const child = run(env);
     expect(await exitOf(child)).toBe(1);

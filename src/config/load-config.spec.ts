@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       EMBEDDED_DATABASE_IN_PRODUCTION: 'true',
       MASTER_KEY: KEY,
+      SMTP_URL: 'smtp://mail.internal:587',
     });
     expect(config.database.url).toBeUndefined();
   });
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://db/gatehouse',
       MASTER_KEY: KEY,
+      SMTP_URL: 'smtp://mail.internal:587',
     };
     expect(loadConfig(production).docs.enabled).toBe(false);
     expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
@@ -57,7 +59,35 @@ describe('loadConfig', () => {
       signingAlg: 'EdDSA',
       signingKeyRotationDays: 30,
       accessTokenTtlSeconds: 900,
+      audience: 'gatehouse',
+      refreshIdleSeconds: 7 * 24 * 60 * 60,
+      refreshAbsoluteSeconds: 30 * 24 * 60 * 60,
     });
+  });
+
+  it('defaults passwords to the OWASP argon2id minimum and a 12-256 length policy', () => {
+    const config = loadConfig({});
+    expect(config.passwords).toEqual({
+      minLength: 12,
+      maxLength: 256,
+      pepper: undefined,
+      argon2: { memoryKib: 19456, iterations: 2, parallelism: 1 },
+    });
+    expect(config.loginThrottle).toEqual({
+      maxFailuresPerAccount: 5,
+      maxFailuresPerIp: 100,
+      failureWindowSeconds: 900,
+      lockoutBaseSeconds: 30,
+      lockoutMaxSeconds: 900,
+    });
+    expect(config.mail).toEqual({
+      smtpUrl: undefined,
+      from: 'Gatehouse <no-reply@localhost>',
+      webAppUrl: 'http://localhost:3000',
+    });
+    expect(
+      loadConfig({ PASSWORD_PEPPER: Buffer.alloc(32, 2).toString('base64') }).passwords.pepper,
+    ).toEqual(Buffer.alloc(32, 2));
   });
 
   it('treats empty strings as unset', () => {
@@ -83,6 +113,20 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'postgres://u:p%zz@h/db' }, 'DATABASE_URL: must be a postgres:// or'],
     [{ NODE_ENV: 'production' }, 'DATABASE_URL: is required when NODE_ENV=production'],
     [{ NODE_ENV: 'production' }, 'MASTER_KEY: is required when NODE_ENV=production'],
+    [{ NODE_ENV: 'production' }, 'SMTP_URL: is required when NODE_ENV=production'],
+    [{ SMTP_URL: 'http://mail' }, 'SMTP_URL: must be an smtp:// or smtps:// URL'],
+    [{ ARGON2_MEMORY_KIB: '4096' }, 'ARGON2_MEMORY_KIB: must be at least 19456'],
+    [{ ARGON2_ITERATIONS: '1' }, 'ARGON2_ITERATIONS: must be at least 2'],
+    [
+      { PASSWORD_PEPPER: Buffer.alloc(16).toString('base64') },
+      'PASSWORD_PEPPER: must be at least 32',
+    ],
+    [
+      { PASSWORD_MIN_LENGTH: '100', PASSWORD_MAX_LENGTH: '64' },
+      'PASSWORD_MIN_LENGTH: must not exceed',
+    ],
+    [{ REFRESH_TOKEN_IDLE_DAYS: '40' }, 'REFRESH_TOKEN_IDLE_DAYS: must not exceed'],
+    [{ LOGIN_LOCKOUT_BASE_SECONDS: '1000' }, 'LOGIN_LOCKOUT_BASE_SECONDS: must not exceed'],
     [{ MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'MASTER_KEY: must be 32 bytes'],
     [{ MASTER_KEY: 'not base64 at all!' }, 'MASTER_KEY: must be 32 bytes'],
     [{ SIGNING_ALG: 'HS256' }, 'SIGNING_ALG:'],

@@ -5,10 +5,10 @@ import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
-import { maskEmail } from '../../common/logging/log-scrubber';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { AuthEventService } from '../audit/auth-event.service';
+import { maskAddress } from '../mail/mail-address';
 import { actionLink } from '../mail/mail-templates';
 import * as templates from '../mail/mail-templates';
 import { MailService } from '../mail/mail.service';
@@ -21,11 +21,6 @@ import { User } from './user.entity';
 import { ProfileChanges, UsersRepository } from './users.repository';
 
 const HOUR_MS = 60 * 60 * 1000;
-
-function maskAddress(email: string): string {
-  const at = email.lastIndexOf('@');
-  return maskEmail(email.slice(0, at), email.slice(at + 1));
-}
 
 const TOKEN_RULES: Record<EmailTokenPurpose, { kind: TokenKind; ttlMs: number }> = {
   verify_email: { kind: 'verifyEmail', ttlMs: 24 * HOUR_MS },

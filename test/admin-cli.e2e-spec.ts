@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { login, uniqueEmail } from './support/accounts';
+import { startTestApp, TEST_MASTER_KEY, testDatabaseUrl, TestApp } from './support/test-app';
+
+const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
+const PASSWORD = 'bootstrap passphrase for the first admin';
+
+/** Runs the built CLI as an operator would, with the password piped to standard input. */
+async function adminCreate(args: string[], stdin: string) {
+  const child = spawn(process.execPath, [CLI, 'admin:create', ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: testDatabaseUrl(),
+      MASTER_KEY: TEST_MASTER_KEY,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(stdin);
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+describe('npm run cli -- admin:create', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    dataSource = t.app.get(DataSource);
+  });
+  afterAll(() => t.close());
+
+  it('creates an active, verified account that signs in with the piped password', async () => {
+    const email = uniqueEmail('Admin');
+    const result = await adminCreate(['--email', email, '--name', 'First Admin'], `${PASSWORD}\n`);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(email.toLowerCase()) });
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    const [row] = await dataSource.query<{ status: string; verified: boolean; name: string }[]>(
+      'SELECT status, email_verified_at IS NOT NULL AS verified, name FROM users WHERE email = $1',
+      [email.toLowerCase()],
+    );
+    expect(row).toEqual({ status: 'active', verified: true, name: 'First Admin' });
+    const tokens = await login(t, email, PASSWORD);
+    expect(tokens.token_type).toBe('Bearer');
+    const events = await dataSource.query<{ type: string }[]>(
+      `SELECT e.type FROM auth_events e JOIN users u ON u.id = e.user_id WHERE u.email = $1 AND e.type = 'admin_create'`,
+      [email.toLowerCase()],
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('refuses an address that already has an account, whatever its case', async () => {
+    const email = uniqueEmail('dup');
+    expect((await adminCreate(['--email', email], PASSWORD)).code).toBe(0);
+    const again = await adminCreate(['--email', email.toUpperCase()], PASSWORD);
+    expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
+  });
+
+  it('applies the password policy and creates nothing when it fails', async () => {
+    const email = uniqueEmail('weak');
+    const result = await adminCreate(['--email', email], 'password1234\n');
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('too common') });
+    const rows = await dataSource.query('SELECT 1 FROM users WHERE email = $1', [email]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('needs --email and never takes the password from the command line', async () => {
+    const result = await adminCreate([], PASSWORD);
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--email') });
+  });
+});
