@@ -7,14 +7,25 @@ export function canonicalPhone(value: string): string | null {
   return parsePhoneNumberWithError(value).number;
 }
 
-/** The canonical IANA name of a time zone (`asia/kolkata` → `Asia/Kolkata`); null if unknown. */
+let zonesByLowerCase: Map<string, string> | undefined;
+
+/**
+ * An IANA time zone name the runtime knows, spelled as its zone list spells it when the input
+ * differs only in case (`europe/paris` → `Europe/Paris`); null if unknown. A name the runtime
+ * accepts but lists under an older alias (`Asia/Kolkata`, listed as `Asia/Calcutta`) is kept
+ * as given rather than turned into the alias.
+ */
 export function canonicalTimeZone(value: string): string | null {
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return null;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
   } catch {
     return null;
   }
+  zonesByLowerCase ??= new Map(
+    [...Intl.supportedValuesOf('timeZone'), 'UTC'].map((zone) => [zone.toLowerCase(), zone]),
+  );
+  return zonesByLowerCase.get(value.toLowerCase()) ?? value;
 }
 
 /** The canonical form of a BCP 47 language tag (`en-us` → `en-US`); null if malformed. */

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
+import { Body, Controller, Get, Header, Patch, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
@@ -29,6 +29,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The signed-in user’s profile' })
   @ApiOkResponse({ type: UserProfileDto })
   me(@CurrentPrincipal() principal: Principal): Promise<UserProfileDto> {
@@ -36,6 +37,7 @@ export class UsersController {
   }
 
   @Patch()
+  @Header('cache-control', 'no-store')
   @ApiOperation({
     summary: 'Change profile fields',
     description:
@@ -78,6 +80,7 @@ export class UsersController {
   }
 
   @Get('preferences')
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The signed-in user’s preferences (defaults until first saved)' })
   @ApiOkResponse({ type: PreferencesDto })
   async preferences(@CurrentPrincipal() principal: Principal): Promise<PreferencesDto> {
@@ -85,6 +88,7 @@ export class UsersController {
   }
 
   @Put('preferences')
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Replace the preferences document' })
   @ApiOkResponse({ type: PreferencesDto })
   async replacePreferences(

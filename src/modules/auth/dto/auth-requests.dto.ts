@@ -22,7 +22,8 @@ export class RegisterDto extends EmailDto {
   @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 200 })
   @IsString()
   @Length(1, 200)
-  @Matches(/^[^\p{Cc}]*\S[^\p{Cc}]*$/u, {
+  // Not `\S` for the one required character: it matches a control character too.
+  @Matches(/^[^\p{Cc}]*[^\p{Cc}\s][^\p{Cc}]*$/u, {
     message: 'must not be blank or contain control characters',
   })
   name!: string;

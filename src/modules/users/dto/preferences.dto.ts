@@ -12,6 +12,7 @@ import {
   ValidateIf,
   ValidateNested,
   IsArray,
+  IsObject,
 } from 'class-validator';
 import { THEMES, Theme } from '../user-preferences.entity';
 
@@ -62,6 +63,7 @@ export class PreferencesDto {
   theme!: Theme;
 
   @ApiProperty({ type: NotificationPreferencesDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => NotificationPreferencesDto)
   notifications!: NotificationPreferencesDto;

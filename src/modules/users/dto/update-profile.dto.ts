@@ -21,12 +21,12 @@ export class UpdateProfileDto {
   @ValidateIf((_, value) => value !== undefined)
   @IsString()
   @Length(1, 200)
-  @Matches(/^[^\p{Cc}]*\S[^\p{Cc}]*$/u, {
+  @Matches(/^[^\p{Cc}]*[^\p{Cc}\s][^\p{Cc}]*$/u, {
     message: 'must not be blank or contain control characters',
   })
   name?: string;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: '+447700900123' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '+447911123456' })
   @IsOptional()
   @IsE164Phone()
   phone?: string | null;

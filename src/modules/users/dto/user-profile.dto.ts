@@ -21,7 +21,7 @@ export class UserProfileDto {
   @ApiProperty({ example: 'Ada Lovelace' })
   name!: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '+447700900123' })
+  @ApiProperty({ type: String, nullable: true, example: '+447911123456' })
   phone!: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'https://cdn.example.com/ada.png' })
