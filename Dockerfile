@@ -1,12 +1,13 @@
 # Gatehouse container image.
 #
 #   docker build -t gatehouse .
-#   docker run --rm -p 3000:3000 -e DATABASE_URL=postgres://user:pass@db:5432/gatehouse gatehouse
+#   docker run --rm -p 3000:3000 -e DATABASE_URL=postgres://user:pass@db:5432/gatehouse \
+#     -e MASTER_KEY=... -e SMTP_URL=smtp://user:pass@mail:587 gatehouse
 #
 # Configuration is environment variables only; see .env.example for the full list.
-# The image runs with NODE_ENV=production, which requires DATABASE_URL. For a trial on the
-# embedded PostgreSQL (PGlite) under /app/var instead, set EMBEDDED_DATABASE_IN_PRODUCTION=true
-# and mount a volume at /app/var to keep its data.
+# The image runs with NODE_ENV=production, which requires DATABASE_URL, MASTER_KEY and SMTP_URL.
+# For a trial on the embedded PostgreSQL (PGlite) under /app/var instead, set
+# EMBEDDED_DATABASE_IN_PRODUCTION=true and mount a volume at /app/var to keep its data.
 
 # --- base: the Node.js runtime both stages share ----------------------------------------------
 # Node 22 LTS: Node 20 reached end of life in April 2026, and several runtime dependencies
