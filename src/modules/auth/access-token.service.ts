@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { errors, jwtVerify, JWTHeaderParameters, SignJWT } from 'jose';
 import { Principal } from '../../common/auth/principal';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -12,6 +13,8 @@ export const SUPPORTED_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 
 /** Tolerated clock difference between this instance and whoever issued a token. */
 const CLOCK_TOLERANCE_S = 30;
+
+const isUuid = (value: unknown): value is string => typeof value === 'string' && isUUID(value);
 
 export interface AccessTokenSubject {
   userId: string;
@@ -85,15 +88,17 @@ export class AccessTokenService {
         },
       );
       const { sub, sid, jti, amr, auth_time: authTime } = payload;
+      // sub and sid become UUID query parameters: anything else must be a refusal, not a 500.
       if (
-        typeof sid !== 'string' ||
+        !isUuid(sub) ||
+        !isUuid(sid) ||
         typeof authTime !== 'number' ||
         !Array.isArray(amr) ||
         !amr.every((m) => typeof m === 'string')
       ) {
         throw new InvalidAccessTokenError('malformed claims');
       }
-      return { userId: sub!, sessionId: sid, tokenId: jti!, amr: amr, authTime };
+      return { userId: sub, sessionId: sid, tokenId: jti!, amr: amr, authTime };
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw error;
       if (error instanceof errors.JOSEError) throw new InvalidAccessTokenError(error.code);
