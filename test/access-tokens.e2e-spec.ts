@@ -186,6 +186,13 @@ describe('access tokens', () => {
       expectInvalidToken(await me(await f.sign(f.claims({ sid: ended.session_id, sub: userId }))));
     });
 
+    it('with a live session of another user as sid: 401 invalid_token', async () => {
+      const other = await signedInAccount(t);
+      // Both halves are live on their own; together they name no session of this subject.
+      expectInvalidToken(await me(await f.sign(f.claims({ sid: other.tokens.session_id }))));
+      expect((await me(other.tokens.access_token)).statusCode).toBe(200);
+    });
+
     it('with an unknown kid, or none: 401 invalid_token, though the signature is ours', async () => {
       expectInvalidToken(await me(await f.sign(f.claims(), { kid: 'no-such-key' })));
       expectInvalidToken(await me(await f.sign(f.claims(), { kid: undefined })));
@@ -301,17 +308,33 @@ describe('access tokens', () => {
       ['two spaces after Bearer', () => `Bearer  ${valid}`],
       ['a trailing space', () => `Bearer ${valid} `],
       ['a tab instead of the space', () => `Bearer\t${valid}`],
-      ['the token without a scheme', () => valid],
       ['Bearer alone', () => 'Bearer'],
       ['two tokens', () => `Bearer ${valid}, Bearer ${valid}`],
+    ])('%s: 401 invalid_token', async (_case, header) => {
+      expectInvalidToken(await withAuthorization(header()));
+    });
+
+    it('the scheme is case-insensitive (RFC 9110)', async () => {
+      expect((await withAuthorization(`bearer ${valid}`)).statusCode).toBe(200);
+      expect((await withAuthorization(`BEARER ${valid}`)).statusCode).toBe(200);
+    });
+
+    it.each([
+      ['the token without a scheme', () => valid],
       [
         'Basic credentials',
         () => `Basic ${Buffer.from('user@example.com:secret').toString('base64')}`,
       ],
       ['the token under the Basic scheme', () => `Basic ${valid}`],
-    ])('%s: 401 invalid_token', async (_case, header) => {
-      expectInvalidToken(await withAuthorization(header()));
-    });
+      ['Bearer as part of another scheme name', () => `Bearerx ${valid}`],
+    ])(
+      '%s: no Bearer credentials, 401 with a plain challenge (RFC 6750 §3.1)',
+      async (_case, header) => {
+        const res = await withAuthorization(header());
+        expectProblem(res, 401, 'unauthorized');
+        expect(res.headers['www-authenticate']).toBe(CHALLENGE);
+      },
+    );
 
     it('a token in the query string is not looked at: 401 with a plain challenge', async () => {
       const res = await t.inject({

@@ -7,7 +7,9 @@ import { ProblemException } from '../../common/errors/problem.exception';
 import { AccessTokenService, InvalidAccessTokenError } from './access-token.service';
 import { SessionService } from './session.service';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+/** The scheme is case-insensitive (RFC 9110 §11.1); the credentials must be one compact JWS. */
+const BEARER_SCHEME = /^bearer(?:\s|$)/i;
+const BEARER = /^bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Deny by default: every route needs a valid access token of a live session unless it is
@@ -34,7 +36,8 @@ export class AccessTokenGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
-    if (header === undefined) {
+    // No Bearer credentials at all (none, or another scheme): a plain challenge (RFC 6750 §3.1).
+    if (header === undefined || !BEARER_SCHEME.test(header)) {
       throw new ProblemException(
         401,
         ErrorCode.Unauthorized,
@@ -47,7 +50,9 @@ export class AccessTokenGuard implements CanActivate {
     if (!match) throw this.invalid('not a Bearer JWT');
     try {
       const principal = await this.tokens.verify(match[1]);
-      if (!(await this.sessions.isLive(principal.sessionId))) throw this.invalid('session ended');
+      if (!(await this.sessions.isLive(principal.sessionId, principal.userId))) {
+        throw this.invalid('session ended');
+      }
       request.principal = principal;
       return true;
     } catch (error) {

@@ -46,6 +46,7 @@ export class AccessTokenService {
   async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
     const signer = await this.signingKeys.currentSigner();
     const ttl = this.config.tokens.accessTokenTtlSeconds;
+    const issuedAt = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({
       sid: subject.sessionId,
       amr: subject.amr,
@@ -55,8 +56,9 @@ export class AccessTokenService {
       .setIssuer(this.config.http.publicUrl)
       .setSubject(subject.userId)
       .setAudience(this.config.tokens.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${ttl}s`)
+      // One clock reading for both, so exp - iat is exactly the TTL.
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttl)
       .setJti(randomUUID())
       .sign(signer.privateKey);
     return { token, expiresIn: ttl };

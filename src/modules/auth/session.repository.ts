@@ -110,9 +110,10 @@ export class SessionRepository {
     return ids;
   }
 
-  /** Whether the session can still authenticate requests. */
-  async isLive(id: string, now: Date): Promise<boolean> {
-    return this.sessions.exists({
+  /** The owner of the session if it can still authenticate requests, otherwise null. */
+  async liveSessionOwner(id: string, now: Date): Promise<string | null> {
+    const session = await this.sessions.findOne({
+      select: { userId: true },
       where: {
         id,
         revokedAt: IsNull(),
@@ -120,5 +121,6 @@ export class SessionRepository {
         absoluteExpiresAt: MoreThan(now),
       },
     });
+    return session?.userId ?? null;
   }
 }

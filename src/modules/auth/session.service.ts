@@ -33,7 +33,10 @@ function secondsBetween(from: Date, to: Date): number {
 /** Sessions (logins) and the rotation of their refresh tokens. */
 @Injectable()
 export class SessionService {
-  private readonly statusCache = new Map<string, { live: boolean; until: number }>();
+  private readonly statusCache = new Map<
+    string,
+    { live: boolean; userId: string | null; until: number }
+  >();
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -156,17 +159,21 @@ export class SessionService {
   }
 
   /**
-   * Whether a session still authenticates requests. Answers from a short per-instance cache,
+   * Whether a session of this user still authenticates requests. Answers from a short per-instance cache,
    * so a revocation made elsewhere takes effect here within SESSION_STATUS_CACHE_MS.
    */
-  async isLive(sessionId: string): Promise<boolean> {
+  async isLive(sessionId: string, userId: string): Promise<boolean> {
     const nowMs = Date.now();
     const cached = this.statusCache.get(sessionId);
-    if (cached && cached.until > nowMs) return cached.live;
-    const live = await this.sessions.isLive(sessionId, new Date(nowMs));
+    if (cached && cached.until > nowMs) return cached.live && cached.userId === userId;
+    const owner = await this.sessions.liveSessionOwner(sessionId, new Date(nowMs));
     if (this.statusCache.size >= SESSION_STATUS_CACHE_MAX_ENTRIES) this.evictExpired(nowMs);
-    this.statusCache.set(sessionId, { live, until: nowMs + SESSION_STATUS_CACHE_MS });
-    return live;
+    this.statusCache.set(sessionId, {
+      live: owner !== null,
+      userId: owner,
+      until: nowMs + SESSION_STATUS_CACHE_MS,
+    });
+    return owner === userId;
   }
 
   private forget(sessionIds: string[]): void {
