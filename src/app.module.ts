@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { loggerModuleParams } from './common/logging/logger-options';
+import { BackgroundModule } from './common/background/background-tasks';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { RedisModule } from './common/redis/redis.module';
 import { ThrottleModule } from './common/throttle/throttle.module';
@@ -33,6 +34,7 @@ export class AppModule {
         DatabaseModule.forRoot(options.databaseUrl),
         RedisModule,
         CryptoModule,
+        BackgroundModule,
         ThrottleModule,
         HealthModule,
         UsersModule,

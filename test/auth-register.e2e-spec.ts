@@ -8,7 +8,9 @@ import {
   lastMailTo,
   login,
   mailsTo,
+  medianAnswerTimes,
   post,
+  settled,
   tokenFromLink,
   uniqueEmail,
   uniqueIp,
@@ -77,11 +79,6 @@ function argon2Parameters(hash: string): Record<string, number> {
   );
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
@@ -111,11 +108,14 @@ describe('registration and email verification', () => {
   const resend = (email: string, ip?: string) =>
     post(t, '/v1/auth/verify-email/resend', { email }, { ip });
 
-  const usersWithEmail = (email: string) =>
-    db.query<UserRow[]>(
+  // Accounts are created after the 202, by work the request leaves running.
+  const usersWithEmail = async (email: string) => {
+    await settled(t);
+    return db.query<UserRow[]>(
       'SELECT id, email, name, status, email_verified_at, password_hash FROM users WHERE email = $1',
       [email.toLowerCase()],
     );
+  };
 
   async function userOf(email: string): Promise<UserRow> {
     const rows = await usersWithEmail(email);
@@ -274,24 +274,17 @@ describe('registration and email verification', () => {
       expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'email_taken' });
     });
 
-    it('a taken address takes as long to answer as a new one (both hash the password)', async () => {
+    it('a taken address is answered as fast as a new one (the work happens after the answer)', async () => {
       const owner = await createVerifiedAccount(t);
-      const timed = async (email: string) => {
-        const start = process.hrtime.bigint();
-        const res = await register({ email, password: GOOD_PASSWORD, name: 'Timing' });
-        expect(res.statusCode).toBe(202);
-        return Number(process.hrtime.bigint() - start) / 1e6;
-      };
-      const fresh: number[] = [];
-      const taken: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        fresh.push(await timed(uniqueEmail('timing')));
-        taken.push(await timed(owner.email));
-      }
-      // Skipping the hash for a taken address would answer it in a fraction of the time.
-      const ratio = median(taken) / median(fresh);
-      expect(ratio).toBeGreaterThan(0.5);
-      expect(ratio).toBeLessThan(2);
+      const [fresh, taken] = await medianAnswerTimes(
+        t,
+        7,
+        () => register({ email: uniqueEmail('timing'), password: GOOD_PASSWORD, name: 'Timing' }),
+        () => register({ email: owner.email, password: GOOD_PASSWORD, name: 'Timing' }),
+      );
+      // Hashing, inserting or looking the address up before answering would show here.
+      expect(taken / fresh).toBeGreaterThan(0.5);
+      expect(taken / fresh).toBeLessThan(2);
     });
 
     it('registering a pending address again mails a fresh link and retires the older one', async () => {
@@ -554,6 +547,18 @@ describe('registration and email verification', () => {
   });
 
   describe('POST /v1/auth/verify-email/resend', () => {
+    it('answers a pending and an unknown address in the same time', async () => {
+      const pending = await registerPending();
+      const [known, unknown] = await medianAnswerTimes(
+        t,
+        7,
+        () => resend(pending.email),
+        () => resend(uniqueEmail('unknown')),
+      );
+      expect(known / unknown).toBeGreaterThan(0.5);
+      expect(known / unknown).toBeLessThan(2);
+    });
+
     it('202 alike for unknown, verified and pending addresses; mails only the pending one', async () => {
       const pending = await registerPending();
       const verified = await createVerifiedAccount(t);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { BackgroundTasks } from '../../src/common/background/background-tasks';
 import { MailService } from '../../src/modules/mail/mail.service';
 import { TestApp } from './test-app';
 
@@ -42,9 +43,36 @@ export function tokenFromLink(link: string): string {
   return token;
 }
 
+/** Waits for work requests left running (account lookups after a 202, mails being sent). */
+export async function settled(t: TestApp): Promise<void> {
+  await t.app.get(BackgroundTasks).settled();
+  await t.app.get(MailService).settled();
+}
+
+/**
+ * The median time, in milliseconds, to answer each of two kinds of request, alternating, with
+ * the app idle before each one (so work left running by one does not slow the next).
+ */
+export async function medianAnswerTimes(
+  t: TestApp,
+  rounds: number,
+  ...requests: (() => Promise<{ statusCode: number }>)[]
+): Promise<number[]> {
+  const times = requests.map((): number[] => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, request] of requests.entries()) {
+      await settled(t);
+      const start = process.hrtime.bigint();
+      await request();
+      times[index].push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  return times.map((values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+}
+
 /** Mails the development outbox holds for an address, oldest first, once sending settled. */
 export async function mailsTo(t: TestApp, recipient: string): Promise<OutboxRow[]> {
-  await t.app.get(MailService).settled();
+  await settled(t);
   return t.app
     .get(DataSource)
     .query<OutboxRow[]>(

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
+import { BackgroundTasks } from '../../common/background/background-tasks';
 import { Principal } from '../../common/auth/principal';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { PasswordPolicy } from '../../common/crypto/password-policy';
@@ -55,12 +56,14 @@ export class AuthService {
     private readonly mail: MailService,
     private readonly events: AuthEventService,
     private readonly transactions: Transactions,
+    private readonly background: BackgroundTasks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * Same answer and the same work (one argon2 hash) whether the address is new or taken; the
-   * owner of a taken address is told by mail instead.
+   * Checks the request, then answers: what happens next depends on whether the address is
+   * taken, so it runs after the response (a new account and its verification mail, or a notice
+   * to the owner of the taken address) and neither the answer nor its timing tells the two apart.
    */
   async register(
     input: { email: string; password: string; name: string },
@@ -69,9 +72,21 @@ export class AuthService {
     await this.limitAccountRequests('register', client);
     const email = normalizeEmail(input.email);
     this.policy.assertAcceptable(input.password, { email });
-    const passwordHash = await this.hasher.hash(input.password);
+    const name = input.name.trim();
+    this.background.run('register', () =>
+      this.completeRegistration(email, name, input.password, client),
+    );
+  }
+
+  private async completeRegistration(
+    email: string,
+    name: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<void> {
+    const passwordHash = await this.hasher.hash(password);
     const created = await this.transactions.run(async () => {
-      const id = await this.users.createPending({ email, name: input.name.trim(), passwordHash });
+      const id = await this.users.createPending({ email, name, passwordHash });
       if (!id) return null;
       const link = await this.users.issueEmailToken(id, 'verify_email');
       await this.events.record({ type: 'register', outcome: 'success', client, userId: id });
@@ -146,19 +161,23 @@ export class AuthService {
     if (outcome.changedTo !== null) this.mail.dispatch(templates.emailChanged(outcome.previous));
   }
 
+  /** Answers before looking the address up; a pending account gets a new link after. */
   async resendVerification(email: string, client: ClientInfo): Promise<void> {
     await this.limitAccountRequests('email_verify_resend', client);
-    const user = await this.users.findByEmail(email);
-    if (!user || user.status !== 'pending_verification' || !(await this.mayMail(user.email)))
-      return;
-    const link = await this.users.issueEmailToken(user.id, 'verify_email');
-    await this.events.record({
-      type: 'email_verify_resend',
-      outcome: 'success',
-      client,
-      userId: user.id,
+    this.background.run('email_verify_resend', async () => {
+      const user = await this.users.findByEmail(email);
+      if (!user || user.status !== 'pending_verification' || !(await this.mayMail(user.email))) {
+        return;
+      }
+      const link = await this.users.issueEmailToken(user.id, 'verify_email');
+      await this.events.record({
+        type: 'email_verify_resend',
+        outcome: 'success',
+        client,
+        userId: user.id,
+      });
+      this.mail.dispatch(templates.verifyEmail(user.email, link));
     });
-    this.mail.dispatch(templates.verifyEmail(user.email, link));
   }
 
   /**
@@ -315,19 +334,22 @@ export class AuthService {
     return this.sessions.listLive(userId);
   }
 
+  /** Answers before looking the address up; an account that may reset gets a link after. */
   async forgotPassword(email: string, client: ClientInfo): Promise<void> {
     await this.limitAccountRequests('password_forgot', client);
-    const user = await this.users.findByEmail(email);
-    if (!user || user.status === 'deactivated' || user.status === 'suspended') return;
-    if (!(await this.mayMail(user.email))) return;
-    const link = await this.users.issueEmailToken(user.id, 'reset_password');
-    await this.events.record({
-      type: 'password_forgot',
-      outcome: 'success',
-      client,
-      userId: user.id,
+    this.background.run('password_forgot', async () => {
+      const user = await this.users.findByEmail(email);
+      if (!user || user.status === 'deactivated' || user.status === 'suspended') return;
+      if (!(await this.mayMail(user.email))) return;
+      const link = await this.users.issueEmailToken(user.id, 'reset_password');
+      await this.events.record({
+        type: 'password_forgot',
+        outcome: 'success',
+        client,
+        userId: user.id,
+      });
+      this.mail.dispatch(templates.passwordReset(user.email, link));
     });
-    this.mail.dispatch(templates.passwordReset(user.email, link));
   }
 
   /**
