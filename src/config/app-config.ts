@@ -177,6 +177,7 @@ export const environmentSchema = z.object({
   ARGON2_ITERATIONS: integer(2, 100).default(2),
   ARGON2_PARALLELISM: integer(1, 64).default(1),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1000).default(5),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL: integer(1, 100000).default(50),
   LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default(100),
   LOGIN_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900),
   LOGIN_LOCKOUT_BASE_SECONDS: integer(1, 3600).default(30),
@@ -285,7 +286,11 @@ export interface AppConfig {
     argon2: { memoryKib: number; iterations: number; parallelism: number };
   };
   loginThrottle: {
+    /** Per account and client address (network): the lock a guesser meets first. */
     maxFailuresPerAccount: number;
+    /** Per account from every address together: bounds guessing spread over many addresses. */
+    maxFailuresPerAccountTotal: number;
+    /** Per client address (network), across accounts: bounds password spraying. */
     maxFailuresPerIp: number;
     failureWindowSeconds: number;
     lockoutBaseSeconds: number;

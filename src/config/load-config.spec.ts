@@ -75,6 +75,7 @@ describe('loadConfig', () => {
     });
     expect(config.loginThrottle).toEqual({
       maxFailuresPerAccount: 5,
+      maxFailuresPerAccountTotal: 50,
       maxFailuresPerIp: 100,
       failureWindowSeconds: 900,
       lockoutBaseSeconds: 30,

@@ -64,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     loginThrottle: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAccountTotal: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
       lockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_SECONDS,

@@ -1,5 +1,5 @@
 import { Logger, LoggerService } from '@nestjs/common';
-import { ThrottleStore, WindowCount } from './throttle-store';
+import { Charge, LockSchedule, ThrottleStore, WindowCount } from './throttle-store';
 
 /**
  * The shared store, and the in-process one for whenever the shared store fails: an outage of
@@ -19,12 +19,12 @@ export class FallbackThrottleStore implements ThrottleStore {
     return this.attempt((store) => store.increment(key, windowMs, now));
   }
 
-  holdUntil(key: string, until: number, now: number): Promise<void> {
-    return this.attempt((store) => store.holdUntil(key, until, now));
+  charge(charges: Charge[], schedule: LockSchedule, now: number): Promise<number> {
+    return this.attempt((store) => store.charge(charges, schedule, now));
   }
 
-  latestReset(keys: string[], now: number): Promise<number> {
-    return this.attempt((store) => store.latestReset(keys, now));
+  refund(key: string, now: number): Promise<void> {
+    return this.attempt((store) => store.refund(key, now));
   }
 
   delete(keys: string[]): Promise<void> {

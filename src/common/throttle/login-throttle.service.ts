@@ -1,26 +1,41 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { clientNetworkKey } from './client-network-key';
 import { throttleKey } from './throttle-key';
-import { ThrottleStore } from './throttle-store';
+import { Charge, LockSchedule, ThrottleStore } from './throttle-store';
 import { Clock, THROTTLE_CLOCK, THROTTLE_STORE } from './throttle.tokens';
 
 export interface LoginAttempt {
   /** The normalized email the login names, whether or not such an account exists. */
   account: string;
+  /** The client address; counted as its network (see `clientNetworkKey`). */
   ip: string;
 }
 
 /**
- * Brute-force protection for password logins, per account and per client IP. Failures are
- * counted in a window of LOGIN_FAILURE_WINDOW_SECONDS opened by the first one. From the maximum
- * on, every failure locks its key for LOGIN_LOCKOUT_BASE_SECONDS × 2^(failures − maximum),
- * capped at LOGIN_LOCKOUT_MAX_SECONDS: the maximum-th failure locks for the base time, each
- * failure after a lock ends doubles it. A lock also keeps its counter a window past its end,
- * so that the delay keeps growing however long the locks get. Locks end by themselves.
+ * Brute-force protection for password checks (logins, and re-authentication before sensitive
+ * changes). An attempt is charged before its password is verified, to three counters at once:
+ *
+ * - the account from this client network (LOGIN_MAX_FAILURES_PER_ACCOUNT): a guesser, or the
+ *   owner mistyping, meets this lock first, and it does not lock the owner out elsewhere;
+ * - the account from every network together (LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL, set well
+ *   above the first): bounds guessing spread over many networks, while locking the owner out
+ *   takes that many failures from several of them;
+ * - the client network across accounts (LOGIN_MAX_FAILURES_PER_IP): bounds password spraying.
+ *
+ * A network is an IPv4 address or an IPv6 /64. Counts live in a window of
+ * LOGIN_FAILURE_WINDOW_SECONDS opened by the first charge. The charge that brings a count to its
+ * maximum locks that counter for LOGIN_LOCKOUT_BASE_SECONDS, and each charge after it, made once
+ * that lock has ended, locks for twice the last, up to LOGIN_LOCKOUT_MAX_SECONDS: base ×
+ * 2^(count − maximum), capped. A lock keeps its counter a window past its end, so the delay keeps
+ * growing however long the locks get; locks end by themselves. An attempt is refused, and nothing
+ * charged, while any of its three counters is locked. Checking and charging are one atomic step,
+ * so however many attempts arrive at once, at most the maximum are verified before the lock.
  */
 @Injectable()
 export class LoginThrottle {
   private readonly settings: AppConfig['loginThrottle'];
+  private readonly schedule: LockSchedule;
 
   constructor(
     @Inject(THROTTLE_STORE) private readonly store: ThrottleStore,
@@ -28,62 +43,57 @@ export class LoginThrottle {
     @Inject(THROTTLE_CLOCK) private readonly now: Clock,
   ) {
     this.settings = config.loginThrottle;
-  }
-
-  /** Seconds until the attempt may be made (the longer of the two locks, rounded up); 0 now. */
-  async retryAfterSeconds({ account, ip }: LoginAttempt): Promise<number> {
-    const now = this.now();
-    const until = await this.store.latestReset(
-      [lockKey(accountSubject(account)), lockKey(ipSubject(ip))],
-      now,
-    );
-    return until > now ? Math.ceil((until - now) / 1000) : 0;
-  }
-
-  async recordFailure({ account, ip }: LoginAttempt): Promise<void> {
-    const now = this.now();
-    await Promise.all([
-      this.countFailure(accountSubject(account), this.settings.maxFailuresPerAccount, now),
-      this.countFailure(ipSubject(ip), this.settings.maxFailuresPerIp, now),
-    ]);
+    this.schedule = {
+      windowMs: this.settings.failureWindowSeconds * 1000,
+      lockBaseMs: this.settings.lockoutBaseSeconds * 1000,
+      lockMaxMs: this.settings.lockoutMaxSeconds * 1000,
+    };
   }
 
   /**
-   * After a successful login: the account starts afresh. The IP's count stays, or a client
-   * could clear it between guesses at other accounts by logging in to its own.
+   * Checks every lock and, if none applies, charges the attempt to every counter atomically.
+   * `retryAfterSeconds` > 0 (the latest lock's time left, rounded up): refused, and nothing
+   * charged; the password must not be verified. 0: admitted; the caller verifies the password
+   * and reports the outcome with `succeeded` or `failed`.
    */
-  async reset(account: string): Promise<void> {
-    const subject = accountSubject(account);
-    await this.store.delete([failuresKey(subject), lockKey(subject)]);
+  async acquire(attempt: LoginAttempt): Promise<{ retryAfterSeconds: number }> {
+    const now = this.now();
+    const { pair, account, network } = counterKeys(attempt);
+    const charges: Charge[] = [
+      { key: pair, threshold: this.settings.maxFailuresPerAccount },
+      { key: account, threshold: this.settings.maxFailuresPerAccountTotal },
+      { key: network, threshold: this.settings.maxFailuresPerIp },
+    ];
+    const lockedUntil = await this.store.charge(charges, this.schedule, now);
+    return { retryAfterSeconds: lockedUntil > now ? Math.ceil((lockedUntil - now) / 1000) : 0 };
   }
 
-  private async countFailure(subject: string, maxFailures: number, now: number): Promise<void> {
-    const windowMs = this.settings.failureWindowSeconds * 1000;
-    const { count } = await this.store.increment(failuresKey(subject), windowMs, now);
-    if (count < maxFailures) return;
-    const { lockoutBaseSeconds, lockoutMaxSeconds } = this.settings;
-    // 2 ** a large excess is Infinity, which the cap turns back into the maximum.
-    const lockMs =
-      Math.min(lockoutBaseSeconds * 2 ** (count - maxFailures), lockoutMaxSeconds) * 1000;
-    await Promise.all([
-      this.store.holdUntil(lockKey(subject), now + lockMs, now),
-      this.store.holdUntil(failuresKey(subject), now + lockMs + windowMs, now),
-    ]);
+  /**
+   * The password was right: the account starts afresh, from this network and in total (counts
+   * and locks), and the network's charge is taken back. Only that one charge: the network's
+   * failures at other accounts stay, or a client could clear them between guesses by logging in
+   * to its own account.
+   */
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    const { pair, account, network } = counterKeys(attempt);
+    await Promise.all([this.store.delete([pair, account]), this.store.refund(network, this.now())]);
+  }
+
+  /**
+   * The password was wrong. Nothing to write: the charge `acquire` made stands as the failure,
+   * and the lock its count called for was set with it, before the verification.
+   */
+  failed(_attempt: LoginAttempt): Promise<void> {
+    return Promise.resolve();
   }
 }
 
-function accountSubject(account: string): string {
-  return throttleKey('login:account', account);
-}
-
-function ipSubject(ip: string): string {
-  return throttleKey('login:ip', ip);
-}
-
-function failuresKey(subject: string): string {
-  return `${subject}:failures`;
-}
-
-function lockKey(subject: string): string {
-  return `${subject}:lock`;
+/** The store keys of an attempt's three counters (hashed: neither email nor address is kept). */
+function counterKeys({ account, ip }: LoginAttempt) {
+  const network = clientNetworkKey(ip);
+  return {
+    pair: throttleKey('login:pair', JSON.stringify([account, network])),
+    account: throttleKey('login:account', account),
+    network: throttleKey('login:ip', network),
+  };
 }

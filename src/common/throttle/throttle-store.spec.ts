@@ -37,35 +37,98 @@ describe.each(stores)('%s throttle store', (_name, createStore) => {
     expect(await store.increment(key, 1000, now + 1000)).toEqual({ count: 1, resetAt: now + 2000 });
   });
 
-  it('holds a key open without changing its count, never shortening it', async () => {
-    await store.increment(key, 1000, now);
-    await store.holdUntil(key, now + 5000, now);
-    await store.holdUntil(key, now + 3000, now);
-    expect(await store.latestReset([key], now)).toBe(now + 5000);
-    expect(await store.increment(key, 1000, now + 4000)).toEqual({ count: 2, resetAt: now + 5000 });
-  });
+  describe('charge', () => {
+    const schedule = { windowMs: 10_000, lockBaseMs: 1000, lockMaxMs: 4000 };
+    /** The key's count, read as the next hit sees it (the probe counts too). */
+    const countOf = async (k: string, at = now) => (await store.increment(k, 1, at)).count - 1;
 
-  it('opens an absent key held until a time with a count of 0', async () => {
-    await store.holdUntil(key, now + 5000, now);
-    expect(await store.increment(key, 1000, now)).toEqual({ count: 1, resetAt: now + 5000 });
-    await store.holdUntil(`${key}.past`, now, now);
-    expect(await store.latestReset([`${key}.past`], now)).toBe(0);
-  });
+    it('counts at every key, and locks each from its threshold on, doubling up to the cap', async () => {
+      const charges = [
+        { key: `${key}.a`, threshold: 2 },
+        { key: `${key}.b`, threshold: 3 },
+      ];
+      expect(await store.charge(charges, schedule, now)).toBe(0);
+      // The charge that reaches a threshold is made, and locks its key.
+      expect(await store.charge(charges, schedule, now)).toBe(0);
+      expect(await store.charge(charges, schedule, now)).toBe(now + 1000);
+      let at = now + 1000;
+      const locks: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        expect(await store.charge(charges, schedule, at)).toBe(0);
+        const until = await store.charge(charges, schedule, at);
+        locks.push(until - at);
+        at = until;
+      }
+      // The longer lock is a's, at counts 3 to 6: 1 to 4 past its threshold.
+      expect(locks).toEqual([2000, 4000, 4000, 4000]);
+      expect(await countOf(`${key}.a`, at)).toBe(6);
+      expect(await countOf(`${key}.b`, at)).toBe(6);
+    });
 
-  it('reports the latest end still ahead among keys', async () => {
-    await store.holdUntil(`${key}.a`, now + 2000, now);
-    await store.holdUntil(`${key}.b`, now + 7000, now);
-    expect(await store.latestReset([`${key}.a`, `${key}.b`, `${key}.c`], now)).toBe(now + 7000);
-    expect(await store.latestReset([`${key}.a`, `${key}.b`], now + 7000)).toBe(0);
-    expect(await store.latestReset([`${key}.c`], now)).toBe(0);
+    it('charges nothing while any of its keys is locked', async () => {
+      await store.charge([{ key: `${key}.a`, threshold: 1 }], schedule, now);
+      const both = [
+        { key: `${key}.a`, threshold: 1 },
+        { key: `${key}.b`, threshold: 5 },
+      ];
+      expect(await store.charge(both, schedule, now + 500)).toBe(now + 1000);
+      expect(await countOf(`${key}.a`)).toBe(1);
+      expect(await countOf(`${key}.b`)).toBe(0);
+    });
+
+    it('keeps a locked key a window past its lock, then forgets it', async () => {
+      const charges = [{ key, threshold: 1 }];
+      await store.charge(charges, schedule, now);
+      // Past the window the first charge opened, within a window after the lock: 1 past.
+      let at = now + 10_999;
+      expect(await store.charge(charges, schedule, at)).toBe(0);
+      expect(await store.charge(charges, schedule, at)).toBe(at + 2000);
+      at += 2000 + 10_000;
+      expect(await store.charge(charges, schedule, at)).toBe(0);
+      expect(await store.charge(charges, schedule, at)).toBe(at + 1000);
+    });
+
+    it('admits exactly the threshold of charges made at once', async () => {
+      const charges = [{ key, threshold: 5 }];
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.charge(charges, schedule, now)),
+      );
+      expect(results.filter((until) => until === 0)).toHaveLength(5);
+      expect(results.filter((until) => until === now + 1000)).toHaveLength(45);
+      expect(await countOf(key)).toBe(5);
+    });
+
+    it('refunds one charge, and the lock it set', async () => {
+      const charges = [{ key, threshold: 3 }];
+      for (let i = 0; i < 3; i++) await store.charge(charges, schedule, now);
+      await store.refund(key, now);
+      expect(await store.charge(charges, schedule, now)).toBe(0);
+      expect(await store.charge(charges, schedule, now)).toBe(now + 1000);
+      await store.refund(key, now);
+      await store.refund(key, now);
+      expect(await countOf(key)).toBe(1);
+    });
+
+    it('refunds nothing at a key with no open window', async () => {
+      await store.refund(key, now);
+      expect(await countOf(key)).toBe(0);
+      const charges = [{ key: `${key}.a`, threshold: 2 }];
+      await store.charge(charges, schedule, now);
+      await store.refund(`${key}.a`, now + 10_000);
+      // A new window, whose first charge is not taken back by the refund before it.
+      expect(await store.charge(charges, schedule, now + 10_000)).toBe(0);
+      expect(await store.charge(charges, schedule, now + 10_000)).toBe(0);
+      expect(await store.charge(charges, schedule, now + 10_000)).toBe(now + 11_000);
+    });
   });
 
   it('deletes keys', async () => {
+    const schedule = { windowMs: 1000, lockBaseMs: 1000, lockMaxMs: 1000 };
     await store.increment(`${key}.a`, 1000, now);
-    await store.holdUntil(`${key}.b`, now + 1000, now);
+    await store.charge([{ key: `${key}.b`, threshold: 1 }], schedule, now);
     await store.delete([`${key}.a`, `${key}.b`]);
-    expect(await store.latestReset([`${key}.a`, `${key}.b`], now)).toBe(0);
     expect((await store.increment(`${key}.a`, 1000, now)).count).toBe(1);
+    expect(await store.charge([{ key: `${key}.b`, threshold: 2 }], schedule, now)).toBe(0);
   });
 });
 
@@ -77,8 +140,10 @@ describe('RedisThrottleStore', () => {
     const ttl = await redis.pttl(`${prefix}${key}`);
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
-    await store.holdUntil(key, Date.now() + 600_000, Date.now());
-    expect(await redis.pttl(`${prefix}${key}`)).toBeGreaterThan(595_000);
+    const schedule = { windowMs: 60_000, lockBaseMs: 600_000, lockMaxMs: 600_000 };
+    await store.charge([{ key, threshold: 1 }], schedule, Date.now());
+    // Locked for 10 minutes, and counted a window past the lock.
+    expect(await redis.pttl(`${prefix}${key}`)).toBeGreaterThan(655_000);
   });
 });
 
@@ -100,7 +165,7 @@ describe('MemoryThrottleStore', () => {
     const store = new MemoryThrottleStore(3);
     for (const key of ['a', 'b', 'c', 'd']) await store.increment(key, 60_000, now);
     expect(store.size).toBe(3);
-    expect(await store.latestReset(['a'], now)).toBe(0);
-    expect(await store.latestReset(['d'], now)).toBe(now + 60_000);
+    expect((await store.increment('a', 60_000, now)).count).toBe(1);
+    expect((await store.increment('d', 60_000, now)).count).toBe(2);
   });
 });

@@ -6,11 +6,27 @@ export interface WindowCount {
   resetAt: number;
 }
 
+/** A key an attempt is charged to, and the count from which its charges lock it. */
+export interface Charge {
+  key: string;
+  /** The charge that brings the count to this locks the key, and so does each one after it. */
+  threshold: number;
+}
+
+/** How long charged keys stay counted and locked. */
+export interface LockSchedule {
+  /** The window a key's first charge opens. */
+  windowMs: number;
+  /** The lock of the threshold-th charge; each charge after it doubles it. */
+  lockBaseMs: number;
+  lockMaxMs: number;
+}
+
 /**
  * Expiring counters, the primitives of login throttling and rate limiting. Every operation is
- * atomic on its key. Time is passed in (`now`, epoch ms) rather than read, so that every instance
- * and every test agrees on it; a key's end is stored with it and also set as its expiry, so
- * nothing outlives its window.
+ * atomic, `charge` across all its keys. Time is passed in (`now`, epoch ms) rather than read, so
+ * that every instance and every test agrees on it; a key's end is stored with it and also set as
+ * its expiry, so nothing outlives its window.
  */
 export interface ThrottleStore {
   /**
@@ -19,18 +35,35 @@ export interface ThrottleStore {
    */
   increment(key: string, windowMs: number, now: number): Promise<WindowCount>;
   /**
-   * Keeps `key` open until at least `until`, its count unchanged; an absent key opens with a
-   * count of 0 (a lock is such a key). A later end is never shortened.
+   * Charges one attempt to every key at once, unless one of them is locked at `now`: then nothing
+   * is written and the latest of their lock ends is returned. Otherwise returns 0. Counting is
+   * `increment`'s; a charge whose count reaches its key's threshold locks the key from `now` for
+   * lockBase × 2^(count − threshold), capped at lockMax, and keeps the key counted a window past
+   * the lock, so that the next lock is longer however long the locks get. The lock is set with
+   * the charge, before the attempt's outcome is known: concurrent attempts meet it at once.
    */
-  holdUntil(key: string, until: number, now: number): Promise<void>;
-  /** The latest end among the `keys` still open at `now`, or 0 when none is. */
-  latestReset(keys: string[], now: number): Promise<number>;
+  charge(charges: Charge[], schedule: LockSchedule, now: number): Promise<number>;
+  /**
+   * Takes one charge back from `key` (nothing when its window has ended), and with it the lock
+   * the latest charge set, if it set one: the key is as if that charge had not been made.
+   */
+  refund(key: string, now: number): Promise<void>;
   delete(keys: string[]): Promise<void>;
+}
+
+/** The lock of a charge `excess` past its key's threshold. */
+function lockMs(excess: number, { lockBaseMs, lockMaxMs }: LockSchedule): number {
+  // 2 ** a large excess is Infinity, which the cap turns back into the maximum.
+  return Math.min(lockBaseMs * 2 ** excess, lockMaxMs);
 }
 
 interface Entry {
   count: number;
   resetAt: number;
+  /** The end of the key's lock; 0, or a time past, when it has none. */
+  lockedUntil: number;
+  /** The count whose charge set the lock. */
+  lockCount: number;
 }
 
 /** How often, at most, the in-process store walks its entries to drop the expired ones. */
@@ -54,23 +87,40 @@ export class MemoryThrottleStore implements ThrottleStore {
   }
 
   increment(key: string, windowMs: number, now: number): Promise<WindowCount> {
-    const entry =
-      this.open(key, now) ?? this.insert(key, { count: 0, resetAt: now + windowMs }, now);
+    const entry = this.open(key, now) ?? this.insert(key, windowMs, now);
     entry.count += 1;
     return Promise.resolve({ count: entry.count, resetAt: entry.resetAt });
   }
 
-  holdUntil(key: string, until: number, now: number): Promise<void> {
-    if (until > now) {
-      const entry = this.open(key, now);
-      if (entry) entry.resetAt = Math.max(entry.resetAt, until);
-      else this.insert(key, { count: 0, resetAt: until }, now);
-    }
-    return Promise.resolve();
+  charge(charges: Charge[], schedule: LockSchedule, now: number): Promise<number> {
+    // Synchronous from the first read to the last write: no other call interleaves.
+    const entries = charges.map(({ key }) => this.open(key, now));
+    const lockedUntil = Math.max(
+      0,
+      ...entries.map((entry) => (entry && entry.lockedUntil > now ? entry.lockedUntil : 0)),
+    );
+    if (lockedUntil > 0) return Promise.resolve(lockedUntil);
+    charges.forEach(({ key, threshold }, i) => {
+      const entry = entries[i] ?? this.insert(key, schedule.windowMs, now);
+      entry.count += 1;
+      if (entry.count < threshold) return;
+      entry.lockedUntil = now + lockMs(entry.count - threshold, schedule);
+      entry.lockCount = entry.count;
+      entry.resetAt = Math.max(entry.resetAt, entry.lockedUntil + schedule.windowMs);
+    });
+    return Promise.resolve(0);
   }
 
-  latestReset(keys: string[], now: number): Promise<number> {
-    return Promise.resolve(Math.max(0, ...keys.map((key) => this.open(key, now)?.resetAt ?? 0)));
+  refund(key: string, now: number): Promise<void> {
+    const entry = this.open(key, now);
+    if (entry && entry.count > 0) {
+      if (entry.lockCount === entry.count) {
+        entry.lockedUntil = 0;
+        entry.lockCount = 0;
+      }
+      entry.count -= 1;
+    }
+    return Promise.resolve();
   }
 
   delete(keys: string[]): Promise<void> {
@@ -85,7 +135,8 @@ export class MemoryThrottleStore implements ThrottleStore {
     return undefined;
   }
 
-  private insert(key: string, entry: Entry, now: number): Entry {
+  private insert(key: string, windowMs: number, now: number): Entry {
+    const entry: Entry = { count: 0, resetAt: now + windowMs, lockedUntil: 0, lockCount: 0 };
     this.sweep(now);
     // Maps iterate in insertion order: the first key is the one that has waited longest.
     for (const oldest of this.entries.keys()) {
@@ -105,7 +156,10 @@ export class MemoryThrottleStore implements ThrottleStore {
   }
 }
 
-/** Hash fields: `count`, and `reset_at` (epoch ms). The key's PEXPIRE matches `reset_at`. */
+/**
+ * Hash fields: `count`, `reset_at` (epoch ms; the key's PEXPIRE matches it), and while locked
+ * `locked_until` (epoch ms) and `lock_count` (the count whose charge set the lock).
+ */
 const INCREMENT_SCRIPT = `
 local now = tonumber(ARGV[2])
 local state = redis.call('HMGET', KEYS[1], 'count', 'reset_at')
@@ -119,26 +173,59 @@ redis.call('PEXPIRE', KEYS[1], resetAt - now)
 return {count, resetAt}
 `;
 
-const HOLD_SCRIPT = `
-local now, untilMs = tonumber(ARGV[2]), tonumber(ARGV[1])
-local resetAt = tonumber(redis.call('HGET', KEYS[1], 'reset_at'))
-if untilMs <= now or (resetAt and resetAt >= untilMs) then return 0 end
-if resetAt and resetAt > now then
-  redis.call('HSET', KEYS[1], 'reset_at', untilMs)
-else
-  redis.call('HSET', KEYS[1], 'count', 0, 'reset_at', untilMs)
+/** KEYS: the keys charged. ARGV: now, window, lock base, lock max, then each key's threshold. */
+const CHARGE_SCRIPT = `
+local now, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local lockBaseMs, lockMaxMs = tonumber(ARGV[3]), tonumber(ARGV[4])
+local counts, resets, lockedUntil = {}, {}, 0
+for i, key in ipairs(KEYS) do
+  local state = redis.call('HMGET', key, 'count', 'reset_at', 'locked_until')
+  local resetAt = tonumber(state[2])
+  if resetAt and resetAt > now then
+    counts[i], resets[i] = tonumber(state[1]), resetAt
+    local locked = tonumber(state[3])
+    if locked and locked > lockedUntil then lockedUntil = locked end
+  end
 end
-redis.call('PEXPIRE', KEYS[1], untilMs - now)
+if lockedUntil > now then return lockedUntil end
+for i, key in ipairs(KEYS) do
+  local count, resetAt = (counts[i] or 0) + 1, resets[i]
+  if not resetAt then
+    -- A window ended (by this clock) that Redis has not expired yet: start afresh.
+    redis.call('DEL', key)
+    resetAt = now + windowMs
+  end
+  local threshold = tonumber(ARGV[4 + i])
+  if count >= threshold then
+    local lockEnd = now + math.min(lockBaseMs * 2 ^ (count - threshold), lockMaxMs)
+    resetAt = math.max(resetAt, lockEnd + windowMs)
+    redis.call('HSET', key, 'locked_until', lockEnd, 'lock_count', count)
+  end
+  redis.call('HSET', key, 'count', count, 'reset_at', resetAt)
+  redis.call('PEXPIRE', key, resetAt - now)
+end
+return 0
+`;
+
+const REFUND_SCRIPT = `
+local now = tonumber(ARGV[1])
+local state = redis.call('HMGET', KEYS[1], 'count', 'reset_at', 'lock_count')
+local count, resetAt = tonumber(state[1]), tonumber(state[2])
+if not resetAt or resetAt <= now or not count or count <= 0 then return 0 end
+if tonumber(state[3]) == count then redis.call('HDEL', KEYS[1], 'locked_until', 'lock_count') end
+redis.call('HSET', KEYS[1], 'count', count - 1)
 return 1
 `;
 
 interface ThrottleScripts {
   gatehouseThrottleIncrement(key: string, windowMs: number, now: number): Promise<[number, number]>;
-  gatehouseThrottleHold(key: string, until: number, now: number): Promise<number>;
+  /** Takes the number of keys first, then the keys, then CHARGE_SCRIPT's ARGV. */
+  gatehouseThrottleCharge(...args: (string | number)[]): Promise<number>;
+  gatehouseThrottleRefund(key: string, now: number): Promise<number>;
 }
 
 /**
- * Counters shared by every instance. Each write is one Lua script (atomic, one round trip).
+ * Counters shared by every instance. Each operation is one Lua script (atomic, one round trip).
  * Ends are judged against the `now` passed in, so instances are assumed to keep their clocks
  * in step (NTP); the expiry Redis enforces is the same span, measured from the write.
  */
@@ -151,7 +238,8 @@ export class RedisThrottleStore implements ThrottleStore {
   ) {
     // ioredis sends each script by its SHA-1, and the body once when Redis lacks it.
     redis.defineCommand('gatehouseThrottleIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
-    redis.defineCommand('gatehouseThrottleHold', { numberOfKeys: 1, lua: HOLD_SCRIPT });
+    redis.defineCommand('gatehouseThrottleCharge', { lua: CHARGE_SCRIPT });
+    redis.defineCommand('gatehouseThrottleRefund', { numberOfKeys: 1, lua: REFUND_SCRIPT });
     this.scripts = redis as unknown as ThrottleScripts;
   }
 
@@ -164,15 +252,20 @@ export class RedisThrottleStore implements ThrottleStore {
     return { count, resetAt };
   }
 
-  async holdUntil(key: string, until: number, now: number): Promise<void> {
-    await this.scripts.gatehouseThrottleHold(this.prefix + key, until, now);
+  charge(charges: Charge[], schedule: LockSchedule, now: number): Promise<number> {
+    return this.scripts.gatehouseThrottleCharge(
+      charges.length,
+      ...charges.map(({ key }) => this.prefix + key),
+      now,
+      schedule.windowMs,
+      schedule.lockBaseMs,
+      schedule.lockMaxMs,
+      ...charges.map(({ threshold }) => threshold),
+    );
   }
 
-  async latestReset(keys: string[], now: number): Promise<number> {
-    const ends = await Promise.all(
-      keys.map((key) => this.redis.hget(this.prefix + key, 'reset_at')),
-    );
-    return Math.max(0, ...ends.map(Number).filter((end) => end > now));
+  async refund(key: string, now: number): Promise<void> {
+    await this.scripts.gatehouseThrottleRefund(this.prefix + key, now);
   }
 
   async delete(keys: string[]): Promise<void> {

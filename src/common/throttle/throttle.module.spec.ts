@@ -26,8 +26,8 @@ describe('ThrottleModule', () => {
   it('counts in this process without Redis', async () => {
     const { login, limiter } = await boot(null);
     const attempt = { account: 'bob@example.com', ip: '192.0.2.20' };
-    for (let i = 0; i < 5; i++) await login.recordFailure(attempt);
-    expect(await login.retryAfterSeconds(attempt)).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) await login.acquire(attempt);
+    expect((await login.acquire(attempt)).retryAfterSeconds).toBeGreaterThan(0);
     expect((await limiter.consume('k', 1, 60)).allowed).toBe(true);
     expect((await limiter.consume('k', 1, 60)).allowed).toBe(false);
   });
@@ -38,12 +38,14 @@ describe('ThrottleModule', () => {
       const { login } = await boot(redis);
       const before = new Set(await redis.keys('gatehouse:throttle:login:*'));
       const account = `${randomUUID()}@example.com`;
-      await login.recordFailure({ account, ip: '192.0.2.30' });
+      const attempt = { account, ip: '192.0.2.30' };
+      expect(await login.acquire(attempt)).toEqual({ retryAfterSeconds: 0 });
+      await login.failed(attempt);
       const written = (await redis.keys('gatehouse:throttle:login:*')).filter(
         (k) => !before.has(k),
       );
-      expect(written).toHaveLength(2);
-      await login.reset(account);
+      // The account at the address, the account in total, and the address.
+      expect(written).toHaveLength(3);
       await redis.del(...written);
     } finally {
       await redis.quit();
