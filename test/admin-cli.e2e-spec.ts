@@ -73,5 +73,8 @@ describe('npm run cli -- admin:create', () => {
   it('needs --email and never takes the password from the command line', async () => {
     const result = await adminCreate([], PASSWORD);
     expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--email') });
+    // An address the login form refuses could never sign in.
+    const local = await adminCreate(['--email', 'admin@localhost'], PASSWORD);
+    expect(local).toMatchObject({ code: 2, stderr: expect.stringContaining('--email') });
   });
 });

@@ -393,6 +393,7 @@ describe('POST /v1/auth/login', () => {
 
 const THROTTLE_ENV = {
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL: '6',
   LOGIN_MAX_FAILURES_PER_IP: '5',
   LOGIN_LOCKOUT_BASE_SECONDS: '1',
   LOGIN_LOCKOUT_MAX_SECONDS: '2',
@@ -411,83 +412,120 @@ describe.each<[string, Record<string, string>]>([
   });
   afterAll(() => t.close());
 
-  /** `count` wrong passwords, each from an address of its own: the account's count only. */
-  async function failures(app: TestApp, email: string, count: number): Promise<void> {
+  /**
+   * `count` wrong passwords from one client address (the pair's count), or, without `ip`, each
+   * from an address of its own (the account-wide count only).
+   */
+  async function failures(app: TestApp, email: string, count: number, ip?: string): Promise<void> {
     for (let i = 0; i < count; i++) {
-      expectProblem(await attempt(app, email, `wrong password ${i}`), 401, 'invalid_credentials');
+      expectProblem(
+        await attempt(app, email, `wrong password ${i}`, ip),
+        401,
+        'invalid_credentials',
+      );
     }
   }
 
-  it('locks an account after the maximum failures, even against the right password, from any IP', async () => {
+  it('locks an account for the address that failed, even against the right password', async () => {
     const { email, password } = await createVerifiedAccount(t);
     const userId = await userIdOf(db, email);
-    await failures(t, email, 3);
-
     const lockedIp = uniqueIp();
-    expectLocked(await attempt(t, email, password, lockedIp), 1);
-    expectLocked(await attempt(t, email, 'yet another guess'), 1);
+    await failures(t, email, 3, lockedIp);
 
+    expectLocked(await attempt(t, email, password, lockedIp), 1);
+    expectLocked(await attempt(t, email, 'yet another guess', lockedIp), 1);
     const throttled = await loginEvents(db, { ip: lockedIp });
-    expect(throttled).toEqual([
-      expect.objectContaining({ outcome: 'failure', reason: 'throttled' }),
+    expect(throttled.map((e) => e.reason)).toEqual([
+      'wrong_password',
+      'wrong_password',
+      'wrong_password',
+      'throttled',
+      'throttled',
     ]);
+    // The owner elsewhere is not locked out by someone else's guesses (no lockout DoS), and
+    // their success does not unlock the guesser's address.
+    expect((await attempt(t, email, password)).statusCode).toBe(200);
+    expectLocked(await attempt(t, email, password, lockedIp), 1);
     // A locked attempt is refused before the password is looked at: only three verdicts.
-    expect((await loginEvents(db, { userId })).map((e) => e.reason)).toEqual([
-      'wrong_password',
-      'wrong_password',
-      'wrong_password',
-    ]);
+    expect(
+      (await loginEvents(db, { userId })).filter((e) => e.reason === 'wrong_password'),
+    ).toHaveLength(3);
+  });
+
+  it('failures from many addresses lock the account everywhere at the account-wide limit', async () => {
+    const { email, password } = await createVerifiedAccount(t);
+    await failures(t, email, 6);
+    expectLocked(await attempt(t, email, password), 1);
+  });
+
+  it('concurrent guesses cannot outrun the limit: at most the maximum are checked', async () => {
+    const { email } = await createVerifiedAccount(t);
+    const userId = await userIdOf(db, email);
+    const ip = uniqueIp();
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => attempt(t, email, `parallel guess ${i}`, ip)),
+    );
+    const statuses = answers.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(9);
+    expect(
+      (await loginEvents(db, { userId })).filter((e) => e.reason === 'wrong_password'),
+    ).toHaveLength(3);
   });
 
   it('case variants of an address count against one account', async () => {
     const { email, password } = await createVerifiedAccount(t);
+    const ip = uniqueIp();
     for (const variant of [
       email.toUpperCase(),
       email.replace(/^./, (c) => c.toUpperCase()),
       email,
     ]) {
-      expectProblem(await attempt(t, variant, 'not the password'), 401, 'invalid_credentials');
+      expectProblem(await attempt(t, variant, 'not the password', ip), 401, 'invalid_credentials');
     }
-    expectLocked(await attempt(t, email, password), 1);
+    expectLocked(await attempt(t, email, password, ip), 1);
   });
 
   it('a lock ends by itself; each failure after one locks for longer, up to the maximum', async () => {
     const expiring = await createVerifiedAccount(t);
     const growing = await createVerifiedAccount(t);
+    const [ipA, ipB] = [uniqueIp(), uniqueIp()];
 
-    await Promise.all([failures(t, expiring.email, 3), failures(t, growing.email, 3)]);
-    const retryAfter = expectLocked(await attempt(t, expiring.email, expiring.password), 1);
-    expectLocked(await attempt(t, growing.email, growing.password), 1);
+    await Promise.all([failures(t, expiring.email, 3, ipA), failures(t, growing.email, 3, ipB)]);
+    const retryAfter = expectLocked(await attempt(t, expiring.email, expiring.password, ipA), 1);
+    expectLocked(await attempt(t, growing.email, growing.password, ipB), 1);
     await sleep(retryAfter * 1000 + 100);
 
     await Promise.all([
       (async () => {
-        expect((await attempt(t, expiring.email, expiring.password)).statusCode).toBe(200);
+        expect((await attempt(t, expiring.email, expiring.password, ipA)).statusCode).toBe(200);
       })(),
       (async () => {
         // The fourth failure locks for twice the base (the configured maximum).
-        await failures(t, growing.email, 1);
-        expectLocked(await attempt(t, growing.email, growing.password), 2);
+        await failures(t, growing.email, 1, ipB);
+        expectLocked(await attempt(t, growing.email, growing.password, ipB), 2);
       })(),
     ]);
   });
 
-  it('a successful login resets the account count', async () => {
+  it('a successful login resets the count', async () => {
     const { email, password } = await createVerifiedAccount(t);
-    await failures(t, email, 2);
-    expect((await attempt(t, email, password)).statusCode).toBe(200);
+    const ip = uniqueIp();
+    await failures(t, email, 2, ip);
+    expect((await attempt(t, email, password, ip)).statusCode).toBe(200);
     // Without the reset the next failure would be the third and lock the account.
-    await failures(t, email, 2);
-    expect((await attempt(t, email, password)).statusCode).toBe(200);
+    await failures(t, email, 2, ip);
+    expect((await attempt(t, email, password, ip)).statusCode).toBe(200);
   });
 
   it('unknown emails are throttled exactly like known ones', async () => {
     const known = await createVerifiedAccount(t);
     const unknown = uniqueEmail('ghost');
-    await Promise.all([failures(t, known.email, 3), failures(t, unknown, 3)]);
+    const [ipA, ipB] = [uniqueIp(), uniqueIp()];
+    await Promise.all([failures(t, known.email, 3, ipA), failures(t, unknown, 3, ipB)]);
 
-    const knownLocked = await attempt(t, known.email, known.password);
-    const unknownLocked = await attempt(t, unknown, known.password);
+    const knownLocked = await attempt(t, known.email, known.password, ipA);
+    const unknownLocked = await attempt(t, unknown, known.password, ipB);
     expectLocked(knownLocked, 1);
     expectLocked(unknownLocked, 1);
     expect(problemWithoutIds(unknownLocked)).toEqual(problemWithoutIds(knownLocked));
@@ -542,10 +580,11 @@ describe.each<[string, Record<string, string>]>([
       const other = await startTestApp({ env: { ...THROTTLE_ENV, ...storeEnv } });
       try {
         const { email, password } = await createVerifiedAccount(t);
-        await failures(t, email, 2);
-        await failures(other, email, 1);
-        expectLocked(await attempt(other, email, password), 1);
-        expectLocked(await attempt(t, email, password), 1);
+        const ip = uniqueIp();
+        await failures(t, email, 2, ip);
+        await failures(other, email, 1, ip);
+        expectLocked(await attempt(other, email, password, ip), 1);
+        expectLocked(await attempt(t, email, password, ip), 1);
       } finally {
         await other.close();
       }

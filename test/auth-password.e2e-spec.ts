@@ -93,13 +93,13 @@ describe('password flows', () => {
     post(t, '/v1/auth/password/forgot', { email }, { ip });
   const reset = (token: unknown, password: unknown) =>
     post(t, '/v1/auth/password/reset', { token, password });
-  const change = (accessToken: string | undefined, body: unknown) =>
-    post(t, '/v1/auth/password/change', body, { token: accessToken });
+  const change = (accessToken: string | undefined, body: unknown, ip?: string) =>
+    post(t, '/v1/auth/password/change', body, { token: accessToken, ip });
   const refresh = (refreshToken: string) =>
     post(t, '/v1/auth/refresh', { refresh_token: refreshToken });
   const me = (accessToken: string) => () => get(t, '/v1/users/me', accessToken);
-  const attempt = (email: string, password: string) =>
-    post(t, '/v1/auth/login', { email, password });
+  const attempt = (email: string, password: string, ip?: string) =>
+    post(t, '/v1/auth/login', { email, password }, { ip });
 
   async function userIdOf(email: string): Promise<string> {
     const [row] = await db.query<{ id: string }[]>('SELECT id FROM users WHERE email = $1', [
@@ -482,20 +482,26 @@ describe('password flows', () => {
       const { email, password, tokens } = await signedInAccount(t);
       const userId = await userIdOf(email);
       const wrong = { current_password: 'not my password at all', new_password: NEW_PASSWORD };
-      // The account's default limit is five failures.
+      const ip = uniqueIp();
+      // The default limit is five failures per account and client address.
       for (let i = 0; i < 5; i++) {
-        expectProblem(await change(tokens.access_token, wrong), 403, 'invalid_current_password');
+        expectProblem(
+          await change(tokens.access_token, wrong, ip),
+          403,
+          'invalid_current_password',
+        );
       }
-      const locked = await change(tokens.access_token, {
-        current_password: password,
-        new_password: NEW_PASSWORD,
-      });
+      const locked = await change(
+        tokens.access_token,
+        { current_password: password, new_password: NEW_PASSWORD },
+        ip,
+      );
       const body = expectProblem(locked, 429, 'too_many_requests');
       const retryAfter = Number(locked.headers['retry-after']);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(body.retry_after).toBe(retryAfter);
       // One count for the account: a stolen access token cannot go on guessing by signing in.
-      expectProblem(await attempt(email, password), 429, 'too_many_requests');
+      expectProblem(await attempt(email, password, ip), 429, 'too_many_requests');
       expect((await eventsOf(userId, 'password_change')).map((e) => e.reason)).toEqual([
         ...Array<string>(5).fill('wrong_password'),
         'throttled',

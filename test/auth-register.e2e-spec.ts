@@ -287,20 +287,33 @@ describe('registration and email verification', () => {
       expect(taken / fresh).toBeLessThan(2);
     });
 
-    it('registering a pending address again mails a fresh link and retires the older one', async () => {
-      const { email, token: first } = await registerPending();
-      const again = await register({ email, password: GOOD_PASSWORD, name: 'Pending Person' });
+    it('registering a pending address again lets the mailbox owner choose the password (no pre-registration takeover)', async () => {
+      // The first registrant chose a password without proving the mailbox is theirs.
+      const squatter = 'squatter password nobody else knows';
+      const email = uniqueEmail('pre-registered');
+      await register({ email, password: squatter, name: 'Squatter' });
+      const squattersLink = tokenFromLink((await lastMailTo(t, email)).link!);
+
+      const owner = 'the real owner chooses this one';
+      const again = await register({ email, password: owner, name: 'Owner' });
       expect(again.statusCode).toBe(202);
       expect(again.body).toBe(ACCEPTED_BODY);
-
       const mails = await mailsTo(t, email);
-      expect(mails.map((m) => m.subject)).toEqual([VERIFY_SUBJECT, VERIFY_SUBJECT]);
-      const second = tokenFromLink(mails[1].link!);
-      expect(second).not.toBe(first);
+      expect(mails.map((m) => m.subject)).toEqual([VERIFY_SUBJECT, 'Finish creating your account']);
+      const choose = tokenFromLink(mails[1].link!);
+      expect(choose).toMatch(/^ghp_/);
 
-      expectProblem(await verify(first), 400, 'invalid_or_expired_token');
-      expect((await verify(second)).statusCode).toBe(204);
+      // The first link no longer confirms the squatter's password.
+      expectProblem(await verify(squattersLink), 400, 'invalid_or_expired_token');
+      const chosen = await post(t, '/v1/auth/password/reset', { token: choose, password: owner });
+      expect(chosen.statusCode).toBe(204);
       expect((await userOf(email)).status).toBe('active');
+      expect((await login(t, email, owner)).token_type).toBe('Bearer');
+      expectProblem(
+        await post(t, '/v1/auth/login', { email, password: squatter }),
+        401,
+        'invalid_credentials',
+      );
       expect(await usersWithEmail(email)).toHaveLength(1);
     });
 
@@ -319,15 +332,19 @@ describe('registration and email verification', () => {
       expect(events.filter((e) => e.outcome === 'success')).toHaveLength(1);
       expect(events.filter((e) => e.reason === 'email_taken')).toHaveLength(4);
 
-      // Every mail is a verification link (never the "someone tried" notice to a pending
-      // address), within the per-address budget, and one of them activates the account.
+      // The first mail is the verification link; later registrations of the still-pending
+      // address send a choose-your-password link instead (never the "someone tried" notice),
+      // within the per-address budget. Only the newest link works.
       const mails = await mailsTo(t, email);
       expect(mails.length).toBeGreaterThanOrEqual(1);
       expect(mails.length).toBeLessThanOrEqual(3);
-      expect(mails.every((m) => m.subject === VERIFY_SUBJECT)).toBe(true);
-      const statuses: number[] = [];
-      for (const mail of mails) statuses.push((await verify(tokenFromLink(mail.link!))).statusCode);
-      expect(statuses).toContain(204);
+      expect(mails[0].subject).toBe(VERIFY_SUBJECT);
+      expect(mails.slice(1).every((m) => m.subject === 'Finish creating your account')).toBe(true);
+      const newest = tokenFromLink(mails.at(-1)!.link!);
+      const used = newest.startsWith('ghv_')
+        ? await verify(newest)
+        : await post(t, '/v1/auth/password/reset', { token: newest, password: GOOD_PASSWORD });
+      expect(used.statusCode).toBe(204);
       expect((await userOf(email)).status).toBe('active');
     });
 

@@ -138,6 +138,8 @@ describe('profile and preferences (/v1/users/me)', () => {
       [{ name: '' }, 'name'],
       [{ name: '   ' }, 'name'],
       [{ name: 'bell\u0007' }, 'name'],
+      [{ name: '\u202Eevil' }, 'name'],
+      [{ name: 'zero\u200Bwidth' }, 'name'],
       [{ name: null }, 'name'],
       [{ name: 42 }, 'name'],
       [{ name: 'x'.repeat(201) }, 'name'],
@@ -256,6 +258,91 @@ describe('profile and preferences (/v1/users/me)', () => {
       // Same answer as for a free address: whether it is taken is only told to its owner.
       expect(taken.statusCode).toBe(200);
       expect(await mailsTo(t, other.email)).toHaveLength(before);
+    });
+
+    /** A started email change: the confirmation token mailed to the new address. */
+    async function startEmailChange(token: string, password: string): Promise<string> {
+      const newEmail = uniqueEmail('pending-change');
+      const res = await patch(token, { email: newEmail, current_password: password });
+      expect(res.statusCode).toBe(200);
+      return tokenFromLink((await lastMailTo(t, newEmail)).link!);
+    }
+
+    async function resetLink(email: string): Promise<string> {
+      expect((await post(t, '/v1/auth/password/forgot', { email })).statusCode).toBe(202);
+      const mail = await lastMailTo(t, email);
+      expect(mail.subject).toBe('Reset your password');
+      return tokenFromLink(mail.link!);
+    }
+
+    it('a password reset cancels a pending email change (no takeover after the owner reacts)', async () => {
+      const { email, password, tokens } = await signedInAccount(t);
+      const change = await startEmailChange(tokens.access_token, password);
+      const reset = await post(t, '/v1/auth/password/reset', {
+        token: await resetLink(email),
+        password: 'a brand new passphrase 2026',
+      });
+      expect(reset.statusCode).toBe(204);
+      expect((await post(t, '/v1/auth/verify-email', { token: change })).statusCode).toBe(400);
+    });
+
+    it('a password change cancels a pending email change and open reset links', async () => {
+      const { email, password, tokens } = await signedInAccount(t);
+      const change = await startEmailChange(tokens.access_token, password);
+      const reset = await resetLink(email);
+      const changed = await post(
+        t,
+        '/v1/auth/password/change',
+        { current_password: password, new_password: 'a brand new passphrase 2026' },
+        { token: tokens.access_token },
+      );
+      expect(changed.statusCode).toBe(204);
+      expect((await post(t, '/v1/auth/verify-email', { token: change })).statusCode).toBe(400);
+      const late = await post(t, '/v1/auth/password/reset', {
+        token: reset,
+        password: 'yet another passphrase 2026',
+      });
+      expect(late.statusCode).toBe(400);
+    });
+
+    it('logout-all cancels a pending email change and open reset links', async () => {
+      const { email, password, tokens } = await signedInAccount(t);
+      const change = await startEmailChange(tokens.access_token, password);
+      const reset = await resetLink(email);
+      const out = await post(t, '/v1/auth/logout-all', {}, { token: tokens.access_token });
+      expect(out.statusCode).toBe(204);
+      expect((await post(t, '/v1/auth/verify-email', { token: change })).statusCode).toBe(400);
+      const late = await post(t, '/v1/auth/password/reset', {
+        token: reset,
+        password: 'yet another passphrase 2026',
+      });
+      expect(late.statusCode).toBe(400);
+    });
+
+    it('a confirmed email change cancels reset links mailed to the old address', async () => {
+      const { email, password, tokens } = await signedInAccount(t);
+      const reset = await resetLink(email);
+      const change = await startEmailChange(tokens.access_token, password);
+      expect((await post(t, '/v1/auth/verify-email', { token: change })).statusCode).toBe(204);
+      const late = await post(t, '/v1/auth/password/reset', {
+        token: reset,
+        password: 'yet another passphrase 2026',
+      });
+      expect(late.statusCode).toBe(400);
+    });
+
+    it('a suspended account cannot complete an email change', async () => {
+      const { email, password, tokens } = await signedInAccount(t);
+      const change = await startEmailChange(tokens.access_token, password);
+      await dataSource.query(`UPDATE users SET status = 'suspended' WHERE email = $1`, [email]);
+      const res = await post(t, '/v1/auth/verify-email', { token: change });
+      expect(res.statusCode).toBe(400);
+      expect(problem(res.body).code).toBe('invalid_or_expired_token');
+      const [row] = await dataSource.query<{ email: string }[]>(
+        'SELECT email FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = $1)',
+        [tokens.session_id],
+      );
+      expect(row.email).toBe(email);
     });
 
     it('answers 409 when the address was taken between request and confirmation', async () => {

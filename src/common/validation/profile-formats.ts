@@ -1,5 +1,5 @@
 import { isValidPhoneNumber, parsePhoneNumberWithError } from 'libphonenumber-js';
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { Matches, ValidateBy, ValidationOptions } from 'class-validator';
 
 /** `+` and 8–15 digits that form a number valid in its country plan; null otherwise. */
 export function canonicalPhone(value: string): string | null {
@@ -74,3 +74,17 @@ export const IsIanaTimeZone = (options?: ValidationOptions) =>
 
 export const IsBcp47Locale = (options?: ValidationOptions) =>
   format('isBcp47Locale', canonicalLocale, 'must be a BCP 47 language tag such as en-GB', options);
+
+/**
+ * A display name: not blank, no control characters, and none of the invisible or
+ * direction-overriding characters that make one name look like another (zero-width space,
+ * word joiner, BOM, bidi embeddings, overrides and isolates). Joiners that scripts and emoji
+ * need (U+200C, U+200D) stay allowed.
+ */
+export const DISPLAY_NAME = /^(?!.*[\p{Cc}\u200B\u2060\uFEFF\u202A-\u202E\u2066-\u2069])\s*\S.*$/su;
+
+export const IsDisplayName = (options?: ValidationOptions) =>
+  Matches(DISPLAY_NAME, {
+    message: 'must not be blank or contain control or invisible formatting characters',
+    ...options,
+  });

@@ -50,8 +50,10 @@ export class AuthController {
   @ApiOperation({
     summary: 'Create an account',
     description:
-      'Answers 202 whether or not the address already has an account; a verification link ' +
-      '(valid 24 h) is mailed to a new address, a notice to the owner of an existing one.',
+      'Answers 202 whether or not the address already has an account. A new address gets a ' +
+      'verification link (24 h); the owner of an active account a notice; an address whose ' +
+      'account was never confirmed a link to choose its password (1 h), since whoever ' +
+      'registered it first may not own the mailbox.',
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
   async register(@Body() body: RegisterDto, @Client() client: ClientInfo): Promise<AcceptedDto> {

@@ -6,6 +6,7 @@ import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { PasswordPolicy } from '../../common/crypto/password-policy';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
+import { clientNetworkKey } from '../../common/throttle/client-network-key';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { RateLimiter } from '../../common/throttle/rate-limiter.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -61,9 +62,10 @@ export class AuthService {
   ) {}
 
   /**
-   * Checks the request, then answers: what happens next depends on whether the address is
-   * taken, so it runs after the response (a new account and its verification mail, or a notice
-   * to the owner of the taken address) and neither the answer nor its timing tells the two apart.
+   * Checks the request and hashes the password (both paths pay for it, and the request, not an
+   * unbounded queue, carries that cost), then answers. What depends on whether the address is
+   * taken runs after the response: a new account and its verification mail, or a mail to the
+   * owner of the address; neither the answer nor its timing tells the two apart.
    */
   async register(
     input: { email: string; password: string; name: string },
@@ -72,19 +74,19 @@ export class AuthService {
     await this.limitAccountRequests('register', client);
     const email = normalizeEmail(input.email);
     this.policy.assertAcceptable(input.password, { email });
+    const passwordHash = await this.hasher.hash(input.password);
     const name = input.name.trim();
     this.background.run('register', () =>
-      this.completeRegistration(email, name, input.password, client),
+      this.completeRegistration(email, name, passwordHash, client),
     );
   }
 
   private async completeRegistration(
     email: string,
     name: string,
-    password: string,
+    passwordHash: string,
     client: ClientInfo,
   ): Promise<void> {
-    const passwordHash = await this.hasher.hash(password);
     const created = await this.transactions.run(async () => {
       const id = await this.users.createPending({ email, name, passwordHash });
       if (!id) return null;
@@ -106,10 +108,13 @@ export class AuthService {
     });
     if (!existing || !(await this.mayMail(email))) return;
     if (existing.status === 'pending_verification') {
-      // Registering again is what people do when the first mail got lost.
-      this.mail.dispatch(
-        templates.verifyEmail(email, await this.users.issueEmailToken(existing.id, 'verify_email')),
-      );
+      // Whoever registered first chose the password, and may not own the mailbox: confirming
+      // that password would hand them the account. The owner chooses the password instead.
+      const link = await this.transactions.run(async () => {
+        await this.users.cancelEmailTokens(existing.id, ['verify_email']);
+        return this.users.issueEmailToken(existing.id, 'reset_password');
+      });
+      this.mail.dispatch(templates.finishRegistration(email, link));
     } else {
       const base = this.config.mail.webAppUrl;
       this.mail.dispatch(
@@ -134,13 +139,18 @@ export class AuthService {
         return { changedTo: null };
       }
       const previous = await this.users.findById(used.userId);
-      if (!previous || !(await this.users.changeEmail(used.userId, used.newEmail!))) {
+      if (!previous || previous.status === 'suspended' || previous.status === 'deactivated') {
+        return null;
+      }
+      if (!(await this.users.changeEmail(used.userId, used.newEmail!))) {
         throw new ProblemException(
           409,
           ErrorCode.EmailTaken,
           'Another account uses this address now.',
         );
       }
+      // A reset link mailed to the old address must not outlive the address.
+      await this.users.cancelEmailTokens(used.userId, ['reset_password']);
       await this.events.record({
         type: 'email_change',
         outcome: 'success',
@@ -187,10 +197,12 @@ export class AuthService {
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenPair> {
     const email = normalizeEmail(input.email);
     const keys = { account: email, ip: client.ip };
-    const retryAfter = await this.throttle.retryAfterSeconds(keys);
-    if (retryAfter > 0) {
+    // Charged before the password is checked, atomically: concurrent guesses cannot slip
+    // between the check of a lock and the count that would set it.
+    const { retryAfterSeconds } = await this.throttle.acquire(keys);
+    if (retryAfterSeconds > 0) {
       await this.events.record({ type: 'login', outcome: 'failure', client, reason: 'throttled' });
-      throw this.tooManyAttempts(retryAfter);
+      throw this.tooManyAttempts(retryAfterSeconds);
     }
     const found = await this.users.findWithPasswordHash({ email });
     const { valid, needsRehash } = await this.hasher.verify(
@@ -198,7 +210,7 @@ export class AuthService {
       input.password,
     );
     if (!found || !valid) {
-      await this.throttle.recordFailure(keys);
+      await this.throttle.failed(keys);
       await this.events.record({
         type: 'login',
         outcome: 'failure',
@@ -213,8 +225,10 @@ export class AuthService {
       );
     }
     const { user } = found;
-    await this.throttle.reset(email);
     if (user.status !== 'active') {
+      // The right password of an account that cannot sign in is no success: it must not clear
+      // the counters (nor become a free oracle for when the account turns active).
+      await this.throttle.failed(keys);
       const problem = STATUS_PROBLEMS[user.status];
       await this.events.record({
         type: 'login',
@@ -225,6 +239,7 @@ export class AuthService {
       });
       throw new ProblemException(403, problem.code, problem.detail);
     }
+    await this.throttle.succeeded(keys);
     if (needsRehash)
       await this.users.setPasswordHash(user.id, await this.hasher.hash(input.password));
     const now = new Date();
@@ -248,49 +263,57 @@ export class AuthService {
     return this.tokenPair(started.session, started.refreshToken, started.refreshExpiresIn);
   }
 
+  /**
+   * Rotation, the account check, the event and the new access token happen in one
+   * transaction: either the client gets the new pair, or the old refresh token still works.
+   * Refusals commit what they did (a reuse ends the family) and are thrown afterwards.
+   */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
-    const result = await this.sessions.rotate(refreshToken);
-    if (result.outcome !== 'rotated') {
-      const session = 'session' in result ? result.session : null;
-      await this.events.record({
-        type: result.outcome === 'reused' ? 'refresh_token_reuse' : 'refresh',
-        outcome: 'failure',
-        client,
-        userId: session?.userId,
-        sessionId: session?.id,
-        reason: result.outcome,
-      });
-      throw new ProblemException(
-        401,
-        ErrorCode.InvalidRefreshToken,
-        'The refresh token is invalid or has expired.',
-      );
-    }
-    const user = await this.users.findById(result.session.userId);
-    if (!user || user.status !== 'active') {
-      await this.sessions.revokeOne(result.session.userId, result.session.id, 'account_inactive');
+    const outcome = await this.transactions.run(async (): Promise<TokenPair | null> => {
+      const result = await this.sessions.rotate(refreshToken);
+      if (result.outcome !== 'rotated') {
+        const session = 'session' in result ? result.session : null;
+        await this.events.record({
+          type: result.outcome === 'reused' ? 'refresh_token_reuse' : 'refresh',
+          outcome: 'failure',
+          client,
+          userId: session?.userId,
+          sessionId: session?.id,
+          reason: result.outcome,
+        });
+        return null;
+      }
+      const { session } = result;
+      const user = await this.users.findById(session.userId);
+      if (!user || user.status !== 'active') {
+        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
+        await this.events.record({
+          type: 'refresh',
+          outcome: 'failure',
+          client,
+          userId: session.userId,
+          sessionId: session.id,
+          reason: user ? user.status : 'account_deleted',
+        });
+        return null;
+      }
       await this.events.record({
         type: 'refresh',
-        outcome: 'failure',
+        outcome: 'success',
         client,
-        userId: result.session.userId,
-        sessionId: result.session.id,
-        reason: user ? user.status : 'account_deleted',
+        userId: user.id,
+        sessionId: session.id,
       });
+      return this.tokenPair(session, result.refreshToken, result.refreshExpiresIn);
+    });
+    if (!outcome) {
       throw new ProblemException(
         401,
         ErrorCode.InvalidRefreshToken,
         'The refresh token is invalid or has expired.',
       );
     }
-    await this.events.record({
-      type: 'refresh',
-      outcome: 'success',
-      client,
-      userId: user.id,
-      sessionId: result.session.id,
-    });
-    return this.tokenPair(result.session, result.refreshToken, result.refreshExpiresIn);
+    return outcome;
   }
 
   async logout(principal: Principal, client: ClientInfo): Promise<void> {
@@ -304,8 +327,12 @@ export class AuthService {
     });
   }
 
+  /** Ends every session and every open reset or email-change link: the "I was hacked" button. */
   async logoutAll(principal: Principal, client: ClientInfo): Promise<number> {
-    const ended = await this.sessions.revokeAll(principal.userId, 'logout_all');
+    const ended = await this.transactions.run(async () => {
+      await this.users.cancelEmailTokens(principal.userId, ['reset_password', 'change_email']);
+      return this.sessions.revokeAll(principal.userId, 'logout_all');
+    });
     await this.events.record({
       type: 'logout_all',
       outcome: 'success',
@@ -371,6 +398,8 @@ export class AuthService {
       // Following the link proved control of the mailbox.
       if (user.emailVerifiedAt === null) await this.users.markEmailVerified(user.id);
       await this.sessions.revokeAll(user.id, 'password_reset');
+      // An email change started by whoever knew the old password must not survive it.
+      await this.users.cancelEmailTokens(user.id, ['change_email', 'reset_password']);
       await this.events.record({
         type: 'password_reset',
         outcome: 'success',
@@ -413,6 +442,7 @@ export class AuthService {
     await this.transactions.run(async () => {
       await this.users.setPasswordHash(user.id, hash);
       await this.sessions.revokeAll(user.id, 'password_change', { except: principal.sessionId });
+      await this.users.cancelEmailTokens(user.id, ['change_email', 'reset_password']);
       await this.events.record({
         type: 'password_change',
         outcome: 'success',
@@ -452,7 +482,7 @@ export class AuthService {
 
   private async limitAccountRequests(type: AuthEventType, client: ClientInfo): Promise<void> {
     const { allowed, retryAfterSeconds } = await this.rateLimiter.consume(
-      `account-requests:${client.ip}`,
+      `account-requests:${clientNetworkKey(client.ip)}`,
       ACCOUNT_REQUESTS_PER_IP_PER_HOUR,
       HOUR_S,
     );

@@ -81,7 +81,7 @@ export class SessionRepository {
   }
 
   /**
-   * Ends sessions and every refresh token in them; returns the ids actually ended. `where`
+   * Ends sessions and every refresh token in them, together; returns the ids actually ended. `where`
    * selects one session of a user, or all of them (optionally sparing one).
    */
   async revoke(
@@ -89,25 +89,27 @@ export class SessionRepository {
     reason: string,
     at: Date,
   ): Promise<string[]> {
-    const query = this.sessions
-      .createQueryBuilder()
-      .update()
-      .set({ revokedAt: at, revokeReason: reason })
-      .where({ userId: where.userId, revokedAt: IsNull() })
-      .returning(['id']);
-    if (where.sessionId) query.andWhere({ id: where.sessionId });
-    if (where.exceptSessionId) query.andWhere({ id: Not(where.exceptSessionId) });
-    const result = await query.execute();
-    const ids = (result.raw as { id: string }[]).map((r) => r.id);
-    if (ids.length > 0) {
-      await this.refreshTokens
+    return this.transactions.run(async () => {
+      const query = this.sessions
         .createQueryBuilder()
         .update()
-        .set({ revokedAt: at })
-        .where('session_id IN (:...ids) AND revoked_at IS NULL', { ids })
-        .execute();
-    }
-    return ids;
+        .set({ revokedAt: at, revokeReason: reason })
+        .where({ userId: where.userId, revokedAt: IsNull() })
+        .returning(['id']);
+      if (where.sessionId) query.andWhere({ id: where.sessionId });
+      if (where.exceptSessionId) query.andWhere({ id: Not(where.exceptSessionId) });
+      const result = await query.execute();
+      const ids = (result.raw as { id: string }[]).map((r) => r.id);
+      if (ids.length > 0) {
+        await this.refreshTokens
+          .createQueryBuilder()
+          .update()
+          .set({ revokedAt: at })
+          .where('session_id IN (:...ids) AND revoked_at IS NULL', { ids })
+          .execute();
+      }
+      return ids;
+    });
   }
 
   /** The owner of the session if it can still authenticate requests, otherwise null. */

@@ -45,6 +45,25 @@ export function registrationAttempt(to: string, loginLink: string, resetLink: st
   };
 }
 
+/**
+ * Sent when someone registers an address whose account was never confirmed. The account's
+ * password was chosen by whoever registered first, who may not own the mailbox, so the owner
+ * finishes by choosing the password (a reset link) rather than confirming the old one.
+ */
+export function finishRegistration(to: string, link: string): MailMessage {
+  return {
+    to,
+    subject: 'Finish creating your account',
+    text: lines(
+      'An account for this email address was started but never confirmed.',
+      `To finish, choose your password here (the link works for 1 hour):\n${link}`,
+      'Any password given when the account was started will not work.',
+      IGNORE_IF_NOT_YOU,
+    ),
+    link,
+  };
+}
+
 export function passwordReset(to: string, link: string): MailMessage {
   return {
     to,

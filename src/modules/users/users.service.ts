@@ -12,6 +12,7 @@ import { maskAddress } from '../mail/mail-address';
 import { actionLink } from '../mail/mail-templates';
 import * as templates from '../mail/mail-templates';
 import { MailService } from '../mail/mail.service';
+import { MailMessage } from '../mail/mailer';
 import { normalizeEmail } from './email-address';
 import { EmailToken, EmailTokenPurpose } from './email-token.entity';
 import { EmailTokenRepository } from './email-token.repository';
@@ -192,6 +193,15 @@ export class UsersService {
     });
   }
 
+  /**
+   * Ends open links of the given purposes, so that a security-relevant change (password
+   * reset or change, logout everywhere, a new address) leaves none that predates it.
+   */
+  async cancelEmailTokens(userId: string, purposes: EmailTokenPurpose[]): Promise<void> {
+    const now = new Date();
+    for (const purpose of purposes) await this.emailTokens.consumeOpen(userId, purpose, now);
+  }
+
   async pendingEmail(userId: string): Promise<string | null> {
     return (await this.emailTokens.findOpen(userId, 'change_email', new Date()))?.newEmail ?? null;
   }
@@ -206,18 +216,24 @@ export class UsersService {
     emailChange: EmailChangeRequest | null,
     client: ClientInfo,
   ): Promise<void> {
-    if (emailChange) await this.requestEmailChange(userId, emailChange, client);
-    await this.users.updateProfile(userId, changes);
+    const newEmail = emailChange && (await this.checkEmailChange(userId, emailChange, client));
+    const mails = await this.transactions.run(async () => {
+      await this.users.updateProfile(userId, changes);
+      return newEmail ? this.startEmailChange(userId, newEmail, client) : [];
+    });
+    for (const mail of mails) this.mail.dispatch(mail);
   }
 
-  private async requestEmailChange(
+  /** The new address, once the request is valid and the current password proven. */
+  private async checkEmailChange(
     userId: string,
     request: EmailChangeRequest,
     client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<{ from: string; to: string }> {
     const found = await this.users.findWithPasswordHash({ id: userId });
-    if (!found)
+    if (!found) {
       throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    }
     const { user, passwordHash } = found;
     const newEmail = normalizeEmail(request.email);
     if (newEmail === user.email) {
@@ -237,13 +253,21 @@ export class UsersService {
       client,
       'email_change_request',
     );
-    const link = await this.issueEmailToken(userId, 'change_email', newEmail);
+    return { from: user.email, to: newEmail };
+  }
+
+  /** Issues the confirmation link and returns the mails to send once the change commits. */
+  private async startEmailChange(
+    userId: string,
+    email: { from: string; to: string },
+    client: ClientInfo,
+  ): Promise<MailMessage[]> {
+    const link = await this.issueEmailToken(userId, 'change_email', email.to);
     await this.events.record({ type: 'email_change_request', outcome: 'success', client, userId });
+    const notice = templates.emailChangeNotice(email.from, maskAddress(email.to));
     // Whether the new address is taken is only revealed to whoever controls it.
-    if (!(await this.users.findByEmail(newEmail))) {
-      this.mail.dispatch(templates.emailChangeVerify(newEmail, link));
-    }
-    this.mail.dispatch(templates.emailChangeNotice(user.email, maskAddress(newEmail)));
+    if (await this.users.findByEmail(email.to)) return [notice];
+    return [templates.emailChangeVerify(email.to, link), notice];
   }
 
   /**
@@ -258,7 +282,7 @@ export class UsersService {
     eventType: 'email_change_request' | 'password_change',
   ): Promise<void> {
     const keys = { account: user.email, ip: client.ip };
-    const retryAfter = await this.throttle.retryAfterSeconds(keys);
+    const { retryAfterSeconds: retryAfter } = await this.throttle.acquire(keys);
     if (retryAfter > 0) {
       await this.events.record({
         type: eventType,
@@ -277,7 +301,7 @@ export class UsersService {
     }
     const { valid } = await this.hasher.verify(passwordHash, password);
     if (!valid) {
-      await this.throttle.recordFailure(keys);
+      await this.throttle.failed(keys);
       await this.events.record({
         type: eventType,
         outcome: 'failure',
@@ -291,6 +315,7 @@ export class UsersService {
         'The current password is not correct.',
       );
     }
+    await this.throttle.succeeded(keys);
   }
 
   async getPreferences(userId: string): Promise<Preferences> {

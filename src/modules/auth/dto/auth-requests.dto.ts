@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsDisplayName } from '../../../common/validation/profile-formats';
 
 /** Raw password input bound: the policy's own limit (code points after NFKC) applies after. */
 const MAX_PASSWORD_INPUT = 1024;
@@ -22,10 +23,7 @@ export class RegisterDto extends EmailDto {
   @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 200 })
   @IsString()
   @Length(1, 200)
-  // Not `\S` for the one required character: it matches a control character too.
-  @Matches(/^[^\p{Cc}]*[^\p{Cc}\s][^\p{Cc}]*$/u, {
-    message: 'must not be blank or contain control characters',
-  })
+  @IsDisplayName()
   name!: string;
 }
 

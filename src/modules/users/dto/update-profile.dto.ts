@@ -5,12 +5,12 @@ import {
   IsString,
   IsUrl,
   Length,
-  Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
 import {
   IsBcp47Locale,
+  IsDisplayName,
   IsE164Phone,
   IsIanaTimeZone,
 } from '../../../common/validation/profile-formats';
@@ -21,9 +21,7 @@ export class UpdateProfileDto {
   @ValidateIf((_, value) => value !== undefined)
   @IsString()
   @Length(1, 200)
-  @Matches(/^[^\p{Cc}]*[^\p{Cc}\s][^\p{Cc}]*$/u, {
-    message: 'must not be blank or contain control characters',
-  })
+  @IsDisplayName()
   name?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, example: '+447911123456' })
