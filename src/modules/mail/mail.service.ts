@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { PendingWork } from '../../common/background/pending-work';
 import { maskAddress } from './mail-address';
 import { Mailer, MailMessage } from './mailer';
 
@@ -16,46 +17,33 @@ const SHUTDOWN_DRAIN_MS = 5000;
 @Injectable()
 export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
-  private readonly pending = new Set<Promise<void>>();
+  private readonly sending = new PendingWork(this.logger, 'mail(s) still being sent');
 
   constructor(private readonly mailer: Mailer) {}
 
   /** Returns at once; the mail goes out after the current event-loop turn. */
   dispatch(message: MailMessage): void {
-    const sending = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.mailer.send(message))
-      .catch((error: unknown) =>
+    this.sending.start(
+      () => this.mailer.send(message),
+      (error) =>
         // The text and its link carry tokens: only who, what and why it failed are logged.
         this.logger.error(
           { err: error, to: maskAddress(message.to), subject: message.subject },
           'Mail could not be sent',
         ),
-      )
-      .finally(() => this.pending.delete(sending));
-    this.pending.add(sending);
+    );
   }
 
   /** Resolves once every mail dispatched so far, and any dispatched meanwhile, is sent or failed. */
-  async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all(this.pending);
+  settled(): Promise<void> {
+    return this.sending.settled();
   }
 
   /**
    * Nest shuts a module's providers down dependents first, so this runs before the mailer
    * closes its connections; requests have finished by then, so no new mail is dispatched.
    */
-  async onApplicationShutdown(): Promise<void> {
-    if (this.pending.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(() => resolve('expired'), SHUTDOWN_DRAIN_MS);
-    });
-    const outcome = await Promise.race([this.settled(), expired]);
-    clearTimeout(timer);
-    if (outcome === 'expired') {
-      this.logger.warn(
-        `Shutting down with ${this.pending.size} mail(s) still being sent after ${SHUTDOWN_DRAIN_MS} ms`,
-      );
-    }
+  onApplicationShutdown(): Promise<void> {
+    return this.sending.drain(SHUTDOWN_DRAIN_MS);
   }
 }
