@@ -25,22 +25,11 @@ import { signingKeyContext } from '../src/modules/auth/signing-key.service';
 import { get, login, post, signedInAccount, TokenPairBody, uniqueIp } from './support/accounts';
 import { startTestApp, TEST_MASTER_KEY, TestApp } from './support/test-app';
 import { freshDatabase } from './support/test-database';
+import { expectProblem, Response, REVOCATION_BOUND_MS, sleep } from './support/assertions';
 
-const PROBLEM = /^application\/problem\+json/;
 const PUBLIC_URL = 'https://id.example.test';
 const CHALLENGE = 'Bearer realm="gatehouse"';
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="gatehouse", error="invalid_token"';
-const REVOCATION_BOUND_MS = 5000;
-
-type Response = Awaited<ReturnType<typeof get>>;
-
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  return body;
-}
 
 /** Refused the RFC 6750 way, saying nothing about why. */
 function expectInvalidToken(res: Response): void {
@@ -405,7 +394,7 @@ describe('access tokens', () => {
           }
           expect(res.statusCode).toBe(200);
           expect(elapsed).toBeLessThan(REVOCATION_BOUND_MS);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sleep(100);
         }
       } finally {
         await b.close();
@@ -429,7 +418,7 @@ describe('access tokens', () => {
           const check = await me(onB.access_token);
           if (check.statusCode === 401) break;
           expect(Date.now() - ended).toBeLessThan(REVOCATION_BOUND_MS);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sleep(100);
         }
         expect(Date.now() - ended).toBeLessThan(REVOCATION_BOUND_MS);
         expect((await me(tokens.access_token)).statusCode).toBe(200);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/test-app';
 import {
@@ -11,12 +10,20 @@ import {
   uniqueEmail,
   uniqueIp,
 } from './support/accounts';
+import {
+  argon2Parameters,
+  expectProblem,
+  headersWithoutIds,
+  median,
+  Response,
+  sha256,
+  sleep,
+  without,
+} from './support/assertions';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const REFRESH_TOKEN = /^ghr_[A-Za-z0-9_-]{43}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-type Response = Awaited<ReturnType<typeof post>>;
 
 interface EventRow {
   type: string;
@@ -28,28 +35,9 @@ interface EventRow {
   user_agent: string | null;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  return body;
-}
-
-/** `record` without the named keys. */
-function without(record: object, ...keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
-}
-
 /** A problem body without what differs per request. */
 function problemWithoutIds(res: Response): Record<string, unknown> {
   return without(res.json<Record<string, unknown>>(), 'request_id');
-}
-
-function headersWithoutIds(res: Response): Record<string, unknown> {
-  return without(res.headers, 'x-request-id', 'date');
 }
 
 /** The 429 of a locked login: Retry-After in whole seconds, repeated in the body. */
@@ -64,24 +52,8 @@ function expectLocked(res: Response, retryAfter?: number): number {
   return seconds;
 }
 
-function argon2Parameters(hash: string): Record<string, number> {
-  const match = /^\$argon2id\$v=19\$([^$]+)\$[^$]+\$[^$]+$/.exec(hash);
-  if (!match) throw new Error('not an argon2id v19 hash');
-  return Object.fromEntries(
-    match[1].split(',').map((pair) => {
-      const [key, value] = pair.split('=');
-      return [key, Number(value)];
-    }),
-  );
-}
-
 function decodeJwtPart(part: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function attempt(t: TestApp, email: string, password: string, ip = uniqueIp()) {
@@ -165,9 +137,7 @@ describe('POST /v1/auth/login', () => {
       'SELECT token_hash FROM refresh_tokens WHERE session_id = $1',
       [body.session_id],
     );
-    expect(stored.token_hash.equals(createHash('sha256').update(body.refresh_token).digest())).toBe(
-      true,
-    );
+    expect(stored.token_hash.equals(sha256(body.refresh_token))).toBe(true);
 
     const [{ last_login_at }] = await db.query<{ last_login_at: Date }[]>(
       'SELECT last_login_at FROM users WHERE id = $1',

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/test-app';
 import {
@@ -17,6 +17,14 @@ import {
   uniqueEmail,
   uniqueIp,
 } from './support/accounts';
+import {
+  expectInvalidField,
+  expectProblem,
+  headersWithoutIds,
+  Response,
+  sha256,
+  sleep,
+} from './support/assertions';
 
 const ACCEPTED_BODY = JSON.stringify({
   message: 'If the address can be used, a message is on its way to it.',
@@ -27,42 +35,12 @@ const RESET_TOKEN = /^ghp_[A-Za-z0-9_-]{43}$/;
 const NEW_PASSWORD = 'a brand new passphrase 99';
 const HOUR_MS = 60 * 60 * 1000;
 
-type Response = Awaited<ReturnType<typeof post>>;
-
 interface EventRow {
   type: string;
   outcome: string;
   reason: string | null;
   user_id: string | null;
   session_id: string | null;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  return body;
-}
-
-function expectInvalidField(res: Response, field: string): void {
-  const body = expectProblem(res, 422, 'validation_failed');
-  expect((body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
-}
-
-/** `record` without the named keys. */
-function without(record: object, ...keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
-}
-
-function headersWithoutIds(res: Response): Record<string, unknown> {
-  return without(res.headers, 'x-request-id', 'date');
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }
 
 /**

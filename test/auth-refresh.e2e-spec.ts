@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   createLocalJWKSet,
   decodeJwt,
@@ -20,23 +19,11 @@ import {
   uniqueIp,
 } from './support/accounts';
 import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, PROBLEM, REVOCATION_BOUND_MS, sha256, sleep } from './support/assertions';
 
-const PROBLEM = /^application\/problem\+json/;
 const DAY_S = 24 * 60 * 60;
 /** Not the default (900), so the claims prove the setting is used. */
 const ACCESS_TTL_S = 600;
-/** How long a revoked session's access token may keep working (the issue's bound). */
-const REVOCATION_BOUND_MS = 5000;
-
-type Response = Awaited<ReturnType<typeof post>>;
-
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  return body;
-}
 
 function refresh(t: TestApp, refreshToken: unknown, ip?: string) {
   return post(t, '/v1/auth/refresh', { refresh_token: refreshToken }, { ip });
@@ -62,7 +49,7 @@ async function expectAccessTokenDiesWithinBound(t: TestApp, accessToken: string)
     if (elapsed > REVOCATION_BOUND_MS) {
       throw new Error(`access token still accepted ${elapsed} ms after its session ended`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -317,7 +304,6 @@ describe('refresh tokens', () => {
         'SELECT token_hash, rt::text AS whole FROM refresh_tokens rt WHERE session_id = $1',
         [tokens.session_id],
       );
-      const sha256 = (s: string) => createHash('sha256').update(s).digest();
       expect(rows.map((r) => r.token_hash.toString('hex')).sort()).toEqual(
         [sha256(tokens.refresh_token), sha256(next.refresh_token)]
           .map((h) => h.toString('hex'))
@@ -492,7 +478,7 @@ describe('refresh tokens', () => {
 
       // Let a second pass so a refresh that re-stamped auth_time would show.
       const nextSecond = (claims.iat! + 1) * 1000;
-      while (Date.now() < nextSecond) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (Date.now() < nextSecond) await sleep(50);
       const next = await refreshed(t, tokens.refresh_token);
       const nextClaims = decodeJwt(next.access_token);
       expect(nextClaims.iat).toBeGreaterThan(claims.auth_time as number);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/test-app';
 import {
@@ -15,6 +15,15 @@ import {
   uniqueEmail,
   uniqueIp,
 } from './support/accounts';
+import {
+  argon2Parameters,
+  expectInvalidField,
+  expectProblem,
+  headersWithoutIds,
+  Response,
+  sha256,
+  without,
+} from './support/assertions';
 
 const ACCEPTED_BODY = JSON.stringify({
   message: 'If the address can be used, a message is on its way to it.',
@@ -24,8 +33,6 @@ const ATTEMPT_SUBJECT = 'Someone tried to register with your email address';
 /** Prefix and 32 random bytes as unpadded base64url. */
 const VERIFY_TOKEN = /^ghv_[A-Za-z0-9_-]{43}$/;
 const HOUR_MS = 60 * 60 * 1000;
-
-type Response = Awaited<ReturnType<typeof post>>;
 
 interface UserRow {
   id: string;
@@ -50,47 +57,6 @@ interface EventRow {
   reason: string | null;
   user_id: string | null;
   ip: string | null;
-}
-
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  return body;
-}
-
-/** A 422 whose error list names `field` (and only fields that were actually wrong). */
-function expectInvalidField(res: Response, field: string): void {
-  const body = expectProblem(res, 422, 'validation_failed');
-  const errors = body.errors as { field: string; message: string }[];
-  expect(errors.map((e) => e.field)).toContain(field);
-}
-
-/** The parameters of a PHC-format argon2id hash, in whatever order the library wrote them. */
-function argon2Parameters(hash: string): Record<string, number> {
-  const match = /^\$argon2id\$v=19\$([^$]+)\$[^$]+\$[^$]+$/.exec(hash);
-  if (!match) throw new Error('not an argon2id v19 hash');
-  return Object.fromEntries(
-    match[1].split(',').map((pair) => {
-      const [key, value] = pair.split('=');
-      return [key, Number(value)];
-    }),
-  );
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** `record` without the named keys. */
-function without(record: object, ...keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
-}
-
-/** Headers that must not tell a new address from a taken one (request ids and dates differ). */
-function comparableHeaders(res: Response): Record<string, unknown> {
-  return without(res.headers, 'x-request-id', 'date');
 }
 
 describe('registration and email verification', () => {
@@ -249,7 +215,7 @@ describe('registration and email verification', () => {
       expect(fresh.statusCode).toBe(202);
       expect(taken.body).toBe(fresh.body);
       expect(taken.body).toBe(ACCEPTED_BODY);
-      expect(comparableHeaders(taken)).toEqual(comparableHeaders(fresh));
+      expect(headersWithoutIds(taken)).toEqual(headersWithoutIds(fresh));
 
       const after = await userOf(owner.email);
       expect(after).toEqual(before);
@@ -591,7 +557,7 @@ describe('registration and email verification', () => {
         expect(res.statusCode).toBe(202);
         expect(res.body).toBe(ACCEPTED_BODY);
       }
-      expect(comparableHeaders(responses[0])).toEqual(comparableHeaders(responses[2]));
+      expect(headersWithoutIds(responses[0])).toEqual(headersWithoutIds(responses[2]));
 
       expect(await mailsTo(t, unknown)).toHaveLength(0);
       expect(await mailsTo(t, verified.email)).toHaveLength(verifiedMails);

@@ -10,12 +10,11 @@ import {
   uniqueIp,
 } from './support/accounts';
 import { startTestApp, TestApp } from './support/test-app';
+import { expectProblem, REVOCATION_BOUND_MS, sleep } from './support/assertions';
 
-const PROBLEM = /^application\/problem\+json/;
 const FIREFOX_ON_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const CHROME_ON_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-const REVOCATION_BOUND_MS = 5000;
 
 interface SessionItem {
   id: string;
@@ -25,16 +24,6 @@ interface SessionItem {
   created_at: string;
   last_seen_at: string;
   current: boolean;
-}
-
-type Response = Awaited<ReturnType<typeof get>>;
-
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  return body;
 }
 
 describe('sessions, logout and logout-all', () => {
@@ -91,7 +80,7 @@ describe('sessions, logout and logout-all', () => {
       }
       expect(res.statusCode).toBe(200);
       expect(Date.now() - started).toBeLessThan(REVOCATION_BOUND_MS);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   };
   const expectSessionWorks = async (tokens: TokenPairBody) => {

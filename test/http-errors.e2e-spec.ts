@@ -1,23 +1,7 @@
 import { AddressInfo, connect } from 'node:net';
 import { ProbeModule } from './support/probe.module';
 import { startTestApp, TestApp } from './support/test-app';
-
-const PROBLEM = /^application\/problem\+json/;
-
-function expectProblem(
-  res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
-  status: number,
-  code: string,
-) {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(PROBLEM);
-  const body = res.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ status, code, type: `urn:gatehouse:problem:${code}` });
-  expect(typeof body.title).toBe('string');
-  expect(typeof body.detail).toBe('string');
-  expect(body.request_id).toBe(res.headers['x-request-id']);
-  return body;
-}
+import { expectProblem, PROBLEM } from './support/assertions';
 
 describe('HTTP errors are problem+json', () => {
   let t: TestApp;

@@ -5,6 +5,7 @@ import { MailService } from '../src/modules/mail/mail.service';
 import { actionLink, passwordReset, verifyEmail } from '../src/modules/mail/mail-templates';
 import { SmtpPeer } from './peers/smtp-peer';
 import { startTestApp, TestApp } from './support/test-app';
+import { sleep } from './support/assertions';
 
 const FROM = 'Gatehouse <no-reply@gatehouse.test>';
 
@@ -17,8 +18,6 @@ function recipient(): { address: string; masked: string } {
 function token(): string {
   return `evt_${randomUUID().replace(/-/g, '')}`;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function startMailApp(env: Record<string, string>): Promise<TestApp> {
   return startTestApp({ env: { MAIL_FROM: FROM, ...env }, extraModules: [MailModule] });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { BackgroundTasks } from '../../src/common/background/background-tasks';
 import { MailService } from '../../src/modules/mail/mail.service';
+import { median } from './assertions';
 import { TestApp } from './test-app';
 
 /** A password the policy accepts (long, not common, unrelated to any test address). */
@@ -67,7 +68,7 @@ export async function medianAnswerTimes(
       times[index].push(Number(process.hrtime.bigint() - start) / 1e6);
     }
   }
-  return times.map((values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+  return times.map(median);
 }
 
 /** Mails the development outbox holds for an address, oldest first, once sending settled. */
