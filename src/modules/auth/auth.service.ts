@@ -284,8 +284,8 @@ export class AuthService {
         return null;
       }
       const { session } = result;
-      const user = await this.users.findById(session.userId);
-      if (!user || user.status !== 'active') {
+      const status = await this.users.statusOf(session.userId);
+      if (status !== 'active') {
         await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
         await this.events.record({
           type: 'refresh',
@@ -293,7 +293,7 @@ export class AuthService {
           client,
           userId: session.userId,
           sessionId: session.id,
-          reason: user ? user.status : 'account_deleted',
+          reason: status ?? 'account_deleted',
         });
         return null;
       }
@@ -301,7 +301,7 @@ export class AuthService {
         type: 'refresh',
         outcome: 'success',
         client,
-        userId: user.id,
+        userId: session.userId,
         sessionId: session.id,
       });
       return this.tokenPair(session, result.refreshToken, result.refreshExpiresIn);

@@ -4,10 +4,60 @@ import { Transactions } from '../../database/transactions';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 
+interface SessionRow {
+  id: string;
+  user_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  amr: string[];
+  auth_time: Date;
+  created_at: Date;
+  last_seen_at: Date;
+  idle_expires_at: Date;
+  absolute_expires_at: Date;
+  revoked_at: Date | null;
+  revoke_reason: string | null;
+}
+
+interface TokenColumns {
+  token_id: string;
+  token_expires_at: Date;
+  token_rotated_at: Date | null;
+  token_revoked_at: Date | null;
+}
+
+export type LockedRefreshToken = Pick<
+  RefreshToken,
+  'id' | 'expiresAt' | 'rotatedAt' | 'revokedAt'
+> & {
+  session: Session;
+};
+
+function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    amr: row.amr,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    idleExpiresAt: row.idle_expires_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    revokedAt: row.revoked_at,
+    revokeReason: row.revoke_reason,
+  };
+}
+
 /** Sessions and their refresh-token families. */
 @Injectable()
 export class SessionRepository {
   constructor(private readonly transactions: Transactions) {}
+
+  private query<T>(sql: string, parameters: unknown[]): Promise<T[]> {
+    return this.transactions.manager().query<T[]>(sql, parameters);
+  }
 
   private get sessions() {
     return this.transactions.manager().getRepository(Session);
@@ -17,7 +67,11 @@ export class SessionRepository {
     return this.transactions.manager().getRepository(RefreshToken);
   }
 
-  async insertSession(
+  /**
+   * A new session and the first refresh token of its family, in one statement. Login and
+   * refresh are the hot paths: their writes are plain SQL, one round trip each.
+   */
+  async insertSessionWithToken(
     session: Pick<
       Session,
       | 'userId'
@@ -29,38 +83,80 @@ export class SessionRepository {
       | 'idleExpiresAt'
       | 'absoluteExpiresAt'
     >,
-  ): Promise<string> {
-    const result = await this.sessions.insert(session);
-    return (result.identifiers[0] as { id: string }).id;
-  }
-
-  async insertRefreshToken(
-    token: Pick<RefreshToken, 'sessionId' | 'parentId' | 'tokenHash' | 'expiresAt'>,
-  ): Promise<void> {
-    await this.refreshTokens.insert(token);
+    tokenHash: Buffer,
+  ): Promise<Session> {
+    const rows = await this.query<SessionRow>(
+      `WITH s AS (
+         INSERT INTO sessions (user_id, ip, user_agent, amr, auth_time, last_seen_at,
+                               idle_expires_at, absolute_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING *
+       ), t AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+         SELECT id, $9, idle_expires_at FROM s
+       )
+       SELECT * FROM s`,
+      [
+        session.userId,
+        session.ip,
+        session.userAgent,
+        session.amr,
+        session.authTime,
+        session.lastSeenAt,
+        session.idleExpiresAt,
+        session.absoluteExpiresAt,
+        tokenHash,
+      ],
+    );
+    return toSession(rows[0]);
   }
 
   /**
    * The refresh token with this hash and its session, both locked until the transaction ends:
    * concurrent presentations of one token queue here and see each other's rotation.
    */
-  findRefreshTokenForUpdate(
-    tokenHash: Buffer,
-  ): Promise<(RefreshToken & { session: Session }) | null> {
-    return this.refreshTokens
-      .createQueryBuilder('rt')
-      .innerJoinAndSelect('rt.session', 's')
-      .where('rt.tokenHash = :tokenHash', { tokenHash })
-      .setLock('pessimistic_write', undefined, ['rt', 's'])
-      .getOne() as Promise<(RefreshToken & { session: Session }) | null>;
+  async findRefreshTokenForUpdate(tokenHash: Buffer): Promise<LockedRefreshToken | null> {
+    const rows = await this.query<SessionRow & TokenColumns>(
+      `SELECT rt.id AS token_id, rt.expires_at AS token_expires_at,
+              rt.rotated_at AS token_rotated_at, rt.revoked_at AS token_revoked_at, s.*
+         FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+        WHERE rt.token_hash = $1
+          FOR UPDATE OF rt, s`,
+      [tokenHash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.token_id,
+      expiresAt: row.token_expires_at,
+      rotatedAt: row.token_rotated_at,
+      revokedAt: row.token_revoked_at,
+      session: toSession(row),
+    };
   }
 
-  async markRotated(id: string, at: Date): Promise<void> {
-    await this.refreshTokens.update({ id }, { rotatedAt: at });
-  }
-
-  async touch(id: string, lastSeenAt: Date, idleExpiresAt: Date): Promise<void> {
-    await this.sessions.update({ id }, { lastSeenAt, idleExpiresAt });
+  /**
+   * Rotates a family in one statement: the presented token is marked rotated, its successor
+   * inserted (after it, through the data dependency, so the one-live-token index never sees
+   * two) and the session's idle expiry moved on.
+   */
+  async rotate(
+    tokenId: string,
+    next: { tokenHash: Buffer; expiresAt: Date },
+    at: Date,
+  ): Promise<void> {
+    await this.query(
+      `WITH rotated AS (
+         UPDATE refresh_tokens SET rotated_at = $2 WHERE id = $1 RETURNING id, session_id
+       ), child AS (
+         INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
+         SELECT session_id, id, $3, $4 FROM rotated
+         RETURNING session_id
+       )
+       UPDATE sessions SET last_seen_at = $2, idle_expires_at = $4
+        WHERE id = (SELECT session_id FROM child)`,
+      [tokenId, at, next.tokenHash, next.expiresAt],
+    );
   }
 
   /** Sessions of the user that can still be used, most recently seen first. */
@@ -74,10 +170,6 @@ export class SessionRepository {
       },
       order: { lastSeenAt: 'DESC' },
     });
-  }
-
-  findById(id: string): Promise<Session | null> {
-    return this.sessions.findOneBy({ id });
   }
 
   /**

@@ -54,8 +54,9 @@ export class SessionService {
       now.getTime() + this.config.tokens.refreshAbsoluteSeconds * 1000,
     );
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
-    return this.transactions.run(async () => {
-      const id = await this.sessions.insertSession({
+    const { token, hash } = issueOpaqueToken('refresh');
+    const session = await this.sessions.insertSessionWithToken(
+      {
         userId,
         ip: client.ip,
         userAgent: client.userAgent,
@@ -64,17 +65,10 @@ export class SessionService {
         lastSeenAt: now,
         idleExpiresAt,
         absoluteExpiresAt,
-      });
-      const { token, hash } = issueOpaqueToken('refresh');
-      await this.sessions.insertRefreshToken({
-        sessionId: id,
-        parentId: null,
-        tokenHash: hash,
-        expiresAt: idleExpiresAt,
-      });
-      const session = (await this.sessions.findById(id))!;
-      return { session, refreshToken: token, refreshExpiresIn: secondsBetween(now, idleExpiresAt) };
-    });
+      },
+      hash,
+    );
+    return { session, refreshToken: token, refreshExpiresIn: secondsBetween(now, idleExpiresAt) };
   }
 
   /**
@@ -108,14 +102,7 @@ export class SessionService {
       }
       const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
       const next = issueOpaqueToken('refresh');
-      await this.sessions.markRotated(token.id, now);
-      await this.sessions.insertRefreshToken({
-        sessionId: session.id,
-        parentId: token.id,
-        tokenHash: next.hash,
-        expiresAt: idleExpiresAt,
-      });
-      await this.sessions.touch(session.id, now, idleExpiresAt);
+      await this.sessions.rotate(token.id, { tokenHash: next.hash, expiresAt: idleExpiresAt }, now);
       return {
         outcome: 'rotated',
         session: { ...session, lastSeenAt: now, idleExpiresAt },

@@ -21,6 +21,14 @@ export class UsersRepository {
     return this.users.findOneBy({ id });
   }
 
+  /** Only the status: the refresh path needs nothing else, and reads it on every call. */
+  async statusOf(id: string): Promise<User['status'] | null> {
+    const rows = await this.transactions
+      .manager()
+      .query<Pick<User, 'status'>[]>('SELECT status FROM users WHERE id = $1', [id]);
+    return rows[0]?.status ?? null;
+  }
+
   findByEmail(email: string): Promise<User | null> {
     return this.users.findOneBy({ email });
   }

@@ -82,6 +82,11 @@ export class UsersService {
     return this.users.findByEmail(normalizeEmail(email));
   }
 
+  /** The account's status, or null when it no longer exists. */
+  statusOf(id: string): Promise<User['status'] | null> {
+    return this.users.statusOf(id);
+  }
+
   findWithPasswordHash(
     where: { email: string } | { id: string },
   ): Promise<{ user: User; passwordHash: string | null } | null> {
