@@ -136,27 +136,43 @@ export class SessionRepository {
   }
 
   /**
-   * Rotates a family in one statement: the presented token is marked rotated, its successor
-   * inserted (after it, through the data dependency, so the one-live-token index never sees
-   * two) and the session's idle expiry moved on.
+   * Rotates a usable token in one statement, without a transaction around it: the token and
+   * its session are locked, the token marked rotated, its successor inserted (after it, through
+   * the data dependency, so the one-live-token index never sees two) and the session's idle
+   * expiry moved on. Null when the token is not usable now: unknown, rotated, revoked or
+   * expired. A concurrent rotation of the same token waits for the lock, then finds the token
+   * rotated and gets null, so of N concurrent presentations exactly one rotates.
    */
-  async rotate(
-    tokenId: string,
-    next: { tokenHash: Buffer; expiresAt: Date },
+  async rotateIfUsable(
+    tokenHash: Buffer,
+    next: { tokenHash: Buffer; idleSeconds: number },
     at: Date,
-  ): Promise<void> {
-    await this.query(
-      `WITH rotated AS (
-         UPDATE refresh_tokens SET rotated_at = $2 WHERE id = $1 RETURNING id, session_id
+  ): Promise<Session | null> {
+    const rows = await this.query<SessionRow>(
+      `WITH target AS (
+         SELECT rt.id, s.id AS session_id,
+                LEAST($2::timestamptz + make_interval(secs => $3), s.absolute_expires_at) AS idle_expires_at
+           FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+          WHERE rt.token_hash = $1
+            AND rt.rotated_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
+            AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
+            FOR UPDATE OF rt, s
+       ), rotated AS (
+         UPDATE refresh_tokens rt SET rotated_at = $2 FROM target WHERE rt.id = target.id
+         RETURNING rt.id, target.session_id, target.idle_expires_at
        ), child AS (
          INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-         SELECT session_id, id, $3, $4 FROM rotated
-         RETURNING session_id
+         SELECT session_id, id, $4, idle_expires_at FROM rotated
+         RETURNING session_id, expires_at
+       ), touched AS (
+         UPDATE sessions s SET last_seen_at = $2, idle_expires_at = child.expires_at
+           FROM child WHERE s.id = child.session_id
+         RETURNING s.*
        )
-       UPDATE sessions SET last_seen_at = $2, idle_expires_at = $4
-        WHERE id = (SELECT session_id FROM child)`,
-      [tokenId, at, next.tokenHash, next.expiresAt],
+       SELECT * FROM touched`,
+      [tokenHash, at, next.idleSeconds, next.tokenHash],
     );
+    return rows[0] ? toSession(rows[0]) : null;
   }
 
   /** Sessions of the user that can still be used, most recently seen first. */

@@ -72,19 +72,35 @@ export class SessionService {
   }
 
   /**
-   * Exchanges a refresh token for the next one of its family. The token row is locked, so of
-   * N concurrent presentations exactly one rotates; the others find it rotated, which is what
-   * a replayed stolen token looks like, and revoke the family.
+   * Exchanges a refresh token for the next one of its family: one statement when the token is
+   * usable (the common case). Otherwise the token is examined under a lock to say why not; an
+   * already-rotated token is what a replayed stolen token looks like, and ends the family.
    */
   async rotate(presented: string, now = new Date()): Promise<RotationResult> {
     const hash = presentedTokenHash('refresh', presented);
     if (!hash) return { outcome: 'invalid' };
-    const result = await this.transactions.run(async (): Promise<RotationResult> => {
+    const next = issueOpaqueToken('refresh');
+    const idleSeconds = this.config.tokens.refreshIdleSeconds;
+    const rotated = await this.sessions.rotateIfUsable(
+      hash,
+      { tokenHash: next.hash, idleSeconds },
+      now,
+    );
+    if (rotated) {
+      return {
+        outcome: 'rotated',
+        session: rotated,
+        refreshToken: next.token,
+        refreshExpiresIn: secondsBetween(now, rotated.idleExpiresAt),
+      };
+    }
+    const refused = await this.transactions.run(async (): Promise<RotationResult> => {
       const token = await this.sessions.findRefreshTokenForUpdate(hash);
       if (!token) return { outcome: 'invalid' };
       const { session } = token;
-      if (session.revokedAt !== null || token.revokedAt !== null)
+      if (session.revokedAt !== null || token.revokedAt !== null) {
         return { outcome: 'revoked', session };
+      }
       if (token.rotatedAt !== null) {
         await this.sessions.revoke(
           { userId: session.userId, sessionId: session.id },
@@ -93,25 +109,11 @@ export class SessionService {
         );
         return { outcome: 'reused', session };
       }
-      if (
-        token.expiresAt <= now ||
-        session.idleExpiresAt <= now ||
-        session.absoluteExpiresAt <= now
-      ) {
-        return { outcome: 'expired', session };
-      }
-      const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
-      const next = issueOpaqueToken('refresh');
-      await this.sessions.rotate(token.id, { tokenHash: next.hash, expiresAt: idleExpiresAt }, now);
-      return {
-        outcome: 'rotated',
-        session: { ...session, lastSeenAt: now, idleExpiresAt },
-        refreshToken: next.token,
-        refreshExpiresIn: secondsBetween(now, idleExpiresAt),
-      };
+      // Neither revoked nor rotated, yet not usable at `now`: its time is up.
+      return { outcome: 'expired', session };
     });
-    if (result.outcome === 'reused') this.statusCache.delete(result.session.id);
-    return result;
+    if (refused.outcome === 'reused') this.statusCache.delete(refused.session.id);
+    return refused;
   }
 
   listLive(userId: string, now = new Date()): Promise<Session[]> {
