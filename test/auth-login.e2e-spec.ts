@@ -217,10 +217,11 @@ describe('POST /v1/auth/login', () => {
       unknown.push(await timed(uniqueEmail('timing'), account.password));
       wrong.push(await timed(account.email, `${account.password}${i}`));
     }
-    // Without the dummy verification an unknown email answers an order of magnitude faster.
+    // Without the dummy verification an unknown email answers an order of magnitude faster;
+    // the bounds leave room for a busy machine and still catch that.
     const ratio = median(wrong) / median(unknown);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
+    expect(ratio).toBeGreaterThan(1 / 3);
+    expect(ratio).toBeLessThan(3);
   });
 
   it.each<[string, string, string]>([
