@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { IsNull, MoreThan } from 'typeorm';
+import { IsNull } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { EmailToken, EmailTokenPurpose } from './email-token.entity';
 
@@ -33,12 +33,5 @@ export class EmailTokenRepository {
 
   async markConsumed(id: string, at: Date): Promise<void> {
     await this.tokens.update({ id }, { consumedAt: at });
-  }
-
-  findOpen(userId: string, purpose: EmailTokenPurpose, now: Date): Promise<EmailToken | null> {
-    return this.tokens.findOne({
-      where: { userId, purpose, consumedAt: IsNull(), expiresAt: MoreThan(now) },
-      order: { createdAt: 'DESC' },
-    });
   }
 }

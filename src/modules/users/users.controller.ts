@@ -110,14 +110,14 @@ export class UsersController {
   }
 
   private async profile(userId: string): Promise<UserProfileDto> {
-    const user = await this.users.findById(userId);
+    const user = await this.users.profile(userId);
     // The guard saw a live session a moment ago; an account deleted since then is simply gone.
     if (!user) throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
     return {
       id: user.id,
       email: user.email,
       email_verified: user.emailVerifiedAt !== null,
-      pending_email: await this.users.pendingEmail(user.id),
+      pending_email: user.pendingEmail,
       name: user.name,
       phone: user.phone,
       avatar_url: user.avatarUrl,

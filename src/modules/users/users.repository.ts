@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { Transactions } from '../../database/transactions';
-import { User } from './user.entity';
+import { User, UserStatus } from './user.entity';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -9,12 +9,66 @@ export type ProfileChanges = Partial<
   Pick<User, 'name' | 'phone' | 'avatarUrl' | 'timezone' | 'locale'>
 >;
 
+interface ProfileRow {
+  id: string;
+  email: string;
+  email_verified_at: Date | null;
+  name: string;
+  phone: string | null;
+  avatar_url: string | null;
+  timezone: string | null;
+  locale: string | null;
+  status: UserStatus;
+  last_login_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  pending_email: string | null;
+}
+
 @Injectable()
 export class UsersRepository {
   constructor(private readonly transactions: Transactions) {}
 
   private get users() {
     return this.transactions.manager().getRepository(User);
+  }
+
+  /**
+   * The user with the address an open email change would switch to, in one round trip: the
+   * profile is read on every GET /users/me.
+   */
+  async findProfile(
+    id: string,
+    now: Date,
+  ): Promise<(User & { pendingEmail: string | null }) | null> {
+    const rows = await this.transactions.manager().query<ProfileRow[]>(
+      `SELECT u.id, u.email, u.email_verified_at, u.name, u.phone, u.avatar_url, u.timezone,
+              u.locale, u.status, u.last_login_at, u.created_at, u.updated_at,
+              (SELECT t.new_email FROM email_tokens t
+                WHERE t.user_id = u.id AND t.purpose = 'change_email'
+                  AND t.consumed_at IS NULL AND t.expires_at > $2
+                ORDER BY t.created_at DESC LIMIT 1) AS pending_email
+         FROM users u WHERE u.id = $1`,
+      [id, now],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      email: row.email,
+      emailVerifiedAt: row.email_verified_at,
+      passwordHash: null,
+      name: row.name,
+      phone: row.phone,
+      avatarUrl: row.avatar_url,
+      timezone: row.timezone,
+      locale: row.locale,
+      status: row.status,
+      lastLoginAt: row.last_login_at,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      pendingEmail: row.pending_email,
+    };
   }
 
   findById(id: string): Promise<User | null> {

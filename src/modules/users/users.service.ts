@@ -207,8 +207,9 @@ export class UsersService {
     for (const purpose of purposes) await this.emailTokens.consumeOpen(userId, purpose, now);
   }
 
-  async pendingEmail(userId: string): Promise<string | null> {
-    return (await this.emailTokens.findOpen(userId, 'change_email', new Date()))?.newEmail ?? null;
+  /** The profile and the address a pending email change would switch to. */
+  profile(userId: string): Promise<(User & { pendingEmail: string | null }) | null> {
+    return this.users.findProfile(userId, new Date());
   }
 
   /**
