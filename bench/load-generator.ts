@@ -1,44 +1,87 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import type { BenchTarget } from './targets';
+import { CONNECTION_SETUP_MODULE, ConnectionPlan } from './connection-plan';
 
 export interface LoadSettings {
   warmupS: number;
   durationS: number;
   rounds: number;
+  /** Connections for HTTP loads that do not set their own. */
   connections: number;
-  pipelining: number;
 }
 
-export interface Measurement {
-  target: string;
+export interface Sample {
   requestsPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
 }
 
-async function fire(
-  target: BenchTarget,
-  durationS: number,
-  settings: LoadSettings,
-): Promise<autocannon.Result> {
-  const result = await autocannon({
-    url: target.url,
+export interface Measurement extends Sample {
+  target: string;
+  /** The slowest and the fastest round: how much the machine drifted during the run. */
+  requestsPerSecondRange: [number, number];
+}
+
+/** Something whose rate can be measured for a while: an HTTP endpoint under load, a raw loop. */
+export interface LoadTarget {
+  name: string;
+  measure(durationS: number): Promise<Sample>;
+}
+
+export interface HttpLoad {
+  url: string;
+  connections: number;
+  headers?: Record<string, string>;
+  /** Requests that differ between connections; otherwise every connection GETs the URL. */
+  plan?: ConnectionPlan;
+}
+
+async function fire(name: string, load: HttpLoad, durationS: number): Promise<autocannon.Result> {
+  const options: autocannon.Options = {
+    url: load.url,
+    headers: load.headers ?? {},
     duration: durationS,
-    connections: settings.connections,
-    pipelining: settings.pipelining,
+    connections: load.connections,
+    // One request in flight per connection: a rotation chain needs each response before it can
+    // send the next request, and autocannon cannot change a pipelined connection's requests.
+    pipelining: 1,
     // The servers share this process's main thread; generating load from a worker thread keeps
     // the client from competing with them for the same event loop.
     workers: 1,
-  });
+  };
+  if (load.plan) {
+    // In a worker, autocannon `require`s setupClient from a path; its typings only know functions.
+    Object.assign(options, { setupClient: CONNECTION_SETUP_MODULE, initialContext: load.plan });
+  }
+  const result = await autocannon(options);
   const failures = result.errors + result.timeouts + result.non2xx + result.mismatches;
   if (failures > 0) {
     throw new Error(
-      `${target.name}: ${result.errors} errors, ${result.timeouts} timeouts, ` +
-        `${result.non2xx} non-2xx responses, ${result.mismatches} mismatches; ` +
+      `${name}: ${result.errors} errors, ${result.timeouts} timeouts, ` +
+        `${result.non2xx} non-2xx responses, ${result.mismatches} mismatches ` +
+        `(status codes: ${JSON.stringify(result.statusCodeStats)}); ` +
         'figures from a failing server would be meaningless',
     );
   }
   return result;
+}
+
+/** HTTP load on one endpoint; `prepare` runs before every measurement (e.g. fresh sessions). */
+export function httpTarget(name: string, prepare: () => HttpLoad | Promise<HttpLoad>): LoadTarget {
+  return {
+    name,
+    measure: async (durationS) => {
+      const result = await fire(name, await prepare(), durationS);
+      // autocannon stops with requests in flight and the server goes on serving them; give it
+      // the longest latency seen to finish, so that work does not land in the next round.
+      await delay(result.latency.max);
+      return {
+        requestsPerSecond: result.requests.average,
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+      };
+    },
+  };
 }
 
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -49,29 +92,33 @@ const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / value
  * Each figure is the mean over rounds.
  */
 export async function compareTargets(
-  targets: BenchTarget[],
+  targets: LoadTarget[],
   settings: LoadSettings,
   progress: (message: string) => void,
 ): Promise<Measurement[]> {
   for (const target of targets) {
     progress(`warm-up ${target.name} (${settings.warmupS} s)`);
-    await fire(target, settings.warmupS, settings);
+    await target.measure(settings.warmupS);
   }
-  const runs = targets.map((): autocannon.Result[] => []);
+  const runs = targets.map((): Sample[] => []);
   for (let round = 1; round <= settings.rounds; round++) {
     for (const [index, target] of targets.entries()) {
-      const result = await fire(target, settings.durationS, settings);
-      runs[index].push(result);
+      const sample = await target.measure(settings.durationS);
+      runs[index].push(sample);
       progress(
-        `round ${round}/${settings.rounds} ${target.name}: ${Math.round(result.requests.average)} req/s, ` +
-          `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
+        `round ${round}/${settings.rounds} ${target.name}: ${Math.round(sample.requestsPerSecond)} req/s, ` +
+          `p50 ${sample.latencyP50Ms.toFixed(2)} ms, p99 ${sample.latencyP99Ms.toFixed(2)} ms`,
       );
     }
   }
-  return targets.map((target, index) => ({
-    target: target.name,
-    requestsPerSecond: mean(runs[index].map((r) => r.requests.average)),
-    latencyP50Ms: mean(runs[index].map((r) => r.latency.p50)),
-    latencyP99Ms: mean(runs[index].map((r) => r.latency.p99)),
-  }));
+  return targets.map((target, index) => {
+    const rates = runs[index].map((r) => r.requestsPerSecond);
+    return {
+      target: target.name,
+      requestsPerSecond: mean(rates),
+      requestsPerSecondRange: [Math.min(...rates), Math.max(...rates)],
+      latencyP50Ms: mean(runs[index].map((r) => r.latencyP50Ms)),
+      latencyP99Ms: mean(runs[index].map((r) => r.latencyP99Ms)),
+    };
+  });
 }

@@ -1,11 +1,27 @@
 import { relative } from 'node:path';
-import { compareTargets, LoadSettings } from './load-generator';
-import { describeMachine } from './machine';
-import { renderComparisonTable, RESULTS_PATH, writeResultsSection } from './results-file';
-import { BenchTarget, LIVENESS_PATH, startBareFastify, startGatehouse } from './targets';
+import type { Benchmark } from './benchmark';
+import { healthLiveBenchmark } from './health-live.benchmark';
+import type { LoadSettings } from './load-generator';
+import { loginBenchmark } from './login.benchmark';
+import { refreshBenchmark } from './refresh.benchmark';
+import { RESULTS_PATH, writeResultsSection } from './results-file';
+import { GatehouseServer, startGatehouse } from './targets';
+import { usersMeBenchmark } from './users-me.benchmark';
+
+/** Every benchmark, in the order `npm run bench` runs them. */
+const BENCHMARKS: Benchmark[] = [
+  healthLiveBenchmark,
+  loginBenchmark,
+  refreshBenchmark,
+  usersMeBenchmark,
+];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */
 const STARTUP_AND_SHUTDOWN_ALLOWANCE_S = 60;
+/** Time a benchmark may spend on its own setup: accounts, sign-ins, a bare server. */
+const BENCHMARK_SETUP_ALLOWANCE_S = 30;
+/** Every benchmark compares two targets. */
+const TARGETS_PER_BENCHMARK = 2;
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -22,18 +38,30 @@ function readSettings(): LoadSettings {
     durationS: positiveInteger('BENCH_DURATION_S', 10),
     rounds: 2,
     connections: positiveInteger('BENCH_CONNECTIONS', 50),
-    pipelining: 1,
   };
+}
+
+/** The benchmarks named on the command line, all of them when none is. */
+function selectBenchmarks(ids: string[]): Benchmark[] {
+  const unknown = ids.filter((id) => !BENCHMARKS.some((benchmark) => benchmark.id === id));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown benchmark ${unknown.join(', ')}; ` +
+        `choose from ${BENCHMARKS.map((benchmark) => benchmark.id).join(', ')}`,
+    );
+  }
+  return ids.length === 0 ? BENCHMARKS : BENCHMARKS.filter(({ id }) => ids.includes(id));
 }
 
 /**
  * Ends the process if the run outlives its budget (a server that stops answering, a handle that
  * never closes). Unreferenced, so it never keeps an otherwise finished process alive.
  */
-function armWatchdog(settings: LoadSettings, targetCount: number): void {
-  const budgetS =
-    targetCount * (settings.warmupS + settings.rounds * settings.durationS) +
-    STARTUP_AND_SHUTDOWN_ALLOWANCE_S;
+function armWatchdog(settings: LoadSettings, benchmarkCount: number): void {
+  const perBenchmarkS =
+    TARGETS_PER_BENCHMARK * (settings.warmupS + settings.rounds * settings.durationS) +
+    BENCHMARK_SETUP_ALLOWANCE_S;
+  const budgetS = benchmarkCount * perBenchmarkS + STARTUP_AND_SHUTDOWN_ALLOWANCE_S;
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; giving up\n`);
     process.exit(1);
@@ -44,43 +72,27 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  armWatchdog(settings, 2);
-  const started: BenchTarget[] = [];
+  const benchmarks = selectBenchmarks(process.argv.slice(2));
+  armWatchdog(settings, benchmarks.length);
+  let gatehouse: Promise<GatehouseServer> | undefined;
   try {
-    const gatehouse = await startGatehouse(progress);
-    started.push(gatehouse);
-    const baseline = await startBareFastify();
-    started.push(baseline);
-
-    const [gatehouseFigures, baselineFigures] = await compareTargets(
-      [gatehouse, baseline],
-      settings,
-      progress,
-    );
-    const table = renderComparisonTable([gatehouseFigures, baselineFigures], baselineFigures);
-    writeResultsSection(
-      'health-live',
-      [
-        `## Liveness probe: GET ${LIVENESS_PATH}`,
-        '',
-        'The full Gatehouse stack (Nest on Fastify, helmet, request id, pino-http at level silent, ' +
-          'metrics hook, validation pipe and exception filter) against a bare Fastify route ' +
-          'returning the same JSON body: the cost of the framework and middleware on the cheapest ' +
-          'route, which touches no database.',
-        '',
-        describeMachine(),
-        '',
-        `**Settings**: ${settings.rounds} rounds of ${settings.durationS} s per target after a ` +
-          `${settings.warmupS} s warm-up, ${settings.connections} connections, pipelining ` +
-          `${settings.pipelining}, database: ${gatehouse.database}.`,
-        '',
-        table,
-      ].join('\n'),
-    );
-    process.stdout.write(`${table}\n`);
-    progress(`written to ${relative(process.cwd(), RESULTS_PATH)}`);
+    for (const benchmark of benchmarks) {
+      const section = await benchmark.run({
+        settings,
+        gatehouse: () => (gatehouse ??= startGatehouse(progress)),
+        progress: (message) => progress(`${benchmark.id}: ${message}`),
+      });
+      // Written at once, so a later benchmark's failure keeps this one's figures.
+      writeResultsSection(benchmark.id, section);
+      process.stdout.write(`${section}\n\n`);
+      progress(`${benchmark.id}: written to ${relative(process.cwd(), RESULTS_PATH)}`);
+    }
   } finally {
-    for (const target of started.reverse()) await target.close();
+    // A start that failed has already closed whatever it had opened.
+    await gatehouse?.then(
+      (server) => server.close(),
+      () => undefined,
+    );
   }
 }
 

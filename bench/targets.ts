@@ -2,64 +2,98 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
+import { DataSource } from 'typeorm';
 import { version } from '../package.json';
+import type { AppConfig } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
 import { startService } from '../src/service';
 
-/** A server under load: the URL requests go to and how to take the server down again. */
-export interface BenchTarget {
+/** A server under load: where requests go and how to take the server down again. */
+export interface BenchServer {
   name: string;
-  url: string;
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  baseUrl: string;
   close(): Promise<void>;
 }
 
-const HOST = '127.0.0.1';
-export const LIVENESS_PATH = '/health/live';
+export interface GatehouseServer extends BenchServer {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** Which database the service runs on, for the settings line. */
+  database: string;
+}
 
-function targetUrl(address: AddressInfo | string | null): string {
+const HOST = '127.0.0.1';
+
+function baseUrl(address: AddressInfo | string | null): string {
   if (address === null || typeof address === 'string') {
     throw new Error(`expected a TCP address, got ${String(address)}`);
   }
-  return `http://${HOST}:${address.port}${LIVENESS_PATH}`;
+  return `http://${HOST}:${address.port}`;
+}
+
+async function describeDatabase(
+  app: NestFastifyApplication,
+  url: string | undefined,
+): Promise<string> {
+  const [{ server_version: serverVersion }] = await app
+    .get(DataSource)
+    .query<{ server_version: string }[]>('SHOW server_version');
+  // The host only: the URL may carry a password.
+  return url
+    ? `PostgreSQL ${serverVersion} at DATABASE_URL (host ${new URL(url).hostname})`
+    : `embedded PGlite (memory://, PostgreSQL ${serverVersion})`;
 }
 
 /**
  * The real application as main.ts starts it. The environment is spelled out rather than taken
- * from process.env so that a developer's .env settings (CORS, Redis, log level) cannot change
- * what is measured; only DATABASE_URL is honoured, to benchmark against a real PostgreSQL.
+ * from process.env so that a developer's .env settings (CORS, Redis, log level, argon2
+ * parameters) cannot change what is measured. Only DATABASE_URL is honoured, to benchmark
+ * against a real PostgreSQL, and with it MASTER_KEY: a database that already holds signing keys
+ * opens only under the master key they were sealed with.
  */
 export async function startGatehouse(
   announce: (message: string) => void,
-): Promise<BenchTarget & { database: string }> {
+): Promise<GatehouseServer> {
   const config = loadConfig({
     HOST,
     PORT: '0',
     LOG_LEVEL: 'silent',
     PGLITE_DATA_DIR: 'memory://',
-    // Throwaway, like the database: nothing sealed in this run outlives it.
-    MASTER_KEY: randomBytes(32).toString('base64'),
+    // Otherwise throwaway, like the embedded database: nothing sealed in this run outlives it.
+    MASTER_KEY: process.env.MASTER_KEY || randomBytes(32).toString('base64'),
     DATABASE_URL: process.env.DATABASE_URL,
   });
   const service = await startService(config, announce);
-  return {
-    name: `Gatehouse ${version}`,
-    url: targetUrl(service.app.getHttpAdapter().getInstance().server.address()),
-    close: () => service.close(),
-    database: service.embeddedDatabase
-      ? 'embedded PGlite (memory://)'
-      : 'PostgreSQL at DATABASE_URL',
-  };
+  try {
+    return {
+      name: `Gatehouse ${version}`,
+      baseUrl: baseUrl(service.app.getHttpAdapter().getInstance().server.address()),
+      close: () => service.close(),
+      app: service.app,
+      config,
+      database: await describeDatabase(service.app, config.database.url),
+    };
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
 }
 
-/** The framework ceiling: the same response from Fastify with nothing in front of it. */
-export async function startBareFastify(): Promise<BenchTarget> {
+/** The framework ceiling: one route answering a fixed body, with nothing in front of it. */
+export async function startBareFastify(route: {
+  method: 'GET' | 'POST';
+  path: string;
+  body: unknown;
+}): Promise<BenchServer> {
   const server = Fastify();
-  server.get(LIVENESS_PATH, () => ({ status: 'ok', checks: {} }));
+  server.route({ method: route.method, url: route.path, handler: () => route.body });
   await server.listen({ host: HOST, port: 0 });
   return {
     name: `bare Fastify ${server.version}`,
-    url: targetUrl(server.server.address()),
+    baseUrl: baseUrl(server.server.address()),
     close: () => server.close(),
   };
 }
