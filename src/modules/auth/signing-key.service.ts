@@ -93,6 +93,7 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private cached: { keys: SigningKey[]; until: number } | undefined;
   private signer: { signer: Signer; until: number } | undefined;
+  private signerReload: Promise<Signer> | undefined;
   private verificationKeys = new Map<string, VerificationKey>();
   private verificationKeysFrom: SigningKey[] | undefined;
   private lastUnknownKidReload = 0;
@@ -193,10 +194,25 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
   /**
    * The current key with its private half opened, re-read at most every JWKS_CACHE_MS. Right
    * after another instance rotates, this one may sign with the previous key for those seconds:
-   * harmless, since a retired key stays published for the whole token lifetime.
+   * harmless, since a retired key stays published for the whole token lifetime. Once a key is
+   * known, an expired cache is refreshed by one read in the background while requests go on
+   * signing with the key they have: no burst of reads at each expiry, and no request waits for
+   * a pool connection to sign (which, inside a transaction, could wait for itself).
    */
   async currentSigner(): Promise<Signer> {
     if (this.signer && this.signer.until > Date.now()) return this.signer.signer;
+    if (!this.signerReload) {
+      this.signerReload = this.reloadSigner().finally(() => (this.signerReload = undefined));
+      if (this.signer) {
+        this.signerReload.catch((error: unknown) =>
+          this.logger.error({ err: error }, 'Could not re-read the current signing key'),
+        );
+      }
+    }
+    return this.signer ? this.signer.signer : this.signerReload;
+  }
+
+  private async reloadSigner(): Promise<Signer> {
     const current = await this.keys.findCurrentWithPrivateKey();
     if (!current?.privateKeySealed) throw new Error('no current signing key');
     if (this.signer?.signer.kid !== current.kid) {
