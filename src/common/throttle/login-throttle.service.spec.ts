@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import { loadConfig } from '../../config/load-config';
 import { LoginAttempt, LoginThrottle } from './login-throttle.service';
-import { MemoryThrottleStore, RedisThrottleStore, ThrottleStore } from './throttle-store';
+import { useThrottleTestRedis } from '../../../test/support/throttle-redis';
+import { RedisThrottleStore, ThrottleStore } from './throttle-store';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `gatehouse:throttle:test:${randomUUID()}:`;
-let redis: Redis;
+const testRedis = useThrottleTestRedis();
 
 /** Every network is new: the Redis store keeps one run's counters across its tests. */
 let networks = 0;
@@ -14,22 +12,7 @@ let networks = 0;
 const newIp = () => `2001:db8:${(++networks).toString(16)}::1`;
 const newIpv4 = () => `198.18.${++networks >> 8}.${networks & 0xff}`;
 
-beforeAll(() => {
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
-
-const stores: [string, () => ThrottleStore][] = [
-  ['in-process', () => new MemoryThrottleStore()],
-  ['Redis', () => new RedisThrottleStore(redis, prefix)],
-];
-
-describe.each(stores)('LoginThrottle (%s store)', (_name, createStore) => {
+describe.each(testRedis.stores)('LoginThrottle (%s store)', (_name, createStore) => {
   let time: number;
   let store: ThrottleStore;
   /** A fresh account and address per test: the Redis store is shared by the whole run. */
@@ -261,8 +244,12 @@ describe.each(stores)('LoginThrottle (%s store)', (_name, createStore) => {
 describe('LoginThrottle keys in Redis', () => {
   it('hold neither emails nor addresses, and all expire', async () => {
     const time = Date.now();
-    const t = new LoginThrottle(new RedisThrottleStore(redis, prefix), loadConfig({}), () => time);
-    const before = new Set(await redis.keys(`${prefix}*`));
+    const t = new LoginThrottle(
+      new RedisThrottleStore(testRedis.client, testRedis.prefix),
+      loadConfig({}),
+      () => time,
+    );
+    const before = new Set(await testRedis.client.keys(`${testRedis.prefix}*`));
     const attempts = [
       { account: `${randomUUID()}@example.com`, ip: '198.51.100.200' },
       { account: `${randomUUID()}@example.com`, ip: '2001:db8:ffff:1::1' },
@@ -273,11 +260,13 @@ describe('LoginThrottle keys in Redis', () => {
         await t.failed(attempt);
       }
     }
-    const keys = (await redis.keys(`${prefix}*`)).filter((key) => !before.has(key));
+    const keys = (await testRedis.client.keys(`${testRedis.prefix}*`)).filter(
+      (key) => !before.has(key),
+    );
     expect(keys).toHaveLength(6);
     for (const key of keys) {
       expect(key).not.toMatch(/@|198\.51|2001:db8|example/);
-      expect(await redis.pttl(key)).toBeGreaterThan(0);
+      expect(await testRedis.client.pttl(key)).toBeGreaterThan(0);
     }
   });
 });

@@ -1,28 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import { RateLimiter } from './rate-limiter.service';
-import { MemoryThrottleStore, RedisThrottleStore, ThrottleStore } from './throttle-store';
+import { useThrottleTestRedis } from '../../../test/support/throttle-redis';
+import { RedisThrottleStore } from './throttle-store';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `gatehouse:throttle:test:${randomUUID()}:`;
-let redis: Redis;
+const testRedis = useThrottleTestRedis();
 
-beforeAll(() => {
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
-
-const stores: [string, () => ThrottleStore][] = [
-  ['in-process', () => new MemoryThrottleStore()],
-  ['Redis', () => new RedisThrottleStore(redis, prefix)],
-];
-
-describe.each(stores)('RateLimiter (%s store)', (_name, createStore) => {
+describe.each(testRedis.stores)('RateLimiter (%s store)', (_name, createStore) => {
   let time: number;
   let limiter: RateLimiter;
   /** A fresh key per test: the Redis store is shared by the whole run. */
@@ -65,14 +48,17 @@ describe.each(stores)('RateLimiter (%s store)', (_name, createStore) => {
 
 describe('RateLimiter keys in Redis', () => {
   it('hold no part of the caller’s key, and expire with the window', async () => {
-    const limiter = new RateLimiter(new RedisThrottleStore(redis, prefix), () => Date.now());
+    const limiter = new RateLimiter(
+      new RedisThrottleStore(testRedis.client, testRedis.prefix),
+      () => Date.now(),
+    );
     const email = `${randomUUID()}@example.com`;
     await limiter.consume(`forgot-password:email:${email}`, 5, 3600);
-    const keys = await redis.keys(`${prefix}*`);
+    const keys = await testRedis.client.keys(`${testRedis.prefix}*`);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
       expect(key).not.toMatch(/@|email/);
-      expect(await redis.pttl(key)).toBeGreaterThan(0);
+      expect(await testRedis.client.pttl(key)).toBeGreaterThan(0);
     }
   });
 });

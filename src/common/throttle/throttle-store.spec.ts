@@ -1,27 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { useThrottleTestRedis } from '../../../test/support/throttle-redis';
 import { MemoryThrottleStore, RedisThrottleStore, ThrottleStore } from './throttle-store';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `gatehouse:throttle:test:${randomUUID()}:`;
-let redis: Redis;
+const testRedis = useThrottleTestRedis();
 
-beforeAll(() => {
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
-
-const stores: [string, () => ThrottleStore][] = [
-  ['in-process', () => new MemoryThrottleStore()],
-  ['Redis', () => new RedisThrottleStore(redis, prefix)],
-];
-
-describe.each(stores)('%s throttle store', (_name, createStore) => {
+describe.each(testRedis.stores)('%s throttle store', (_name, createStore) => {
   const now = Date.now();
   let store: ThrottleStore;
   let key: string;
@@ -134,16 +117,16 @@ describe.each(stores)('%s throttle store', (_name, createStore) => {
 
 describe('RedisThrottleStore', () => {
   it('writes under its prefix, with the expiry of the window', async () => {
-    const store = new RedisThrottleStore(redis, prefix);
+    const store = new RedisThrottleStore(testRedis.client, testRedis.prefix);
     const key = randomUUID();
     await store.increment(key, 60_000, Date.now());
-    const ttl = await redis.pttl(`${prefix}${key}`);
+    const ttl = await testRedis.client.pttl(`${testRedis.prefix}${key}`);
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
     const schedule = { windowMs: 60_000, lockBaseMs: 600_000, lockMaxMs: 600_000 };
     await store.charge([{ key, threshold: 1 }], schedule, Date.now());
     // Locked for 10 minutes, and counted a window past the lock.
-    expect(await redis.pttl(`${prefix}${key}`)).toBeGreaterThan(655_000);
+    expect(await testRedis.client.pttl(`${testRedis.prefix}${key}`)).toBeGreaterThan(655_000);
   });
 });
 
