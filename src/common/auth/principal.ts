@@ -1,8 +1,9 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
-/** Who made a request, as established by a verified access token. */
+/** A signed-in person, as established by a verified access token of a live session. */
 export interface Principal {
+  kind: 'user';
   userId: string;
   sessionId: string;
   /** The token's `jti`. */
@@ -12,17 +13,45 @@ export interface Principal {
   authTime: number;
 }
 
+/** A service client, as established by an access token from the client-credentials grant. */
+export interface ServicePrincipal {
+  kind: 'service';
+  clientId: string;
+  /** The token's `jti`. */
+  tokenId: string;
+  /** The scopes granted to this token: a service's permissions. */
+  scopes: string[];
+}
+
+/** Whoever made an authenticated request. */
+export type Caller = Principal | ServicePrincipal;
+
 declare module 'fastify' {
   interface FastifyRequest {
-    principal?: Principal;
+    caller?: Caller;
   }
 }
 
-/** The authenticated caller; only on routes the access-token guard protects. */
+function callerOf(context: ExecutionContext): Caller {
+  const caller = context.switchToHttp().getRequest<FastifyRequest>().caller;
+  if (!caller) throw new Error('caller read on a route without authentication');
+  return caller;
+}
+
+/**
+ * The signed-in user. Service tokens only reach routes that accept them (see
+ * `@RequirePermission`), and such routes read `@CurrentCaller()` instead.
+ */
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal => {
-    const principal = context.switchToHttp().getRequest<FastifyRequest>().principal;
-    if (!principal) throw new Error('CurrentPrincipal used on a route without authentication');
-    return principal;
+    const caller = callerOf(context);
+    if (caller.kind !== 'user')
+      throw new Error('CurrentPrincipal used on a route open to services');
+    return caller;
   },
+);
+
+/** The authenticated caller, user or service. */
+export const CurrentCaller = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Caller => callerOf(context),
 );

@@ -53,7 +53,7 @@ export class AccessTokenGuard implements CanActivate {
       if (!(await this.sessions.isLive(principal.sessionId, principal.userId))) {
         throw this.invalid('session ended');
       }
-      request.principal = principal;
+      request.caller = principal;
       return true;
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw this.invalid(error.reason);

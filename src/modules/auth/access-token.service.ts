@@ -100,7 +100,7 @@ export class AccessTokenService {
       ) {
         throw new InvalidAccessTokenError('malformed claims');
       }
-      return { userId: sub, sessionId: sid, tokenId: jti!, amr: amr, authTime };
+      return { kind: 'user', userId: sub, sessionId: sid, tokenId: jti!, amr: amr, authTime };
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw error;
       if (error instanceof errors.JOSEError) throw new InvalidAccessTokenError(error.code);
