@@ -2,11 +2,7 @@ import { performance } from 'node:perf_hooks';
 import * as argon2 from 'argon2';
 import type { AppConfig } from '../src/config/app-config';
 import type { LoadTarget, Sample } from './load-generator';
-
-/** Nearest-rank percentile of ascending values. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
+import { percentile } from './statistics';
 
 /**
  * argon2id verification and nothing else: `concurrency` calls of argon2.verify kept in flight

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { authzEngineBenchmark } from './authz-engine.benchmark';
 import type { Benchmark } from './benchmark';
 import { healthLiveBenchmark } from './health-live.benchmark';
 import type { LoadSettings } from './load-generator';
@@ -14,6 +15,7 @@ const BENCHMARKS: Benchmark[] = [
   loginBenchmark,
   refreshBenchmark,
   usersMeBenchmark,
+  authzEngineBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

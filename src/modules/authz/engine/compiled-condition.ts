@@ -1,0 +1,100 @@
+import {
+  type CelResult,
+  CelScalar,
+  celEnv,
+  celType,
+  isCelError,
+  mapType,
+  parse,
+  plan,
+} from '@bufbuild/cel';
+import { CelSyntaxChecker } from './cel-syntax-checker';
+import type { ConditionBindings } from './condition-bindings';
+import { ConditionChecker } from './condition-checker';
+import { ConditionSyntaxError, sourcePosition } from './condition-syntax-error';
+
+/** Longer conditions are refused: parsing is slow (about half a millisecond for a short one). */
+export const MAX_CONDITION_LENGTH = 4096;
+
+const attributes = mapType(CelScalar.STRING, CelScalar.DYN);
+const VARIABLES = {
+  subject: attributes,
+  resource: attributes,
+  action: CelScalar.STRING,
+  context: attributes,
+};
+const ENV = celEnv({ variables: VARIABLES });
+const VARIABLE_NAMES: ReadonlySet<string> = new Set(Object.keys(VARIABLES));
+
+/** true or false, or why the condition could not be evaluated (which never allows anything). */
+export type ConditionResult = boolean | { error: string };
+
+/** A condition parsed, checked and planned once, evaluated for any number of requests. */
+export class CompiledCondition {
+  private constructor(
+    readonly source: string,
+    private readonly program: (bindings: ConditionBindings) => CelResult,
+  ) {}
+
+  /** Throws ConditionSyntaxError with the position of the first error found. */
+  static compile(source: string): CompiledCondition {
+    if (source.length > MAX_CONDITION_LENGTH) {
+      throw new ConditionSyntaxError(
+        `a condition may be at most ${MAX_CONDITION_LENGTH} characters long`,
+        sourcePosition(source, MAX_CONDITION_LENGTH),
+      );
+    }
+    try {
+      const parsed = parseCondition(source);
+      const problem = ConditionChecker.firstProblem(ENV, VARIABLE_NAMES, parsed, source);
+      if (problem !== null) throw problem;
+      return new CompiledCondition(source, plan(ENV, parsed));
+    } catch (error) {
+      // Recursive descent, in @bufbuild/cel and here, runs out of stack before 1,000 levels.
+      if (error instanceof RangeError) {
+        throw new ConditionSyntaxError(
+          'the condition is nested too deeply',
+          sourcePosition(source, 0),
+        );
+      }
+      if (error instanceof ConditionSyntaxError) throw error;
+      throw new ConditionSyntaxError(
+        error instanceof Error ? error.message : String(error),
+        sourcePosition(source, 0),
+      );
+    }
+  }
+
+  evaluate(bindings: ConditionBindings): ConditionResult {
+    const result = this.program(bindings);
+    if (typeof result === 'boolean') return result;
+    if (isCelError(result)) return { error: result.message };
+    return { error: `the condition produced ${String(celType(result))}, not a bool` };
+  }
+}
+
+/** Parses, telling where the first error is when the expression does not parse. */
+function parseCondition(source: string): ReturnType<typeof parse> {
+  try {
+    // CEL's grammar ends a comment at a newline; without one, a trailing comment would not parse.
+    return parse(`${source}\n`);
+  } catch (error) {
+    if (error instanceof RangeError) throw error;
+    throw CelSyntaxChecker.firstError(source) ?? parserError(source, error);
+  }
+}
+
+/** @bufbuild/cel's own report, for whatever the syntax checker does not catch. */
+function parserError(source: string, error: unknown): ConditionSyntaxError {
+  const located = error as { rawMessage?: unknown; location?: { start?: { offset?: unknown } } };
+  const offset = located.location?.start?.offset;
+  return new ConditionSyntaxError(
+    typeof located.rawMessage === 'string' ? located.rawMessage : String(error),
+    sourcePosition(source, typeof offset === 'number' ? Math.min(offset, source.length) : 0),
+  );
+}
+
+/** Compiles a policy condition when it is saved; throws ConditionSyntaxError. */
+export function compileCondition(source: string): CompiledCondition {
+  return CompiledCondition.compile(source);
+}
