@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { GATEHOUSE_PERMISSIONS } from '../src/common/auth/gatehouse-permissions';
 import { AccessService } from '../src/modules/access/access.service';
+import { CompiledPolicySet } from '../src/modules/authz/engine/compiled-policy-set';
 import { send, SignedInUser, signedInAdmin, signedInUser, uniqueName } from './support/access';
 import { expectProblem, sleep } from './support/assertions';
 import { startTestApp, TestApp } from './support/test-app';
@@ -188,6 +189,53 @@ describe('built-in roles and the last administrator (a database of its own)', ()
       expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
       expect(await holders()).toBe(1);
     });
+  });
+
+  it('gives the engine a snapshot it compiles and decides by, with rolesOfUser', async () => {
+    const admin = await signedInAdmin(t);
+    const reader = await signedInUser(t);
+    const role = await send(t, 'POST', '/v1/roles', admin.token, {
+      name: uniqueName('reader'),
+      permissions: ['report:read'],
+    });
+    const roleId = role.json<{ role: { id: string } }>().role.id;
+    await send(t, 'PUT', `/v1/users/${reader.id}/roles/${roleId}`, admin.token, {});
+    const policy = await send(t, 'POST', '/v1/policies', admin.token, {
+      name: uniqueName('no-secrets'),
+      effect: 'deny',
+      priority: 1,
+      subjects: [`user:${reader.id}`],
+      actions: ['report:read'],
+      resources: ['report:secret'],
+      condition: '!has(context.break_glass)',
+    });
+    const policyId = policy.json<{ policy: { id: string } }>().policy.id;
+
+    const snapshot = await access.snapshot();
+    const engine = CompiledPolicySet.compile(snapshot.version, snapshot.policies, snapshot.roles);
+    expect(engine.version).toBe(snapshot.version);
+    const subject = {
+      type: 'user' as const,
+      id: reader.id,
+      roles: await access.rolesOfUser(reader.id),
+      attributes: {},
+    };
+    const read = (id: string, context = {}) =>
+      engine.evaluate({
+        subject,
+        action: 'report:read',
+        resource: { type: 'report', id },
+        context,
+      });
+    expect(read('q3')).toMatchObject({
+      allowed: true,
+      reasons: [{ kind: 'role_permission', permission: 'report:read' }],
+    });
+    expect(read('secret')).toMatchObject({
+      allowed: false,
+      reasons: [{ kind: 'policy', policy_id: policyId, effect: 'deny' }],
+    });
+    expect(read('secret', { break_glass: true })).toMatchObject({ allowed: true });
   });
 
   it('reads the version and the set in one snapshot, even when a change commits between reads', async () => {
