@@ -11,6 +11,7 @@ import { RedisModule } from './common/redis/redis.module';
 import { ThrottleModule } from './common/throttle/throttle.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
+import { AccessModule } from './modules/access/access.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
         HealthModule,
         UsersModule,
         AuthModule,
+        AccessModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -19,6 +19,10 @@ import { AccountsCliModule } from './modules/users/accounts-cli.module';
 import { PasswordHasher } from './common/crypto/password-hasher';
 import { PasswordPolicy } from './common/crypto/password-policy';
 import { ProblemException } from './common/errors/problem.exception';
+import { Transactions } from './database/transactions';
+import { AccessService } from './modules/access/access.service';
+import { ADMIN_ROLE } from './modules/access/built-in-roles';
+import { systemActor } from './modules/audit/audit-actor';
 import { AuthEventService } from './modules/audit/auth-event.service';
 import { readNewPassword } from './modules/users/admin-bootstrap';
 import { UsersService } from './modules/users/users.service';
@@ -32,8 +36,9 @@ commands:
   keys:rotate [--force]      make the next signing key current and publish a new next key
                              (--force: even if verifiers may not have the next key yet)
   admin:create --email <address> [--name <name>]
-                             create an active, verified administrator account; the password
-                             is prompted for (or read from standard input when piped)`;
+                             create an active, verified account holding the admin role;
+                             the password is prompted for (or read from standard input
+                             when piped)`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -102,15 +107,26 @@ const commands: Record<string, Command> = {
       const users = context.get(UsersService, { strict: false });
       context.get(PasswordPolicy, { strict: false }).assertAcceptable(password, { email });
       const passwordHash = await context.get(PasswordHasher, { strict: false }).hash(password);
-      const id = await users.createActive({ email, name, passwordHash });
+      // The account, its admin role and the event commit together: never an account that
+      // was meant to administer and cannot.
+      const id = await context.get(Transactions, { strict: false }).run(async () => {
+        const created = await users.createActive({ email, name, passwordHash });
+        if (!created) return null;
+        await context
+          .get(AccessService, { strict: false })
+          .grantRole(created, ADMIN_ROLE, systemActor('cli'));
+        await context
+          .get(AuthEventService, { strict: false })
+          .record({ type: 'admin_create', outcome: 'success', client: null, userId: created });
+        return created;
+      });
       if (!id) {
         process.stderr.write('admin:create: an account with this email already exists\n');
         return 1;
       }
-      await context
-        .get(AuthEventService, { strict: false })
-        .record({ type: 'admin_create', outcome: 'success', client: null, userId: id });
-      say(`Created ${email.toLowerCase()} (${id}): active, verified, can sign in now.`);
+      say(
+        `Created ${email.toLowerCase()} (${id}): active, verified, holds the admin role, can sign in now.`,
+      );
       return 0;
     } catch (error) {
       if (error instanceof ProblemException) {

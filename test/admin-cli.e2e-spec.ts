@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AccessService } from '../src/modules/access/access.service';
+import { UsersService } from '../src/modules/users/users.service';
 import { login, uniqueEmail } from './support/accounts';
 import { startTestApp, TEST_MASTER_KEY, testDatabaseUrl, TestApp } from './support/test-app';
 
@@ -55,11 +57,38 @@ describe('npm run cli -- admin:create', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('grants the admin role, without expiry, audited as done by the CLI', async () => {
+    const email = uniqueEmail('granted');
+    const result = await adminCreate(['--email', email], PASSWORD);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('admin role') });
+    const user = await t.app.get(UsersService).findByEmail(email);
+    expect(await t.app.get(AccessService).rolesOfUser(user!.id)).toEqual(['admin', 'user']);
+    const [grant] = await dataSource.query<{ granted_by: string; expires_at: Date | null }[]>(
+      `SELECT g.granted_by, g.expires_at FROM user_roles g JOIN roles r ON r.id = g.role_id
+        WHERE g.user_id = $1 AND r.name = 'admin'`,
+      [user!.id],
+    );
+    expect(grant).toEqual({ granted_by: 'cli', expires_at: null });
+    const audit = await dataSource.query<{ actor_type: string; actor_id: string }[]>(
+      `SELECT actor_type, actor_id FROM audit_events
+        WHERE action = 'user_role.grant' AND target_type = 'user' AND target_id = $1`,
+      [user!.id],
+    );
+    expect(audit).toEqual([{ actor_type: 'system', actor_id: 'cli' }]);
+  });
+
   it('refuses an address that already has an account, whatever its case', async () => {
     const email = uniqueEmail('dup');
     expect((await adminCreate(['--email', email], PASSWORD)).code).toBe(0);
     const again = await adminCreate(['--email', email.toUpperCase()], PASSWORD);
     expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
+    // The existing account was granted admin once, by the first command only.
+    const grants = await dataSource.query(
+      `SELECT 1 FROM audit_events WHERE action LIKE 'user_role.%'
+          AND target_id = (SELECT id::text FROM users WHERE email = $1)`,
+      [email.toLowerCase()],
+    );
+    expect(grants).toHaveLength(1);
   });
 
   it('applies the password policy and creates nothing when it fails', async () => {

@@ -1,6 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
+
+interface OpenTransaction {
+  manager: EntityManager;
+  afterCommit: (() => void)[];
+}
 
 /**
  * Unit of work across repositories: `run` opens a transaction (or joins the one already
@@ -9,17 +15,50 @@ import { DataSource, EntityManager } from 'typeorm';
  */
 @Injectable()
 export class Transactions {
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly current = new AsyncLocalStorage<OpenTransaction>();
 
   constructor(private readonly dataSource: DataSource) {}
 
-  run<T>(work: () => Promise<T>): Promise<T> {
+  async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.current.getStore()) return work();
-    return this.dataSource.transaction((manager) => this.current.run(manager, work));
+    return this.open(undefined, work);
+  }
+
+  /**
+   * A transaction of its own at a stronger isolation level (a consistent snapshot across
+   * several reads, say). Refused inside another transaction, which it could not join.
+   */
+  runIsolated<T>(isolation: IsolationLevel, work: () => Promise<T>): Promise<T> {
+    if (this.current.getStore()) {
+      return Promise.reject(new Error(`a ${isolation} transaction cannot join an open one`));
+    }
+    return this.open(isolation, work);
+  }
+
+  /** The server's default isolation (read committed) unless asked: no extra SET statement. */
+  private async open<T>(isolation: IsolationLevel | undefined, work: () => Promise<T>): Promise<T> {
+    const afterCommit: (() => void)[] = [];
+    const inside = (manager: EntityManager) => this.current.run({ manager, afterCommit }, work);
+    const result = await (isolation
+      ? this.dataSource.transaction(isolation, inside)
+      : this.dataSource.transaction(inside));
+    for (const callback of afterCommit) callback();
+    return result;
   }
 
   /** The open transaction's manager, or the pool's outside a transaction. */
   manager(): EntityManager {
-    return this.current.getStore() ?? this.dataSource.manager;
+    return this.current.getStore()?.manager ?? this.dataSource.manager;
+  }
+
+  /**
+   * Runs `callback` once the outermost open transaction has committed (never if it rolls
+   * back), or at once outside a transaction: what others learn of a change must not precede
+   * it, even when the change joined a caller's larger transaction. The callback must not throw.
+   */
+  afterCommit(callback: () => void): void {
+    const open = this.current.getStore();
+    if (open) open.afterCommit.push(callback);
+    else callback();
   }
 }

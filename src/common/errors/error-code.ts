@@ -28,4 +28,9 @@ export enum ErrorCode {
   InvalidOrExpiredToken = 'invalid_or_expired_token',
   InvalidRefreshToken = 'invalid_refresh_token',
   EmailTaken = 'email_taken',
+  // Roles, grants and policies
+  NameTaken = 'name_taken',
+  BuiltInRole = 'built_in_role',
+  RoleInUse = 'role_in_use',
+  LastAdministrator = 'last_administrator',
 }

@@ -9,6 +9,14 @@ export class FieldError {
 
   @ApiProperty({ example: 'must be an email address' })
   message!: string;
+
+  @ApiPropertyOptional({
+    description: 'In a field holding source text: the line of the error, from 1',
+  })
+  line?: number;
+
+  @ApiPropertyOptional({ description: 'In a field holding source text: the column, from 1' })
+  column?: number;
 }
 
 /** RFC 9457 problem details, as every Gatehouse error is returned. */

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AuditEventRepository } from './audit-event.repository';
+import { AuditService } from './audit.service';
 import { AuthEventRepository } from './auth-event.repository';
 import { AuthEventService } from './auth-event.service';
 
 @Module({
-  providers: [AuthEventRepository, AuthEventService],
-  exports: [AuthEventService],
+  providers: [AuthEventRepository, AuthEventService, AuditEventRepository, AuditService],
+  exports: [AuthEventService, AuditService],
 })
 export class AuditModule {}

@@ -6,6 +6,7 @@ import { ThrottleModule } from '../../common/throttle/throttle.module';
 import { AppConfig } from '../../config/app-config';
 import { ConfigModule } from '../../config/config.module';
 import { DatabaseModule } from '../../database/database.module';
+import { AccessModule } from '../access/access.module';
 import { AuditModule } from '../audit/audit.module';
 import { UsersModule } from './users.module';
 
@@ -26,6 +27,7 @@ export class AccountsCliModule {
         ThrottleModule,
         AuditModule,
         UsersModule,
+        AccessModule,
       ],
       providers: [PasswordHasher, PasswordPolicy],
       exports: [PasswordHasher, PasswordPolicy],

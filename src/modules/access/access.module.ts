@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { UsersModule } from '../users/users.module';
+import { AccessChangeRecorder } from './access-change-recorder';
+import { AccessChanges } from './access-changes';
+import { AccessService } from './access.service';
+import { PoliciesController } from './policies.controller';
+import { PoliciesService } from './policies.service';
+import { PolicyRepository } from './policy.repository';
+import { PolicySetRepository } from './policy-set.repository';
+import { RoleRepository } from './role.repository';
+import { RolesController } from './roles.controller';
+import { RolesService } from './roles.service';
+import { UserRolesController } from './user-roles.controller';
+import { UserRolesService } from './user-roles.service';
+
+/**
+ * Roles, grants and policies: the data the decision engine compiles. Every change bumps the
+ * policy-set version, is audited and is announced (NOTIFY, then `AccessChanges`).
+ */
+@Module({
+  imports: [UsersModule, AuditModule],
+  controllers: [RolesController, UserRolesController, PoliciesController],
+  providers: [
+    RoleRepository,
+    PolicyRepository,
+    PolicySetRepository,
+    AccessChanges,
+    AccessChangeRecorder,
+    RolesService,
+    UserRolesService,
+    PoliciesService,
+    AccessService,
+  ],
+  exports: [AccessService, AccessChanges],
+})
+export class AccessModule {}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../../database/transactions';
+import { AUTHZ_NOTIFY_CHANNEL } from './access-changes';
+
+@Injectable()
+export class PolicySetRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  /**
+   * The next version. Locks the single state row until the transaction ends, so concurrent
+   * changes take versions in the order they commit. (UPDATE … RETURNING inside a WITH: the
+   * driver answers a bare UPDATE with [rows, count], a SELECT with its rows.)
+   */
+  async bump(): Promise<number> {
+    const rows = await this.transactions.manager().query<{ version: string }[]>(
+      `WITH bumped AS (
+           UPDATE policy_set_state SET version = version + 1, updated_at = now() RETURNING version
+         )
+         SELECT version FROM bumped`,
+    );
+    return Number(rows[0].version);
+  }
+
+  async currentVersion(): Promise<number> {
+    const rows = await this.transactions
+      .manager()
+      .query<{ version: string }[]>('SELECT version FROM policy_set_state');
+    return Number(rows[0].version);
+  }
+
+  /** Queues a notification to listeners of AUTHZ_NOTIFY_CHANNEL, delivered at commit. */
+  async notify(payload: Record<string, unknown>): Promise<void> {
+    await this.transactions
+      .manager()
+      .query('SELECT pg_notify($1, $2)', [AUTHZ_NOTIFY_CHANNEL, JSON.stringify(payload)]);
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { GATEHOUSE_PERMISSIONS } from '../../common/auth/gatehouse-permissions';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import { Transactions } from '../../database/transactions';
+import { AuditActor } from '../audit/audit-actor';
+import { AccessChangeRecorder } from './access-change-recorder';
+import { invalidField, nameTaken, notFound } from './access-problems';
+import { ADMIN_ROLE } from './built-in-roles';
+import { fieldChanges } from './field-changes';
+import { PolicyRepository } from './policy.repository';
+import { PolicySetRepository } from './policy-set.repository';
+import { Role } from './role.entity';
+import { RoleFields, RoleRepository } from './role.repository';
+
+const ROLE_FIELDS = ['name', 'description', 'permissions'] as const;
+
+export interface RoleWrite {
+  role: Role;
+  version: number;
+}
+
+/**
+ * Roles and what they allow. Built-in roles keep their names and cannot be deleted; `admin`
+ * keeps every Gatehouse permission (it may hold more), so editing it can never lock every
+ * administrator out of Gatehouse's own API.
+ */
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly roles: RoleRepository,
+    private readonly policies: PolicyRepository,
+    private readonly policySet: PolicySetRepository,
+    private readonly recorder: AccessChangeRecorder,
+    private readonly transactions: Transactions,
+  ) {}
+
+  /** Up to `limit` roles by name, after `afterName`. */
+  list(afterName: string | null, limit: number): Promise<Role[]> {
+    return this.roles.list(afterName, limit);
+  }
+
+  async get(id: string): Promise<Role> {
+    const role = await this.roles.findById(id);
+    if (!role) throw notFound('role');
+    return role;
+  }
+
+  create(fields: RoleFields, actor: AuditActor): Promise<RoleWrite> {
+    return this.transactions.run(async () => {
+      const role = await this.roles.insert(fields);
+      if (!role) throw nameTaken('role');
+      const version = await this.recorder.record({
+        actor,
+        action: 'role.create',
+        target: { type: 'role', id: role.id },
+        details: { name: role.name, description: role.description, permissions: role.permissions },
+      });
+      return { role, version };
+    });
+  }
+
+  /**
+   * Changes the given fields. A renamed role stays the subject of the policies that named it:
+   * they are rewritten in the same transaction, so a new role taking the old name cannot
+   * inherit them.
+   */
+  update(id: string, changes: Partial<RoleFields>, actor: AuditActor): Promise<RoleWrite> {
+    return this.transactions.run(async () => {
+      const current = await this.roles.findById(id, { forUpdate: true });
+      if (!current) throw notFound('role');
+      const next: RoleFields = {
+        name: changes.name ?? current.name,
+        description: changes.description ?? current.description,
+        permissions: changes.permissions ?? current.permissions,
+      };
+      if (current.builtIn && next.name !== current.name) {
+        throw new ProblemException(409, ErrorCode.BuiltInRole, 'Built-in roles cannot be renamed.');
+      }
+      if (current.name === ADMIN_ROLE) assertKeepsGatehousePermissions(next.permissions);
+      const changed = fieldChanges<RoleFields>(current, next, ROLE_FIELDS);
+      if (!changed) return { role: current, version: await this.policySet.currentVersion() };
+
+      const role = await this.roles.update(id, next);
+      if (role === 'name_taken') throw nameTaken('role');
+      const renamedIn =
+        next.name === current.name
+          ? []
+          : await this.policies.renameSubject(`role:${current.name}`, `role:${next.name}`);
+      const version = await this.recorder.record({
+        actor,
+        action: 'role.update',
+        target: { type: 'role', id },
+        details: { ...changed, ...(renamedIn.length > 0 ? { policies_updated: renamedIn } : {}) },
+      });
+      return { role, version };
+    });
+  }
+
+  /**
+   * Deletes a role and its grants. Refused while policies name it: a role created later
+   * under the same name would otherwise inherit them.
+   */
+  delete(id: string, actor: AuditActor): Promise<number> {
+    return this.transactions.run(async () => {
+      const role = await this.roles.findById(id, { forUpdate: true });
+      if (!role) throw notFound('role');
+      if (role.builtIn) {
+        throw new ProblemException(409, ErrorCode.BuiltInRole, 'Built-in roles cannot be deleted.');
+      }
+      const namedBy = await this.policies.namesWithSubject(`role:${role.name}`);
+      if (namedBy.length > 0) {
+        throw new ProblemException(
+          409,
+          ErrorCode.RoleInUse,
+          'Policies name this role as a subject; change them first.',
+          { policies: namedBy },
+        );
+      }
+      const revokedGrants = await this.roles.delete(id);
+      return this.recorder.record({
+        actor,
+        action: 'role.delete',
+        target: { type: 'role', id },
+        details: {
+          name: role.name,
+          description: role.description,
+          permissions: role.permissions,
+          revoked_grants: revokedGrants,
+        },
+      });
+    });
+  }
+}
+
+function assertKeepsGatehousePermissions(permissions: string[]): void {
+  const missing = GATEHOUSE_PERMISSIONS.filter((p) => !permissions.includes(p));
+  if (missing.length > 0) {
+    throw invalidField(
+      'permissions',
+      `the admin role must keep every Gatehouse permission (missing: ${missing.join(', ')})`,
+    );
+  }
+}

@@ -1,0 +1,64 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { Transactions } from '../src/database/transactions';
+import { testConfig } from './support/test-app';
+
+describe('Transactions', () => {
+  let dataSource: DataSource;
+  let transactions: Transactions;
+
+  beforeAll(async () => {
+    const config = testConfig();
+    dataSource = await new DataSource(dataSourceOptions(config, config.database.url!)).initialize();
+    transactions = new Transactions(dataSource);
+  });
+  afterAll(() => dataSource.destroy());
+
+  const isolation = async () => {
+    const [row] = await transactions
+      .manager()
+      .query<{ transaction_isolation: string }[]>('SHOW transaction_isolation');
+    return row.transaction_isolation;
+  };
+
+  describe('afterCommit', () => {
+    it('runs callbacks once the outermost transaction commits, in order', async () => {
+      const calls: string[] = [];
+      await transactions.run(async () => {
+        await transactions.run(async () => {
+          await transactions.manager().query('SELECT 1');
+          transactions.afterCommit(() => calls.push('inner'));
+        });
+        transactions.afterCommit(() => calls.push('outer'));
+        expect(calls).toEqual([]);
+      });
+      expect(calls).toEqual(['inner', 'outer']);
+    });
+
+    it('never runs them after a rollback, and at once outside a transaction', async () => {
+      const calls: string[] = [];
+      await expect(
+        transactions.run(async () => {
+          await transactions.manager().query('SELECT 1');
+          transactions.afterCommit(() => calls.push('rolled back'));
+          throw new Error('rollback');
+        }),
+      ).rejects.toThrow('rollback');
+      transactions.afterCommit(() => calls.push('outside'));
+      expect(calls).toEqual(['outside']);
+    });
+  });
+
+  describe('runIsolated', () => {
+    it('opens a transaction at the level asked; run keeps the server default', async () => {
+      expect(await transactions.runIsolated('REPEATABLE READ', isolation)).toBe('repeatable read');
+      expect(await transactions.run(isolation)).toBe('read committed');
+    });
+
+    it('refuses to join an open transaction, whose level it could not have', async () => {
+      await expect(
+        transactions.run(() => transactions.runIsolated('REPEATABLE READ', isolation)),
+      ).rejects.toThrow('a REPEATABLE READ transaction cannot join an open one');
+    });
+  });
+});
