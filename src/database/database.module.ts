@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { runPendingMigrations } from './migrate';
+import { DatabaseNotifications } from './database-notifications';
 import { Transactions } from './transactions';
 
 /**
@@ -42,8 +43,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [Transactions],
-      exports: [Transactions],
+      providers: [Transactions, DatabaseNotifications],
+      exports: [Transactions, DatabaseNotifications],
     };
   }
 }
