@@ -12,6 +12,7 @@ import { ThrottleModule } from './common/throttle/throttle.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
 import { AccessModule } from './modules/access/access.module';
+import { AuthzModule } from './modules/authz/authz.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 
@@ -41,6 +42,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         AccessModule,
+        AuthzModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -33,4 +33,6 @@ export enum ErrorCode {
   BuiltInRole = 'built_in_role',
   RoleInUse = 'role_in_use',
   LastAdministrator = 'last_administrator',
+  // Authorization
+  PolicySetVersionUnavailable = 'policy_set_version_unavailable',
 }

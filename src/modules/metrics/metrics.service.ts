@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** Label for requests that matched no route: raw URLs would explode the series count. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -22,6 +22,13 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  private readonly authzDecisions = new Counter({
+    name: 'gatehouse_authz_decisions_total',
+    help: 'Authorization decisions made by the policy engine, by outcome',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+
   constructor(private readonly adapterHost: HttpAdapterHost) {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -38,5 +45,9 @@ export class MetricsService implements OnModuleInit {
         reply.elapsedTime / 1000,
       );
     });
+  }
+
+  countDecision(decision: 'allow' | 'deny'): void {
+    this.authzDecisions.inc({ decision });
   }
 }

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal } from '../../common/auth/principal';
+import { RequirePermission } from '../../common/auth/require-permission.decorator';
+import { AuthzService } from './authz.service';
+import { BatchCheckRequestDto, CheckRequestDto } from './dto/check-request.dto';
+import { BatchDecisionDto, DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
+import { ExplainQueryDto } from './dto/explain-query.dto';
+
+@ApiTags('authz')
+@Controller('v1')
+export class AuthzController {
+  constructor(private readonly authz: AuthzService) {}
+
+  @Post('authz/check')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @RequirePermission('authz:check')
+  @ApiOperation({
+    summary: 'May this subject do this action on this resource?',
+    description:
+      'Default deny; the highest-priority matching policy or role permission decides, deny ' +
+      'winning ties. `min_policy_set_version` gives read-your-writes after a policy change.',
+  })
+  @ApiOkResponse({ type: DecisionDto })
+  check(@Body() body: CheckRequestDto, @Query() query: ExplainQueryDto): Promise<DecisionDto> {
+    return this.authz.check(body, query.explain === 'true');
+  }
+
+  @Post('authz/check/batch')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @RequirePermission('authz:check')
+  @ApiOperation({ summary: 'Up to 100 checks, answered in order on one policy set' })
+  @ApiOkResponse({ type: BatchDecisionDto })
+  async checkBatch(
+    @Body() body: BatchCheckRequestDto,
+    @Query() query: ExplainQueryDto,
+  ): Promise<BatchDecisionDto> {
+    return { results: await this.authz.checkBatch(body.checks, query.explain === 'true') };
+  }
+
+  @Get('users/me/permissions')
+  @Header('cache-control', 'no-store')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The caller’s roles and the permissions they grant' })
+  @ApiOkResponse({ type: EffectivePermissionsDto })
+  permissions(@CurrentPrincipal() principal: Principal): Promise<EffectivePermissionsDto> {
+    return this.authz.permissionsOfUser(principal.userId);
+  }
+}

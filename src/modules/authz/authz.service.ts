@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { isUUID } from 'class-validator';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import { MetricsService } from '../metrics/metrics.service';
+import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
+import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
+import { CompiledPolicySet } from './engine/compiled-policy-set';
+import { AuthzSubject } from './engine/authz-request';
+import { PolicyEngine, PolicySetVersionUnavailableError } from './policy-engine.service';
+import { KnownSubject, SubjectDirectory } from './subject-directory';
+
+/** Gatehouse's own permissions are actions on this resource type. */
+export const GATEHOUSE_RESOURCE = { type: 'gatehouse' };
+
+/** Keys of the subject the engine sets itself; a caller's attributes never carry them. */
+const RESERVED_SUBJECT_KEYS = new Set(['id', 'type', 'roles']);
+
+const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
+
+/**
+ * The decision point: answers "may this subject do this action on this resource?" with the
+ * compiled policy set, for sibling services (`/v1/authz/check`) and for Gatehouse's own
+ * `@RequirePermission` routes alike.
+ */
+@Injectable()
+export class AuthzService {
+  private readonly logger = new Logger(AuthzService.name);
+
+  constructor(
+    private readonly engine: PolicyEngine,
+    private readonly directory: SubjectDirectory,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async check(request: CheckRequestDto, explain: boolean): Promise<DecisionDto> {
+    const policySet = await this.policySetFor(request.min_policy_set_version);
+    return this.decide(policySet, request, explain);
+  }
+
+  /** Every check of a batch is decided on one policy set, the newest any of them asks for. */
+  async checkBatch(requests: CheckRequestDto[], explain: boolean): Promise<DecisionDto[]> {
+    const newest = Math.max(0, ...requests.map((r) => r.min_policy_set_version ?? 0));
+    const policySet = await this.policySetFor(newest);
+    return Promise.all(requests.map((request) => this.decide(policySet, request, explain)));
+  }
+
+  /** Whether a user may do one of Gatehouse's own actions (`users:read`…). */
+  async userMay(userId: string, permission: string): Promise<boolean> {
+    const policySet = this.engine.policySet;
+    const known = await this.directory.user(userId, policySet.version);
+    const decision = policySet.evaluate({
+      subject: { type: 'user', id: userId, roles: known.roles, attributes: known.attributes },
+      action: permission,
+      resource: GATEHOUSE_RESOURCE,
+    });
+    this.metrics.countDecision(decision.decision);
+    return decision.allowed;
+  }
+
+  async permissionsOfUser(userId: string): Promise<EffectivePermissionsDto> {
+    const policySet = this.engine.policySet;
+    const { roles } = await this.directory.user(userId, policySet.version);
+    return { roles, permissions: policySet.permissionsOf(roles) };
+  }
+
+  private async policySetFor(minVersion: number | undefined): Promise<CompiledPolicySet> {
+    if (minVersion === undefined) return this.engine.policySet;
+    try {
+      return await this.engine.atLeast(minVersion);
+    } catch (error) {
+      if (!(error instanceof PolicySetVersionUnavailableError)) throw error;
+      throw new ProblemException(
+        422,
+        ErrorCode.PolicySetVersionUnavailable,
+        `Policy set version ${error.requested} does not exist; the latest is ${error.available}.`,
+        { errors: [{ field: 'min_policy_set_version', message: 'is newer than any policy set' }] },
+      );
+    }
+  }
+
+  private async decide(
+    policySet: CompiledPolicySet,
+    request: CheckRequestDto,
+    explain: boolean,
+  ): Promise<DecisionDto> {
+    const subject = await this.subjectOf(request.subject, policySet.version);
+    const decision = policySet.evaluate(
+      {
+        subject,
+        action: request.action,
+        resource: request.resource,
+        context: request.context,
+      },
+      { explain },
+    );
+    const decisionId = randomUUID();
+    this.metrics.countDecision(decision.decision);
+    if (!decision.allowed) {
+      this.logger.log(
+        `Denied ${request.action} on ${request.resource.type} to a ${subject.type} ` +
+          `(decision ${decisionId}, policy set ${policySet.version})`,
+      );
+    }
+    return {
+      allowed: decision.allowed,
+      decision: decision.decision,
+      decision_id: decisionId,
+      policy_set_version: policySet.version,
+      reasons: decision.reasons,
+      ...(decision.diagnostics.length > 0 ? { diagnostics: decision.diagnostics } : {}),
+      ...(explain ? { trace: decision.trace ?? [] } : {}),
+    };
+  }
+
+  private async subjectOf(input: CheckSubjectDto, version: number): Promise<AuthzSubject> {
+    const known =
+      input.type === 'user'
+        ? isUUID(input.id)
+          ? await this.directory.user(input.id, version)
+          : NOBODY
+        : { roles: [], attributes: {} };
+    // fromEntries and spread define properties (a `__proto__` key stays a plain key).
+    const supplied = Object.fromEntries(
+      Object.entries(input.attributes ?? {}).filter(([key]) => !RESERVED_SUBJECT_KEYS.has(key)),
+    );
+    return {
+      type: input.type,
+      id: input.id,
+      roles: known.roles,
+      attributes: { ...supplied, ...known.attributes },
+    };
+  }
+}

@@ -1,0 +1,344 @@
+import { DataSource } from 'typeorm';
+import { GATEHOUSE_PERMISSIONS } from '../src/common/auth/gatehouse-permissions';
+import { signedInAdmin, signedInUser, send, SignedInUser, uniqueName } from './support/access';
+import { expectInvalidField, expectProblem } from './support/assertions';
+import { startTestApp, TestApp } from './support/test-app';
+
+interface Decision {
+  allowed: boolean;
+  decision: string;
+  decision_id: string;
+  policy_set_version: number;
+  reasons: Record<string, unknown>[];
+  diagnostics?: Record<string, unknown>[];
+  trace?: Record<string, unknown>[];
+}
+
+describe('POST /v1/authz/check (the decision point)', () => {
+  let t: TestApp;
+  let admin: SignedInUser;
+  let trader: SignedInUser;
+  let traderRole: string;
+  let tradeOwn: { id: string; name: string };
+  let version: number;
+
+  const check = (body: unknown, token = admin.token, query = '') =>
+    send(t, 'POST', `/v1/authz/check${query}`, token, body);
+
+  const trade = (subjectId: string, ownerId?: string) => ({
+    subject: { type: 'user', id: subjectId },
+    action: 'trading_account:trade',
+    resource: {
+      type: 'trading_account',
+      id: 'acc-1',
+      attributes: ownerId === undefined ? {} : { owner_id: ownerId },
+    },
+  });
+
+  async function createPolicy(
+    body: Record<string, unknown>,
+  ): Promise<{ id: string; name: string }> {
+    const res = await send(t, 'POST', '/v1/policies', admin.token, body);
+    expect(res.statusCode).toBe(201);
+    const created = res.json<{
+      policy: { id: string; name: string };
+      policy_set_version: number;
+    }>();
+    version = created.policy_set_version;
+    return created.policy;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await signedInAdmin(t);
+    trader = await signedInUser(t);
+    traderRole = uniqueName('trader');
+    const role = await send(t, 'POST', '/v1/roles', admin.token, {
+      name: traderRole,
+      permissions: ['trading_account:view'],
+    });
+    expect(role.statusCode).toBe(201);
+    const grant = await send(
+      t,
+      'PUT',
+      `/v1/users/${trader.id}/roles/${role.json<{ role: { id: string } }>().role.id}`,
+      admin.token,
+      {},
+    );
+    expect(grant.statusCode).toBe(201);
+    tradeOwn = await createPolicy({
+      name: uniqueName('trade-own'),
+      effect: 'allow',
+      priority: 10,
+      subjects: [`role:${traderRole}`],
+      actions: ['trading_account:trade'],
+      resources: ['trading_account:*'],
+      condition: 'resource.owner_id == subject.id',
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it('allows by a policy whose condition holds, naming the policy and the version', async () => {
+    const res = await check({ ...trade(trader.id, trader.id), min_policy_set_version: version });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json<Decision>();
+    expect(body).toMatchObject({ allowed: true, decision: 'allow' });
+    expect(body.policy_set_version).toBeGreaterThanOrEqual(version);
+    expect(body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.reasons).toEqual([
+      expect.objectContaining({ kind: 'policy', policy_id: tradeOwn.id, effect: 'allow' }),
+    ]);
+    expect(body.trace).toBeUndefined();
+  });
+
+  it('denies by default when the condition is false', async () => {
+    const body = (await check(trade(trader.id, admin.id))).json<Decision>();
+    expect(body).toMatchObject({ allowed: false, decision: 'deny' });
+    expect(body.reasons).toEqual([{ kind: 'default_deny' }]);
+  });
+
+  it('reports a condition that cannot be evaluated and never turns it into an allow', async () => {
+    const body = (await check(trade(trader.id))).json<Decision>();
+    expect(body.allowed).toBe(false);
+    expect(body.diagnostics).toEqual([
+      expect.objectContaining({ policy_id: tradeOwn.id, error: expect.any(String) }),
+    ]);
+  });
+
+  it('gives role permissions as allows on any resource', async () => {
+    const body = (
+      await check({
+        subject: { type: 'user', id: trader.id },
+        action: 'trading_account:view',
+        resource: { type: 'trading_account', id: 'acc-9' },
+      })
+    ).json<Decision>();
+    expect(body.allowed).toBe(true);
+    expect(body.reasons).toEqual([
+      expect.objectContaining({ kind: 'role_permission', role: traderRole }),
+    ]);
+  });
+
+  it('lets a higher-priority deny override the allow', async () => {
+    const account = `frozen-${uniqueName('acc')}`;
+    const deny = await createPolicy({
+      name: uniqueName('freeze'),
+      effect: 'deny',
+      priority: 100,
+      subjects: ['*'],
+      actions: ['trading_account:*'],
+      resources: [`trading_account:${account}`],
+    });
+    const request = trade(trader.id, trader.id);
+    request.resource.id = account;
+    const body = (await check({ ...request, min_policy_set_version: version })).json<Decision>();
+    expect(body.allowed).toBe(false);
+    expect(body.reasons).toEqual([
+      expect.objectContaining({ kind: 'policy', policy_id: deny.id, effect: 'deny' }),
+    ]);
+  });
+
+  it('does not let caller-supplied attributes override what Gatehouse knows', async () => {
+    await createPolicy({
+      name: uniqueName('suspended-only'),
+      effect: 'allow',
+      priority: 5,
+      subjects: ['*'],
+      actions: ['appeal:file'],
+      resources: ['appeal:*'],
+      condition: 'subject.status == "suspended" || "admin" in subject.roles',
+    });
+    const appeal = (id: string, attributes: Record<string, unknown>) =>
+      check({
+        subject: { type: 'user', id, attributes },
+        action: 'appeal:file',
+        resource: { type: 'appeal', id: 'a1' },
+        min_policy_set_version: version,
+      });
+    const claimed = await appeal(trader.id, { status: 'suspended', roles: ['admin'] });
+    expect(claimed.json<Decision>().allowed).toBe(false);
+
+    const really = await signedInUser(t);
+    await t.app
+      .get(DataSource)
+      .query(`UPDATE users SET status = 'suspended' WHERE id = $1`, [really.id]);
+    expect((await appeal(really.id, { status: 'active' })).json<Decision>().allowed).toBe(true);
+  });
+
+  it('uses caller-supplied attributes Gatehouse does not know', async () => {
+    await createPolicy({
+      name: uniqueName('same-department'),
+      effect: 'allow',
+      priority: 5,
+      subjects: [`role:${traderRole}`],
+      actions: ['document:read'],
+      resources: ['document:*'],
+      condition: 'subject.department == resource.department',
+    });
+    const request = (department: string) => ({
+      subject: { type: 'user', id: trader.id, attributes: { department: 'ops' } },
+      action: 'document:read',
+      resource: { type: 'document', id: 'd1', attributes: { department } },
+      min_policy_set_version: version,
+    });
+    expect((await check(request('ops'))).json<Decision>().allowed).toBe(true);
+    expect((await check(request('sales'))).json<Decision>().allowed).toBe(false);
+  });
+
+  it('gives an account that is not active no role permissions', async () => {
+    const suspended = await signedInUser(t);
+    const roleId = (await send(t, 'GET', `/v1/users/${trader.id}/roles`, admin.token))
+      .json<{ items: { role_id: string; role_name: string }[] }>()
+      .items.find((r) => r.role_name === traderRole)!.role_id;
+    await send(t, 'PUT', `/v1/users/${suspended.id}/roles/${roleId}`, admin.token, {});
+    // No suspension endpoint yet: the account is suspended in place.
+    await t.app
+      .get(DataSource)
+      .query(`UPDATE users SET status = 'suspended' WHERE id = $1`, [suspended.id]);
+    const body = (
+      await check({
+        subject: { type: 'user', id: suspended.id },
+        action: 'trading_account:view',
+        resource: { type: 'trading_account', id: 'acc-9' },
+      })
+    ).json<Decision>();
+    expect(body).toMatchObject({ allowed: false, reasons: [{ kind: 'default_deny' }] });
+  });
+
+  it('explains every candidate with ?explain=true', async () => {
+    const body = (
+      await check(trade(trader.id, admin.id), admin.token, '?explain=true')
+    ).json<Decision>();
+    expect(body.trace).toEqual(
+      expect.arrayContaining([expect.objectContaining({ policy_id: tradeOwn.id })]),
+    );
+  });
+
+  it('never decides on an older policy set than min_policy_set_version asks for', async () => {
+    const body = (
+      await check({ ...trade(trader.id, trader.id), min_policy_set_version: version })
+    ).json<Decision>();
+    expect(body.policy_set_version).toBeGreaterThanOrEqual(version);
+    const future = await check({
+      ...trade(trader.id, trader.id),
+      min_policy_set_version: version + 1000,
+    });
+    expectProblem(future, 422, 'policy_set_version_unavailable');
+  });
+
+  it('refuses malformed requests with a problem naming the field', async () => {
+    expectInvalidField(
+      await check({ ...trade(trader.id), subject: { type: 'robot', id: 'x' } }),
+      'subject.type',
+    );
+    expectInvalidField(await check({ ...trade(trader.id), action: 42 }), 'action');
+    expectInvalidField(await check({ ...trade(trader.id), action: 'trading_account:*' }), 'action');
+    expectInvalidField(
+      await check({ ...trade(trader.id), resource: 'trading_account:1' }),
+      'resource',
+    );
+    expectInvalidField(await check({ ...trade(trader.id), context: [1, 2] }), 'context');
+    expectInvalidField(await check({ ...trade(trader.id), extra: true }), 'extra');
+    expectInvalidField(
+      await check({ ...trade(trader.id), min_policy_set_version: -1 }),
+      'min_policy_set_version',
+    );
+    expectInvalidField(await check(trade(trader.id), admin.token, '?explain=maybe'), 'explain');
+    const noSubject: Partial<ReturnType<typeof trade>> = trade(trader.id);
+    delete noSubject.subject;
+    expectInvalidField(await check(noSubject), 'subject');
+    const malformed = await t.inject({
+      method: 'POST',
+      url: '/v1/authz/check',
+      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      payload: '{"subject":',
+    });
+    expectProblem(malformed, 400, 'malformed_body');
+  });
+
+  it('needs a token, and the authz:check permission', async () => {
+    expectProblem(await check(trade(trader.id), ''), 401, 'unauthorized');
+    expectProblem(await check(trade(trader.id), trader.token), 403, 'forbidden');
+  });
+
+  it('answers users granted authz:check through a role', async () => {
+    const checker = await signedInUser(t);
+    const role = await send(t, 'POST', '/v1/roles', admin.token, {
+      name: uniqueName('checker'),
+      permissions: ['authz:check'],
+    });
+    const roleId = role.json<{ role: { id: string } }>().role.id;
+    await send(t, 'PUT', `/v1/users/${checker.id}/roles/${roleId}`, admin.token, {});
+    const res = await check(trade(trader.id, trader.id), checker.token);
+    expect(res.statusCode).toBe(200);
+    expect(res.json<Decision>().allowed).toBe(true);
+  });
+
+  it('counts decisions by outcome and logs denials with their decision id', async () => {
+    const denied = (await check(trade(trader.id, admin.id))).json<Decision>();
+    await t.waitForLog(
+      (line) => typeof line.msg === 'string' && line.msg.includes(denied.decision_id),
+    );
+    const metrics = await t.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/gatehouse_authz_decisions_total\{decision="deny"\} \d+/);
+    expect(metrics.body).toMatch(/gatehouse_authz_decisions_total\{decision="allow"\} \d+/);
+  });
+
+  describe('batch', () => {
+    it('answers up to 100 checks in order', async () => {
+      const res = await send(t, 'POST', '/v1/authz/check/batch', admin.token, {
+        checks: [
+          trade(trader.id, trader.id),
+          trade(trader.id, admin.id),
+          trade(admin.id, admin.id),
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      const { results } = res.json<{ results: Decision[] }>();
+      expect(results.map((r) => r.allowed)).toEqual([true, false, false]);
+      expect(new Set(results.map((r) => r.decision_id)).size).toBe(3);
+    });
+
+    it('refuses an empty batch, more than 100 checks, and a bad check naming its index', async () => {
+      const batch = (checks: unknown) =>
+        send(t, 'POST', '/v1/authz/check/batch', admin.token, { checks });
+      expectInvalidField(await batch([]), 'checks');
+      expectInvalidField(
+        await batch(Array.from({ length: 101 }, () => trade(trader.id))),
+        'checks',
+      );
+      expectInvalidField(
+        await batch([trade(trader.id), { ...trade(trader.id), action: '' }]),
+        'checks.1.action',
+      );
+    });
+
+    it('needs the authz:check permission', async () => {
+      const res = await send(t, 'POST', '/v1/authz/check/batch', trader.token, {
+        checks: [trade(trader.id)],
+      });
+      expectProblem(res, 403, 'forbidden');
+    });
+  });
+
+  describe('GET /v1/users/me/permissions', () => {
+    it('lists the roles held and the permissions they grant', async () => {
+      const mine = await send(t, 'GET', '/v1/users/me/permissions', trader.token);
+      expect(mine.statusCode).toBe(200);
+      expect(mine.json()).toEqual({
+        roles: expect.arrayContaining(['user', traderRole]),
+        permissions: ['trading_account:view'],
+      });
+      const admins = (await send(t, 'GET', '/v1/users/me/permissions', admin.token)).json<{
+        permissions: string[];
+      }>();
+      expect(admins.permissions).toEqual(expect.arrayContaining([...GATEHOUSE_PERMISSIONS]));
+    });
+
+    it('needs a token', async () => {
+      expectProblem(await send(t, 'GET', '/v1/users/me/permissions', null), 401, 'unauthorized');
+    });
+  });
+});
