@@ -323,6 +323,83 @@ describe('POST /v1/authz/check (the decision point)', () => {
     });
   });
 
+  describe('simulate', () => {
+    const simulate = (body: unknown, token = admin.token) =>
+      send(t, 'POST', '/v1/authz/simulate', token, body);
+    const draft = (overrides: Record<string, unknown> = {}) => ({
+      name: uniqueName('draft'),
+      effect: 'allow',
+      priority: 20,
+      subjects: [`user:${trader.id}`],
+      actions: ['trading_account:trade'],
+      resources: ['trading_account:*'],
+      ...overrides,
+    });
+
+    it('decides on unsaved policies alone, with the trace, and saves nothing', async () => {
+      const res = await simulate({ policies: [draft()], request: trade(trader.id, admin.id) });
+      expect(res.statusCode).toBe(200);
+      const body = res.json<Decision>();
+      expect(body.allowed).toBe(true);
+      expect(body.reasons).toEqual([expect.objectContaining({ policy_id: 'draft:0' })]);
+      expect(body.trace).toEqual(
+        expect.arrayContaining([expect.objectContaining({ policy_id: 'draft:0' })]),
+      );
+      expect((await check(trade(trader.id, admin.id))).json<Decision>().allowed).toBe(false);
+    });
+
+    it('with include_stored_policies, a draft replaces the stored policy of its name', async () => {
+      const request = trade(trader.id, trader.id);
+      const withStored = await simulate({
+        policies: [draft({ name: tradeOwn.name, effect: 'deny', subjects: ['*'] })],
+        include_stored_policies: true,
+        request,
+      });
+      expect(withStored.json<Decision>()).toMatchObject({ allowed: false });
+      const storedOnly = await simulate({ policies: [], include_stored_policies: true, request });
+      expect(storedOnly.json<Decision>()).toMatchObject({ allowed: true });
+      const draftsOnly = await simulate({ policies: [], request });
+      expect(draftsOnly.json<Decision>()).toMatchObject({ allowed: false });
+    });
+
+    it('refuses a condition that does not compile, naming the draft and the position', async () => {
+      const res = await simulate({
+        policies: [draft(), draft({ condition: 'resource.owner_id ==\n  subject.id &&' })],
+        request: trade(trader.id),
+      });
+      expectProblem(res, 422, 'validation_failed');
+      expect(res.json<{ errors: unknown[] }>().errors).toEqual([
+        expect.objectContaining({
+          field: 'policies.1.condition',
+          line: 2,
+          column: expect.any(Number),
+        }),
+      ]);
+    });
+
+    it('refuses malformed drafts and requests', async () => {
+      expectInvalidField(
+        await simulate({ policies: [draft({ subjects: ['group:x'] })], request: trade(trader.id) }),
+        'policies.0.subjects',
+      );
+      expectInvalidField(await simulate({ policies: {}, request: trade(trader.id) }), 'policies');
+      expectInvalidField(await simulate({ policies: [] }), 'request');
+    });
+
+    it('needs the policies:read permission', async () => {
+      expectProblem(
+        await simulate({ policies: [], request: trade(trader.id) }, trader.token),
+        403,
+        'forbidden',
+      );
+      expectProblem(
+        await simulate({ policies: [], request: trade(trader.id) }, ''),
+        401,
+        'unauthorized',
+      );
+    });
+  });
+
   describe('GET /v1/users/me/permissions', () => {
     it('lists the roles held and the permissions they grant', async () => {
       const mine = await send(t, 'GET', '/v1/users/me/permissions', trader.token);

@@ -6,6 +6,7 @@ import { AuthzService } from './authz.service';
 import { BatchCheckRequestDto, CheckRequestDto } from './dto/check-request.dto';
 import { BatchDecisionDto, DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { ExplainQueryDto } from './dto/explain-query.dto';
+import { SimulateRequestDto } from './dto/simulate-request.dto';
 
 @ApiTags('authz')
 @Controller('v1')
@@ -38,6 +39,21 @@ export class AuthzController {
     @Query() query: ExplainQueryDto,
   ): Promise<BatchDecisionDto> {
     return { results: await this.authz.checkBatch(body.checks, query.explain === 'true') };
+  }
+
+  @Post('authz/simulate')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @RequirePermission('policies:read')
+  @ApiOperation({
+    summary: 'Decide a request on unsaved policies',
+    description:
+      'The drafts alone, or with `include_stored_policies` the stored set as it would be with ' +
+      'the drafts saved. The stored roles’ permissions apply. The answer always has its trace.',
+  })
+  @ApiOkResponse({ type: DecisionDto })
+  simulate(@Body() body: SimulateRequestDto): Promise<DecisionDto> {
+    return this.authz.simulate(body);
   }
 
   @Get('users/me/permissions')

@@ -3,11 +3,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
+import { AccessService } from '../access/access.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
 import { AuthzSubject } from './engine/authz-request';
+import { ConditionSyntaxError } from './engine/condition-syntax-error';
+import { PolicyDefinition } from './engine/policy-definition';
+import { SimulateRequestDto } from './dto/simulate-request.dto';
 import { PolicyEngine, PolicySetVersionUnavailableError } from './policy-engine.service';
 import { KnownSubject, SubjectDirectory } from './subject-directory';
 
@@ -31,6 +35,7 @@ export class AuthzService {
   constructor(
     private readonly engine: PolicyEngine,
     private readonly directory: SubjectDirectory,
+    private readonly access: AccessService,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -44,6 +49,46 @@ export class AuthzService {
     const newest = Math.max(0, ...requests.map((r) => r.min_policy_set_version ?? 0));
     const policySet = await this.policySetFor(newest);
     return Promise.all(requests.map((request) => this.decide(policySet, request, explain)));
+  }
+
+  /**
+   * Decides a request on unsaved policies (with the stored roles' permissions), for testing a
+   * change before making it. Always explained; not counted among real decisions.
+   */
+  async simulate(body: SimulateRequestDto): Promise<DecisionDto> {
+    const stored = await this.access.snapshot();
+    const drafts: PolicyDefinition[] = body.policies.map((policy, index) => ({
+      id: `draft:${index}`,
+      name: policy.name,
+      effect: policy.effect,
+      priority: policy.priority,
+      subjects: policy.subjects,
+      actions: policy.actions,
+      resources: policy.resources,
+      condition: policy.condition ?? null,
+      enabled: policy.enabled ?? true,
+    }));
+    const draftNames = new Set(drafts.map((policy) => policy.name));
+    const policies = body.include_stored_policies
+      ? [...drafts, ...stored.policies.filter((policy) => !draftNames.has(policy.name))]
+      : drafts;
+    let policySet: CompiledPolicySet;
+    try {
+      policySet = CompiledPolicySet.compile(stored.version, policies, stored.roles);
+    } catch (error) {
+      if (!(error instanceof ConditionSyntaxError) || !error.policy?.id.startsWith('draft:')) {
+        throw error;
+      }
+      const field = `policies.${error.policy.id.slice('draft:'.length)}.condition`;
+      const { line, column } = error.position;
+      throw new ProblemException(
+        422,
+        ErrorCode.ValidationFailed,
+        `The condition of ${field} does not compile: line ${line}, column ${column}: ${error.reason}.`,
+        { errors: [{ field, message: error.reason, line, column }] },
+      );
+    }
+    return this.decide(policySet, body.request, true, { counted: false });
   }
 
   /** Whether a user may do one of Gatehouse's own actions (`users:read`…). */
@@ -84,6 +129,7 @@ export class AuthzService {
     policySet: CompiledPolicySet,
     request: CheckRequestDto,
     explain: boolean,
+    { counted } = { counted: true },
   ): Promise<DecisionDto> {
     const subject = await this.subjectOf(request.subject, policySet.version);
     const decision = policySet.evaluate(
@@ -96,8 +142,8 @@ export class AuthzService {
       { explain },
     );
     const decisionId = randomUUID();
-    this.metrics.countDecision(decision.decision);
-    if (!decision.allowed) {
+    if (counted) this.metrics.countDecision(decision.decision);
+    if (counted && !decision.allowed) {
       this.logger.log(
         `Denied ${request.action} on ${request.resource.type} to a ${subject.type} ` +
           `(decision ${decisionId}, policy set ${policySet.version})`,
