@@ -6,6 +6,7 @@ export const TOKEN_PREFIXES = {
   verifyEmail: 'ghv_',
   resetPassword: 'ghp_',
   changeEmail: 'ghe_',
+  clientSecret: 'ghs_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

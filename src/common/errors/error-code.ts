@@ -18,6 +18,8 @@ export enum ErrorCode {
   DependencyUnavailable = 'dependency_unavailable',
   ServiceUnavailable = 'service_unavailable',
   InternalError = 'internal_error',
+  // Service clients
+  SecretLimitReached = 'secret_limit_reached',
   // Authentication and accounts
   InvalidCredentials = 'invalid_credentials',
   InvalidCurrentPassword = 'invalid_current_password',

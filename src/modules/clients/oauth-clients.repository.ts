@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import { In, IsNull } from 'typeorm';
+import { Transactions } from '../../database/transactions';
+import { OAuthClientSecret } from './oauth-client-secret.entity';
+import { ClientStatus, GrantType, OAuthClient } from './oauth-client.entity';
+import { RevokedClientToken } from './revoked-client-token.entity';
+
+/** At most this many secrets of a client are active (neither removed nor expired) at once. */
+export const MAX_ACTIVE_SECRETS = 2;
+
+/** A client as the token endpoint needs it: its state and the hashes of its active secrets. */
+export interface ClientCredentials {
+  id: string;
+  clientId: string;
+  status: ClientStatus;
+  grantTypes: GrantType[];
+  allowedScopes: string[];
+  lastUsedAt: Date | null;
+  secretHashes: Buffer[];
+}
+
+interface CredentialsRow {
+  id: string;
+  client_id: string;
+  status: ClientStatus;
+  grant_types: GrantType[];
+  allowed_scopes: string[];
+  last_used_at: Date | null;
+  secret_hashes: Buffer[];
+}
+
+export type SecretMetadata = Pick<OAuthClientSecret, 'id' | 'createdAt' | 'expiresAt'>;
+
+/** A client and its secrets that were not removed (expired ones included), oldest first. */
+export interface ClientWithSecrets {
+  client: OAuthClient;
+  secrets: SecretMetadata[];
+}
+
+export type NewClient = Pick<OAuthClient, 'clientId' | 'name' | 'allowedScopes' | 'grantTypes'>;
+
+export interface NewSecret {
+  hash: Buffer;
+  expiresAt: Date | null;
+}
+
+/** The state that decides whether a service access token is still accepted. */
+export interface ClientTokenState {
+  clientActive: boolean;
+  tokenRevoked: boolean;
+}
+
+const ACTIVE_SECRET = `s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)`;
+
+/** Service clients, their secrets, and the revoked tokens of clients. */
+@Injectable()
+export class OAuthClientsRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  private get clients() {
+    return this.transactions.manager().getRepository(OAuthClient);
+  }
+
+  private get secrets() {
+    return this.transactions.manager().getRepository(OAuthClientSecret);
+  }
+
+  private query<T>(sql: string, parameters: unknown[]): Promise<T[]> {
+    return this.transactions.manager().query<T[]>(sql, parameters);
+  }
+
+  /** The client with this public id and its active secrets' hashes, in one statement. */
+  async findCredentials(clientId: string, now: Date): Promise<ClientCredentials | null> {
+    const [row] = await this.query<CredentialsRow>(
+      `SELECT c.id, c.client_id, c.status, c.grant_types, c.allowed_scopes, c.last_used_at,
+              COALESCE(array_agg(s.secret_hash) FILTER (WHERE s.id IS NOT NULL), '{}') AS secret_hashes
+         FROM oauth_clients c
+         LEFT JOIN oauth_client_secrets s ON s.client_id = c.id AND ${ACTIVE_SECRET}
+        WHERE c.client_id = $1
+        GROUP BY c.id`,
+      [clientId, now],
+    );
+    if (!row) return null;
+    return {
+      id: row.id,
+      clientId: row.client_id,
+      status: row.status,
+      grantTypes: row.grant_types,
+      allowedScopes: row.allowed_scopes,
+      lastUsedAt: row.last_used_at,
+      secretHashes: row.secret_hashes,
+    };
+  }
+
+  /** Moves `last_used_at` to `at` unless it is already within `resolutionSeconds` of it. */
+  async touchLastUsed(id: string, at: Date, resolutionSeconds: number): Promise<void> {
+    await this.query(
+      `UPDATE oauth_clients SET last_used_at = $2
+        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - make_interval(secs => $3))`,
+      [id, at, resolutionSeconds],
+    );
+  }
+
+  /** A new client and its first secret, together. */
+  create(client: NewClient, secret: NewSecret): Promise<ClientWithSecrets> {
+    return this.transactions.run(async () => {
+      const saved = await this.clients.save(this.clients.create(client));
+      const savedSecret = await this.insertSecret(saved.id, secret);
+      return { client: saved, secrets: [savedSecret] };
+    });
+  }
+
+  /** Clients in creation order (UUIDv7), after the one with id `after`. */
+  async list(limit: number, after: string | null): Promise<ClientWithSecrets[]> {
+    const query = this.clients.createQueryBuilder('c').orderBy('c.id', 'ASC').limit(limit);
+    if (after) query.where('c.id > :after', { after });
+    const clients = await query.getMany();
+    return this.withSecrets(clients);
+  }
+
+  async findById(id: string): Promise<ClientWithSecrets | null> {
+    const client = await this.clients.findOneBy({ id });
+    return client ? (await this.withSecrets([client]))[0] : null;
+  }
+
+  /**
+   * Adds a secret unless the client already has MAX_ACTIVE_SECRETS active ones. The client row
+   * is locked first, so concurrent additions queue and each counts the others' secrets.
+   */
+  addSecret(
+    id: string,
+    secret: NewSecret,
+    now: Date,
+  ): Promise<SecretMetadata | 'no_client' | 'limit_reached'> {
+    return this.transactions.run(async () => {
+      const locked = await this.query<{ id: string }>(
+        'SELECT id FROM oauth_clients WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      if (locked.length === 0) return 'no_client';
+      const [{ active }] = await this.query<{ active: number }>(
+        `SELECT count(*)::int AS active FROM oauth_client_secrets s WHERE s.client_id = $1 AND ${ACTIVE_SECRET}`,
+        [id, now],
+      );
+      if (active >= MAX_ACTIVE_SECRETS) return 'limit_reached';
+      return this.insertSecret(id, secret);
+    });
+  }
+
+  /** Removes a secret of the client; false when it has no such secret (or it was removed). */
+  async removeSecret(id: string, secretId: string, now: Date): Promise<boolean> {
+    const result = await this.secrets.update(
+      { id: secretId, clientId: id, revokedAt: IsNull() },
+      { revokedAt: now },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Sets the client's status; null when there is no such client. */
+  async setStatus(id: string, status: ClientStatus): Promise<ClientWithSecrets | null> {
+    const result = await this.clients.update({ id }, { status });
+    if ((result.affected ?? 0) === 0) return null;
+    return this.findById(id);
+  }
+
+  /** Whether the client is active and the token not revoked; null for an unknown client. */
+  async tokenState(clientId: string, jti: string): Promise<ClientTokenState | null> {
+    const [row] = await this.query<{ active: boolean; revoked: boolean }>(
+      `SELECT c.status = 'active' AS active,
+              EXISTS (SELECT 1 FROM oauth_revoked_tokens r WHERE r.jti = $2) AS revoked
+         FROM oauth_clients c WHERE c.client_id = $1`,
+      [clientId, jti],
+    );
+    return row ? { clientActive: row.active, tokenRevoked: row.revoked } : null;
+  }
+
+  /**
+   * Records a revoked token until `expiresAt`, and drops the records whose tokens have expired
+   * by now: revocations are rare, so pruning with them keeps the table small at no other cost.
+   */
+  async revokeToken(
+    token: Pick<RevokedClientToken, 'jti' | 'clientId' | 'expiresAt'>,
+    now: Date,
+  ): Promise<void> {
+    await this.query(
+      `WITH pruned AS (DELETE FROM oauth_revoked_tokens WHERE expires_at <= $4)
+       INSERT INTO oauth_revoked_tokens (jti, client_id, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (jti) DO NOTHING`,
+      [token.jti, token.clientId, token.expiresAt, now],
+    );
+  }
+
+  private async insertSecret(clientId: string, secret: NewSecret): Promise<SecretMetadata> {
+    const saved = await this.secrets.save(
+      this.secrets.create({ clientId, secretHash: secret.hash, expiresAt: secret.expiresAt }),
+    );
+    return { id: saved.id, createdAt: saved.createdAt, expiresAt: saved.expiresAt };
+  }
+
+  private async withSecrets(clients: OAuthClient[]): Promise<ClientWithSecrets[]> {
+    if (clients.length === 0) return [];
+    const secrets = await this.secrets.find({
+      select: { id: true, clientId: true, createdAt: true, expiresAt: true },
+      where: { clientId: In(clients.map((c) => c.id)), revokedAt: IsNull() },
+      order: { id: 'ASC' },
+    });
+    return clients.map((client) => ({
+      client,
+      secrets: secrets
+        .filter((s) => s.clientId === client.id)
+        .map(({ id, createdAt, expiresAt }) => ({ id, createdAt, expiresAt })),
+    }));
+  }
+}

@@ -1,0 +1,194 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-token';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import { isClientId, newClientId } from './client-identifiers';
+import { ClientStatus } from './oauth-client.entity';
+import {
+  ClientCredentials,
+  ClientWithSecrets,
+  MAX_ACTIVE_SECRETS,
+  OAuthClientsRepository,
+  SecretMetadata,
+} from './oauth-clients.repository';
+
+/**
+ * How long an instance trusts its last look at a service token's client and revocation. A client
+ * disabled, or a token revoked, anywhere stops authenticating requests on every instance within
+ * this time (the bound is 5 s), as with sessions (SESSION_STATUS_CACHE_MS).
+ */
+export const CLIENT_TOKEN_STATUS_CACHE_MS = 2000;
+const CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES = 100_000;
+
+/** `last_used_at` is kept to the minute: a busy client costs one write a minute, not one a token. */
+const LAST_USED_RESOLUTION_S = 60;
+
+/**
+ * Compared against when a client has fewer active secrets than it may have (an unknown client
+ * has none), so that every authentication does the same work. Random per process: it is the hash
+ * of no secret anyone holds.
+ */
+const UNMATCHABLE_HASH = randomBytes(32);
+
+export interface IssuedSecret extends SecretMetadata {
+  /** `ghs_…`: shown once, never stored. */
+  secret: string;
+}
+
+function notFound(): ProblemException {
+  return new ProblemException(404, ErrorCode.NotFound, 'There is no such client.');
+}
+
+/** Service clients: their lifecycle, their secrets, and the liveness of their tokens. */
+@Injectable()
+export class OAuthClientsService {
+  private readonly tokenStatusCache = new Map<
+    string,
+    { clientId: string; live: boolean; until: number }
+  >();
+
+  constructor(private readonly clients: OAuthClientsRepository) {}
+
+  /** A new active client with the client-credentials grant, and its first secret. */
+  async create(input: {
+    name: string;
+    scopes: string[];
+    secretExpiresAt: Date | null;
+  }): Promise<{ client: ClientWithSecrets; secret: IssuedSecret }> {
+    const { token, hash } = issueOpaqueToken('clientSecret');
+    const client = await this.clients.create(
+      {
+        clientId: newClientId(),
+        name: input.name,
+        allowedScopes: [...new Set(input.scopes)].sort(),
+        grantTypes: ['client_credentials'],
+      },
+      { hash, expiresAt: input.secretExpiresAt },
+    );
+    return { client, secret: { ...client.secrets[0], secret: token } };
+  }
+
+  list(limit: number, after: string | null): Promise<ClientWithSecrets[]> {
+    return this.clients.list(limit, after);
+  }
+
+  async get(id: string): Promise<ClientWithSecrets> {
+    const client = await this.clients.findById(id);
+    if (!client) throw notFound();
+    return client;
+  }
+
+  /**
+   * A further secret for rotation: the client's other secret keeps working until it is removed
+   * or expires. Refused (409) while MAX_ACTIVE_SECRETS are active.
+   */
+  async addSecret(id: string, expiresAt: Date | null, now = new Date()): Promise<IssuedSecret> {
+    const { token, hash } = issueOpaqueToken('clientSecret');
+    const added = await this.clients.addSecret(id, { hash, expiresAt }, now);
+    if (added === 'no_client') throw notFound();
+    if (added === 'limit_reached') {
+      throw new ProblemException(
+        409,
+        ErrorCode.SecretLimitReached,
+        `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
+      );
+    }
+    return { ...added, secret: token };
+  }
+
+  /** Removes a secret at once: requests presenting it fail from now on. */
+  async removeSecret(id: string, secretId: string, now = new Date()): Promise<void> {
+    if (!(await this.clients.removeSecret(id, secretId, now))) {
+      throw new ProblemException(404, ErrorCode.NotFound, 'The client has no such secret.');
+    }
+  }
+
+  /**
+   * Disabling refuses the client at the token endpoint at once, and its access tokens within
+   * CLIENT_TOKEN_STATUS_CACHE_MS on every instance. Enabling makes its unexpired tokens work again.
+   */
+  async setStatus(id: string, status: ClientStatus): Promise<ClientWithSecrets> {
+    const updated = await this.clients.setStatus(id, status);
+    if (!updated) throw notFound();
+    this.forgetClient(updated.client.clientId);
+    return updated;
+  }
+
+  /**
+   * The client whose id and secret these are (whatever its status), or null. The same work is
+   * done whether the client exists or not and whatever secret is presented: the secret is hashed
+   * and compared in constant time with MAX_ACTIVE_SECRETS hashes, padded with ones nothing
+   * matches, so neither the answer nor its timing tells an unknown client from a wrong secret.
+   */
+  async authenticate(
+    clientId: string,
+    secret: string,
+    now = new Date(),
+  ): Promise<ClientCredentials | null> {
+    const presented = hashOpaqueToken(secret);
+    // A malformed id cannot exist: not looking it up tells nothing about clients that do.
+    const client = isClientId(clientId) ? await this.clients.findCredentials(clientId, now) : null;
+    const candidates = client?.secretHashes ?? [];
+    let matched = false;
+    for (let i = 0; i < Math.max(MAX_ACTIVE_SECRETS, candidates.length); i++) {
+      // Both operands always evaluated: no early exit on the first match.
+      matched = timingSafeEqual(candidates[i] ?? UNMATCHABLE_HASH, presented) || matched;
+    }
+    return client && matched ? client : null;
+  }
+
+  /** Notes a successful authentication (at most one write a minute per client). */
+  async recordUse(client: ClientCredentials, now = new Date()): Promise<void> {
+    const stale =
+      client.lastUsedAt === null ||
+      now.getTime() - client.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_S * 1000;
+    if (stale) await this.clients.touchLastUsed(client.id, now, LAST_USED_RESOLUTION_S);
+  }
+
+  /**
+   * Whether a service access token (already verified) still authenticates requests: its client
+   * exists and is active, and the token was not revoked. Answers from a short per-instance cache.
+   */
+  async isTokenLive(clientId: string, jti: string): Promise<boolean> {
+    const nowMs = Date.now();
+    const cached = this.tokenStatusCache.get(jti);
+    if (cached && cached.until > nowMs && cached.clientId === clientId) return cached.live;
+    const state = await this.clients.tokenState(clientId, jti);
+    const live = state !== null && state.clientActive && !state.tokenRevoked;
+    if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
+      this.evictExpired(nowMs);
+    }
+    this.tokenStatusCache.set(jti, { clientId, live, until: nowMs + CLIENT_TOKEN_STATUS_CACHE_MS });
+    return live;
+  }
+
+  /** Revokes one of the client's access tokens until it expires (RFC 7009). */
+  async revokeToken(
+    client: Pick<ClientCredentials, 'id'>,
+    token: { jti: string; expiresAt: Date },
+    now = new Date(),
+  ): Promise<void> {
+    await this.clients.revokeToken(
+      { jti: token.jti, clientId: client.id, expiresAt: token.expiresAt },
+      now,
+    );
+    this.tokenStatusCache.delete(token.jti);
+  }
+
+  private forgetClient(clientId: string): void {
+    for (const [jti, entry] of this.tokenStatusCache) {
+      if (entry.clientId === clientId) this.tokenStatusCache.delete(jti);
+    }
+  }
+
+  private evictExpired(nowMs: number): void {
+    for (const [jti, entry] of this.tokenStatusCache) {
+      if (entry.until <= nowMs) this.tokenStatusCache.delete(jti);
+    }
+    // Still full of fresh entries (a burst of distinct tokens): start over rather than grow.
+    if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
+      this.tokenStatusCache.clear();
+    }
+  }
+}
