@@ -7,6 +7,7 @@ import { version } from '../package.json';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { mountOpenApi } from './common/http/openapi';
+import { registerFormBodyParser } from './common/http/form-body';
 import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
 import { REQUEST_ID_HEADER, resolveRequestId } from './common/http/request-id';
 import { LoggedRequest } from './common/logging/logger-options';
@@ -50,8 +51,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   fastify.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
-  // JSON is the only body format the API speaks; anything else is a 415.
+  // JSON is the body format the API speaks; anything else is a 415, except the forms the OAuth
+  // endpoints take (RFC 6749 §3.2).
   fastify.removeContentTypeParser('text/plain');
+  registerFormBodyParser(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options),

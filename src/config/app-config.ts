@@ -168,6 +168,7 @@ export const environmentSchema = z.object({
   SIGNING_KEY_ROTATION_DAYS: integer(1, 365).default(30),
   ACCESS_TOKEN_TTL_SECONDS: integer(60, 86400).default(900),
   ACCESS_TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
+  CLIENT_ACCESS_TOKEN_TTL_SECONDS: integer(60, 86400).optional(),
   REFRESH_TOKEN_IDLE_DAYS: integer(1, 365).default(7),
   REFRESH_TOKEN_ABSOLUTE_DAYS: integer(1, 365).default(30),
   PASSWORD_MIN_LENGTH: integer(8, 256).default(12),
@@ -272,6 +273,8 @@ export interface AppConfig {
     signingAlg: 'ES256' | 'RS256' | 'EdDSA';
     signingKeyRotationDays: number;
     accessTokenTtlSeconds: number;
+    /** Lifetime of the access tokens of service clients (client-credentials grant). */
+    clientAccessTokenTtlSeconds: number;
     /** `aud` of every access token, and the only audience verification accepts. */
     audience: string;
     refreshIdleSeconds: number;

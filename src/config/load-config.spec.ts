@@ -59,10 +59,23 @@ describe('loadConfig', () => {
       signingAlg: 'EdDSA',
       signingKeyRotationDays: 30,
       accessTokenTtlSeconds: 900,
+      clientAccessTokenTtlSeconds: 900,
       audience: 'gatehouse',
       refreshIdleSeconds: 7 * 24 * 60 * 60,
       refreshAbsoluteSeconds: 30 * 24 * 60 * 60,
     });
+  });
+
+  it('gives service tokens the access-token lifetime unless told otherwise', () => {
+    expect(loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '300' }).tokens).toMatchObject({
+      accessTokenTtlSeconds: 300,
+      clientAccessTokenTtlSeconds: 300,
+    });
+    const own = loadConfig({
+      ACCESS_TOKEN_TTL_SECONDS: '300',
+      CLIENT_ACCESS_TOKEN_TTL_SECONDS: '3600',
+    });
+    expect(own.tokens.clientAccessTokenTtlSeconds).toBe(3600);
   });
 
   it('defaults passwords to the OWASP argon2id minimum and a 12-256 length policy', () => {
@@ -132,6 +145,10 @@ describe('loadConfig', () => {
     [{ MASTER_KEY: 'not base64 at all!' }, 'MASTER_KEY: must be 32 bytes'],
     [{ SIGNING_ALG: 'HS256' }, 'SIGNING_ALG:'],
     [{ ACCESS_TOKEN_TTL_SECONDS: '5' }, 'ACCESS_TOKEN_TTL_SECONDS: must be at least 60'],
+    [
+      { CLIENT_ACCESS_TOKEN_TTL_SECONDS: '5' },
+      'CLIENT_ACCESS_TOKEN_TTL_SECONDS: must be at least 60',
+    ],
     [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED: must be true or false'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL:'],
   ])('rejects %j naming the variable', (env, message) => {

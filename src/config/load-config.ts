@@ -48,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signingAlg: e.SIGNING_ALG,
       signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      clientAccessTokenTtlSeconds: e.CLIENT_ACCESS_TOKEN_TTL_SECONDS ?? e.ACCESS_TOKEN_TTL_SECONDS,
       audience: e.ACCESS_TOKEN_AUDIENCE,
       refreshIdleSeconds: e.REFRESH_TOKEN_IDLE_DAYS * DAY_SECONDS,
       refreshAbsoluteSeconds: e.REFRESH_TOKEN_ABSOLUTE_DAYS * DAY_SECONDS,

@@ -19,6 +19,7 @@ export enum ErrorCode {
   ServiceUnavailable = 'service_unavailable',
   InternalError = 'internal_error',
   // Service clients
+  UserTokenRequired = 'user_token_required',
   SecretLimitReached = 'secret_limit_reached',
   // Authentication and accounts
   InvalidCredentials = 'invalid_credentials',

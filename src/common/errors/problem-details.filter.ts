@@ -1,13 +1,15 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toOAuthErrorResponse } from './oauth-error';
 import { mapErrorToProblem } from './problem-mapper';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { ProblemException } from './problem.exception';
 
 /**
  * The single place where errors become responses: every error, Nest's and Fastify's included,
- * leaves as RFC 9457 problem+json carrying the request id. Unexpected errors are logged with
- * their stack and answered with a generic 500.
+ * leaves as RFC 9457 problem+json carrying the request id, except on OAuth endpoints, whose
+ * clients expect the RFC 6749 `{error, error_description}` shape whatever went wrong.
+ * Unexpected errors are logged with their stack and answered with a generic 500.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -30,6 +32,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       );
     }
     if (reply.sent) return;
+    if (request.routeOptions?.config?.oauthEndpoint) {
+      const oauth = toOAuthErrorResponse(error, problem);
+      void reply
+        .status(oauth.status)
+        .headers({ ...oauth.headers, 'cache-control': 'no-store' })
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(oauth.body);
+      return;
+    }
     if (error instanceof ProblemException) void reply.headers(error.headers);
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }

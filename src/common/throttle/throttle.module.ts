@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
+import { ClientAuthThrottle } from './client-auth-throttle.service';
 import { FallbackThrottleStore } from './fallback-throttle-store';
 import { LoginThrottle } from './login-throttle.service';
 import { RateLimiter } from './rate-limiter.service';
@@ -20,8 +21,9 @@ import { Clock, THROTTLE_CLOCK, THROTTLE_STORE } from './throttle.tokens';
           : new MemoryThrottleStore(),
     },
     LoginThrottle,
+    ClientAuthThrottle,
     RateLimiter,
   ],
-  exports: [LoginThrottle, RateLimiter],
+  exports: [LoginThrottle, ClientAuthThrottle, RateLimiter],
 })
 export class ThrottleModule {}

@@ -1,9 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { Caller } from '../../common/auth/principal';
 import { IS_PUBLIC } from '../../common/auth/public.decorator';
+import { REQUIRED_PERMISSION } from '../../common/auth/require-permission.decorator';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
+import { OAuthClientsService } from '../clients/oauth-clients.service';
 import { AccessTokenService, InvalidAccessTokenError } from './access-token.service';
 import { SessionService } from './session.service';
 
@@ -12,9 +15,15 @@ const BEARER_SCHEME = /^bearer(?:\s|$)/i;
 const BEARER = /^bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
- * Deny by default: every route needs a valid access token of a live session unless it is
- * marked `@Public()`. Failures follow RFC 6750 (`WWW-Authenticate`) and say nothing about why
- * a token was refused; the reason goes to the log.
+ * Deny by default: every route needs a valid access token unless it is marked `@Public()`: a
+ * user's token of a live session, or a service client's token of an active client that was not
+ * revoked. Failures follow RFC 6750 (`WWW-Authenticate`) and say nothing about why a token was
+ * refused; the reason goes to the log.
+ *
+ * A service token is accepted only on routes marked `@RequirePermission`, whose permission check
+ * knows services; elsewhere it is a 403 `user_token_required`. 403, not 401: the token is valid
+ * and getting another one would not help, and a client that treated it as a 401 would fetch new
+ * tokens in a loop.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -24,6 +33,7 @@ export class AccessTokenGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokenService,
     private readonly sessions: SessionService,
+    private readonly clients: OAuthClientsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -48,17 +58,35 @@ export class AccessTokenGuard implements CanActivate {
     }
     const match = BEARER.exec(header);
     if (!match) throw this.invalid('not a Bearer JWT');
+    let caller: Caller;
     try {
-      const principal = await this.tokens.verify(match[1]);
-      if (!(await this.sessions.isLive(principal.sessionId, principal.userId))) {
-        throw this.invalid('session ended');
-      }
-      request.caller = principal;
-      return true;
+      ({ caller } = await this.tokens.verify(match[1]));
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw this.invalid(error.reason);
       throw error;
     }
+    if (caller.kind === 'user') {
+      if (!(await this.sessions.isLive(caller.sessionId, caller.userId))) {
+        throw this.invalid('session ended');
+      }
+    } else {
+      if (!(await this.clients.isTokenLive(caller.clientId, caller.tokenId))) {
+        throw this.invalid('client disabled or token revoked');
+      }
+      const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, [
+        context.getHandler(),
+        context.getClass(),
+      ]);
+      if (permission === undefined) {
+        throw new ProblemException(
+          403,
+          ErrorCode.UserTokenRequired,
+          'This endpoint acts for a signed-in user and does not accept service tokens.',
+        );
+      }
+    }
+    request.caller = caller;
+    return true;
   }
 
   private invalid(reason: string): ProblemException {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import { errors, jwtVerify, JWTHeaderParameters, SignJWT } from 'jose';
-import { Principal } from '../../common/auth/principal';
+import { errors, jwtVerify, JWTHeaderParameters, JWTPayload, SignJWT } from 'jose';
+import { Caller } from '../../common/auth/principal';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { isClientId, parseScopeList } from '../clients/client-identifiers';
 import { SigningKeyService } from './signing-key.service';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -12,7 +13,7 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const SUPPORTED_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 
 /** Tolerated clock difference between this instance and whoever issued a token. */
-const CLOCK_TOLERANCE_S = 30;
+export const CLOCK_TOLERANCE_S = 30;
 
 const isUuid = (value: unknown): value is string => typeof value === 'string' && isUUID(value);
 
@@ -23,9 +24,22 @@ export interface AccessTokenSubject {
   authTime: Date;
 }
 
+/** A service client and the scopes its token grants (client-credentials grant). */
+export interface ClientTokenSubject {
+  clientId: string;
+  scopes: string[];
+}
+
 export interface IssuedAccessToken {
   token: string;
   expiresIn: number;
+}
+
+/** A token that verified, whose caller it authenticates and its lifetime (seconds since the epoch). */
+export interface VerifiedAccessToken {
+  caller: Caller;
+  issuedAt: number;
+  expiresAt: number;
 }
 
 /** A token that must not be accepted; `reason` is for logs, never for the client. */
@@ -43,18 +57,37 @@ export class AccessTokenService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+  issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+    return this.sign(
+      subject.userId,
+      {
+        sid: subject.sessionId,
+        amr: subject.amr,
+        auth_time: Math.floor(subject.authTime.getTime() / 1000),
+      },
+      this.config.tokens.accessTokenTtlSeconds,
+    );
+  }
+
+  /**
+   * A service client's token (RFC 9068 §2.2): `sub` and `client_id` are both the client id,
+   * `scope` the granted scopes; no session, so no `sid`, `amr` or `auth_time`.
+   */
+  issueForClient(subject: ClientTokenSubject): Promise<IssuedAccessToken> {
+    return this.sign(
+      subject.clientId,
+      { client_id: subject.clientId, scope: subject.scopes.join(' ') },
+      this.config.tokens.clientAccessTokenTtlSeconds,
+    );
+  }
+
+  private async sign(subject: string, claims: JWTPayload, ttl: number): Promise<IssuedAccessToken> {
     const signer = await this.signingKeys.currentSigner();
-    const ttl = this.config.tokens.accessTokenTtlSeconds;
     const issuedAt = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({
-      sid: subject.sessionId,
-      amr: subject.amr,
-      auth_time: Math.floor(subject.authTime.getTime() / 1000),
-    })
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid })
       .setIssuer(this.config.http.publicUrl)
-      .setSubject(subject.userId)
+      .setSubject(subject)
       .setAudience(this.config.tokens.audience)
       // One clock reading for both, so exp - iat is exactly the TTL.
       .setIssuedAt(issuedAt)
@@ -67,9 +100,10 @@ export class AccessTokenService {
   /**
    * Checks signature (with the published key the `kid` names, in that key's own algorithm),
    * type, issuer, audience and lifetime. Resolves keys only from our own key set: `jku`,
-   * `x5u` and embedded `jwk` headers are ignored.
+   * `x5u` and embedded `jwk` headers are ignored. Then the claims must be exactly those of a
+   * user's token or of a service's (see `callerOf`); anything in between is refused.
    */
-  async verify(token: string): Promise<Principal> {
+  async verify(token: string): Promise<VerifiedAccessToken> {
     try {
       const { payload } = await jwtVerify(
         token,
@@ -86,25 +120,46 @@ export class AccessTokenService {
           issuer: this.config.http.publicUrl,
           audience: this.config.tokens.audience,
           clockTolerance: CLOCK_TOLERANCE_S,
-          requiredClaims: ['sub', 'exp', 'iat', 'jti', 'sid', 'auth_time'],
+          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
         },
       );
-      const { sub, sid, jti, amr, auth_time: authTime } = payload;
-      // sub and sid become UUID query parameters: anything else must be a refusal, not a 500.
-      if (
-        !isUuid(sub) ||
-        !isUuid(sid) ||
-        typeof authTime !== 'number' ||
-        !Array.isArray(amr) ||
-        !amr.every((m) => typeof m === 'string')
-      ) {
-        throw new InvalidAccessTokenError('malformed claims');
-      }
-      return { kind: 'user', userId: sub, sessionId: sid, tokenId: jti!, amr: amr, authTime };
+      return { caller: callerOf(payload), issuedAt: payload.iat!, expiresAt: payload.exp! };
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw error;
       if (error instanceof errors.JOSEError) throw new InvalidAccessTokenError(error.code);
       throw error;
     }
   }
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/**
+ * Who a verified token authenticates. A user's token has a UUID `sub`, a UUID `sid`, `amr` and
+ * `auth_time`, and neither `client_id` nor `scope`. A service's has `sub` equal to `client_id`,
+ * in the client id format (never a UUID, so never a user id), a well-formed `scope`, and none of
+ * the session claims. The ids become query parameters: anything else is a refusal, not a 500.
+ */
+function callerOf(payload: JWTPayload): Caller {
+  const { sub, jti, sid, amr, auth_time: authTime, client_id: clientId, scope } = payload;
+  if (!isUuid(jti)) throw new InvalidAccessTokenError('malformed jti');
+  if (clientId === undefined && scope === undefined) {
+    if (!isUuid(sub) || !isUuid(sid) || typeof authTime !== 'number' || !isStringArray(amr)) {
+      throw new InvalidAccessTokenError('malformed user claims');
+    }
+    return { kind: 'user', userId: sub, sessionId: sid, tokenId: jti, amr, authTime };
+  }
+  const scopes = typeof scope === 'string' ? parseScopeList(scope) : null;
+  if (
+    !isClientId(clientId) ||
+    sub !== clientId ||
+    scopes === null ||
+    sid !== undefined ||
+    amr !== undefined ||
+    authTime !== undefined
+  ) {
+    throw new InvalidAccessTokenError('malformed service claims');
+  }
+  return { kind: 'service', clientId, tokenId: jti, scopes };
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module';
+import { OAuthClientsModule } from '../clients/oauth-clients.module';
 import { MailModule } from '../mail/mail.module';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenGuard } from './access-token.guard';
@@ -9,14 +10,16 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
+import { OAuthController } from './oauth.controller';
+import { OAuthService } from './oauth.service';
 import { SessionRepository } from './session.repository';
 import { SessionService } from './session.service';
 import { SigningKeyRepository } from './signing-key.repository';
 import { SigningKeyService } from './signing-key.service';
 
 @Module({
-  imports: [UsersModule, AuditModule, MailModule],
-  controllers: [AuthController, JwksController, DiscoveryController],
+  imports: [UsersModule, AuditModule, MailModule, OAuthClientsModule],
+  controllers: [AuthController, JwksController, DiscoveryController, OAuthController],
   providers: [
     SigningKeyRepository,
     SigningKeyService,
@@ -24,6 +27,7 @@ import { SigningKeyService } from './signing-key.service';
     SessionRepository,
     SessionService,
     AuthService,
+    OAuthService,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
   exports: [SigningKeyService, AccessTokenService, SessionService, AuthService],

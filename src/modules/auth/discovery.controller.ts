@@ -2,8 +2,10 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { GRANT_TYPES } from '../clients/oauth-client.entity';
 import { ACCESS_TOKEN_TYPE } from './access-token.service';
 import { DiscoveryDto } from './dto/discovery.dto';
+import { CLIENT_AUTHENTICATION_METHODS } from './oauth-parameters';
 import { JWKS_MAX_AGE_S, SigningKeyService } from './signing-key.service';
 
 @ApiTags('well-known')
@@ -21,7 +23,8 @@ export class DiscoveryController {
     summary: 'Discovery document: issuer, keys and endpoints',
     description:
       'Metadata in the OpenID Connect Discovery / RFC 8414 format for what Gatehouse actually ' +
-      'offers today: it issues RFC 9068 access tokens (no ID tokens, no authorization endpoint).',
+      'offers today: it issues RFC 9068 access tokens to users (password login) and to service ' +
+      'clients (client-credentials grant); no ID tokens, no authorization endpoint.',
   })
   @ApiOkResponse({ type: DiscoveryDto })
   async discovery(): Promise<DiscoveryDto> {
@@ -34,11 +37,30 @@ export class DiscoveryController {
       refresh_endpoint: `${base}/v1/auth/refresh`,
       logout_endpoint: `${base}/v1/auth/logout`,
       userinfo_endpoint: `${base}/v1/users/me`,
+      token_endpoint: `${base}/oauth/token`,
+      introspection_endpoint: `${base}/oauth/introspect`,
+      revocation_endpoint: `${base}/oauth/revoke`,
+      grant_types_supported: [...GRANT_TYPES],
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTHENTICATION_METHODS],
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTHENTICATION_METHODS],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTHENTICATION_METHODS],
       access_token_signing_alg_values_supported: algorithms,
       access_token_types_supported: [ACCESS_TOKEN_TYPE],
       access_token_audience: this.config.tokens.audience,
       subject_types_supported: ['public'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'amr', 'auth_time'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'jti',
+        'sid',
+        'amr',
+        'auth_time',
+        'client_id',
+        'scope',
+      ],
     };
   }
 }

@@ -33,6 +33,13 @@ export type LockedRefreshToken = Pick<
   session: Session;
 };
 
+export interface UsableRefreshToken {
+  userId: string;
+  sessionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
 function toSession(row: SessionRow): Session {
   return {
     id: row.id,
@@ -218,6 +225,35 @@ export class SessionRepository {
       }
       return ids;
     });
+  }
+
+  /**
+   * A refresh token that could be exchanged at `now` (neither rotated, revoked nor expired, its
+   * session live), with its session's ids; null otherwise. Reads only: looking at a token is
+   * not using it.
+   */
+  async findUsableRefreshToken(tokenHash: Buffer, now: Date): Promise<UsableRefreshToken | null> {
+    const [row] = await this.query<{
+      user_id: string;
+      session_id: string;
+      created_at: Date;
+      expires_at: Date;
+    }>(
+      `SELECT s.user_id, s.id AS session_id, rt.created_at, rt.expires_at
+         FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+        WHERE rt.token_hash = $1
+          AND rt.rotated_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
+          AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2`,
+      [tokenHash, now],
+    );
+    return row
+      ? {
+          userId: row.user_id,
+          sessionId: row.session_id,
+          createdAt: row.created_at,
+          expiresAt: row.expires_at,
+        }
+      : null;
   }
 
   /** The owner of the session if it can still authenticate requests, otherwise null. */

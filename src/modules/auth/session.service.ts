@@ -4,7 +4,7 @@ import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { Session } from './session.entity';
-import { SessionRepository } from './session.repository';
+import { SessionRepository, UsableRefreshToken } from './session.repository';
 
 /**
  * How long an instance trusts its last look at a session. A session revoked anywhere stops
@@ -114,6 +114,12 @@ export class SessionService {
     });
     if (refused.outcome === 'reused') this.statusCache.delete(refused.session.id);
     return refused;
+  }
+
+  /** The refresh token if it could be exchanged now (for introspection); null otherwise. */
+  describeRefreshToken(presented: string, now = new Date()): Promise<UsableRefreshToken | null> {
+    const hash = presentedTokenHash('refresh', presented);
+    return hash ? this.sessions.findUsableRefreshToken(hash, now) : Promise.resolve(null);
   }
 
   listLive(userId: string, now = new Date()): Promise<Session[]> {

@@ -272,10 +272,11 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
     return now.getTime() - next.createdAt.getTime() >= PUBLICATION_LEAD_MS;
   }
 
+  /** A retired key stays published while a token it signed, user's or service's, may be valid. */
   private retiredCutoff(now: Date): Date {
-    return new Date(
-      now.getTime() - this.config.tokens.accessTokenTtlSeconds * 1000 - CLOCK_SKEW_MS,
-    );
+    const { accessTokenTtlSeconds, clientAccessTokenTtlSeconds } = this.config.tokens;
+    const longestTtlMs = Math.max(accessTokenTtlSeconds, clientAccessTokenTtlSeconds) * 1000;
+    return new Date(now.getTime() - longestTtlMs - CLOCK_SKEW_MS);
   }
 
   /**

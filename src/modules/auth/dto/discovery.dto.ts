@@ -19,6 +19,27 @@ export class DiscoveryDto {
   @ApiProperty({ description: 'The signed-in user’s profile' })
   userinfo_endpoint!: string;
 
+  @ApiProperty({ description: 'Client-credentials grant for service clients (RFC 6749 §4.4)' })
+  token_endpoint!: string;
+
+  @ApiProperty({ description: 'Token introspection (RFC 7662)' })
+  introspection_endpoint!: string;
+
+  @ApiProperty({ description: 'Token revocation (RFC 7009)' })
+  revocation_endpoint!: string;
+
+  @ApiProperty({ example: ['client_credentials'] })
+  grant_types_supported!: string[];
+
+  @ApiProperty({ example: ['client_secret_basic', 'client_secret_post'] })
+  token_endpoint_auth_methods_supported!: string[];
+
+  @ApiProperty({ example: ['client_secret_basic', 'client_secret_post'] })
+  introspection_endpoint_auth_methods_supported!: string[];
+
+  @ApiProperty({ example: ['client_secret_basic', 'client_secret_post'] })
+  revocation_endpoint_auth_methods_supported!: string[];
+
   @ApiProperty({
     description: 'Algorithms of the keys access tokens are (or will next be) signed with',
     example: ['ES256'],

@@ -1,0 +1,83 @@
+import { OAuthClientsService } from '../../src/modules/clients/oauth-clients.service';
+import { uniqueIp } from './accounts';
+import { TestApp } from './test-app';
+
+export interface TestClient {
+  /** The row id (admin API path parameter). */
+  id: string;
+  /** The public `client_id`. */
+  clientId: string;
+  secret: string;
+  secretId: string;
+}
+
+/** A new active service client with these allowed scopes, made through the service. */
+export async function createClient(
+  t: TestApp,
+  scopes: string[] = ['authz:check'],
+  name = 'Test service',
+): Promise<TestClient> {
+  const { client, secret } = await t.app
+    .get(OAuthClientsService)
+    .create({ name, scopes, secretExpiresAt: null });
+  return {
+    id: client.client.id,
+    clientId: client.client.clientId,
+    secret: secret.secret,
+    secretId: secret.id,
+  };
+}
+
+/** `application/x-www-form-urlencoded` encoding of one component (RFC 6749 Appendix B). */
+export function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+');
+}
+
+/** `Authorization: Basic …` for client_secret_basic (id and secret form-encoded first). */
+export function basic(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(secret)}`).toString('base64')}`;
+}
+
+/** POSTs a form to an OAuth endpoint from a fresh client address. */
+export function postForm(
+  t: TestApp,
+  url: string,
+  parameters: Record<string, string> | string,
+  options: { authorization?: string; ip?: string; headers?: Record<string, string> } = {},
+) {
+  return t.inject({
+    method: 'POST',
+    url,
+    payload:
+      typeof parameters === 'string' ? parameters : new URLSearchParams(parameters).toString(),
+    remoteAddress: options.ip ?? uniqueIp(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(options.authorization ? { authorization: options.authorization } : {}),
+      ...options.headers,
+    },
+  });
+}
+
+export interface ClientTokenBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+}
+
+/** An access token for the client (client_secret_basic), failing the test otherwise. */
+export async function clientToken(
+  t: TestApp,
+  client: TestClient,
+  scope?: string,
+): Promise<ClientTokenBody> {
+  const res = await postForm(
+    t,
+    '/oauth/token',
+    { grant_type: 'client_credentials', ...(scope === undefined ? {} : { scope }) },
+    { authorization: basic(client.clientId, client.secret) },
+  );
+  if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode} ${res.body}`);
+  return res.json<ClientTokenBody>();
+}
