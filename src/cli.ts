@@ -26,6 +26,10 @@ import { systemActor } from './modules/audit/audit-actor';
 import { AuthEventService } from './modules/audit/auth-event.service';
 import { readNewPassword } from './modules/users/admin-bootstrap';
 import { UsersService } from './modules/users/users.service';
+import { GRANTABLE_SCOPES } from './modules/clients/client-identifiers';
+import { OAuthClientsCliModule } from './modules/clients/oauth-clients-cli.module';
+import { OAuthClientsService } from './modules/clients/oauth-clients.service';
+import { DISPLAY_NAME } from './common/validation/profile-formats';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -38,7 +42,10 @@ commands:
   admin:create --email <address> [--name <name>]
                              create an active, verified account holding the admin role;
                              the password is prompted for (or read from standard input
-                             when piped)`;
+                             when piped)
+  clients:create --name <name> --scopes "<scope> ..."
+                             create a service client allowed these scopes; prints its
+                             client_id and its secret, which is shown this once only`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -135,6 +142,39 @@ const commands: Record<string, Command> = {
         return 1;
       }
       throw error;
+    } finally {
+      await context.close();
+    }
+  },
+
+  'clients:create': async (_dataSource, args, config, databaseUrl) => {
+    const name = option(args, '--name')?.trim();
+    const scopes = (option(args, '--scopes') ?? '').split(/\s+/).filter((s) => s !== '');
+    const unknown = scopes.filter((scope) => !GRANTABLE_SCOPES.includes(scope));
+    if (!name || !DISPLAY_NAME.test(name) || name.length > 200 || scopes.length === 0) {
+      process.stderr.write('clients:create needs --name <name> and --scopes "<scope> ..."\n');
+      return 2;
+    }
+    if (unknown.length > 0) {
+      process.stderr.write(
+        `clients:create: unknown scope(s) ${unknown.join(', ')}; one of: ${GRANTABLE_SCOPES.join(', ')}\n`,
+      );
+      return 2;
+    }
+    const context = await NestFactory.createApplicationContext(
+      OAuthClientsCliModule.forRoot(config, databaseUrl),
+      { logger: ['error'], abortOnError: false },
+    );
+    try {
+      const { client, secret } = await context
+        .get(OAuthClientsService, { strict: false })
+        .create({ name, scopes, secretExpiresAt: null }, systemActor('cli'));
+      say(`Created service client "${client.client.name}" (id ${client.client.id}).`);
+      say(`  allowed scopes: ${client.client.allowedScopes.join(' ')}`);
+      say(`  client_id:      ${client.client.clientId}`);
+      say(`  client_secret:  ${secret.secret}`);
+      say('The secret is shown only now: Gatehouse keeps a hash of it.');
+      return 0;
     } finally {
       await context.close();
     }

@@ -5,10 +5,16 @@ import { DataSource } from 'typeorm';
 import { RequirePermission } from '../src/common/auth/require-permission.decorator';
 import { EnvelopeCipher } from '../src/common/crypto/envelope-cipher';
 import { signingKeyContext } from '../src/modules/auth/signing-key.service';
-import { OAuthClientsService } from '../src/modules/clients/oauth-clients.service';
 import { get, post, signedInAccount } from './support/accounts';
 import { PROBLEM, Response, REVOCATION_BOUND_MS, sleep } from './support/assertions';
-import { basic, clientToken, createClient, postForm, TestClient } from './support/clients';
+import {
+  basic,
+  clientToken,
+  createClient,
+  postForm,
+  setClientStatus,
+  TestClient,
+} from './support/clients';
 import { startTestApp, TEST_MASTER_KEY, TestApp } from './support/test-app';
 
 const PUBLIC_URL = 'https://id.example.test';
@@ -187,7 +193,7 @@ describe('POST /oauth/introspect and /oauth/revoke', () => {
 
       const doomed = await createClient(t);
       const { access_token: ofDisabled } = await clientToken(t, doomed);
-      await t.app.get(OAuthClientsService).setStatus(doomed.id, 'disabled');
+      await setClientStatus(t, doomed, 'disabled');
       expect(await describeToken(ofDisabled)).toEqual({ active: false });
     });
 

@@ -4,7 +4,6 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { Caller, CurrentCaller } from '../src/common/auth/principal';
 import { RequirePermission } from '../src/common/auth/require-permission.decorator';
-import { OAuthClientsService } from '../src/modules/clients/oauth-clients.service';
 import { get, post, signedInAccount, uniqueIp } from './support/accounts';
 import {
   expectProblem,
@@ -14,7 +13,14 @@ import {
   REVOCATION_BOUND_MS,
   sleep,
 } from './support/assertions';
-import { basic, clientToken, createClient, postForm, TestClient } from './support/clients';
+import {
+  basic,
+  clientToken,
+  createClient,
+  postForm,
+  setClientStatus,
+  TestClient,
+} from './support/clients';
 import { startTestApp, TestApp } from './support/test-app';
 
 const PUBLIC_URL = 'https://id.example.test';
@@ -242,12 +248,12 @@ describe('POST /oauth/token (client credentials)', () => {
 
     it('a disabled client is told so, but only with its right secret', async () => {
       const disabled = await createClient(t);
-      await t.app.get(OAuthClientsService).setStatus(disabled.id, 'disabled');
+      await setClientStatus(t, disabled, 'disabled');
       const res = await withBasic(disabled);
       expect(expectOAuthError(res, 400, 'unauthorized_client')).toMatch(/disabled/);
       const other = await createClient(t);
       expectInvalidClient(await withBasic({ clientId: disabled.clientId, secret: other.secret }));
-      await t.app.get(OAuthClientsService).setStatus(disabled.id, 'active');
+      await setClientStatus(t, disabled, 'active');
       expect((await withBasic(disabled)).statusCode).toBe(200);
     });
 
@@ -381,7 +387,7 @@ describe('POST /oauth/token (client credentials)', () => {
         const service = await createClient(t);
         const { access_token: accessToken } = await clientToken(t, service);
         expect((await get(b, '/probe/service', accessToken)).statusCode).toBe(200);
-        await t.app.get(OAuthClientsService).setStatus(service.id, 'disabled');
+        await setClientStatus(t, service, 'disabled');
         const disabled = Date.now();
         // On the instance that disabled it: at once.
         expect((await get(t, '/probe/service', accessToken)).statusCode).toBe(401);

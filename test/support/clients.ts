@@ -1,3 +1,5 @@
+import { systemActor } from '../../src/modules/audit/audit-actor';
+import { ClientStatus } from '../../src/modules/clients/oauth-client.entity';
 import { OAuthClientsService } from '../../src/modules/clients/oauth-clients.service';
 import { uniqueIp } from './accounts';
 import { TestApp } from './test-app';
@@ -11,6 +13,9 @@ export interface TestClient {
   secretId: string;
 }
 
+/** Changes made by tests directly through the services are audited as this. */
+export const TEST_ACTOR = systemActor('test');
+
 /** A new active service client with these allowed scopes, made through the service. */
 export async function createClient(
   t: TestApp,
@@ -19,13 +24,22 @@ export async function createClient(
 ): Promise<TestClient> {
   const { client, secret } = await t.app
     .get(OAuthClientsService)
-    .create({ name, scopes, secretExpiresAt: null });
+    .create({ name, scopes, secretExpiresAt: null }, TEST_ACTOR);
   return {
     id: client.client.id,
     clientId: client.client.clientId,
     secret: secret.secret,
     secretId: secret.id,
   };
+}
+
+/** Disables or enables a client through the service. */
+export async function setClientStatus(
+  t: TestApp,
+  client: TestClient,
+  status: ClientStatus,
+): Promise<void> {
+  await t.app.get(OAuthClientsService).setStatus(client.id, status, TEST_ACTOR);
 }
 
 /** `application/x-www-form-urlencoded` encoding of one component (RFC 6749 Appendix B). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { GATEHOUSE_PERMISSIONS } from '../../common/auth/gatehouse-permissions';
 
 /** Prefix of every client id: public identifiers that can never be mistaken for a user's UUID. */
 export const CLIENT_ID_PREFIX = 'ghc_';
@@ -33,3 +34,10 @@ export function parseScopeList(value: string): string[] | null {
 
 /** The scope that lets a client use the introspection endpoint (RFC 7662 §2.1). */
 export const INTROSPECTION_SCOPE = 'oauth:introspect';
+
+/**
+ * What a client may be allowed: the permissions of Gatehouse's own endpoints (a service token
+ * passes `@RequirePermission` with the permission among its scopes) and introspection. Tokens
+ * are for Gatehouse alone (`aud`), so no other scope could mean anything.
+ */
+export const GRANTABLE_SCOPES: readonly string[] = [...GATEHOUSE_PERMISSIONS, INTROSPECTION_SCOPE];

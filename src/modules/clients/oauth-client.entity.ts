@@ -47,7 +47,7 @@ export class OAuthClient {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 
-  /** Last successful authentication at the token endpoint, to the minute (see the service). */
+  /** Last successful authentication at an OAuth endpoint, to the minute (see the service). */
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
   lastUsedAt!: Date | null;
 }

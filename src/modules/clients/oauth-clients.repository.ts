@@ -131,36 +131,55 @@ export class OAuthClientsRepository {
     id: string,
     secret: NewSecret,
     now: Date,
-  ): Promise<SecretMetadata | 'no_client' | 'limit_reached'> {
+  ): Promise<{ clientId: string; secret: SecretMetadata } | 'no_client' | 'limit_reached'> {
     return this.transactions.run(async () => {
-      const locked = await this.query<{ id: string }>(
-        'SELECT id FROM oauth_clients WHERE id = $1 FOR UPDATE',
+      const [locked] = await this.query<{ client_id: string }>(
+        'SELECT client_id FROM oauth_clients WHERE id = $1 FOR UPDATE',
         [id],
       );
-      if (locked.length === 0) return 'no_client';
+      if (!locked) return 'no_client';
       const [{ active }] = await this.query<{ active: number }>(
         `SELECT count(*)::int AS active FROM oauth_client_secrets s WHERE s.client_id = $1 AND ${ACTIVE_SECRET}`,
         [id, now],
       );
       if (active >= MAX_ACTIVE_SECRETS) return 'limit_reached';
-      return this.insertSecret(id, secret);
+      return { clientId: locked.client_id, secret: await this.insertSecret(id, secret) };
     });
   }
 
-  /** Removes a secret of the client; false when it has no such secret (or it was removed). */
-  async removeSecret(id: string, secretId: string, now: Date): Promise<boolean> {
-    const result = await this.secrets.update(
-      { id: secretId, clientId: id, revokedAt: IsNull() },
-      { revokedAt: now },
+  /**
+   * Removes a secret of the client and returns the client's public id; null when it has no such
+   * secret (or it was already removed).
+   */
+  async removeSecret(id: string, secretId: string, now: Date): Promise<string | null> {
+    // Wrapped in a SELECT: the driver answers a bare UPDATE with [rows, count], not the rows.
+    const [row] = await this.query<{ client_id: string }>(
+      `WITH removed AS (
+         UPDATE oauth_client_secrets s SET revoked_at = $3
+           FROM oauth_clients c
+          WHERE s.id = $1 AND s.client_id = $2 AND s.revoked_at IS NULL AND c.id = s.client_id
+          RETURNING c.client_id
+       )
+       SELECT client_id FROM removed`,
+      [secretId, id, now],
     );
-    return (result.affected ?? 0) > 0;
+    return row?.client_id ?? null;
   }
 
-  /** Sets the client's status; null when there is no such client. */
-  async setStatus(id: string, status: ClientStatus): Promise<ClientWithSecrets | null> {
-    const result = await this.clients.update({ id }, { status });
-    if ((result.affected ?? 0) === 0) return null;
-    return this.findById(id);
+  /**
+   * Sets the client's status and returns its public id; null when there is no such client or it
+   * already had that status.
+   */
+  async setStatus(id: string, status: ClientStatus): Promise<string | null> {
+    const [row] = await this.query<{ client_id: string }>(
+      `WITH changed AS (
+         UPDATE oauth_clients SET status = $2, updated_at = now()
+          WHERE id = $1 AND status <> $2 RETURNING client_id
+       )
+       SELECT client_id FROM changed`,
+      [id, status],
+    );
+    return row?.client_id ?? null;
   }
 
   /** Whether the client is active and the token not revoked; null for an unknown client. */

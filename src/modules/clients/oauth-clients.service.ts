@@ -3,6 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-token';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
+import { Transactions } from '../../database/transactions';
+import { AuditActor } from '../audit/audit-actor';
+import { AuditService } from '../audit/audit.service';
 import { isClientId, newClientId } from './client-identifiers';
 import { ClientStatus } from './oauth-client.entity';
 import {
@@ -40,7 +43,13 @@ function notFound(): ProblemException {
   return new ProblemException(404, ErrorCode.NotFound, 'There is no such client.');
 }
 
-/** Service clients: their lifecycle, their secrets, and the liveness of their tokens. */
+/** The audit target of a client: its public id, the one its own actions are recorded under. */
+const target = (clientId: string) => ({ type: 'client', id: clientId });
+
+/**
+ * Service clients: their lifecycle and secrets (each change committed together with its audit
+ * record), and the liveness of their tokens.
+ */
 @Injectable()
 export class OAuthClientsService {
   private readonly tokenStatusCache = new Map<
@@ -48,25 +57,42 @@ export class OAuthClientsService {
     { clientId: string; live: boolean; until: number }
   >();
 
-  constructor(private readonly clients: OAuthClientsRepository) {}
+  constructor(
+    private readonly clients: OAuthClientsRepository,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditService,
+  ) {}
 
   /** A new active client with the client-credentials grant, and its first secret. */
-  async create(input: {
-    name: string;
-    scopes: string[];
-    secretExpiresAt: Date | null;
-  }): Promise<{ client: ClientWithSecrets; secret: IssuedSecret }> {
+  async create(
+    input: { name: string; scopes: string[]; secretExpiresAt: Date | null },
+    actor: AuditActor,
+  ): Promise<{ client: ClientWithSecrets; secret: IssuedSecret }> {
     const { token, hash } = issueOpaqueToken('clientSecret');
-    const client = await this.clients.create(
-      {
-        clientId: newClientId(),
-        name: input.name,
-        allowedScopes: [...new Set(input.scopes)].sort(),
-        grantTypes: ['client_credentials'],
-      },
-      { hash, expiresAt: input.secretExpiresAt },
-    );
-    return { client, secret: { ...client.secrets[0], secret: token } };
+    const created = await this.transactions.run(async () => {
+      const client = await this.clients.create(
+        {
+          clientId: newClientId(),
+          name: input.name,
+          allowedScopes: [...new Set(input.scopes)].sort(),
+          grantTypes: ['client_credentials'],
+        },
+        { hash, expiresAt: input.secretExpiresAt },
+      );
+      await this.audit.record({
+        actor,
+        action: 'client.create',
+        target: target(client.client.clientId),
+        details: {
+          name: client.client.name,
+          allowed_scopes: client.client.allowedScopes,
+          secret_id: client.secrets[0].id,
+          secret_expires_at: input.secretExpiresAt?.toISOString() ?? null,
+        },
+      });
+      return client;
+    });
+    return { client: created, secret: { ...created.secrets[0], secret: token } };
   }
 
   list(limit: number, after: string | null): Promise<ClientWithSecrets[]> {
@@ -83,9 +109,25 @@ export class OAuthClientsService {
    * A further secret for rotation: the client's other secret keeps working until it is removed
    * or expires. Refused (409) while MAX_ACTIVE_SECRETS are active.
    */
-  async addSecret(id: string, expiresAt: Date | null, now = new Date()): Promise<IssuedSecret> {
+  async addSecret(
+    id: string,
+    expiresAt: Date | null,
+    actor: AuditActor,
+    now = new Date(),
+  ): Promise<IssuedSecret> {
     const { token, hash } = issueOpaqueToken('clientSecret');
-    const added = await this.clients.addSecret(id, { hash, expiresAt }, now);
+    const added = await this.transactions.run(async () => {
+      const result = await this.clients.addSecret(id, { hash, expiresAt }, now);
+      if (typeof result === 'object') {
+        await this.audit.record({
+          actor,
+          action: 'client.secret_add',
+          target: target(result.clientId),
+          details: { secret_id: result.secret.id, expires_at: expiresAt?.toISOString() ?? null },
+        });
+      }
+      return result;
+    });
     if (added === 'no_client') throw notFound();
     if (added === 'limit_reached') {
       throw new ProblemException(
@@ -94,22 +136,50 @@ export class OAuthClientsService {
         `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
       );
     }
-    return { ...added, secret: token };
+    return { ...added.secret, secret: token };
   }
 
   /** Removes a secret at once: requests presenting it fail from now on. */
-  async removeSecret(id: string, secretId: string, now = new Date()): Promise<void> {
-    if (!(await this.clients.removeSecret(id, secretId, now))) {
+  async removeSecret(
+    id: string,
+    secretId: string,
+    actor: AuditActor,
+    now = new Date(),
+  ): Promise<void> {
+    const removed = await this.transactions.run(async () => {
+      const clientId = await this.clients.removeSecret(id, secretId, now);
+      if (clientId) {
+        await this.audit.record({
+          actor,
+          action: 'client.secret_remove',
+          target: target(clientId),
+          details: { secret_id: secretId },
+        });
+      }
+      return clientId;
+    });
+    if (!removed) {
       throw new ProblemException(404, ErrorCode.NotFound, 'The client has no such secret.');
     }
   }
 
   /**
-   * Disabling refuses the client at the token endpoint at once, and its access tokens within
-   * CLIENT_TOKEN_STATUS_CACHE_MS on every instance. Enabling makes its unexpired tokens work again.
+   * Disabling refuses the client at the OAuth endpoints at once, and its access tokens within
+   * CLIENT_TOKEN_STATUS_CACHE_MS on every instance. Enabling makes its unexpired tokens work
+   * again. Setting the status it already has changes (and records) nothing.
    */
-  async setStatus(id: string, status: ClientStatus): Promise<ClientWithSecrets> {
-    const updated = await this.clients.setStatus(id, status);
+  async setStatus(id: string, status: ClientStatus, actor: AuditActor): Promise<ClientWithSecrets> {
+    const updated = await this.transactions.run(async () => {
+      const changed = await this.clients.setStatus(id, status);
+      if (changed) {
+        await this.audit.record({
+          actor,
+          action: status === 'disabled' ? 'client.disable' : 'client.enable',
+          target: target(changed),
+        });
+      }
+      return this.clients.findById(id);
+    });
     if (!updated) throw notFound();
     this.forgetClient(updated.client.clientId);
     return updated;
