@@ -445,6 +445,13 @@ describe('access tokens', () => {
         introspection_endpoint: `${PUBLIC_URL}/oauth/introspect`,
         revocation_endpoint: `${PUBLIC_URL}/oauth/revoke`,
         grant_types_supported: ['client_credentials'],
+        // Gatehouse's own permissions and introspection: what a client can be allowed.
+        scopes_supported: expect.arrayContaining([
+          'authz:check',
+          'clients:read',
+          'clients:write',
+          'oauth:introspect',
+        ]),
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         introspection_endpoint_auth_methods_supported: [
           'client_secret_basic',

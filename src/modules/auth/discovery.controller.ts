@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { GRANTABLE_SCOPES } from '../clients/client-identifiers';
 import { GRANT_TYPES } from '../clients/oauth-client.entity';
 import { ACCESS_TOKEN_TYPE } from './access-token.service';
 import { DiscoveryDto } from './dto/discovery.dto';
@@ -41,6 +42,7 @@ export class DiscoveryController {
       introspection_endpoint: `${base}/oauth/introspect`,
       revocation_endpoint: `${base}/oauth/revoke`,
       grant_types_supported: [...GRANT_TYPES],
+      scopes_supported: [...GRANTABLE_SCOPES],
       token_endpoint_auth_methods_supported: [...CLIENT_AUTHENTICATION_METHODS],
       introspection_endpoint_auth_methods_supported: [...CLIENT_AUTHENTICATION_METHODS],
       revocation_endpoint_auth_methods_supported: [...CLIENT_AUTHENTICATION_METHODS],

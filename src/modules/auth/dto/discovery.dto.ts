@@ -31,6 +31,12 @@ export class DiscoveryDto {
   @ApiProperty({ example: ['client_credentials'] })
   grant_types_supported!: string[];
 
+  @ApiProperty({
+    example: ['authz:check', 'oauth:introspect'],
+    description: 'What a service client may be allowed: Gatehouse permissions, and introspection',
+  })
+  scopes_supported!: string[];
+
   @ApiProperty({ example: ['client_secret_basic', 'client_secret_post'] })
   token_endpoint_auth_methods_supported!: string[];
 
