@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { encodeCursor } from '../src/common/http/pagination';
-import { get, login, post, signedInAccount, uniqueEmail } from './support/accounts';
+import { get, post, signedInAccount } from './support/accounts';
+import { signedInAdmin } from './support/access';
 import { expectInvalidField, expectProblem, sha256, without } from './support/assertions';
 import { basic, clientToken, createClient, postForm, TestClient } from './support/clients';
 import { startTestApp, TEST_MASTER_KEY, testDatabaseUrl, TestApp } from './support/test-app';
@@ -50,7 +51,7 @@ describe('/v1/admin/clients', () => {
   /** A service holding clients:read and clients:write: how automation administers clients. */
   let operator: TestClient;
   let operatorToken: string;
-  /** An administrator account made the way an operator bootstraps one. */
+  /** A user holding the admin role. */
   let adminToken: string;
 
   beforeAll(async () => {
@@ -58,11 +59,7 @@ describe('/v1/admin/clients', () => {
     db = t.app.get(DataSource);
     operator = await createClient(t, ['clients:read', 'clients:write']);
     operatorToken = (await clientToken(t, operator)).access_token;
-    const email = uniqueEmail('clients-admin');
-    const password = 'an administrator of service clients';
-    const created = await cli(['admin:create', '--email', email], `${password}\n`);
-    if (created.code !== 0) throw new Error(`admin:create: ${created.stderr}`);
-    adminToken = (await login(t, email, password)).access_token;
+    adminToken = (await signedInAdmin(t)).token;
   });
   afterAll(() => t.close());
 

@@ -371,6 +371,24 @@ describe('POST /oauth/token (client credentials)', () => {
       });
     });
 
+    it('with authz:check ask the decision point; without it they are refused', async () => {
+      const { access_token: accessToken } = await clientToken(t, client);
+      const question = {
+        subject: { type: 'user', id: '01900000-0000-7000-8000-000000000000' },
+        action: 'trading_account:trade',
+        resource: { type: 'trading_account', id: 'acc-1' },
+      };
+      const res = await post(t, '/v1/authz/check', question, { token: accessToken });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ allowed: false, decision: 'deny' });
+      const reader = await clientToken(t, client, 'users:read');
+      expectProblem(
+        await post(t, '/v1/authz/check', question, { token: reader.access_token }),
+        403,
+        'forbidden',
+      );
+    });
+
     it('are refused on user routes with 403 user_token_required', async () => {
       const { access_token: accessToken } = await clientToken(t, client);
       expectProblem(await get(t, '/v1/users/me', accessToken), 403, 'user_token_required');
