@@ -2,11 +2,14 @@ import { HttpException } from '@nestjs/common';
 import { ErrorCode } from './error-code';
 import { Problem } from './problem';
 
-/** Error codes of RFC 6749 §5.2, RFC 7009 §2.2.1 and the generic ones of §4.1.2.1. */
+/**
+ * The RFC 6749 error codes Gatehouse answers with: those of the token endpoint (§5.2) that the
+ * client-credentials grant can meet, and the generic `server_error` and `temporarily_unavailable`
+ * (§4.1.2.1).
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
-  | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
