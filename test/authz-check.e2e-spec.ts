@@ -14,6 +14,11 @@ interface Decision {
   trace?: Record<string, unknown>[];
 }
 
+/** Types of this file's own, so that policies other specs add to the shared database never match. */
+const ACCOUNT = uniqueName('account');
+const APPEAL = uniqueName('appeal');
+const DOCUMENT = uniqueName('document');
+
 describe('POST /v1/authz/check (the decision point)', () => {
   let t: TestApp;
   let admin: SignedInUser;
@@ -27,9 +32,9 @@ describe('POST /v1/authz/check (the decision point)', () => {
 
   const trade = (subjectId: string, ownerId?: string) => ({
     subject: { type: 'user', id: subjectId },
-    action: 'trading_account:trade',
+    action: `${ACCOUNT}:trade`,
     resource: {
-      type: 'trading_account',
+      type: ACCOUNT,
       id: 'acc-1',
       attributes: ownerId === undefined ? {} : { owner_id: ownerId },
     },
@@ -55,7 +60,7 @@ describe('POST /v1/authz/check (the decision point)', () => {
     traderRole = uniqueName('trader');
     const role = await send(t, 'POST', '/v1/roles', admin.token, {
       name: traderRole,
-      permissions: ['trading_account:view'],
+      permissions: [`${ACCOUNT}:view`],
     });
     expect(role.statusCode).toBe(201);
     const grant = await send(
@@ -71,8 +76,8 @@ describe('POST /v1/authz/check (the decision point)', () => {
       effect: 'allow',
       priority: 10,
       subjects: [`role:${traderRole}`],
-      actions: ['trading_account:trade'],
-      resources: ['trading_account:*'],
+      actions: [`${ACCOUNT}:trade`],
+      resources: [`${ACCOUNT}:*`],
       condition: 'resource.owner_id == subject.id',
     });
   });
@@ -111,8 +116,8 @@ describe('POST /v1/authz/check (the decision point)', () => {
     const body = (
       await check({
         subject: { type: 'user', id: trader.id },
-        action: 'trading_account:view',
-        resource: { type: 'trading_account', id: 'acc-9' },
+        action: `${ACCOUNT}:view`,
+        resource: { type: ACCOUNT, id: 'acc-9' },
       })
     ).json<Decision>();
     expect(body.allowed).toBe(true);
@@ -128,8 +133,8 @@ describe('POST /v1/authz/check (the decision point)', () => {
       effect: 'deny',
       priority: 100,
       subjects: ['*'],
-      actions: ['trading_account:*'],
-      resources: [`trading_account:${account}`],
+      actions: [`${ACCOUNT}:*`],
+      resources: [`${ACCOUNT}:${account}`],
     });
     const request = trade(trader.id, trader.id);
     request.resource.id = account;
@@ -146,15 +151,15 @@ describe('POST /v1/authz/check (the decision point)', () => {
       effect: 'allow',
       priority: 5,
       subjects: ['*'],
-      actions: ['appeal:file'],
-      resources: ['appeal:*'],
+      actions: [`${APPEAL}:file`],
+      resources: [`${APPEAL}:*`],
       condition: 'subject.status == "suspended" || "admin" in subject.roles',
     });
     const appeal = (id: string, attributes: Record<string, unknown>) =>
       check({
         subject: { type: 'user', id, attributes },
-        action: 'appeal:file',
-        resource: { type: 'appeal', id: 'a1' },
+        action: `${APPEAL}:file`,
+        resource: { type: APPEAL, id: 'a1' },
         min_policy_set_version: version,
       });
     const claimed = await appeal(trader.id, { status: 'suspended', roles: ['admin'] });
@@ -173,14 +178,14 @@ describe('POST /v1/authz/check (the decision point)', () => {
       effect: 'allow',
       priority: 5,
       subjects: [`role:${traderRole}`],
-      actions: ['document:read'],
-      resources: ['document:*'],
+      actions: [`${DOCUMENT}:read`],
+      resources: [`${DOCUMENT}:*`],
       condition: 'subject.department == resource.department',
     });
     const request = (department: string) => ({
       subject: { type: 'user', id: trader.id, attributes: { department: 'ops' } },
-      action: 'document:read',
-      resource: { type: 'document', id: 'd1', attributes: { department } },
+      action: `${DOCUMENT}:read`,
+      resource: { type: DOCUMENT, id: 'd1', attributes: { department } },
       min_policy_set_version: version,
     });
     expect((await check(request('ops'))).json<Decision>().allowed).toBe(true);
@@ -200,8 +205,8 @@ describe('POST /v1/authz/check (the decision point)', () => {
     const body = (
       await check({
         subject: { type: 'user', id: suspended.id },
-        action: 'trading_account:view',
-        resource: { type: 'trading_account', id: 'acc-9' },
+        action: `${ACCOUNT}:view`,
+        resource: { type: ACCOUNT, id: 'acc-9' },
       })
     ).json<Decision>();
     expect(body).toMatchObject({ allowed: false, reasons: [{ kind: 'default_deny' }] });
@@ -234,7 +239,7 @@ describe('POST /v1/authz/check (the decision point)', () => {
       'subject.type',
     );
     expectInvalidField(await check({ ...trade(trader.id), action: 42 }), 'action');
-    expectInvalidField(await check({ ...trade(trader.id), action: 'trading_account:*' }), 'action');
+    expectInvalidField(await check({ ...trade(trader.id), action: `${ACCOUNT}:*` }), 'action');
     expectInvalidField(
       await check({ ...trade(trader.id), resource: 'trading_account:1' }),
       'resource',
@@ -331,8 +336,8 @@ describe('POST /v1/authz/check (the decision point)', () => {
       effect: 'allow',
       priority: 20,
       subjects: [`user:${trader.id}`],
-      actions: ['trading_account:trade'],
-      resources: ['trading_account:*'],
+      actions: [`${ACCOUNT}:trade`],
+      resources: [`${ACCOUNT}:*`],
       ...overrides,
     });
 
@@ -406,7 +411,7 @@ describe('POST /v1/authz/check (the decision point)', () => {
       expect(mine.statusCode).toBe(200);
       expect(mine.json()).toEqual({
         roles: expect.arrayContaining(['user', traderRole]),
-        permissions: ['trading_account:view'],
+        permissions: [`${ACCOUNT}:view`],
       });
       const admins = (await send(t, 'GET', '/v1/users/me/permissions', admin.token)).json<{
         permissions: string[];
