@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { GatehousePermission } from './gatehouse-permissions';
 
 export const REQUIRED_PERMISSION = 'gatehouse:required-permission';
 
@@ -9,7 +10,7 @@ export const REQUIRED_PERMISSION = 'gatehouse:required-permission';
  * an action on Gatehouse itself (role permissions and policies alike); a service client needs
  * it among its token's scopes. Only routes marked with it accept service tokens at all.
  */
-export const RequirePermission = (permission: string) =>
+export const RequirePermission = (permission: GatehousePermission) =>
   applyDecorators(
     SetMetadata(REQUIRED_PERMISSION, permission),
     ApiBearerAuth(),
