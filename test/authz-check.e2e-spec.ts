@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { GATEHOUSE_PERMISSIONS } from '../src/common/auth/gatehouse-permissions';
 import { signedInAdmin, signedInUser, send, SignedInUser, uniqueName } from './support/access';
 import { expectInvalidField, expectProblem } from './support/assertions';
+import { createClient } from './support/clients';
 import { startTestApp, TestApp } from './support/test-app';
 
 interface Decision {
@@ -289,6 +290,39 @@ describe('POST /v1/authz/check (the decision point)', () => {
     const metrics = await t.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/gatehouse_authz_decisions_total\{decision="deny"\} \d+/);
     expect(metrics.body).toMatch(/gatehouse_authz_decisions_total\{decision="allow"\} \d+/);
+  });
+
+  describe('service subjects', () => {
+    it('match client:<client_id> policies, with the scopes Gatehouse knows', async () => {
+      const reporter = await createClient(t, ['authz:check', 'users:read'], 'Reporter');
+      const other = await createClient(t, ['authz:check'], 'Other');
+      await createPolicy({
+        name: uniqueName('reporter-reads'),
+        effect: 'allow',
+        priority: 1,
+        subjects: [`client:${reporter.clientId}`, `client:${other.clientId}`],
+        actions: [`${DOCUMENT}:export`],
+        resources: [`${DOCUMENT}:*`],
+        condition: '"users:read" in subject.scopes && subject.status == "active"',
+      });
+      const exportBy = (clientId: string, attributes: Record<string, unknown> = {}) =>
+        check({
+          subject: { type: 'service', id: clientId, attributes },
+          action: `${DOCUMENT}:export`,
+          resource: { type: DOCUMENT, id: 'd9' },
+          min_policy_set_version: version,
+        });
+      expect((await exportBy(reporter.clientId)).json<Decision>().allowed).toBe(true);
+      const claimed = await exportBy(other.clientId, { scopes: ['users:read'] });
+      expect(claimed.json<Decision>().allowed).toBe(false);
+      // A user whose id were the client id would not match a client: pattern, nor the reverse.
+      const asUser = await check({
+        subject: { type: 'user', id: reporter.clientId },
+        action: `${DOCUMENT}:export`,
+        resource: { type: DOCUMENT, id: 'd9' },
+      });
+      expect(asUser.json<Decision>().allowed).toBe(false);
+    });
   });
 
   describe('batch', () => {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessModule } from '../access/access.module';
+import { OAuthClientsModule } from '../clients/oauth-clients.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { UsersModule } from '../users/users.module';
 import { AuthzController } from './authz.controller';
@@ -14,7 +15,7 @@ import { SubjectDirectory } from './subject-directory';
  * (AppModule imports AuthModule first), so it always sees an authenticated caller.
  */
 @Module({
-  imports: [AccessModule, UsersModule, MetricsModule],
+  imports: [AccessModule, UsersModule, OAuthClientsModule, MetricsModule],
   controllers: [AuthzController],
   providers: [
     PolicyEngine,

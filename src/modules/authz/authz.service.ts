@@ -162,11 +162,11 @@ export class AuthzService {
 
   private async subjectOf(input: CheckSubjectDto, version: number): Promise<AuthzSubject> {
     const known =
-      input.type === 'user'
-        ? isUUID(input.id)
+      input.type === 'service'
+        ? await this.directory.service(input.id, version)
+        : isUUID(input.id)
           ? await this.directory.user(input.id, version)
-          : NOBODY
-        : { roles: [], attributes: {} };
+          : NOBODY;
     // fromEntries and spread define properties (a `__proto__` key stays a plain key).
     const supplied = Object.fromEntries(
       Object.entries(input.attributes ?? {}).filter(([key]) => !RESERVED_SUBJECT_KEYS.has(key)),

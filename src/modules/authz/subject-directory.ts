@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccessService } from '../access/access.service';
+import { OAuthClientsService } from '../clients/oauth-clients.service';
 import { UsersService } from '../users/users.service';
 
 /**
@@ -31,22 +32,45 @@ export class SubjectDirectory {
   constructor(
     private readonly users: UsersService,
     private readonly access: AccessService,
+    private readonly clients: OAuthClientsService,
   ) {}
 
-  async user(id: string, policySetVersion: number): Promise<KnownSubject> {
+  user(id: string, policySetVersion: number): Promise<KnownSubject> {
+    return this.cached(`user:${id}`, policySetVersion, () => this.loadUser(id));
+  }
+
+  service(clientId: string, policySetVersion: number): Promise<KnownSubject> {
+    return this.cached(`client:${clientId}`, policySetVersion, () => this.loadService(clientId));
+  }
+
+  private async cached(
+    key: string,
+    policySetVersion: number,
+    load: () => Promise<KnownSubject>,
+  ): Promise<KnownSubject> {
     const now = Date.now();
-    const cached = this.cache.get(id);
+    const cached = this.cache.get(key);
     if (cached && cached.until > now && cached.version === policySetVersion) return cached.subject;
 
-    const subject = await this.load(id);
+    const subject = await load();
     if (this.cache.size >= SUBJECT_CACHE_MAX_ENTRIES) this.evictExpired(now);
     if (this.cache.size < SUBJECT_CACHE_MAX_ENTRIES) {
-      this.cache.set(id, { subject, version: policySetVersion, until: now + SUBJECT_CACHE_MS });
+      this.cache.set(key, { subject, version: policySetVersion, until: now + SUBJECT_CACHE_MS });
     }
     return subject;
   }
 
-  private async load(id: string): Promise<KnownSubject> {
+  /** Service clients hold no roles; policies match them as `client:<client_id>`. */
+  private async loadService(clientId: string): Promise<KnownSubject> {
+    const client = await this.clients.findByClientId(clientId);
+    if (!client) return { roles: [], attributes: { status: 'unknown' } };
+    return {
+      roles: [],
+      attributes: { status: client.status, name: client.name, scopes: client.allowedScopes },
+    };
+  }
+
+  private async loadUser(id: string): Promise<KnownSubject> {
     const [user, roles] = await Promise.all([this.users.findById(id), this.access.rolesOfUser(id)]);
     if (!user) return { roles: [], attributes: { status: 'unknown' } };
     return {
@@ -62,6 +86,6 @@ export class SubjectDirectory {
   }
 
   private evictExpired(now: number): void {
-    for (const [id, entry] of this.cache) if (entry.until <= now) this.cache.delete(id);
+    for (const [key, entry] of this.cache) if (entry.until <= now) this.cache.delete(key);
   }
 }

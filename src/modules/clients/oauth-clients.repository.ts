@@ -118,6 +118,10 @@ export class OAuthClientsRepository {
     return this.withSecrets(clients);
   }
 
+  findByClientId(clientId: string): Promise<OAuthClient | null> {
+    return this.clients.findOneBy({ clientId });
+  }
+
   async findById(id: string): Promise<ClientWithSecrets | null> {
     const client = await this.clients.findOneBy({ id });
     return client ? (await this.withSecrets([client]))[0] : null;

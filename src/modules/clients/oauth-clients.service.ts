@@ -7,7 +7,7 @@ import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { isClientId, newClientId } from './client-identifiers';
-import { ClientStatus } from './oauth-client.entity';
+import { ClientStatus, OAuthClient } from './oauth-client.entity';
 import {
   ClientCredentials,
   ClientWithSecrets,
@@ -97,6 +97,11 @@ export class OAuthClientsService {
 
   list(limit: number, after: string | null): Promise<ClientWithSecrets[]> {
     return this.clients.list(limit, after);
+  }
+
+  /** The client with this public `client_id`, or null. */
+  findByClientId(clientId: string): Promise<OAuthClient | null> {
+    return this.clients.findByClientId(clientId);
   }
 
   async get(id: string): Promise<ClientWithSecrets> {
