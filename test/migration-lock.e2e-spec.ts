@@ -2,16 +2,12 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { MIGRATION_LOCK_KEY, runPendingMigrations } from '../src/database/migrate';
+import { onServer } from './support/server-only';
 import { freshDatabase } from './support/test-database';
 import { testConfig } from './support/test-app';
 import { MIGRATION_NAMES } from './support/migration-names';
 
-/**
- * Advisory locks belong to a database session. The embedded PostgreSQL is one session shared by
- * every connection, so only a PostgreSQL server can show two instances excluding each other;
- * CI always runs the suite against one (TEST_DATABASE_URL).
- */
-const onServer = Boolean(process.env.GATEHOUSE_TEST_SERVER_URL);
+/** Advisory locks belong to a database session: only a server shows two instances excluding each other. */
 
 (onServer ? describe : describe.skip)('migrations under the advisory lock', () => {
   let db: { url: string; drop: () => Promise<void> };
