@@ -4,6 +4,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { Caller, CurrentCaller } from '../src/common/auth/principal';
 import { RequirePermission } from '../src/common/auth/require-permission.decorator';
+import { MAX_FORM_BYTES, MAX_FORM_PARAMETERS } from '../src/common/http/form-body';
 import { get, post, signedInAccount, uniqueIp } from './support/accounts';
 import {
   expectProblem,
@@ -338,9 +339,16 @@ describe('POST /oauth/token (client credentials)', () => {
       expectOAuthError(none, 400, 'invalid_request');
     });
 
-    it('a body over the 64 KiB limit is refused in the OAuth shape too', async () => {
-      const res = await token({ ...grant, padding: 'x'.repeat(70 * 1024) });
+    it('a form over 8 KiB is refused in the OAuth shape too', async () => {
+      const res = await token({ ...grant, padding: 'x'.repeat(MAX_FORM_BYTES) });
       expectOAuthError(res, 400, 'invalid_request');
+    });
+
+    it('a form with more than 32 parameters is refused', async () => {
+      const many = await token(`grant_type=client_credentials${'&a='.repeat(MAX_FORM_PARAMETERS)}`);
+      expect(expectOAuthError(many, 400, 'invalid_request')).toMatch(/at most 32 parameters/);
+      const repeated = await token('a=&'.repeat(MAX_FORM_BYTES / 4));
+      expect(expectOAuthError(repeated, 400, 'invalid_request')).toMatch(/at most 32 parameters/);
     });
 
     it('the rest of the API still refuses forms with a 415 problem', async () => {

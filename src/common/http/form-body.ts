@@ -3,9 +3,17 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiConsumes } from '@nestjs/swagger';
 import { errorCodes, FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors/error-code';
+import { OAuthError } from '../errors/oauth-error';
 import { ProblemException } from '../errors/problem.exception';
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * OAuth requests are a handful of short parameters and at most one token: these bounds keep the
+ * parsing of a hostile body, which happens before the client is authenticated or throttled, cheap.
+ */
+export const MAX_FORM_BYTES = 8 * 1024;
+export const MAX_FORM_PARAMETERS = 32;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,15 +43,28 @@ export const OAuthEndpoint = () =>
 export function registerFormBodyParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(
     FORM_CONTENT_TYPE,
-    { parseAs: 'string' },
+    { parseAs: 'string', bodyLimit: MAX_FORM_BYTES },
     (request: FastifyRequest, body: string, done) => {
       if (!request.routeOptions.config.oauthEndpoint) {
         done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(FORM_CONTENT_TYPE), undefined);
         return;
       }
       const parameters: FormParameters = new Map();
+      let count = 0;
       for (const [name, value] of new URLSearchParams(body)) {
-        parameters.set(name, [...(parameters.get(name) ?? []), value]);
+        if (++count > MAX_FORM_PARAMETERS) {
+          done(
+            new OAuthError(
+              'invalid_request',
+              `A form has at most ${MAX_FORM_PARAMETERS} parameters.`,
+            ),
+            undefined,
+          );
+          return;
+        }
+        const values = parameters.get(name);
+        if (values) values.push(value);
+        else parameters.set(name, [value]);
       }
       formBodies.add(parameters);
       done(null, parameters);
