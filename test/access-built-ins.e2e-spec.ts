@@ -268,7 +268,15 @@ describe('built-in roles and the last administrator (a database of its own)', ()
           await sleep(10);
         }
         // Through the service: a request's permission check would read the locked roles too.
-        const written = await t.app.get(PoliciesService).create(
+        // The write commits, then waits for this instance's engine to reload, which reads the
+        // locked roles too: the lock is released once the commit is seen.
+        const storedVersion = async () =>
+          Number(
+            (await holder.query<{ version: string }>('SELECT version FROM policy_set_state'))
+              .rows[0].version,
+          );
+        const before = await storedVersion();
+        const writing = t.app.get(PoliciesService).create(
           {
             name: uniqueName('between-reads'),
             description: '',
@@ -282,7 +290,12 @@ describe('built-in roles and the last administrator (a database of its own)', ()
           },
           systemActor('test'),
         );
+        for (let attempt = 0; (await storedVersion()) === before; attempt++) {
+          if (attempt === 200) throw new Error('the change never committed');
+          await sleep(10);
+        }
         await holder.query('ROLLBACK');
+        const written = await writing;
         const read = await snapshot;
         expect(read.version).toBe(written.version - 1);
         expect(read.policies.map((p) => p.id)).not.toContain(written.policy.id);

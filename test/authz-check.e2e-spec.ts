@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { GATEHOUSE_PERMISSIONS } from '../src/common/auth/gatehouse-permissions';
 import { signedInAdmin, signedInUser, send, SignedInUser, uniqueName } from './support/access';
 import { expectInvalidField, expectProblem } from './support/assertions';
-import { createClient } from './support/clients';
+import { clientToken, createClient } from './support/clients';
 import { startTestApp, TestApp } from './support/test-app';
 
 interface Decision {
@@ -264,9 +264,92 @@ describe('POST /v1/authz/check (the decision point)', () => {
     expectProblem(malformed, 400, 'malformed_body');
   });
 
-  it('needs a token, and the authz:check permission', async () => {
+  it('needs a token, and the authz:check permission; refusals are logged', async () => {
     expectProblem(await check(trade(trader.id), ''), 401, 'unauthorized');
     expectProblem(await check(trade(trader.id), trader.token), 403, 'forbidden');
+    await t.waitForLog(
+      (line) =>
+        typeof line.msg === 'string' &&
+        line.msg.includes('needs authz:check') &&
+        line.msg.includes('/v1/authz/check'),
+    );
+  });
+
+  it('shows the trace only to callers who may read the policies', async () => {
+    const service = await createClient(t, ['authz:check']);
+    const { access_token: serviceToken } = await clientToken(t, service, 'authz:check');
+    expect((await check(trade(trader.id), serviceToken)).statusCode).toBe(200);
+    expectProblem(await check(trade(trader.id), serviceToken, '?explain=true'), 403, 'forbidden');
+    const batch = await send(t, 'POST', '/v1/authz/check/batch?explain=true', serviceToken, {
+      checks: [trade(trader.id)],
+    });
+    expectProblem(batch, 403, 'forbidden');
+  });
+
+  it('takes none of the account attributes Gatehouse knows from the caller', async () => {
+    await createPolicy({
+      name: uniqueName('corp-only'),
+      effect: 'allow',
+      priority: 5,
+      subjects: ['*'],
+      actions: [`${DOCUMENT}:sign`],
+      resources: [`${DOCUMENT}:*`],
+      condition: 'subject.email.endsWith("@corp.example") || subject.name == "CEO"',
+    });
+    const sign = (id: string) =>
+      check({
+        subject: { type: 'user', id, attributes: { email: 'ceo@corp.example', name: 'CEO' } },
+        action: `${DOCUMENT}:sign`,
+        resource: { type: DOCUMENT, id: 'contract' },
+        min_policy_set_version: version,
+      });
+    expect((await sign(trader.id)).json<Decision>().allowed).toBe(false);
+    expect((await sign('00000000-0000-7000-8000-000000000000')).json<Decision>().allowed).toBe(
+      false,
+    );
+  });
+
+  it('never lets a policy lock an administrator out of Gatehouse’s own API', async () => {
+    const locked = await signedInAdmin(t);
+    const lockout = await createPolicy({
+      name: uniqueName('lockout'),
+      effect: 'deny',
+      priority: 1_000_000,
+      subjects: [`user:${locked.id}`],
+      actions: ['*'],
+      resources: ['*'],
+    });
+    const gatehouse = await check({
+      subject: { type: 'user', id: locked.id },
+      action: 'policies:read',
+      resource: { type: 'gatehouse' },
+      min_policy_set_version: version,
+    });
+    expect(gatehouse.json<Decision>().allowed).toBe(false);
+    expect((await send(t, 'GET', '/v1/policies', locked.token)).statusCode).toBe(200);
+    expect((await send(t, 'DELETE', `/v1/policies/${lockout.id}`, locked.token)).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('lets a policy deny a non-administrator a permission a role grants', async () => {
+    const reader = await signedInUser(t);
+    const role = await send(t, 'POST', '/v1/roles', admin.token, {
+      name: uniqueName('policy-reader'),
+      permissions: ['policies:read'],
+    });
+    const roleId = role.json<{ role: { id: string } }>().role.id;
+    await send(t, 'PUT', `/v1/users/${reader.id}/roles/${roleId}`, admin.token, {});
+    expect((await send(t, 'GET', '/v1/policies', reader.token)).statusCode).toBe(200);
+    await createPolicy({
+      name: uniqueName('no-reading'),
+      effect: 'deny',
+      priority: 1,
+      subjects: [`user:${reader.id}`],
+      actions: ['policies:read'],
+      resources: ['gatehouse:*'],
+    });
+    expectProblem(await send(t, 'GET', '/v1/policies', reader.token), 403, 'forbidden');
   });
 
   it('answers users granted authz:check through a role', async () => {

@@ -27,9 +27,9 @@ describe('Transactions', () => {
       await transactions.run(async () => {
         await transactions.run(async () => {
           await transactions.manager().query('SELECT 1');
-          transactions.afterCommit(() => calls.push('inner'));
+          void transactions.afterCommit(() => void calls.push('inner'));
         });
-        transactions.afterCommit(() => calls.push('outer'));
+        void transactions.afterCommit(() => void calls.push('outer'));
         expect(calls).toEqual([]);
       });
       expect(calls).toEqual(['inner', 'outer']);
@@ -40,12 +40,24 @@ describe('Transactions', () => {
       await expect(
         transactions.run(async () => {
           await transactions.manager().query('SELECT 1');
-          transactions.afterCommit(() => calls.push('rolled back'));
+          void transactions.afterCommit(() => void calls.push('rolled back'));
           throw new Error('rollback');
         }),
       ).rejects.toThrow('rollback');
-      transactions.afterCommit(() => calls.push('outside'));
+      await transactions.afterCommit(() => void calls.push('outside'));
       expect(calls).toEqual(['outside']);
+    });
+
+    it('resolves the transaction only once its callbacks have', async () => {
+      const calls: string[] = [];
+      await transactions.run(async () => {
+        await transactions.manager().query('SELECT 1');
+        void transactions.afterCommit(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          calls.push('slow callback');
+        });
+      });
+      expect(calls).toEqual(['slow callback']);
     });
   });
 

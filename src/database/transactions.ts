@@ -5,7 +5,7 @@ import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 
 interface OpenTransaction {
   manager: EntityManager;
-  afterCommit: (() => void)[];
+  afterCommit: (() => void | Promise<void>)[];
 }
 
 /**
@@ -37,12 +37,12 @@ export class Transactions {
 
   /** The server's default isolation (read committed) unless asked: no extra SET statement. */
   private async open<T>(isolation: IsolationLevel | undefined, work: () => Promise<T>): Promise<T> {
-    const afterCommit: (() => void)[] = [];
+    const afterCommit: (() => void | Promise<void>)[] = [];
     const inside = (manager: EntityManager) => this.current.run({ manager, afterCommit }, work);
     const result = await (isolation
       ? this.dataSource.transaction(isolation, inside)
       : this.dataSource.transaction(inside));
-    for (const callback of afterCommit) callback();
+    for (const callback of afterCommit) await callback();
     return result;
   }
 
@@ -54,11 +54,13 @@ export class Transactions {
   /**
    * Runs `callback` once the outermost open transaction has committed (never if it rolls
    * back), or at once outside a transaction: what others learn of a change must not precede
-   * it, even when the change joined a caller's larger transaction. The callback must not throw.
+   * it, even when the change joined a caller's larger transaction. The transaction's `run`
+   * resolves once the callbacks have (so a caller can rely on what they did). The callback must
+   * not throw or reject.
    */
-  afterCommit(callback: () => void): void {
+  async afterCommit(callback: () => void | Promise<void>): Promise<void> {
     const open = this.current.getStore();
     if (open) open.afterCommit.push(callback);
-    else callback();
+    else await callback();
   }
 }

@@ -32,7 +32,7 @@ export class AccessChangeRecorder {
       details: { ...event.details, policy_set_version: version },
     });
     await this.policySet.notify(userId ? { version, user_id: userId } : { version });
-    this.transactions.afterCommit(() =>
+    await this.transactions.afterCommit(() =>
       this.changes.emit(userId ? { version, userIds: [userId] } : { version }),
     );
     return version;

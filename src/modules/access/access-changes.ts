@@ -35,14 +35,17 @@ export class AccessChanges {
     return () => this.listeners.delete(listener);
   }
 
-  emit(change: AccessChange): void {
-    for (const listener of this.listeners) {
-      try {
-        void Promise.resolve(listener(change)).catch((error: unknown) => this.failed(error));
-      } catch (error) {
-        this.failed(error);
-      }
-    }
+  /** Resolves once every listener has (this instance's engine has reloaded); never rejects. */
+  async emit(change: AccessChange): Promise<void> {
+    await Promise.all(
+      [...this.listeners].map(async (listener) => {
+        try {
+          await listener(change);
+        } catch (error) {
+          this.failed(error);
+        }
+      }),
+    );
   }
 
   private failed(error: unknown): void {

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal } from '../../common/auth/principal';
+import { Caller, CurrentCaller, CurrentPrincipal, Principal } from '../../common/auth/principal';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { AuthzService } from './authz.service';
 import { BatchCheckRequestDto, CheckRequestDto } from './dto/check-request.dto';
@@ -24,8 +26,12 @@ export class AuthzController {
       'winning ties. `min_policy_set_version` gives read-your-writes after a policy change.',
   })
   @ApiOkResponse({ type: DecisionDto })
-  check(@Body() body: CheckRequestDto, @Query() query: ExplainQueryDto): Promise<DecisionDto> {
-    return this.authz.check(body, query.explain === 'true');
+  async check(
+    @Body() body: CheckRequestDto,
+    @Query() query: ExplainQueryDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<DecisionDto> {
+    return this.authz.check(body, await this.explains(query, caller));
   }
 
   @Post('authz/check/batch')
@@ -37,8 +43,22 @@ export class AuthzController {
   async checkBatch(
     @Body() body: BatchCheckRequestDto,
     @Query() query: ExplainQueryDto,
+    @CurrentCaller() caller: Caller,
   ): Promise<BatchDecisionDto> {
-    return { results: await this.authz.checkBatch(body.checks, query.explain === 'true') };
+    return {
+      results: await this.authz.checkBatch(body.checks, await this.explains(query, caller)),
+    };
+  }
+
+  /** A trace shows the policies' names and conditions: only for who may read the policies. */
+  private async explains(query: ExplainQueryDto, caller: Caller): Promise<boolean> {
+    if (query.explain !== 'true') return false;
+    if (await this.authz.callerMay(caller, 'policies:read')) return true;
+    throw new ProblemException(
+      403,
+      ErrorCode.Forbidden,
+      'explain=true shows the policies: it needs the policies:read permission.',
+    );
   }
 
   @Post('authz/simulate')

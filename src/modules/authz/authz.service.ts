@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
+import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
+import { Caller } from '../../common/auth/principal';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { AccessService } from '../access/access.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { ADMIN_ROLE } from '../access/built-in-roles';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
@@ -13,13 +16,25 @@ import { ConditionSyntaxError } from './engine/condition-syntax-error';
 import { PolicyDefinition } from './engine/policy-definition';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
 import { PolicyEngine, PolicySetVersionUnavailableError } from './policy-engine.service';
-import { KnownSubject, SubjectDirectory } from './subject-directory';
+import {
+  KnownSubject,
+  SERVICE_ATTRIBUTES,
+  SubjectDirectory,
+  USER_ATTRIBUTES,
+} from './subject-directory';
 
 /** Gatehouse's own permissions are actions on this resource type. */
 export const GATEHOUSE_RESOURCE = { type: 'gatehouse' };
 
-/** Keys of the subject the engine sets itself; a caller's attributes never carry them. */
-const RESERVED_SUBJECT_KEYS = new Set(['id', 'type', 'roles']);
+/**
+ * Attribute names a caller's attributes never carry: those the engine sets itself and those
+ * Gatehouse knows of such a subject (supplied by SubjectDirectory, or withheld), whether or not
+ * this subject exists.
+ */
+const RESERVED_SUBJECT_KEYS = {
+  user: new Set(['id', 'type', 'roles', ...USER_ATTRIBUTES]),
+  service: new Set(['id', 'type', 'roles', ...SERVICE_ATTRIBUTES]),
+};
 
 const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 
@@ -74,7 +89,12 @@ export class AuthzService {
       : drafts;
     let policySet: CompiledPolicySet;
     try {
-      policySet = CompiledPolicySet.compile(stored.version, policies, stored.roles);
+      policySet = CompiledPolicySet.compile(
+        stored.version,
+        policies,
+        stored.roles,
+        this.engine.policySet,
+      );
     } catch (error) {
       if (!(error instanceof ConditionSyntaxError) || !error.policy?.id.startsWith('draft:')) {
         throw error;
@@ -91,10 +111,28 @@ export class AuthzService {
     return this.decide(policySet, body.request, true, { counted: false });
   }
 
-  /** Whether a user may do one of Gatehouse's own actions (`users:read`…). */
-  async userMay(userId: string, permission: string): Promise<boolean> {
+  /**
+   * Whether the caller holds one of Gatehouse's own permissions: a service through its token's
+   * scopes, a user through the engine.
+   */
+  callerMay(caller: Caller, permission: GatehousePermission): Promise<boolean> {
+    return caller.kind === 'service'
+      ? Promise.resolve(caller.scopes.includes(permission))
+      : this.userMay(caller.userId, permission);
+  }
+
+  /**
+   * Whether a user may do one of Gatehouse's own actions (`users:read`…). An active holder of
+   * `admin` always may, whatever the policies say: no policy can lock the administrators out of
+   * the API that would remove it.
+   */
+  async userMay(userId: string, permission: GatehousePermission): Promise<boolean> {
     const policySet = this.engine.policySet;
     const known = await this.directory.user(userId, policySet.version);
+    if (known.roles.includes(ADMIN_ROLE)) {
+      this.metrics.countDecision('allow');
+      return true;
+    }
     const decision = policySet.evaluate({
       subject: { type: 'user', id: userId, roles: known.roles, attributes: known.attributes },
       action: permission,
@@ -169,7 +207,9 @@ export class AuthzService {
           : NOBODY;
     // fromEntries and spread define properties (a `__proto__` key stays a plain key).
     const supplied = Object.fromEntries(
-      Object.entries(input.attributes ?? {}).filter(([key]) => !RESERVED_SUBJECT_KEYS.has(key)),
+      Object.entries(input.attributes ?? {}).filter(
+        ([key]) => !RESERVED_SUBJECT_KEYS[input.type].has(key),
+      ),
     );
     return {
       type: input.type,

@@ -56,8 +56,8 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reload();
-    this.unsubscribeChanges = this.changes.subscribe(({ version }) => {
-      this.seen(version);
+    // This instance's own writes answer once it decides with them (read-your-writes here).
+    this.unsubscribeChanges = this.changes.subscribe(async ({ version }) => {
       if (this.redis) {
         this.redis
           .publish(POLICY_REDIS_CHANNEL, String(version))
@@ -65,12 +65,13 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
             this.logger.warn(`Could not publish policy set ${version}: ${error.message}`),
           );
       }
+      await this.seen(version);
     });
     if (this.redis) await this.subscribeRedis(this.redis);
     else {
       await this.notifications.listen(
         AUTHZ_NOTIFY_CHANNEL,
-        (payload) => this.seen(versionIn(payload)),
+        (payload) => void this.seen(versionIn(payload)),
         () => void this.refresh(),
       );
     }
@@ -92,21 +93,24 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
   /** A policy set at least as new as `version` (read-your-writes across instances). */
   async atLeast(version: number): Promise<CompiledPolicySet> {
     if (this.policySet.version >= version) return this.policySet;
-    // A failed read propagates: the caller asked for freshness this instance cannot prove.
+    // A failed read propagates: the caller asked for freshness this instance cannot prove. A
+    // version the database has not reached is refused on one cheap read, without a reload.
+    const stored = await this.access.currentVersion();
+    if (stored < version) throw new PolicySetVersionUnavailableError(version, stored);
     const loaded = await this.reload();
     if (loaded.version < version)
       throw new PolicySetVersionUnavailableError(version, loaded.version);
     return loaded;
   }
 
-  private seen(version: number | null): void {
+  private async seen(version: number | null): Promise<void> {
     if (version === null || (this.current && this.current.version >= version)) return;
-    void this.refresh();
+    await this.refresh();
   }
 
   private async checkStoredVersion(): Promise<void> {
     try {
-      this.seen(await this.access.currentVersion());
+      await this.seen(await this.access.currentVersion());
     } catch (error) {
       this.logger.warn(`Could not read the policy set version: ${(error as Error).message}`);
     }
@@ -132,7 +136,12 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
         do {
           this.stale = false;
           const snapshot = await this.access.snapshot();
-          loaded = CompiledPolicySet.compile(snapshot.version, snapshot.policies, snapshot.roles);
+          loaded = CompiledPolicySet.compile(
+            snapshot.version,
+            snapshot.policies,
+            snapshot.roles,
+            this.current ?? undefined,
+          );
           if (!this.current || loaded.version >= this.current.version) this.current = loaded;
         } while (this.stale);
         return this.current;
@@ -158,7 +167,7 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
       connectedOnce = true;
     });
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === POLICY_REDIS_CHANNEL) this.seen(versionIn(message));
+      if (channel === POLICY_REDIS_CHANNEL) void this.seen(versionIn(message));
     });
     await subscriber.subscribe(POLICY_REDIS_CHANNEL).catch((error: Error) => {
       this.logger.warn(`Redis subscription failed, relying on polling: ${error.message}`);

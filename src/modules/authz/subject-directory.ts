@@ -11,6 +11,26 @@ import { UsersService } from '../users/users.service';
 export const SUBJECT_CACHE_MS = 2000;
 const SUBJECT_CACHE_MAX_ENTRIES = 50_000;
 
+/**
+ * The attributes Gatehouse supplies for a user (also every attribute name of the account that a
+ * caller could otherwise claim on its behalf).
+ */
+export const USER_ATTRIBUTES = [
+  'status',
+  'email',
+  'email_verified',
+  'name',
+  'phone',
+  'avatar_url',
+  'locale',
+  'timezone',
+  'created_at',
+  'last_login_at',
+] as const;
+
+/** The attributes Gatehouse supplies for a service client. */
+export const SERVICE_ATTRIBUTES = ['status', 'name', 'scopes'] as const;
+
 /** What Gatehouse itself knows about a subject; callers cannot override any of it. */
 export interface KnownSubject {
   roles: string[];
@@ -66,7 +86,11 @@ export class SubjectDirectory {
     if (!client) return { roles: [], attributes: { status: 'unknown' } };
     return {
       roles: [],
-      attributes: { status: client.status, name: client.name, scopes: client.allowedScopes },
+      attributes: {
+        status: client.status,
+        name: client.name,
+        scopes: client.allowedScopes,
+      } satisfies Record<(typeof SERVICE_ATTRIBUTES)[number], unknown>,
     };
   }
 
@@ -77,11 +101,16 @@ export class SubjectDirectory {
       roles: user.status === 'active' ? roles : [],
       attributes: {
         status: user.status,
+        email: user.email,
         email_verified: user.emailVerifiedAt !== null,
+        name: user.name,
+        phone: user.phone,
+        avatar_url: user.avatarUrl,
         locale: user.locale,
         timezone: user.timezone,
         created_at: user.createdAt.toISOString(),
-      },
+        last_login_at: user.lastLoginAt?.toISOString() ?? null,
+      } satisfies Record<(typeof USER_ATTRIBUTES)[number], unknown>,
     };
   }
 
