@@ -11,8 +11,9 @@ import { RedisModule } from './common/redis/redis.module';
 import { ThrottleModule } from './common/throttle/throttle.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
-import { AccessModule } from './modules/access/access.module';
+import { AccessApiModule } from './modules/access/access-api.module';
 import { AuthzModule } from './modules/authz/authz.module';
+import { OAuthClientsApiModule } from './modules/clients/oauth-clients-api.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 
@@ -41,8 +42,9 @@ export class AppModule {
         HealthModule,
         UsersModule,
         AuthModule,
-        AccessModule,
         AuthzModule,
+        AccessApiModule,
+        OAuthClientsApiModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -48,7 +48,10 @@ interface ClientBody {
 describe('/v1/admin/clients', () => {
   let t: TestApp;
   let db: DataSource;
-  /** A service holding clients:read and clients:write: how automation administers clients. */
+  /**
+   * A service holding clients:read and clients:write, and authz:check, the scope it hands out
+   * (nobody hands out a permission it does not hold): how automation administers clients.
+   */
   let operator: TestClient;
   let operatorToken: string;
   /** A user holding the admin role. */
@@ -57,7 +60,7 @@ describe('/v1/admin/clients', () => {
   beforeAll(async () => {
     t = await startTestApp();
     db = t.app.get(DataSource);
-    operator = await createClient(t, ['clients:read', 'clients:write']);
+    operator = await createClient(t, ['clients:read', 'clients:write', 'authz:check']);
     operatorToken = (await clientToken(t, operator)).access_token;
     adminToken = (await signedInAdmin(t)).token;
   });

@@ -38,4 +38,5 @@ export enum ErrorCode {
   LastAdministrator = 'last_administrator',
   // Authorization
   PolicySetVersionUnavailable = 'policy_set_version_unavailable',
+  PrivilegeEscalation = 'privilege_escalation',
 }

@@ -4,23 +4,20 @@ import { UsersModule } from '../users/users.module';
 import { AccessChangeRecorder } from './access-change-recorder';
 import { AccessChanges } from './access-changes';
 import { AccessService } from './access.service';
-import { PoliciesController } from './policies.controller';
 import { PoliciesService } from './policies.service';
 import { PolicyRepository } from './policy.repository';
 import { PolicySetRepository } from './policy-set.repository';
 import { RoleRepository } from './role.repository';
-import { RolesController } from './roles.controller';
 import { RolesService } from './roles.service';
-import { UserRolesController } from './user-roles.controller';
 import { UserRolesService } from './user-roles.service';
 
 /**
  * Roles, grants and policies: the data the decision engine compiles. Every change bumps the
- * policy-set version, is audited and is announced (NOTIFY, then `AccessChanges`).
+ * policy-set version, is audited and is announced (NOTIFY, then `AccessChanges`). The admin
+ * API over them is AccessApiModule's, so that tools (the CLI) can use this without HTTP.
  */
 @Module({
   imports: [UsersModule, AuditModule],
-  controllers: [RolesController, UserRolesController, PoliciesController],
   providers: [
     RoleRepository,
     PolicyRepository,
@@ -32,6 +29,6 @@ import { UserRolesService } from './user-roles.service';
     PoliciesService,
     AccessService,
   ],
-  exports: [AccessService, AccessChanges],
+  exports: [AccessService, AccessChanges, RolesService, UserRolesService, PoliciesService],
 })
 export class AccessModule {}

@@ -10,6 +10,8 @@ import {
   toPage,
 } from '../../common/http/pagination';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
+import { DelegationLimits } from '../../common/auth/delegation-limits';
+import { Caller, CurrentCaller } from '../../common/auth/principal';
 import { AuditActor, RequestActor } from '../audit/audit-actor';
 import { NAME_PATTERN } from './built-in-roles';
 import { PolicyBodyDto, PolicyDto, PolicyWriteDto } from './dto/policy.dto';
@@ -59,7 +61,10 @@ function fieldsOf(body: PolicyBodyDto): PolicyFields {
 @ApiTags('policies')
 @Controller('v1/policies')
 export class PoliciesController {
-  constructor(private readonly policies: PoliciesService) {}
+  constructor(
+    private readonly policies: PoliciesService,
+    private readonly limits: DelegationLimits,
+  ) {}
 
   @Get()
   @RequirePermission('policies:read')
@@ -86,7 +91,9 @@ export class PoliciesController {
   async create(
     @Body() body: PolicyBodyDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<PolicyWriteDto> {
+    await this.limits.assertMayHandOut(caller, { kind: 'policy', ...body });
     return toPolicyWriteDto(await this.policies.create(fieldsOf(body), actor));
   }
 
@@ -112,7 +119,9 @@ export class PoliciesController {
     @Param('id', uuidParam('id')) id: string,
     @Body() body: PolicyBodyDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<PolicyWriteDto> {
+    await this.limits.assertMayHandOut(caller, { kind: 'policy', ...body });
     return toPolicyWriteDto(await this.policies.replace(id, fieldsOf(body), actor));
   }
 

@@ -10,6 +10,8 @@ import {
   toPage,
 } from '../../common/http/pagination';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
+import { DelegationLimits } from '../../common/auth/delegation-limits';
+import { Caller, CurrentCaller } from '../../common/auth/principal';
 import { AuditActor, RequestActor } from '../audit/audit-actor';
 import { NAME_PATTERN } from './built-in-roles';
 import {
@@ -44,7 +46,10 @@ const toRoleWriteDto = ({ role, version }: RoleWrite): RoleWriteDto => ({
 @ApiTags('roles')
 @Controller('v1/roles')
 export class RolesController {
-  constructor(private readonly roles: RolesService) {}
+  constructor(
+    private readonly roles: RolesService,
+    private readonly limits: DelegationLimits,
+  ) {}
 
   @Get()
   @RequirePermission('roles:read')
@@ -68,7 +73,12 @@ export class RolesController {
   async create(
     @Body() body: CreateRoleDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<RoleWriteDto> {
+    await this.limits.assertMayHandOut(caller, {
+      kind: 'permissions',
+      patterns: body.permissions ?? [],
+    });
     const written = await this.roles.create(
       { name: body.name, description: body.description ?? '', permissions: body.permissions ?? [] },
       actor,
@@ -99,7 +109,14 @@ export class RolesController {
     @Param('id', uuidParam('id')) id: string,
     @Body() body: UpdateRoleDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<RoleWriteDto> {
+    if (body.permissions !== undefined) {
+      await this.limits.assertMayHandOut(caller, {
+        kind: 'permissions',
+        patterns: body.permissions,
+      });
+    }
     const written = await this.roles.update(
       id,
       { name: body.name, description: body.description, permissions: body.permissions },

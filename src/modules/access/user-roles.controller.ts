@@ -3,11 +3,14 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { FastifyReply } from 'fastify';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
+import { DelegationLimits } from '../../common/auth/delegation-limits';
+import { Caller, CurrentCaller } from '../../common/auth/principal';
 import { AuditActor, RequestActor } from '../audit/audit-actor';
 import { AccessService } from './access.service';
 import { PolicySetVersionDto } from './dto/role.dto';
 import { GrantRoleDto, UserRoleDto, UserRolesDto, UserRoleWriteDto } from './dto/user-role.dto';
 import { Grant } from './role.repository';
+import { RolesService } from './roles.service';
 import { UserRolesService } from './user-roles.service';
 
 function toUserRoleDto(grant: Grant, now: Date): UserRoleDto {
@@ -27,6 +30,8 @@ export class UserRolesController {
   constructor(
     private readonly userRoles: UserRolesService,
     private readonly access: AccessService,
+    private readonly roles: RolesService,
+    private readonly limits: DelegationLimits,
   ) {}
 
   @Get()
@@ -60,8 +65,11 @@ export class UserRolesController {
     @Param('roleId', uuidParam('roleId')) roleId: string,
     @Body() body: GrantRoleDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserRoleWriteDto> {
+    const role = await this.roles.get(roleId);
+    await this.limits.assertMayHandOut(caller, { kind: 'permissions', patterns: role.permissions });
     const expiresAt = body.expires_at ? new Date(body.expires_at) : null;
     const written = await this.userRoles.grantById(userId, roleId, expiresAt, actor);
     void reply.status(written.created ? 201 : 200);

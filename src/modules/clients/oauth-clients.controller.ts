@@ -31,6 +31,8 @@ import {
   toPage,
 } from '../../common/http/pagination';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
+import { DelegationLimits } from '../../common/auth/delegation-limits';
+import { Caller, CurrentCaller } from '../../common/auth/principal';
 import { AuditActor, RequestActor } from '../audit/audit-actor';
 import {
   AddSecretDto,
@@ -97,7 +99,10 @@ function futureDate(value: string | undefined, field: string): Date | null {
 @ApiTags('clients')
 @Controller('v1/admin/clients')
 export class OAuthClientsController {
-  constructor(private readonly clients: OAuthClientsService) {}
+  constructor(
+    private readonly clients: OAuthClientsService,
+    private readonly limits: DelegationLimits,
+  ) {}
 
   @Get()
   @RequirePermission('clients:read')
@@ -130,7 +135,12 @@ export class OAuthClientsController {
   async create(
     @Body() body: CreateClientDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<CreatedClientDto> {
+    await this.limits.assertMayHandOut(caller, {
+      kind: 'permissions',
+      patterns: body.allowed_scopes,
+    });
     const { client, secret } = await this.clients.create(
       {
         name: body.name.trim(),
@@ -169,7 +179,9 @@ export class OAuthClientsController {
     @Param('id', uuidParam('id')) id: string,
     @Body() body: AddSecretDto,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<IssuedSecretDto> {
+    await this.assertMayWield(caller, id);
     const expiresAt = futureDate(body.expires_at, 'expires_at');
     return toIssuedSecretDto(await this.clients.addSecret(id, expiresAt, actor));
   }
@@ -215,7 +227,18 @@ export class OAuthClientsController {
   async enable(
     @Param('id', uuidParam('id')) id: string,
     @RequestActor() actor: AuditActor,
+    @CurrentCaller() caller: Caller,
   ): Promise<ClientDto> {
+    await this.assertMayWield(caller, id);
     return toClientDto(await this.clients.setStatus(id, 'active', actor));
+  }
+
+  /** A working secret for a client, or the client back, hands out its scopes. */
+  private async assertMayWield(caller: Caller, id: string): Promise<void> {
+    const { client } = await this.clients.get(id);
+    await this.limits.assertMayHandOut(caller, {
+      kind: 'permissions',
+      patterns: client.allowedScopes,
+    });
   }
 }
