@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { CompiledPolicySet } from '../src/modules/authz/engine/compiled-policy-set';
@@ -98,6 +99,7 @@ export const authzEngineBenchmark: Benchmark = {
       rounds: settings.rounds,
     };
     const cedarName = `Cedar ${cedar.getCedarVersion()} (cedar-wasm)`;
+    const loadBefore = os.loadavg()[0];
     const rows: Row[] = [];
     const compileNotes: string[] = [];
     let agreementChecks = 0;
@@ -181,6 +183,9 @@ export const authzEngineBenchmark: Benchmark = {
         `Reading the clock around each timed call costs about ${microseconds(clockOverheadUs())} µs, ` +
           'included in the medians and p99s, not in decisions/s.',
         ...compileNotes,
+        // In-process figures move with whatever else the cores run; this says how busy they were.
+        `1-minute load average ${loadBefore.toFixed(2)} when the run started, ` +
+          `${os.loadavg()[0].toFixed(2)} when it ended, on ${os.cpus().length} cores.`,
       ],
     });
   },
