@@ -1,6 +1,7 @@
 import { parse } from '@bufbuild/cel';
 import { CelSyntaxChecker } from './cel-syntax-checker';
 import { ConditionBindingsBuilder } from './condition-bindings';
+import { MAX_CONDITION_STEPS } from './condition-budget';
 import { compileCondition, MAX_CONDITION_LENGTH } from './compiled-condition';
 import { ConditionSyntaxError } from './condition-syntax-error';
 
@@ -162,9 +163,45 @@ describe('compileCondition', () => {
         bindings,
       ),
     ).toBe(true);
-    expect(compileCondition('size(context.l.map(x, x * 2.0)) == 999').evaluate(bindings)).toBe(
-      true,
+    expect(compileCondition('size(context.l.map(x, x * 2.0)) == 999').evaluate(bindings)).toEqual(
+      // Each element is appended to a list of all before it: about 500,000 steps.
+      { error: `the condition takes more than ${MAX_CONDITION_STEPS} steps` },
     );
+  });
+
+  it(`fails a condition taking more than ${MAX_CONDITION_STEPS} steps, whatever its operators`, () => {
+    const l = Array.from({ length: 998 }, (_, i) => i);
+    const bindings = ConditionBindingsBuilder.build({
+      subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
+      action: 'x:y',
+      resource: { type: 'doc', attributes: {} },
+      context: {
+        l: l.slice(0, 498),
+        m: l.slice(0, 498),
+        s: 'a'.repeat(30000),
+        p: '(a?)'.repeat(2000),
+      },
+    });
+    if ('error' in bindings) throw new Error(bindings.error);
+    const budget = { error: `the condition takes more than ${MAX_CONDITION_STEPS} steps` };
+    const repeated = (part: string, separator: string) =>
+      Array.from({ length: 150 }, () => part).join(separator);
+    for (const source of [
+      // A list concatenated to itself to make a long range.
+      `(${repeated('context.l', ' + ')}).exists(x, x == -1)`,
+      // Work proportional to the list in a comprehension's body.
+      `context.l.all(x, ${repeated('context.l == context.m', ' && ')})`,
+      // Nodes that call no function, for each element.
+      `context.l.all(x, ${repeated('context.m.size() > 0', ' && ')})`,
+      // A `||` that would pass over the failed call still fails.
+      `context.l.exists(x, ${repeated('!(x in context.m)', ' || ')}) || true`,
+      // A regular expression over a long text.
+      'context.s.matches(context.p)',
+    ]) {
+      expect(compileCondition(source).evaluate(bindings)).toEqual(budget);
+    }
+    // Every evaluation starts with the whole budget.
+    expect(compileCondition('context.l.exists(x, x == 497)').evaluate(bindings)).toBe(true);
   });
 
   it(`refuses conditions longer than ${MAX_CONDITION_LENGTH} characters`, () => {
