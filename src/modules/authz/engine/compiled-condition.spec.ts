@@ -1,6 +1,7 @@
 import { parse } from '@bufbuild/cel';
 import { CelSyntaxChecker } from './cel-syntax-checker';
 import { ConditionBindingsBuilder } from './condition-bindings';
+import { MAX_CONDITION_STEPS } from './condition-budget';
 import { compileCondition, MAX_CONDITION_LENGTH } from './compiled-condition';
 import { ConditionSyntaxError } from './condition-syntax-error';
 
@@ -116,6 +117,91 @@ describe('compileCondition', () => {
     'subject.m["k"] == 1',
   ])('compiles %j', (source) => {
     expect(compileError(source)).toBe('ok');
+  });
+
+  const NESTED =
+    'a comprehension (all, exists, exists_one, map, filter) cannot be used inside another one';
+
+  it.each([
+    // The reviewer's payload: 100³ steps with a 100-element context list.
+    ['context.l.all(a, context.l.all(b, context.l.all(c, true)))', `1:28 ${NESTED}`],
+    // In the body, every macro.
+    ['subject.roles.exists(r, resource.tags.all(t, t != r))', `1:39 ${NESTED}`],
+    ['subject.roles.all(r, [r].exists_one(x, x == "a"))', `1:26 ${NESTED}`],
+    ['subject.roles.exists(r, size(context.l.map(x, x)) > 0)', `1:40 ${NESTED}`],
+    ['subject.roles.exists(r, context.l.filter(x, x == r) == [])', `1:35 ${NESTED}`],
+    // In the range.
+    ['context.l.map(x, [x]).exists(y, true)', `1:11 ${NESTED}`],
+    ['context.l.filter(x, x > 1).all(y, y > 2)', `1:11 ${NESTED}`],
+    // Literal lists need no attributes at all.
+    ['[1, 2].all(a, [1, 2].all(b, [1, 2].all(c, a + b + c > 0)))', `1:22 ${NESTED}`],
+  ])('refuses %j, a comprehension inside another, at the inner one', (source, expected) => {
+    expect(compileError(source)).toBe(expected);
+  });
+
+  it('locates a nested comprehension on a later line', () => {
+    expect(compileError('resource.tags.all(t,\n  subject.roles\n    .exists(r, r == t))')).toBe(
+      `3:6 ${NESTED}`,
+    );
+  });
+
+  it('compiles comprehensions side by side, and over 1,000 attribute values', () => {
+    expect(
+      compileError('subject.roles.exists(r, r == "a") && context.l.all(x, x > 0 && x in [1, 2])'),
+    ).toBe('ok');
+    const bindings = ConditionBindingsBuilder.build({
+      subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
+      action: 'x:y',
+      resource: { type: 'doc', attributes: {} },
+      context: { l: Array.from({ length: 999 }, (_, i) => i) },
+    });
+    if ('error' in bindings) throw new Error(bindings.error);
+    expect(compileCondition('context.l.all(x, x >= 0)').evaluate(bindings)).toBe(true);
+    expect(compileCondition('context.l.exists_one(x, x == 998)').evaluate(bindings)).toBe(true);
+    expect(
+      compileCondition('context.l.filter(x, x < 10) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]').evaluate(
+        bindings,
+      ),
+    ).toBe(true);
+    expect(compileCondition('size(context.l.map(x, x * 2.0)) == 999').evaluate(bindings)).toEqual(
+      // Each element is appended to a list of all before it: about 500,000 steps.
+      { error: `the condition takes more than ${MAX_CONDITION_STEPS} steps` },
+    );
+  });
+
+  it(`fails a condition taking more than ${MAX_CONDITION_STEPS} steps, whatever its operators`, () => {
+    const l = Array.from({ length: 998 }, (_, i) => i);
+    const bindings = ConditionBindingsBuilder.build({
+      subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
+      action: 'x:y',
+      resource: { type: 'doc', attributes: {} },
+      context: {
+        l: l.slice(0, 498),
+        m: l.slice(0, 498),
+        s: 'a'.repeat(30000),
+        p: '(a?)'.repeat(2000),
+      },
+    });
+    if ('error' in bindings) throw new Error(bindings.error);
+    const budget = { error: `the condition takes more than ${MAX_CONDITION_STEPS} steps` };
+    const repeated = (part: string, separator: string) =>
+      Array.from({ length: 150 }, () => part).join(separator);
+    for (const source of [
+      // A list concatenated to itself to make a long range.
+      `(${repeated('context.l', ' + ')}).exists(x, x == -1)`,
+      // Work proportional to the list in a comprehension's body.
+      `context.l.all(x, ${repeated('context.l == context.m', ' && ')})`,
+      // Nodes that call no function, for each element.
+      `context.l.all(x, ${repeated('context.m.size() > 0', ' && ')})`,
+      // A `||` that would pass over the failed call still fails.
+      `context.l.exists(x, ${repeated('!(x in context.m)', ' || ')}) || true`,
+      // A regular expression over a long text.
+      'context.s.matches(context.p)',
+    ]) {
+      expect(compileCondition(source).evaluate(bindings)).toEqual(budget);
+    }
+    // Every evaluation starts with the whole budget.
+    expect(compileCondition('context.l.exists(x, x == 497)').evaluate(bindings)).toBe(true);
   });
 
   it(`refuses conditions longer than ${MAX_CONDITION_LENGTH} characters`, () => {

@@ -9,6 +9,12 @@ import {
   plan,
 } from '@bufbuild/cel';
 import { CelSyntaxChecker } from './cel-syntax-checker';
+import {
+  BUDGET_EXCEEDED,
+  METERED_FUNCTIONS,
+  meterComprehensions,
+  stepMeter,
+} from './condition-budget';
 import type { ConditionBindings } from './condition-bindings';
 import { ConditionChecker } from './condition-checker';
 import { ConditionSyntaxError, sourcePosition } from './condition-syntax-error';
@@ -23,7 +29,7 @@ const VARIABLES = {
   action: CelScalar.STRING,
   context: attributes,
 };
-const ENV = celEnv({ variables: VARIABLES });
+const ENV = celEnv({ variables: VARIABLES, funcs: [...METERED_FUNCTIONS] });
 const VARIABLE_NAMES: ReadonlySet<string> = new Set(Object.keys(VARIABLES));
 
 /** true or false, or why the condition could not be evaluated (which never allows anything). */
@@ -48,6 +54,7 @@ export class CompiledCondition {
       const parsed = parseCondition(source);
       const problem = ConditionChecker.firstProblem(ENV, VARIABLE_NAMES, parsed, source);
       if (problem !== null) throw problem;
+      meterComprehensions(parsed);
       return new CompiledCondition(source, plan(ENV, parsed));
     } catch (error) {
       // Recursive descent, in @bufbuild/cel and here, runs out of stack before 1,000 levels.
@@ -66,7 +73,10 @@ export class CompiledCondition {
   }
 
   evaluate(bindings: ConditionBindings): ConditionResult {
+    stepMeter.start();
     const result = this.program(bindings);
+    // A spent budget fails the condition even when `||` or `&&` passed over the failed call.
+    if (stepMeter.exceeded) return { error: BUDGET_EXCEEDED };
     if (typeof result === 'boolean') return result;
     if (isCelError(result)) return { error: result.message };
     return { error: `the condition produced ${String(celType(result))}, not a bool` };

@@ -45,6 +45,9 @@ const MACRO_USAGE: Record<string, string> = {
   filter: 'list.filter(x, predicate)',
 };
 
+const NESTED_COMPREHENSION =
+  'a comprehension (all, exists, exists_one, map, filter) cannot be used inside another one';
+
 interface Problem {
   offset: number;
   reason: string;
@@ -115,6 +118,15 @@ export class ConditionChecker {
         return;
       case 'comprehensionExpr': {
         const comprehension = kind.value;
+        // One comprehension takes as many steps as its range has elements; one inside another
+        // multiplies them (three over 1,000 values: a billion steps).
+        const [inner] = nestedComprehensions(comprehension).sort(
+          (a, b) => this.offsetOf(a) - this.offsetOf(b),
+        );
+        if (inner !== undefined) {
+          // The node sits at the dot of `list.all(…)`; point at the macro's name after it.
+          this.report(inner, NESTED_COMPREHENSION, 1);
+        }
         this.visit(comprehension.iterRange, bound);
         this.visit(comprehension.accuInit, bound);
         const inside = new Set([...bound, comprehension.iterVar, comprehension.accuVar]);
@@ -218,6 +230,42 @@ export class ConditionChecker {
 
   private variablesHint(): string {
     return `a condition can use ${[...this.variables].join(', ')}`;
+  }
+}
+
+type Comprehension = Extract<Expr['exprKind'], { case: 'comprehensionExpr' }>['value'];
+
+/** The outermost comprehensions in any part of `comprehension`: its range, body and result. */
+function nestedComprehensions(comprehension: Comprehension): Expr[] {
+  return [
+    comprehension.iterRange,
+    comprehension.accuInit,
+    comprehension.loopCondition,
+    comprehension.loopStep,
+    comprehension.result,
+  ].flatMap(comprehensionsIn);
+}
+
+/** The outermost comprehensions within `expr`, `expr` included. */
+function comprehensionsIn(expr: Expr | undefined): Expr[] {
+  if (expr === undefined) return [];
+  const kind = expr.exprKind;
+  switch (kind.case) {
+    case 'comprehensionExpr':
+      return [expr];
+    case 'selectExpr':
+      return comprehensionsIn(kind.value.operand);
+    case 'callExpr':
+      return [kind.value.target, ...kind.value.args].flatMap(comprehensionsIn);
+    case 'listExpr':
+      return kind.value.elements.flatMap(comprehensionsIn);
+    case 'structExpr':
+      return kind.value.entries.flatMap((entry) => [
+        ...(entry.keyKind.case === 'mapKey' ? comprehensionsIn(entry.keyKind.value) : []),
+        ...comprehensionsIn(entry.value),
+      ]);
+    default:
+      return [];
   }
 }
 
