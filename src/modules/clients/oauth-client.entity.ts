@@ -52,12 +52,10 @@ export class OAuthClient {
   lastUsedAt!: Date | null;
 
   /**
-   * The client's access tokens issued before this instant are dead (null: none was ever ended
-   * this way). Moved forward when the client is disabled, when a secret is removed, and on an
-   * admin's revoke-tokens. A token's `iat` has one-second resolution: it is dead when
-   * `iat < tokens_valid_after` (compared exactly, `iat` as a whole second), and a token issued
-   * afterwards carries an `iat` of at least this instant rounded up to the second, so that it lives
-   * even when issued within the same second (see OAuthClientsRepository).
+   * The client's access tokens issued up to this instant are dead (null: none was ever ended this
+   * way). Moved forward, never back, when the client is disabled, when a secret is removed, and on
+   * an admin's revoke-tokens. Compared to the millisecond with when a token was issued: `iat` has
+   * one-second resolution, so that is read from its UUIDv7 `jti` (AccessTokenService.issuedAtMs).
    */
   @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
   tokensValidAfter!: Date | null;
