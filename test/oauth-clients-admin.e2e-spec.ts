@@ -43,6 +43,7 @@ interface ClientBody {
   created_at: string;
   updated_at: string;
   last_used_at: string | null;
+  tokens_valid_after: string | null;
 }
 
 describe('/v1/admin/clients', () => {
@@ -103,6 +104,19 @@ describe('/v1/admin/clients', () => {
         WHERE target_type = 'client' AND target_id = $1 ORDER BY created_at, id`,
       [clientId],
     );
+  /** An access token of the client with this secret, failing the test otherwise. */
+  const accessToken = async (clientId: string, secret: string) => {
+    const res = await tokenWith(clientId, secret);
+    expect(res.statusCode).toBe(200);
+    return res.json<{ access_token: string }>().access_token;
+  };
+  /** Whether the token is accepted: clients of these tests hold clients:read for this. */
+  const accepted = async (token: string, clientRowId: string) => {
+    const res = await as(token).get(`/v1/admin/clients/${clientRowId}`);
+    if (res.statusCode !== 401) expect(res.statusCode).toBe(200);
+    else expectProblem(res, 401, 'invalid_token');
+    return res.statusCode === 200;
+  };
   const activeSecrets = async (id: string) =>
     (
       await db.query<{ n: number }[]>(
@@ -139,6 +153,7 @@ describe('/v1/admin/clients', () => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
         last_used_at: null,
+        tokens_valid_after: null,
         client_secret: expect.stringMatching(SECRET),
       });
       const [stored] = await db.query<{ secret_hash: Buffer }[]>(
@@ -353,6 +368,118 @@ describe('/v1/admin/clients', () => {
     });
   });
 
+  describe('ending the tokens a client holds', () => {
+    const reader = () => created({ allowed_scopes: ['clients:read'] });
+
+    it('disable, remove every secret, add one, enable: the old tokens stay refused, new ones work', async () => {
+      const client = await reader();
+      const stolen = await accessToken(client.client_id, client.client_secret);
+      expect(await accepted(stolen, client.id)).toBe(true);
+      expect((await automation().post(`/v1/admin/clients/${client.id}/disable`)).statusCode).toBe(
+        200,
+      );
+      expect(
+        (
+          await automation().delete(
+            `/v1/admin/clients/${client.id}/secrets/${client.secrets[0].id}`,
+          )
+        ).statusCode,
+      ).toBe(204);
+      const added = await automation().post(`/v1/admin/clients/${client.id}/secrets`);
+      expect(added.statusCode).toBe(201);
+      const enabled = await automation().post(`/v1/admin/clients/${client.id}/enable`);
+      expect(enabled.json<ClientBody>().status).toBe('active');
+
+      expect(await accepted(stolen, client.id)).toBe(false);
+      const fresh = await accessToken(
+        client.client_id,
+        added.json<{ client_secret: string }>().client_secret,
+      );
+      expect(await accepted(fresh, client.id)).toBe(true);
+      expect(await accepted(stolen, client.id)).toBe(false);
+    });
+
+    it('removing a secret ends the tokens the client holds, whichever secret got them', async () => {
+      const client = await reader();
+      const second = (await automation().post(`/v1/admin/clients/${client.id}/secrets`)).json<{
+        client_secret: string;
+      }>();
+      const byFirst = await accessToken(client.client_id, client.client_secret);
+      const bySecond = await accessToken(client.client_id, second.client_secret);
+      const removed = await automation().delete(
+        `/v1/admin/clients/${client.id}/secrets/${client.secrets[0].id}`,
+      );
+      expect(removed.statusCode).toBe(204);
+      expect(await accepted(byFirst, client.id)).toBe(false);
+      expect(await accepted(bySecond, client.id)).toBe(false);
+      // The rotation goes on: the remaining secret gets tokens that work.
+      expect(
+        await accepted(await accessToken(client.client_id, second.client_secret), client.id),
+      ).toBe(true);
+      const listed = (await admin().get(`/v1/admin/clients/${client.id}`)).json<ClientBody>();
+      expect(listed.tokens_valid_after).not.toBeNull();
+    });
+
+    it('revoke-tokens ends the tokens issued until now and leaves the client working, audited', async () => {
+      const client = await reader();
+      const leaked = await accessToken(client.client_id, client.client_secret);
+      expect(await accepted(leaked, client.id)).toBe(true);
+      const before = Date.now();
+      const res = await admin().post(`/v1/admin/clients/${client.id}/revoke-tokens`);
+      expect(res.statusCode).toBe(204);
+      expect(res.body).toBe('');
+      expect(await accepted(leaked, client.id)).toBe(false);
+      // Issued right after, most likely within the same second: it works.
+      const next = await accessToken(client.client_id, client.client_secret);
+      expect(await accepted(next, client.id)).toBe(true);
+
+      const listed = (await admin().get(`/v1/admin/clients/${client.id}`)).json<ClientBody>();
+      expect(listed.status).toBe('active');
+      expect(listed.secrets.map((s) => s.id)).toEqual(client.secrets.map((s) => s.id));
+      const validAfter = new Date(listed.tokens_valid_after!).getTime();
+      expect(validAfter).toBeGreaterThanOrEqual(before);
+      expect(validAfter).toBeLessThanOrEqual(Date.now());
+      expect((await auditOf(client.client_id)).slice(1)).toEqual([
+        {
+          action: 'client.tokens_revoke',
+          actor_type: 'user',
+          actor_id: expect.any(String),
+          details: { tokens_valid_after: listed.tokens_valid_after },
+        },
+      ]);
+
+      // Again: the tokens issued since end too.
+      expect(
+        (await automation().post(`/v1/admin/clients/${client.id}/revoke-tokens`)).statusCode,
+      ).toBe(204);
+      expect(await accepted(next, client.id)).toBe(false);
+      expect((await auditOf(client.client_id)).map((e) => e.action)).toEqual([
+        'client.create',
+        'client.tokens_revoke',
+        'client.tokens_revoke',
+      ]);
+    });
+
+    it('revoke-tokens: an unknown client is 404, a malformed id 422, and a reader is refused', async () => {
+      expectProblem(
+        await admin().post('/v1/admin/clients/01900000-0000-7000-8000-000000000000/revoke-tokens'),
+        404,
+        'not_found',
+      );
+      expectInvalidField(await admin().post('/v1/admin/clients/ghc_x/revoke-tokens'), 'id');
+      const client = await reader();
+      const token = await accessToken(client.client_id, client.client_secret);
+      expectProblem(
+        await as(token).post(`/v1/admin/clients/${client.id}/revoke-tokens`),
+        403,
+        'forbidden',
+      );
+      // Refused, nothing changed: its token still works.
+      expect(await accepted(token, client.id)).toBe(true);
+      expect((await auditOf(client.client_id)).map((e) => e.action)).toEqual(['client.create']);
+    });
+  });
+
   describe('disable and enable', () => {
     it('a disabled client gets no tokens; enabled again, it does; each change audited once', async () => {
       const client = await created();
@@ -390,6 +517,7 @@ describe('/v1/admin/clients', () => {
       ],
       ['POST', '/v1/admin/clients/01900000-0000-7000-8000-000000000000/disable'],
       ['POST', '/v1/admin/clients/01900000-0000-7000-8000-000000000000/enable'],
+      ['POST', '/v1/admin/clients/01900000-0000-7000-8000-000000000000/revoke-tokens'],
     ];
 
     it.each(routes)('%s %s needs an access token', async (method, url) => {

@@ -8,10 +8,13 @@ import { signingKeyContext } from '../src/modules/auth/signing-key.service';
 import { get, post, signedInAccount } from './support/accounts';
 import { PROBLEM, Response, REVOCATION_BOUND_MS, sleep } from './support/assertions';
 import {
+  addClientSecret,
   basic,
   clientToken,
   createClient,
   postForm,
+  removeClientSecret,
+  revokeClientTokens,
   setClientStatus,
   TestClient,
 } from './support/clients';
@@ -195,6 +198,57 @@ describe('POST /oauth/introspect and /oauth/revoke', () => {
       const { access_token: ofDisabled } = await clientToken(t, doomed);
       await setClientStatus(t, doomed, 'disabled');
       expect(await describeToken(ofDisabled)).toEqual({ active: false });
+    });
+
+    it('tokens issued before their client’s tokens were ended: inactive for good; later ones active', async () => {
+      const owner = await createClient(t);
+      const spare = await addClientSecret(t, owner);
+      const { access_token: leaked } = await clientToken(t, owner);
+      expect((await describeToken(leaked)).active).toBe(true);
+      await revokeClientTokens(t, owner);
+      expect(await describeToken(leaked)).toEqual({ active: false });
+
+      const { access_token: beforeRemoval } = await clientToken(t, owner);
+      expect((await describeToken(beforeRemoval)).active).toBe(true);
+      await removeClientSecret(t, owner);
+      expect(await describeToken(beforeRemoval)).toEqual({ active: false });
+
+      const { access_token: beforeDisable } = await clientToken(t, spare);
+      expect((await describeToken(beforeDisable)).active).toBe(true);
+      await setClientStatus(t, owner, 'disabled');
+      await setClientStatus(t, owner, 'active');
+      expect(await describeToken(beforeDisable)).toEqual({ active: false });
+      expect(await describeToken(leaked)).toEqual({ active: false });
+
+      const { access_token: fresh } = await clientToken(t, spare);
+      expect(await describeToken(fresh)).toMatchObject({ active: true, client_id: owner.clientId });
+    });
+
+    it('a token whose jti tells no time is taken as issued at the start of its iat second', async () => {
+      const owner = await createClient(t);
+      const iat = Math.floor(Date.now() / 1000);
+      const endTokensAt = (ms: number) =>
+        db.query(
+          'UPDATE oauth_clients SET tokens_valid_after = to_timestamp($2 / 1000.0) WHERE id = $1',
+          [owner.id, ms],
+        );
+      // A version 4 jti, as tokens issued before jtis were UUIDv7s have.
+      const legacy = () =>
+        signedWithOurKey({
+          jti: randomUUID(),
+          sub: owner.clientId,
+          client_id: owner.clientId,
+          scope: 'authz:check',
+          iat,
+        });
+      const before = await legacy();
+      await endTokensAt(iat * 1000 - 1);
+      expect((await describeToken(before)).active).toBe(true);
+      // Ended late in the same second: the token may have come earlier in it, so it is dead.
+      const sameSecond = await legacy();
+      await endTokensAt(iat * 1000 + 999);
+      expect(await describeToken(sameSecond)).toEqual({ active: false });
+      expect((await probe(sameSecond)).statusCode).toBe(401);
     });
 
     it.each<[string, string]>([

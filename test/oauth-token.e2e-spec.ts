@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Caller, CurrentCaller } from '../src/common/auth/principal';
 import { RequirePermission } from '../src/common/auth/require-permission.decorator';
 import { MAX_FORM_BYTES, MAX_FORM_PARAMETERS } from '../src/common/http/form-body';
+import { uuidV7Time } from '../src/common/ids/uuid-v7';
 import { get, post, signedInAccount, uniqueIp } from './support/accounts';
 import {
   expectProblem,
@@ -15,10 +16,13 @@ import {
   sleep,
 } from './support/assertions';
 import {
+  addClientSecret,
   basic,
   clientToken,
   createClient,
   postForm,
+  removeClientSecret,
+  revokeClientTokens,
   setClientStatus,
   TestClient,
 } from './support/clients';
@@ -431,6 +435,79 @@ describe('POST /oauth/token (client credentials)', () => {
       } finally {
         await b.close();
       }
+    });
+
+    it.each<[string, (t: TestApp, service: TestClient) => Promise<void>]>([
+      ['its tokens are revoked', revokeClientTokens],
+      ['a secret of it is removed', (app, service) => removeClientSecret(app, service)],
+      [
+        'it is disabled and enabled again',
+        async (app, service) => {
+          await setClientStatus(app, service, 'disabled');
+          await setClientStatus(app, service, 'active');
+        },
+      ],
+    ])(
+      'issued before, stop working within 5 s on every instance once %s; later ones work',
+      async (_, end) => {
+        const b = await startTestApp({ env: { PUBLIC_URL }, extraModules: [ServiceProbeModule] });
+        try {
+          const service = await createClient(t);
+          const spare = await addClientSecret(t, service);
+          const { access_token: before } = await clientToken(t, service);
+          expect((await get(b, '/probe/service', before)).statusCode).toBe(200);
+          await end(t, service);
+          const ended = Date.now();
+          expectProblem(await get(t, '/probe/service', before), 401, 'invalid_token');
+          for (;;) {
+            const res = await get(b, '/probe/service', before);
+            if (res.statusCode === 401) {
+              expectProblem(res, 401, 'invalid_token');
+              break;
+            }
+            expect(res.statusCode).toBe(200);
+            expect(Date.now() - ended).toBeLessThan(REVOCATION_BOUND_MS);
+            await sleep(100);
+          }
+          expect(Date.now() - ended).toBeLessThan(REVOCATION_BOUND_MS);
+          // Issued after (most likely within the same second): accepted on both instances.
+          const { access_token: after } = await clientToken(t, spare);
+          expect((await get(t, '/probe/service', after)).statusCode).toBe(200);
+          expect((await get(b, '/probe/service', after)).statusCode).toBe(200);
+        } finally {
+          await b.close();
+        }
+      },
+    );
+
+    it('a token counts as issued before its client’s tokens ended up to that very millisecond, told by its UUIDv7 jti', async () => {
+      const service = await createClient(t);
+      const endTokensAt = (ms: number) =>
+        db.query(
+          `UPDATE oauth_clients SET tokens_valid_after = to_timestamp($2 / 1000.0) WHERE id = $1`,
+          [service.id, ms],
+        );
+      const issuedMs = (accessToken: string) => {
+        const { jti, iat } = decodeJwt(accessToken);
+        const ms = uuidV7Time(jti!);
+        expect(ms).not.toBeNull();
+        // iat is the same instant, to the second.
+        expect(Math.floor(ms! / 1000)).toBe(iat);
+        return ms!;
+      };
+      // Each token is probed once: a verdict is cached for 2 s.
+      const { access_token: justAfter } = await clientToken(t, service);
+      await endTokensAt(issuedMs(justAfter) - 1);
+      expect((await get(t, '/probe/service', justAfter)).statusCode).toBe(200);
+
+      const { access_token: sameMillisecond } = await clientToken(t, service);
+      await endTokensAt(issuedMs(sameMillisecond));
+      expectProblem(await get(t, '/probe/service', sameMillisecond), 401, 'invalid_token');
+
+      // Later in the same second: dead too, whatever iat says.
+      const { access_token: sameSecond } = await clientToken(t, service);
+      await endTokensAt(issuedMs(sameSecond) + 1);
+      expectProblem(await get(t, '/probe/service', sameSecond), 401, 'invalid_token');
     });
   });
 });

@@ -42,6 +42,26 @@ export async function setClientStatus(
   await t.app.get(OAuthClientsService).setStatus(client.id, status, TEST_ACTOR);
 }
 
+/** Ends every access token the client holds (revoke-tokens) through the service. */
+export async function revokeClientTokens(t: TestApp, client: TestClient): Promise<void> {
+  await t.app.get(OAuthClientsService).revokeTokens(client.id, TEST_ACTOR);
+}
+
+/** Removes a secret of the client through the service (its first one by default). */
+export async function removeClientSecret(
+  t: TestApp,
+  client: TestClient,
+  secretId = client.secretId,
+): Promise<void> {
+  await t.app.get(OAuthClientsService).removeSecret(client.id, secretId, TEST_ACTOR);
+}
+
+/** Adds a secret to the client through the service; the client as it authenticates with it. */
+export async function addClientSecret(t: TestApp, client: TestClient): Promise<TestClient> {
+  const added = await t.app.get(OAuthClientsService).addSecret(client.id, null, TEST_ACTOR);
+  return { ...client, secret: added.secret, secretId: added.id };
+}
+
 /** `application/x-www-form-urlencoded` encoding of one component (RFC 6749 Appendix B). */
 export function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, '+');

@@ -17,8 +17,9 @@ const BEARER = /^bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 /**
  * Deny by default: every route needs a valid access token unless it is marked `@Public()`: a
  * user's token of a live session, or a service client's token of an active client that was not
- * revoked. Failures follow RFC 6750 (`WWW-Authenticate`) and say nothing about why a token was
- * refused; the reason goes to the log.
+ * revoked and was not issued before the client's tokens were last ended (`tokens_valid_after`).
+ * Failures follow RFC 6750 (`WWW-Authenticate`) and say nothing about why a token was refused;
+ * the reason goes to the log.
  *
  * A service token is accepted only on routes marked `@RequirePermission`, whose permission check
  * knows services; elsewhere it is a 403 `user_token_required`. 403, not 401: the token is valid
@@ -59,8 +60,9 @@ export class AccessTokenGuard implements CanActivate {
     const match = BEARER.exec(header);
     if (!match) throw this.invalid('not a Bearer JWT');
     let caller: Caller;
+    let issuedAtMs: number;
     try {
-      ({ caller } = await this.tokens.verify(match[1]));
+      ({ caller, issuedAtMs } = await this.tokens.verify(match[1]));
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw this.invalid(error.reason);
       throw error;
@@ -70,8 +72,8 @@ export class AccessTokenGuard implements CanActivate {
         throw this.invalid('session ended');
       }
     } else {
-      if (!(await this.clients.isTokenLive(caller.clientId, caller.tokenId))) {
-        throw this.invalid('client disabled or token revoked');
+      if (!(await this.clients.isTokenLive(caller.clientId, caller.tokenId, issuedAtMs))) {
+        throw this.invalid('client disabled, token revoked or issued before tokens_valid_after');
       }
       const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, [
         context.getHandler(),

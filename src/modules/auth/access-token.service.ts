@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { errors, jwtVerify, JWTHeaderParameters, JWTPayload, SignJWT } from 'jose';
 import { Caller } from '../../common/auth/principal';
+import { uuidV7, uuidV7Time } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isClientId, parseScopeList } from '../clients/client-identifiers';
 import { SigningKeyService } from './signing-key.service';
@@ -40,6 +40,18 @@ export interface VerifiedAccessToken {
   caller: Caller;
   issuedAt: number;
   expiresAt: number;
+  /** When it was issued, in milliseconds since the epoch (see `issuedAtMs`). */
+  issuedAtMs: number;
+}
+
+/**
+ * When a token was issued, to the millisecond: the timestamp of its UUIDv7 `jti` when that agrees
+ * with its `iat`; otherwise (a token issued before jtis were UUIDv7s) the start of its `iat` second,
+ * the earliest it can have been issued, which errs towards treating it as older.
+ */
+export function issuedAtMs(jti: string, iat: number): number {
+  const fromJti = uuidV7Time(jti);
+  return fromJti !== null && Math.floor(fromJti / 1000) === iat ? fromJti : iat * 1000;
 }
 
 /** A token that must not be accepted; `reason` is for logs, never for the client. */
@@ -81,9 +93,14 @@ export class AccessTokenService {
     );
   }
 
+  /**
+   * `jti` is a UUIDv7 of the same clock reading as `iat`: it tells when the token was issued to the
+   * millisecond, where `iat` has one-second resolution (see `issuedAtMs`).
+   */
   private async sign(subject: string, claims: JWTPayload, ttl: number): Promise<IssuedAccessToken> {
     const signer = await this.signingKeys.currentSigner();
-    const issuedAt = Math.floor(Date.now() / 1000);
+    const nowMs = Date.now();
+    const issuedAt = Math.floor(nowMs / 1000);
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid })
       .setIssuer(this.config.http.publicUrl)
@@ -92,7 +109,7 @@ export class AccessTokenService {
       // One clock reading for both, so exp - iat is exactly the TTL.
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + ttl)
-      .setJti(randomUUID())
+      .setJti(uuidV7(nowMs))
       .sign(signer.privateKey);
     return { token, expiresIn: ttl };
   }
@@ -123,7 +140,13 @@ export class AccessTokenService {
           requiredClaims: ['sub', 'exp', 'iat', 'jti'],
         },
       );
-      return { caller: callerOf(payload), issuedAt: payload.iat!, expiresAt: payload.exp! };
+      const caller = callerOf(payload);
+      return {
+        caller,
+        issuedAt: payload.iat!,
+        expiresAt: payload.exp!,
+        issuedAtMs: issuedAtMs(caller.tokenId, payload.iat!),
+      };
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) throw error;
       if (error instanceof errors.JOSEError) throw new InvalidAccessTokenError(error.code);

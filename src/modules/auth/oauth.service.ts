@@ -92,7 +92,8 @@ export class OAuthService {
   /**
    * Describes a token to a client holding the `oauth:introspect` scope: any of Gatehouse's access
    * tokens (users' and services') and refresh tokens. Anything that would not be accepted now
-   * (malformed, forged, expired, revoked, of an ended session or a disabled client) is
+   * (malformed, forged, expired, revoked, of an ended session, of a disabled client or issued
+   * before its client's tokens were ended) is
    * `{active: false}` and nothing more. `token_type_hint` may be sent but is not needed: the two
    * kinds are told apart by their form (RFC 7662 §2.1 lets the server ignore it).
    */
@@ -181,7 +182,7 @@ export class OAuthService {
   }
 
   private async describeAccessToken(verified: VerifiedAccessToken): Promise<IntrospectionDto> {
-    const { caller, issuedAt, expiresAt } = verified;
+    const { caller, issuedAt, expiresAt, issuedAtMs } = verified;
     const common = {
       active: true,
       token_use: 'access_token',
@@ -196,7 +197,7 @@ export class OAuthService {
       const live = await this.sessions.isLive(caller.sessionId, caller.userId);
       return live ? { ...common, sub: caller.userId, sid: caller.sessionId } : INACTIVE;
     }
-    const live = await this.clients.isTokenLive(caller.clientId, caller.tokenId);
+    const live = await this.clients.isTokenLive(caller.clientId, caller.tokenId, issuedAtMs);
     return live
       ? {
           ...common,

@@ -50,4 +50,13 @@ export class OAuthClient {
   /** Last successful authentication at an OAuth endpoint, to the minute (see the service). */
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
   lastUsedAt!: Date | null;
+
+  /**
+   * The client's access tokens issued up to this instant are dead (null: none was ever ended this
+   * way). Moved forward, never back, when the client is disabled, when a secret is removed, and on
+   * an admin's revoke-tokens. Compared to the millisecond with when a token was issued: `iat` has
+   * one-second resolution, so that is read from its UUIDv7 `jti` (AccessTokenService.issuedAtMs).
+   */
+  @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
+  tokensValidAfter!: Date | null;
 }

@@ -68,6 +68,7 @@ function toClientDto({ client, secrets }: ClientWithSecrets, now = new Date()): 
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
     last_used_at: client.lastUsedAt?.toISOString() ?? null,
+    tokens_valid_after: client.tokensValidAfter?.toISOString() ?? null,
   };
 }
 
@@ -189,7 +190,13 @@ export class OAuthClientsController {
   @Delete(':id/secrets/:secretId')
   @RequirePermission('clients:write')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a secret: requests presenting it fail from now on' })
+  @ApiOperation({
+    summary: 'Remove a secret: requests presenting it fail from now on',
+    description:
+      'Every access token the client holds stops working too (a token does not record which ' +
+      'secret got it), within seconds on every instance; the client gets new ones with its ' +
+      'other secret.',
+  })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   removeSecret(
@@ -200,6 +207,25 @@ export class OAuthClientsController {
     return this.clients.removeSecret(id, secretId, actor);
   }
 
+  @Post(':id/revoke-tokens')
+  @RequirePermission('clients:write')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Revoke every access token the client holds',
+    description:
+      'For a token that may have leaked: the tokens it was issued until now stop working within ' +
+      'seconds on every instance, and introspect as inactive. The client stays active with its ' +
+      'secrets, and the tokens it gets afterwards work.',
+  })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  revokeTokens(
+    @Param('id', uuidParam('id')) id: string,
+    @RequestActor() actor: AuditActor,
+  ): Promise<void> {
+    return this.clients.revokeTokens(id, actor);
+  }
+
   @Post(':id/disable')
   @RequirePermission('clients:write')
   @HttpCode(200)
@@ -207,7 +233,7 @@ export class OAuthClientsController {
     summary: 'Disable a client',
     description:
       'It can no longer get tokens, and the tokens it holds stop working within seconds on ' +
-      'every instance. Its secrets are kept: enabling it again restores it as it was.',
+      'every instance, for good: enabling it again restores its secrets but not those tokens.',
   })
   @ApiOkResponse({ type: ClientDto })
   @ApiNotFoundResponse()

@@ -48,9 +48,17 @@ export interface NewSecret {
 export interface ClientTokenState {
   clientActive: boolean;
   tokenRevoked: boolean;
+  /** Issued before the client's `tokens_valid_after`. */
+  tokenRetired: boolean;
 }
 
 const ACTIVE_SECRET = `s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)`;
+
+/**
+ * Moves `tokens_valid_after` of client row `c` to `instant`, never back: an instance whose clock
+ * lags cannot revive tokens that another instance ended.
+ */
+const retiredAt = (instant: string) => `GREATEST(c.tokens_valid_after, ${instant}::timestamptz)`;
 
 /** Service clients, their secrets, and the revoked tokens of clients. */
 @Injectable()
@@ -152,19 +160,23 @@ export class OAuthClientsRepository {
   }
 
   /**
-   * Removes a secret of the client and returns the client's public id; null when it has no such
-   * secret (or it was already removed).
+   * Removes a secret of the client and ends the client's tokens issued before `now` (a token does
+   * not say which secret got it), in one statement; returns the client's public id, or null when
+   * it has no such secret (or it was already removed), and then changes nothing.
    */
   async removeSecret(id: string, secretId: string, now: Date): Promise<string | null> {
     // Wrapped in a SELECT: the driver answers a bare UPDATE with [rows, count], not the rows.
     const [row] = await this.query<{ client_id: string }>(
       `WITH removed AS (
          UPDATE oauth_client_secrets s SET revoked_at = $3
-           FROM oauth_clients c
-          WHERE s.id = $1 AND s.client_id = $2 AND s.revoked_at IS NULL AND c.id = s.client_id
+          WHERE s.id = $1 AND s.client_id = $2 AND s.revoked_at IS NULL
+          RETURNING s.client_id
+       ), retired AS (
+         UPDATE oauth_clients c SET tokens_valid_after = ${retiredAt('$3')}, updated_at = now()
+           FROM removed WHERE c.id = removed.client_id
           RETURNING c.client_id
        )
-       SELECT client_id FROM removed`,
+       SELECT client_id FROM retired`,
       [secretId, id, now],
     );
     return row?.client_id ?? null;
@@ -172,29 +184,59 @@ export class OAuthClientsRepository {
 
   /**
    * Sets the client's status and returns its public id; null when there is no such client or it
-   * already had that status.
+   * already had that status. Disabling also ends the tokens it was issued before `now`, so that
+   * enabling it again does not bring them back.
    */
-  async setStatus(id: string, status: ClientStatus): Promise<string | null> {
+  async setStatus(id: string, status: ClientStatus, now: Date): Promise<string | null> {
     const [row] = await this.query<{ client_id: string }>(
       `WITH changed AS (
-         UPDATE oauth_clients SET status = $2, updated_at = now()
+         UPDATE oauth_clients c SET status = $2, updated_at = now(),
+                tokens_valid_after = CASE WHEN $2 = 'disabled'
+                  THEN ${retiredAt('$3')} ELSE c.tokens_valid_after END
           WHERE id = $1 AND status <> $2 RETURNING client_id
        )
        SELECT client_id FROM changed`,
-      [id, status],
+      [id, status, now],
     );
     return row?.client_id ?? null;
   }
 
-  /** Whether the client is active and the token not revoked; null for an unknown client. */
-  async tokenState(clientId: string, jti: string): Promise<ClientTokenState | null> {
-    const [row] = await this.query<{ active: boolean; revoked: boolean }>(
-      `SELECT c.status = 'active' AS active,
-              EXISTS (SELECT 1 FROM oauth_revoked_tokens r WHERE r.jti = $2) AS revoked
-         FROM oauth_clients c WHERE c.client_id = $1`,
-      [clientId, jti],
+  /**
+   * Ends the client's tokens issued before `now`, leaving it active; returns its public id, or
+   * null when there is no such client.
+   */
+  async retireTokens(id: string, now: Date): Promise<string | null> {
+    const [row] = await this.query<{ client_id: string }>(
+      `WITH retired AS (
+         UPDATE oauth_clients c SET tokens_valid_after = ${retiredAt('$2')}, updated_at = now()
+          WHERE c.id = $1 RETURNING c.client_id
+       )
+       SELECT client_id FROM retired`,
+      [id, now],
     );
-    return row ? { clientActive: row.active, tokenRevoked: row.revoked } : null;
+    return row?.client_id ?? null;
+  }
+
+  /**
+   * Whether the client is active, the token not revoked, and issued (`issuedAtMs`, milliseconds
+   * since the epoch) after the client's `tokens_valid_after`; null for an unknown client. A token
+   * of the very millisecond its client's tokens were ended counts as before: dead.
+   */
+  async tokenState(
+    clientId: string,
+    jti: string,
+    issuedAtMs: number,
+  ): Promise<ClientTokenState | null> {
+    const [row] = await this.query<{ active: boolean; revoked: boolean; retired: boolean }>(
+      `SELECT c.status = 'active' AS active,
+              EXISTS (SELECT 1 FROM oauth_revoked_tokens r WHERE r.jti = $2) AS revoked,
+              COALESCE(to_timestamp($3::float8 / 1000) <= c.tokens_valid_after, false) AS retired
+         FROM oauth_clients c WHERE c.client_id = $1`,
+      [clientId, jti, issuedAtMs],
+    );
+    return row
+      ? { clientActive: row.active, tokenRevoked: row.revoked, tokenRetired: row.retired }
+      : null;
   }
 
   /**

@@ -144,7 +144,11 @@ export class OAuthClientsService {
     return { ...added.secret, secret: token };
   }
 
-  /** Removes a secret at once: requests presenting it fail from now on. */
+  /**
+   * Removes a secret at once: requests presenting it fail from now on, and so do all the access
+   * tokens the client holds (a token does not record which secret got it), on every instance
+   * within CLIENT_TOKEN_STATUS_CACHE_MS. The client gets new ones with its other secret.
+   */
   async removeSecret(
     id: string,
     secretId: string,
@@ -166,16 +170,45 @@ export class OAuthClientsService {
     if (!removed) {
       throw new ProblemException(404, ErrorCode.NotFound, 'The client has no such secret.');
     }
+    this.forgetClient(removed);
+  }
+
+  /**
+   * Ends every access token the client was issued until now, leaving it active with its secrets
+   * (for "a token may have leaked"): refused at once here and within CLIENT_TOKEN_STATUS_CACHE_MS
+   * on every instance; tokens issued afterwards work.
+   */
+  async revokeTokens(id: string, actor: AuditActor, now = new Date()): Promise<void> {
+    const retired = await this.transactions.run(async () => {
+      const clientId = await this.clients.retireTokens(id, now);
+      if (clientId) {
+        await this.audit.record({
+          actor,
+          action: 'client.tokens_revoke',
+          target: target(clientId),
+          details: { tokens_valid_after: now.toISOString() },
+        });
+      }
+      return clientId;
+    });
+    if (!retired) throw notFound();
+    this.forgetClient(retired);
   }
 
   /**
    * Disabling refuses the client at the OAuth endpoints at once, and its access tokens within
-   * CLIENT_TOKEN_STATUS_CACHE_MS on every instance. Enabling makes its unexpired tokens work
-   * again. Setting the status it already has changes (and records) nothing.
+   * CLIENT_TOKEN_STATUS_CACHE_MS on every instance; they stay dead when it is enabled again (their
+   * secrets may be what got it disabled), and it gets new ones. Setting the status it already has
+   * changes (and records) nothing.
    */
-  async setStatus(id: string, status: ClientStatus, actor: AuditActor): Promise<ClientWithSecrets> {
+  async setStatus(
+    id: string,
+    status: ClientStatus,
+    actor: AuditActor,
+    now = new Date(),
+  ): Promise<ClientWithSecrets> {
     const updated = await this.transactions.run(async () => {
-      const changed = await this.clients.setStatus(id, status);
+      const changed = await this.clients.setStatus(id, status, now);
       if (changed) {
         await this.audit.record({
           actor,
@@ -223,14 +256,16 @@ export class OAuthClientsService {
 
   /**
    * Whether a service access token (already verified) still authenticates requests: its client
-   * exists and is active, and the token was not revoked. Answers from a short per-instance cache.
+   * exists and is active, the token was not revoked, and it was issued (`issuedAtMs`, milliseconds
+   * since the epoch) after the client's tokens were last ended. Answers from a short per-instance
+   * cache.
    */
-  async isTokenLive(clientId: string, jti: string): Promise<boolean> {
+  async isTokenLive(clientId: string, jti: string, issuedAtMs: number): Promise<boolean> {
     const nowMs = Date.now();
     const cached = this.tokenStatusCache.get(jti);
     if (cached && cached.until > nowMs && cached.clientId === clientId) return cached.live;
-    const state = await this.clients.tokenState(clientId, jti);
-    const live = state !== null && state.clientActive && !state.tokenRevoked;
+    const state = await this.clients.tokenState(clientId, jti, issuedAtMs);
+    const live = state !== null && state.clientActive && !state.tokenRevoked && !state.tokenRetired;
     if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
       this.evictExpired(nowMs);
     }

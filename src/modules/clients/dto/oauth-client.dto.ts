@@ -107,6 +107,16 @@ export class ClientDto {
     description: 'Last authentication at an OAuth endpoint, to the minute',
   })
   last_used_at!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'Access tokens the client was issued before this instant are refused (moved when it is ' +
+      'disabled, when a secret is removed, and by revoke-tokens); null until then',
+  })
+  tokens_valid_after!: string | null;
 }
 
 export class CreatedClientDto extends ClientDto {

@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * A UUIDv7 (RFC 9562 §5.7): the Unix time in milliseconds in its first 48 bits, then random bits.
+ * Generated in the process where an id must carry the instant it was made (an access token's
+ * `jti`); rows get theirs from the database's `uuidv7()`.
+ */
+export function uuidV7(atMs = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(atMs, 0, 6);
+  bytes[6] = 0x70 | (bytes[6] & 0x0f);
+  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The millisecond timestamp of a UUIDv7; null for any other string. */
+export function uuidV7Time(id: string): number | null {
+  if (!UUID_V7.test(id)) return null;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
