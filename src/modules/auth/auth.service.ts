@@ -266,13 +266,29 @@ export class AuthService {
   }
 
   /**
-   * The hot path is three statements: the rotation (one atomic statement), the account's
-   * status, the event. The rotation commits first; the success event is written after it and
-   * a failure to write it is logged rather than answered with an error, since a client that
-   * got no answer would retry with the rotated token and lose its session as a reuse.
+   * The hot path is two statements: the rotation (one atomic statement, which also requires the
+   * account to be active) and the event. The rotation commits first; the success event is
+   * written after it and a failure to write it is logged rather than answered with an error,
+   * since a client that got no answer would retry with the rotated token and lose its session
+   * as a reuse.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const result = await this.sessions.rotate(refreshToken);
+    if (result.outcome === 'inactive') {
+      const { session } = result;
+      await this.transactions.run(async () => {
+        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
+        await this.events.record({
+          type: 'refresh',
+          outcome: 'failure',
+          client,
+          userId: session.userId,
+          sessionId: session.id,
+          reason: result.accountStatus ?? 'account_deleted',
+        });
+      });
+      throw this.invalidRefreshToken();
+    }
     if (result.outcome !== 'rotated') {
       const session = 'session' in result ? result.session : null;
       await this.events.record({
@@ -286,21 +302,6 @@ export class AuthService {
       throw this.invalidRefreshToken();
     }
     const { session } = result;
-    const status = await this.users.statusOf(session.userId);
-    if (status !== 'active') {
-      await this.transactions.run(async () => {
-        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
-        await this.events.record({
-          type: 'refresh',
-          outcome: 'failure',
-          client,
-          userId: session.userId,
-          sessionId: session.id,
-          reason: status ?? 'account_deleted',
-        });
-      });
-      throw this.invalidRefreshToken();
-    }
     const pair = await this.tokenPair(session, result.refreshToken, result.refreshExpiresIn);
     await this.events
       .record({

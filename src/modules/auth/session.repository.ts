@@ -24,6 +24,7 @@ interface TokenColumns {
   token_expires_at: Date;
   token_rotated_at: Date | null;
   token_revoked_at: Date | null;
+  account_status: string | null;
 }
 
 export type LockedRefreshToken = Pick<
@@ -31,6 +32,8 @@ export type LockedRefreshToken = Pick<
   'id' | 'expiresAt' | 'rotatedAt' | 'revokedAt'
 > & {
   session: Session;
+  /** The status of the session's account (null if there is no such account), not locked. */
+  accountStatus: string | null;
 };
 
 export interface UsableRefreshToken {
@@ -125,8 +128,10 @@ export class SessionRepository {
   async findRefreshTokenForUpdate(tokenHash: Buffer): Promise<LockedRefreshToken | null> {
     const rows = await this.query<SessionRow & TokenColumns>(
       `SELECT rt.id AS token_id, rt.expires_at AS token_expires_at,
-              rt.rotated_at AS token_rotated_at, rt.revoked_at AS token_revoked_at, s.*
+              rt.rotated_at AS token_rotated_at, rt.revoked_at AS token_revoked_at,
+              u.status AS account_status, s.*
          FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+              LEFT JOIN users u ON u.id = s.user_id
         WHERE rt.token_hash = $1
           FOR UPDATE OF rt, s`,
       [tokenHash],
@@ -139,16 +144,20 @@ export class SessionRepository {
       rotatedAt: row.token_rotated_at,
       revokedAt: row.token_revoked_at,
       session: toSession(row),
+      accountStatus: row.account_status,
     };
   }
 
   /**
-   * Rotates a usable token in one statement, without a transaction around it: the token and
-   * its session are locked, the token marked rotated, its successor inserted (after it, through
-   * the data dependency, so the one-live-token index never sees two) and the session's idle
-   * expiry moved on. Null when the token is not usable now: unknown, rotated, revoked or
-   * expired. A concurrent rotation of the same token waits for the lock, then finds the token
-   * rotated and gets null, so of N concurrent presentations exactly one rotates.
+   * Rotates a usable token of an active account in one statement, without a transaction
+   * around it: the token and its session are locked, the token marked rotated, its successor
+   * inserted (after it, through the data dependency, so the one-live-token index never sees
+   * two) and the session's idle expiry moved on. Null when the token is not usable now
+   * (unknown, rotated, revoked or expired) or its account is not active. A concurrent rotation
+   * of the same token waits for the lock, then finds the token rotated and gets null, so of N
+   * concurrent presentations exactly one rotates. The account's status is read here rather
+   * than by the users module in a statement of its own: refresh is the hottest write path,
+   * and each round trip costs more CPU than the read itself.
    */
   async rotateIfUsable(
     tokenHash: Buffer,
@@ -160,9 +169,11 @@ export class SessionRepository {
          SELECT rt.id, s.id AS session_id,
                 LEAST($2::timestamptz + make_interval(secs => $3), s.absolute_expires_at) AS idle_expires_at
            FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+                JOIN users u ON u.id = s.user_id
           WHERE rt.token_hash = $1
             AND rt.rotated_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
             AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
+            AND u.status = 'active'
             FOR UPDATE OF rt, s
        ), rotated AS (
          UPDATE refresh_tokens rt SET rotated_at = $2 FROM target WHERE rt.id = target.id

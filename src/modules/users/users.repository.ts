@@ -75,7 +75,7 @@ export class UsersRepository {
     return this.users.findOneBy({ id });
   }
 
-  /** Only the status: the refresh path needs nothing else, and reads it on every call. */
+  /** Only the status, for callers that need nothing else. */
   async statusOf(id: string): Promise<User['status'] | null> {
     const rows = await this.transactions
       .manager()
