@@ -46,6 +46,11 @@ export class Transactions {
     return result;
   }
 
+  /** Whether the caller runs inside a transaction opened here (`run` or `runIsolated`). */
+  inTransaction(): boolean {
+    return this.current.getStore() !== undefined;
+  }
+
   /** The open transaction's manager, or the pool's outside a transaction. */
   manager(): EntityManager {
     return this.current.getStore()?.manager ?? this.dataSource.manager;
