@@ -29,7 +29,8 @@ export class AuthEventRepository {
   /** Any number of events in one statement, whose text does not depend on how many. */
   async insertMany(events: AuthEventRow[]): Promise<void> {
     const column = <K extends keyof AuthEventRow>(key: K) => events.map((event) => event[key]);
-    await this.transactions.manager().query(
+    await this.transactions.prepared(
+      'auth_events.insert_many',
       `INSERT INTO auth_events (type, user_id, session_id, ip, user_agent, outcome, reason)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])`,
       [

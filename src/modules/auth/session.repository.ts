@@ -69,6 +69,10 @@ export class SessionRepository {
     return this.transactions.manager().query<T[]>(sql, parameters);
   }
 
+  private prepared<T extends object>(name: string, sql: string, parameters: unknown[]) {
+    return this.transactions.prepared<T>(name, sql, parameters);
+  }
+
   private get sessions() {
     return this.transactions.manager().getRepository(Session);
   }
@@ -99,7 +103,8 @@ export class SessionRepository {
     >,
     tokenHash: Buffer,
   ): Promise<Session> {
-    const rows = await this.query<SessionRow>(
+    const rows = await this.prepared<SessionRow>(
+      'sessions.insert_login',
       `WITH s AS (
          INSERT INTO sessions (user_id, ip, user_agent, amr, auth_time, last_seen_at,
                                idle_expires_at, absolute_expires_at)
@@ -173,7 +178,8 @@ export class SessionRepository {
     next: { tokenHash: Buffer; idleSeconds: number },
     at: Date,
   ): Promise<Session | null> {
-    const rows = await this.query<SessionRow>(
+    const rows = await this.prepared<SessionRow>(
+      'sessions.rotate_if_usable',
       `WITH target AS (
          SELECT rt.id, s.id AS session_id,
                 LEAST($2::timestamptz + make_interval(secs => $3), s.absolute_expires_at) AS idle_expires_at
