@@ -10,7 +10,7 @@ describe('Transactions', () => {
   beforeAll(async () => {
     const config = testConfig();
     dataSource = await new DataSource(dataSourceOptions(config, config.database.url!)).initialize();
-    transactions = new Transactions(dataSource);
+    transactions = new Transactions(dataSource, config);
   });
   afterAll(() => dataSource.destroy());
 
@@ -71,6 +71,33 @@ describe('Transactions', () => {
       await expect(
         transactions.run(() => transactions.runIsolated('REPEATABLE READ', isolation)),
       ).rejects.toThrow('a REPEATABLE READ transaction cannot join an open one');
+    });
+  });
+
+  describe('prepared', () => {
+    const txid = (name: string) =>
+      transactions.prepared<{ txid: string }>(
+        name,
+        'SELECT txid_current_if_assigned()::text AS txid',
+        [],
+      );
+
+    it('runs a named statement in the open transaction, and on the pool outside one', async () => {
+      await transactions.run(async () => {
+        const [{ txid: assigned }] = await transactions
+          .manager()
+          .query<{ txid: string }[]>('SELECT txid_current()::text AS txid');
+        // Sees the transaction's own id: it ran on the transaction's connection.
+        expect(await txid('test.txid')).toEqual([{ txid: assigned }]);
+      });
+      expect(await txid('test.txid')).toEqual([{ txid: null }]);
+    });
+
+    it('prepares a name once per connection and reuses it with other values', async () => {
+      const echo = (value: number) =>
+        transactions.prepared<{ n: number }>('test.echo', 'SELECT $1::int AS n', [value]);
+      const answers = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map(echo));
+      expect(answers.map(([row]) => row.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     });
   });
 });

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
+import { Transactions } from '../../database/transactions';
+import { AuthEventBatchWriter } from './auth-event-batch-writer';
 import { AuthEventRepository } from './auth-event.repository';
 import { AuthEventOutcome } from './auth-event.entity';
 
@@ -32,14 +34,20 @@ export interface AuthEventInput {
 
 /**
  * The trail of authentication attempts and account-security changes. Written inside the
- * caller's transaction when there is one, so a change and its event commit together.
+ * caller's transaction when there is one, so a change and its event commit together; otherwise
+ * together with other events recorded at the same time. Either way the promise resolves once
+ * the event is committed.
  */
 @Injectable()
 export class AuthEventService {
-  constructor(private readonly events: AuthEventRepository) {}
+  constructor(
+    private readonly events: AuthEventRepository,
+    private readonly batches: AuthEventBatchWriter,
+    private readonly transactions: Transactions,
+  ) {}
 
   record(input: AuthEventInput): Promise<void> {
-    return this.events.insert({
+    const event = {
       type: input.type,
       outcome: input.outcome,
       userId: input.userId ?? null,
@@ -47,6 +55,9 @@ export class AuthEventService {
       ip: input.client?.ip ?? null,
       userAgent: input.client?.userAgent ?? null,
       reason: input.reason ?? null,
-    });
+    };
+    return this.transactions.inTransaction()
+      ? this.events.insert(event)
+      : this.batches.write(event);
   }
 }

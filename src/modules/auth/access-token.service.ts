@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import { errors, jwtVerify, JWTHeaderParameters, JWTPayload, SignJWT } from 'jose';
+import { errors, jwtVerify, JWTHeaderParameters, JWTPayload } from 'jose';
 import { Caller } from '../../common/auth/principal';
 import { uuidV7, uuidV7Time } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isClientId, parseScopeList } from '../clients/client-identifiers';
+import { signCompactJws } from './compact-jws';
 import { SigningKeyService } from './signing-key.service';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -99,18 +100,22 @@ export class AccessTokenService {
    */
   private async sign(subject: string, claims: JWTPayload, ttl: number): Promise<IssuedAccessToken> {
     const signer = await this.signingKeys.currentSigner();
+    // One clock reading for iat, exp and the jti's time, so exp - iat is exactly the TTL.
     const nowMs = Date.now();
     const issuedAt = Math.floor(nowMs / 1000);
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid })
-      .setIssuer(this.config.http.publicUrl)
-      .setSubject(subject)
-      .setAudience(this.config.tokens.audience)
-      // One clock reading for both, so exp - iat is exactly the TTL.
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + ttl)
-      .setJti(uuidV7(nowMs))
-      .sign(signer.privateKey);
+    const token = signCompactJws(
+      { alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid },
+      {
+        ...claims,
+        iss: this.config.http.publicUrl,
+        sub: subject,
+        aud: this.config.tokens.audience,
+        iat: issuedAt,
+        exp: issuedAt + ttl,
+        jti: uuidV7(nowMs),
+      },
+      signer.privateKey,
+    );
     return { token, expiresIn: ttl };
   }
 

@@ -245,34 +245,40 @@ export class AuthService {
     if (needsRehash)
       await this.users.setPasswordHash(user.id, await this.hasher.hash(input.password));
     const now = new Date();
-    const started = await this.transactions.run(async () => {
-      const started = await this.sessions.start(
-        user.id,
-        { amr: ['pwd'], authTime: now },
-        client,
-        now,
-      );
-      await this.users.recordLogin(user.id, now);
-      await this.events.record({
-        type: 'login',
-        outcome: 'success',
-        client,
-        userId: user.id,
-        sessionId: started.session.id,
-      });
-      return started;
-    });
+    // The session, last_login_at and the success event, in one statement.
+    const started = await this.sessions.start(
+      user.id,
+      { amr: ['pwd'], authTime: now },
+      client,
+      now,
+    );
     return this.tokenPair(started.session, started.refreshToken, started.refreshExpiresIn);
   }
 
   /**
-   * The hot path is three statements: the rotation (one atomic statement), the account's
-   * status, the event. The rotation commits first; the success event is written after it and
-   * a failure to write it is logged rather than answered with an error, since a client that
-   * got no answer would retry with the rotated token and lose its session as a reuse.
+   * The hot path is two statements: the rotation (one atomic statement, which also requires the
+   * account to be active) and the event. The rotation commits first; the success event is
+   * written after it and a failure to write it is logged rather than answered with an error,
+   * since a client that got no answer would retry with the rotated token and lose its session
+   * as a reuse.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const result = await this.sessions.rotate(refreshToken);
+    if (result.outcome === 'inactive') {
+      const { session } = result;
+      await this.transactions.run(async () => {
+        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
+        await this.events.record({
+          type: 'refresh',
+          outcome: 'failure',
+          client,
+          userId: session.userId,
+          sessionId: session.id,
+          reason: result.accountStatus ?? 'account_deleted',
+        });
+      });
+      throw this.invalidRefreshToken();
+    }
     if (result.outcome !== 'rotated') {
       const session = 'session' in result ? result.session : null;
       await this.events.record({
@@ -286,21 +292,6 @@ export class AuthService {
       throw this.invalidRefreshToken();
     }
     const { session } = result;
-    const status = await this.users.statusOf(session.userId);
-    if (status !== 'active') {
-      await this.transactions.run(async () => {
-        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
-        await this.events.record({
-          type: 'refresh',
-          outcome: 'failure',
-          client,
-          userId: session.userId,
-          sessionId: session.id,
-          reason: status ?? 'account_deleted',
-        });
-      });
-      throw this.invalidRefreshToken();
-    }
     const pair = await this.tokenPair(session, result.refreshToken, result.refreshExpiresIn);
     await this.events
       .record({

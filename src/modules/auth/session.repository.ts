@@ -24,6 +24,7 @@ interface TokenColumns {
   token_expires_at: Date;
   token_rotated_at: Date | null;
   token_revoked_at: Date | null;
+  account_status: string | null;
 }
 
 export type LockedRefreshToken = Pick<
@@ -31,6 +32,8 @@ export type LockedRefreshToken = Pick<
   'id' | 'expiresAt' | 'rotatedAt' | 'revokedAt'
 > & {
   session: Session;
+  /** The status of the session's account (null if there is no such account), not locked. */
+  accountStatus: string | null;
 };
 
 export interface UsableRefreshToken {
@@ -66,6 +69,10 @@ export class SessionRepository {
     return this.transactions.manager().query<T[]>(sql, parameters);
   }
 
+  private prepared<T extends object>(name: string, sql: string, parameters: unknown[]) {
+    return this.transactions.prepared<T>(name, sql, parameters);
+  }
+
   private get sessions() {
     return this.transactions.manager().getRepository(Session);
   }
@@ -75,10 +82,14 @@ export class SessionRepository {
   }
 
   /**
-   * A new session and the first refresh token of its family, in one statement. Login and
-   * refresh are the hot paths: their writes are plain SQL, one round trip each.
+   * A login's writes, in one statement and so in one transaction: the new session, the first
+   * refresh token of its family, the account's last_login_at and the login's success event.
+   * Login is a hot path, where every round trip to the database costs more CPU than the
+   * statement it carries (four of them, when the users and audit modules wrote their rows
+   * through their own services inside a transaction), so this statement writes their tables
+   * directly. It writes the event row exactly as AuthEventService.record does.
    */
-  async insertSessionWithToken(
+  async insertLoginSession(
     session: Pick<
       Session,
       | 'userId'
@@ -92,7 +103,8 @@ export class SessionRepository {
     >,
     tokenHash: Buffer,
   ): Promise<Session> {
-    const rows = await this.query<SessionRow>(
+    const rows = await this.prepared<SessionRow>(
+      'sessions.insert_login',
       `WITH s AS (
          INSERT INTO sessions (user_id, ip, user_agent, amr, auth_time, last_seen_at,
                                idle_expires_at, absolute_expires_at)
@@ -101,6 +113,11 @@ export class SessionRepository {
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
          SELECT id, $9, idle_expires_at FROM s
+       ), u AS (
+         UPDATE users SET last_login_at = $6, updated_at = CURRENT_TIMESTAMP WHERE id = $1
+       ), e AS (
+         INSERT INTO auth_events (type, user_id, session_id, ip, user_agent, outcome)
+         SELECT 'login', user_id, id, ip, user_agent, 'success' FROM s
        )
        SELECT * FROM s`,
       [
@@ -125,8 +142,10 @@ export class SessionRepository {
   async findRefreshTokenForUpdate(tokenHash: Buffer): Promise<LockedRefreshToken | null> {
     const rows = await this.query<SessionRow & TokenColumns>(
       `SELECT rt.id AS token_id, rt.expires_at AS token_expires_at,
-              rt.rotated_at AS token_rotated_at, rt.revoked_at AS token_revoked_at, s.*
+              rt.rotated_at AS token_rotated_at, rt.revoked_at AS token_revoked_at,
+              u.status AS account_status, s.*
          FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+              LEFT JOIN users u ON u.id = s.user_id
         WHERE rt.token_hash = $1
           FOR UPDATE OF rt, s`,
       [tokenHash],
@@ -139,30 +158,37 @@ export class SessionRepository {
       rotatedAt: row.token_rotated_at,
       revokedAt: row.token_revoked_at,
       session: toSession(row),
+      accountStatus: row.account_status,
     };
   }
 
   /**
-   * Rotates a usable token in one statement, without a transaction around it: the token and
-   * its session are locked, the token marked rotated, its successor inserted (after it, through
-   * the data dependency, so the one-live-token index never sees two) and the session's idle
-   * expiry moved on. Null when the token is not usable now: unknown, rotated, revoked or
-   * expired. A concurrent rotation of the same token waits for the lock, then finds the token
-   * rotated and gets null, so of N concurrent presentations exactly one rotates.
+   * Rotates a usable token of an active account in one statement, without a transaction
+   * around it: the token and its session are locked, the token marked rotated, its successor
+   * inserted (after it, through the data dependency, so the one-live-token index never sees
+   * two) and the session's idle expiry moved on. Null when the token is not usable now
+   * (unknown, rotated, revoked or expired) or its account is not active. A concurrent rotation
+   * of the same token waits for the lock, then finds the token rotated and gets null, so of N
+   * concurrent presentations exactly one rotates. The account's status is read here rather
+   * than by the users module in a statement of its own: refresh is the hottest write path,
+   * and each round trip costs more CPU than the read itself.
    */
   async rotateIfUsable(
     tokenHash: Buffer,
     next: { tokenHash: Buffer; idleSeconds: number },
     at: Date,
   ): Promise<Session | null> {
-    const rows = await this.query<SessionRow>(
+    const rows = await this.prepared<SessionRow>(
+      'sessions.rotate_if_usable',
       `WITH target AS (
          SELECT rt.id, s.id AS session_id,
                 LEAST($2::timestamptz + make_interval(secs => $3), s.absolute_expires_at) AS idle_expires_at
            FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+                JOIN users u ON u.id = s.user_id
           WHERE rt.token_hash = $1
             AND rt.rotated_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
             AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
+            AND u.status = 'active'
             FOR UPDATE OF rt, s
        ), rotated AS (
          UPDATE refresh_tokens rt SET rotated_at = $2 FROM target WHERE rt.id = target.id

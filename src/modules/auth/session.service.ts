@@ -24,7 +24,9 @@ export type RotationResult =
   | { outcome: 'invalid' }
   | { outcome: 'expired' | 'revoked'; session: Session }
   /** An already-rotated token came back: the whole family has just been revoked. */
-  | { outcome: 'reused'; session: Session };
+  | { outcome: 'reused'; session: Session }
+  /** A usable token of an account that is not active (null: no longer exists); not rotated. */
+  | { outcome: 'inactive'; session: Session; accountStatus: string | null };
 
 function secondsBetween(from: Date, to: Date): number {
   return Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000));
@@ -44,6 +46,10 @@ export class SessionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Signs the user in: a new session with its first refresh token, the account's last login
+   * moved to `now` and the login's success event, all committed together.
+   */
   async start(
     userId: string,
     login: { amr: string[]; authTime: Date },
@@ -55,7 +61,7 @@ export class SessionService {
     );
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
     const { token, hash } = issueOpaqueToken('refresh');
-    const session = await this.sessions.insertSessionWithToken(
+    const session = await this.sessions.insertLoginSession(
       {
         userId,
         ip: client.ip,
@@ -73,27 +79,25 @@ export class SessionService {
 
   /**
    * Exchanges a refresh token for the next one of its family: one statement when the token is
-   * usable (the common case). Otherwise the token is examined under a lock to say why not; an
-   * already-rotated token is what a replayed stolen token looks like, and ends the family.
+   * usable and its account active (the common case). Otherwise the token is examined under a
+   * lock to say why not; an already-rotated token is what a replayed stolen token looks like,
+   * and ends the family.
    */
   async rotate(presented: string, now = new Date()): Promise<RotationResult> {
     const hash = presentedTokenHash('refresh', presented);
     if (!hash) return { outcome: 'invalid' };
     const next = issueOpaqueToken('refresh');
     const idleSeconds = this.config.tokens.refreshIdleSeconds;
-    const rotated = await this.sessions.rotateIfUsable(
-      hash,
-      { tokenHash: next.hash, idleSeconds },
-      now,
-    );
-    if (rotated) {
-      return {
-        outcome: 'rotated',
-        session: rotated,
-        refreshToken: next.token,
-        refreshExpiresIn: secondsBetween(now, rotated.idleExpiresAt),
-      };
-    }
+    const rotateIfUsable = () =>
+      this.sessions.rotateIfUsable(hash, { tokenHash: next.hash, idleSeconds }, now);
+    const rotated = (session: Session): RotationResult => ({
+      outcome: 'rotated',
+      session,
+      refreshToken: next.token,
+      refreshExpiresIn: secondsBetween(now, session.idleExpiresAt),
+    });
+    const session = await rotateIfUsable();
+    if (session) return rotated(session);
     const refused = await this.transactions.run(async (): Promise<RotationResult> => {
       const token = await this.sessions.findRefreshTokenForUpdate(hash);
       if (!token) return { outcome: 'invalid' };
@@ -109,8 +113,21 @@ export class SessionService {
         );
         return { outcome: 'reused', session };
       }
-      // Neither revoked nor rotated, yet not usable at `now`: its time is up.
-      return { outcome: 'expired', session };
+      const nowMs = now.getTime();
+      if (
+        token.expiresAt.getTime() <= nowMs ||
+        session.idleExpiresAt.getTime() <= nowMs ||
+        session.absoluteExpiresAt.getTime() <= nowMs
+      ) {
+        return { outcome: 'expired', session };
+      }
+      if (token.accountStatus !== 'active') {
+        return { outcome: 'inactive', session, accountStatus: token.accountStatus };
+      }
+      // Usable after all: the account became active again since the first attempt. The rows
+      // are ours until the transaction ends, so this rotation cannot fail for a new reason.
+      const reactivated = await rotateIfUsable();
+      return reactivated ? rotated(reactivated) : { outcome: 'expired', session };
     });
     if (refused.outcome === 'reused') this.statusCache.delete(refused.session.id);
     return refused;

@@ -75,7 +75,7 @@ export class UsersRepository {
     return this.users.findOneBy({ id });
   }
 
-  /** Only the status: the refresh path needs nothing else, and reads it on every call. */
+  /** Only the status, for callers that need nothing else. */
   async statusOf(id: string): Promise<User['status'] | null> {
     const rows = await this.transactions
       .manager()
@@ -119,10 +119,6 @@ export class UsersRepository {
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.users.update({ id }, { passwordHash });
-  }
-
-  async recordLogin(id: string, at: Date): Promise<void> {
-    await this.users.update({ id }, { lastLoginAt: at });
   }
 
   async markEmailVerified(id: string, at: Date): Promise<void> {
