@@ -245,13 +245,23 @@ export class AuthService {
     if (needsRehash)
       await this.users.setPasswordHash(user.id, await this.hasher.hash(input.password));
     const now = new Date();
-    // The session, last_login_at and the success event, in one statement.
-    const started = await this.sessions.start(
-      user.id,
-      { amr: ['pwd'], authTime: now },
-      client,
-      now,
-    );
+    const started = await this.transactions.run(async () => {
+      const started = await this.sessions.start(
+        user.id,
+        { amr: ['pwd'], authTime: now },
+        client,
+        now,
+      );
+      await this.users.recordLogin(user.id, now);
+      await this.events.record({
+        type: 'login',
+        outcome: 'success',
+        client,
+        userId: user.id,
+        sessionId: started.session.id,
+      });
+      return started;
+    });
     return this.tokenPair(started.session, started.refreshToken, started.refreshExpiresIn);
   }
 

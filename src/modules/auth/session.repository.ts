@@ -82,14 +82,10 @@ export class SessionRepository {
   }
 
   /**
-   * A login's writes, in one statement and so in one transaction: the new session, the first
-   * refresh token of its family, the account's last_login_at and the login's success event.
-   * Login is a hot path, where every round trip to the database costs more CPU than the
-   * statement it carries (four of them, when the users and audit modules wrote their rows
-   * through their own services inside a transaction), so this statement writes their tables
-   * directly. It writes the event row exactly as AuthEventService.record does.
+   * A new session and the first refresh token of its family, in one statement. Login and
+   * refresh are the hot paths: their writes are plain SQL, one round trip each.
    */
-  async insertLoginSession(
+  async insertSessionWithToken(
     session: Pick<
       Session,
       | 'userId'
@@ -113,11 +109,6 @@ export class SessionRepository {
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
          SELECT id, $9, idle_expires_at FROM s
-       ), u AS (
-         UPDATE users SET last_login_at = $6, updated_at = CURRENT_TIMESTAMP WHERE id = $1
-       ), e AS (
-         INSERT INTO auth_events (type, user_id, session_id, ip, user_agent, outcome)
-         SELECT 'login', user_id, id, ip, user_agent, 'success' FROM s
        )
        SELECT * FROM s`,
       [

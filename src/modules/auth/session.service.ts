@@ -46,10 +46,6 @@ export class SessionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /**
-   * Signs the user in: a new session with its first refresh token, the account's last login
-   * moved to `now` and the login's success event, all committed together.
-   */
   async start(
     userId: string,
     login: { amr: string[]; authTime: Date },
@@ -61,7 +57,7 @@ export class SessionService {
     );
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
     const { token, hash } = issueOpaqueToken('refresh');
-    const session = await this.sessions.insertLoginSession(
+    const session = await this.sessions.insertSessionWithToken(
       {
         userId,
         ip: client.ip,
