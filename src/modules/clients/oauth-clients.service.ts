@@ -24,6 +24,14 @@ import {
 export const CLIENT_TOKEN_STATUS_CACHE_MS = 2000;
 const CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES = 100_000;
 
+/**
+ * How long an instance trusts its last read of a client's status and active secrets when
+ * authenticating it. A client disabled, or a secret removed or expired, anywhere stops
+ * authenticating on every instance within this time (at once on the instance that changed it).
+ */
+export const CLIENT_CREDENTIALS_CACHE_MS = 2000;
+const CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES = 10_000;
+
 /** `last_used_at` is kept to the minute: a busy client costs one write a minute, not one a token. */
 const LAST_USED_RESOLUTION_S = 60;
 
@@ -56,6 +64,16 @@ export class OAuthClientsService {
     string,
     { clientId: string; live: boolean; until: number }
   >();
+  /**
+   * Client ids' credentials as last read, unknown ids included (null): a known and an unknown
+   * client cost the same, a read every CLIENT_CREDENTIALS_CACHE_MS at most. Concurrent
+   * authentications of one id share a read in progress.
+   */
+  private readonly credentialsCache = new Map<
+    string,
+    { credentials: ClientCredentials | null; until: number }
+  >();
+  private readonly credentialsLoading = new Map<string, Promise<ClientCredentials | null>>();
 
   constructor(
     private readonly clients: OAuthClientsRepository,
@@ -141,10 +159,14 @@ export class OAuthClientsService {
         `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
       );
     }
+    this.forgetCredentials(added.clientId);
     return { ...added.secret, secret: token };
   }
 
-  /** Removes a secret at once: requests presenting it fail from now on. */
+  /**
+   * Removes a secret: requests presenting it fail from now on here, and within
+   * CLIENT_CREDENTIALS_CACHE_MS on other instances.
+   */
   async removeSecret(
     id: string,
     secretId: string,
@@ -166,10 +188,12 @@ export class OAuthClientsService {
     if (!removed) {
       throw new ProblemException(404, ErrorCode.NotFound, 'The client has no such secret.');
     }
+    this.forgetCredentials(removed);
   }
 
   /**
-   * Disabling refuses the client at the OAuth endpoints at once, and its access tokens within
+   * Disabling refuses the client at the OAuth endpoints at once here and within
+   * CLIENT_CREDENTIALS_CACHE_MS on other instances, and its access tokens within
    * CLIENT_TOKEN_STATUS_CACHE_MS on every instance. Enabling makes its unexpired tokens work
    * again. Setting the status it already has changes (and records) nothing.
    */
@@ -195,6 +219,7 @@ export class OAuthClientsService {
    * done whether the client exists or not and whatever secret is presented: the secret is hashed
    * and compared in constant time with MAX_ACTIVE_SECRETS hashes, padded with ones nothing
    * matches, so neither the answer nor its timing tells an unknown client from a wrong secret.
+   * The client's row is read at most every CLIENT_CREDENTIALS_CACHE_MS, an unknown id's as often.
    */
   async authenticate(
     clientId: string,
@@ -203,7 +228,7 @@ export class OAuthClientsService {
   ): Promise<ClientCredentials | null> {
     const presented = hashOpaqueToken(secret);
     // A malformed id cannot exist: not looking it up tells nothing about clients that do.
-    const client = isClientId(clientId) ? await this.clients.findCredentials(clientId, now) : null;
+    const client = isClientId(clientId) ? await this.credentialsOf(clientId, now) : null;
     const candidates = client?.secretHashes ?? [];
     let matched = false;
     for (let i = 0; i < Math.max(MAX_ACTIVE_SECRETS, candidates.length); i++) {
@@ -213,12 +238,49 @@ export class OAuthClientsService {
     return client && matched ? client : null;
   }
 
-  /** Notes a successful authentication (at most one write a minute per client). */
+  /**
+   * Notes a successful authentication (at most one write a minute per client). The credentials
+   * are the cached ones: noting the time on them keeps the requests that share them from
+   * writing it again.
+   */
   async recordUse(client: ClientCredentials, now = new Date()): Promise<void> {
     const stale =
       client.lastUsedAt === null ||
       now.getTime() - client.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_S * 1000;
-    if (stale) await this.clients.touchLastUsed(client.id, now, LAST_USED_RESOLUTION_S);
+    if (!stale) return;
+    client.lastUsedAt = now;
+    await this.clients.touchLastUsed(client.id, now, LAST_USED_RESOLUTION_S);
+  }
+
+  /** The client's credentials, from the cache or from one read shared by concurrent callers. */
+  private credentialsOf(clientId: string, now: Date): Promise<ClientCredentials | null> {
+    const nowMs = Date.now();
+    const cached = this.credentialsCache.get(clientId);
+    if (cached && cached.until > nowMs) return Promise.resolve(cached.credentials);
+    const pending = this.credentialsLoading.get(clientId);
+    if (pending) return pending;
+    const loading = this.clients
+      .findCredentials(clientId, now)
+      .then((credentials) => {
+        // Only a read still current is kept: a change on this instance meanwhile dropped it.
+        if (this.credentialsLoading.get(clientId) === loading) {
+          if (this.credentialsCache.size >= CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES) {
+            this.evictExpiredCredentials(nowMs);
+          }
+          this.credentialsCache.set(clientId, {
+            credentials,
+            until: nowMs + CLIENT_CREDENTIALS_CACHE_MS,
+          });
+        }
+        return credentials;
+      })
+      .finally(() => {
+        if (this.credentialsLoading.get(clientId) === loading) {
+          this.credentialsLoading.delete(clientId);
+        }
+      });
+    this.credentialsLoading.set(clientId, loading);
+    return loading;
   }
 
   /**
@@ -252,8 +314,25 @@ export class OAuthClientsService {
   }
 
   private forgetClient(clientId: string): void {
+    this.forgetCredentials(clientId);
     for (const [jti, entry] of this.tokenStatusCache) {
       if (entry.clientId === clientId) this.tokenStatusCache.delete(jti);
+    }
+  }
+
+  /** This instance sees its own changes of a client's status or secrets at once. */
+  private forgetCredentials(clientId: string): void {
+    this.credentialsCache.delete(clientId);
+    this.credentialsLoading.delete(clientId);
+  }
+
+  private evictExpiredCredentials(nowMs: number): void {
+    for (const [clientId, entry] of this.credentialsCache) {
+      if (entry.until <= nowMs) this.credentialsCache.delete(clientId);
+    }
+    // Still full of fresh entries (a burst of distinct ids): start over rather than grow.
+    if (this.credentialsCache.size >= CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES) {
+      this.credentialsCache.clear();
     }
   }
 
