@@ -140,3 +140,38 @@ describe('OAuthClientsService credentials cache', () => {
     expect(touchLastUsed).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('OAuthClientsService.isTokenLive', () => {
+  const JTI = '01900000-0000-7000-8000-00000000000a';
+  let tokenState: jest.Mock;
+  let service: OAuthClientsService;
+
+  beforeEach(() => {
+    tokenState = jest.fn(() => Promise.resolve({ clientActive: true, tokenRevoked: false }));
+    const repository = { tokenState, revokeToken: jest.fn(() => Promise.resolve()) };
+    service = new OAuthClientsService(
+      repository as unknown as OAuthClientsRepository,
+      {} as Transactions,
+      {} as AuditService,
+    );
+  });
+
+  it('answers the requests presenting one token at once with one read', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => service.isTokenLive(CLIENT_ID, JTI)),
+    );
+    expect(answers.every(Boolean)).toBe(true);
+    expect(tokenState).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps nothing of a read that a revocation here overtook', async () => {
+    const inFlight = service.isTokenLive(CLIENT_ID, JTI);
+    tokenState.mockResolvedValue({ clientActive: true, tokenRevoked: true });
+    await service.revokeToken({ id: 'row' }, { jti: JTI, expiresAt: new Date() });
+    // A request after the revocation does not join the read that began before it.
+    expect(await service.isTokenLive(CLIENT_ID, JTI)).toBe(false);
+    await inFlight;
+    expect(await service.isTokenLive(CLIENT_ID, JTI)).toBe(false);
+    expect(tokenState).toHaveBeenCalledTimes(2);
+  });
+});

@@ -74,6 +74,11 @@ export class OAuthClientsService {
     { credentials: ClientCredentials | null; until: number }
   >();
   private readonly credentialsLoading = new Map<string, Promise<ClientCredentials | null>>();
+  /** Liveness reads in progress: the requests presenting one token at once share its read. */
+  private readonly tokenStatusLoading = new Map<
+    string,
+    { clientId: string; live: Promise<boolean> }
+  >();
 
   constructor(
     private readonly clients: OAuthClientsRepository,
@@ -291,13 +296,26 @@ export class OAuthClientsService {
     const nowMs = Date.now();
     const cached = this.tokenStatusCache.get(jti);
     if (cached && cached.until > nowMs && cached.clientId === clientId) return cached.live;
-    const state = await this.clients.tokenState(clientId, jti);
-    const live = state !== null && state.clientActive && !state.tokenRevoked;
-    if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
-      this.evictExpired(nowMs);
+    const pending = this.tokenStatusLoading.get(jti);
+    if (pending && pending.clientId === clientId) return pending.live;
+    const live = this.clients.tokenState(clientId, jti).then((state) => {
+      const isLive = state !== null && state.clientActive && !state.tokenRevoked;
+      // Only a read still current is kept: a revocation or a disabling here meanwhile dropped it.
+      if (this.tokenStatusLoading.get(jti)?.live === live) {
+        if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
+          this.evictExpired(nowMs);
+        }
+        const until = nowMs + CLIENT_TOKEN_STATUS_CACHE_MS;
+        this.tokenStatusCache.set(jti, { clientId, live: isLive, until });
+      }
+      return isLive;
+    });
+    this.tokenStatusLoading.set(jti, { clientId, live });
+    try {
+      return await live;
+    } finally {
+      if (this.tokenStatusLoading.get(jti)?.live === live) this.tokenStatusLoading.delete(jti);
     }
-    this.tokenStatusCache.set(jti, { clientId, live, until: nowMs + CLIENT_TOKEN_STATUS_CACHE_MS });
-    return live;
   }
 
   /** Revokes one of the client's access tokens until it expires (RFC 7009). */
@@ -311,12 +329,16 @@ export class OAuthClientsService {
       now,
     );
     this.tokenStatusCache.delete(token.jti);
+    this.tokenStatusLoading.delete(token.jti);
   }
 
   private forgetClient(clientId: string): void {
     this.forgetCredentials(clientId);
     for (const [jti, entry] of this.tokenStatusCache) {
       if (entry.clientId === clientId) this.tokenStatusCache.delete(jti);
+    }
+    for (const [jti, entry] of this.tokenStatusLoading) {
+      if (entry.clientId === clientId) this.tokenStatusLoading.delete(jti);
     }
   }
 
