@@ -15,7 +15,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 }
 
 /**
- * A DTO class that recognises the common shape of a valid body by itself, for the few routes
+ * A DTO class that recognises the common shape of a valid body or query by itself, for the few routes
  * where class-transformer and class-validator cost more than the work (the decision point). It
  * must answer null for anything it is not sure the DTO's rules accept, and otherwise exactly what
  * the full pipe would produce: refusals and their errors always come from the full pipe.
@@ -30,7 +30,7 @@ const hasFastPath = (metatype: unknown): metatype is FastPathDto =>
 class GatehouseValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const accepted =
-      metadata.type === 'body' && hasFastPath(metadata.metatype)
+      (metadata.type === 'body' || metadata.type === 'query') && hasFastPath(metadata.metatype)
         ? metadata.metatype.acceptIfPlainlyValid(value)
         : null;
     return accepted ? Promise.resolve(accepted) : super.transform(value, metadata);

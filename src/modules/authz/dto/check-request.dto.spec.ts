@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { ProblemException } from '../../../common/errors/problem.exception';
 import { createValidationPipe } from '../../../common/validation/validation.pipe';
 import { BatchCheckRequestDto, CheckRequestDto } from './check-request.dto';
+import { ExplainQueryDto } from './explain-query.dto';
 
 /**
  * The fast path of the check DTOs against the full validation pipe: whatever it accepts, the
@@ -178,5 +179,21 @@ describe('the validation pipe with fast paths', () => {
     expect(dto).toBeInstanceOf(CheckRequestDto);
     expect((dto as CheckRequestDto).subject.constructor.name).toBe('CheckSubjectDto');
     expect((dto as CheckRequestDto).resource.constructor.name).toBe('CheckResourceDto');
+  });
+});
+
+describe('ExplainQueryDto fast path', () => {
+  it('takes only an empty query, as the full pipe would give it', async () => {
+    const query = (metatype: unknown): ArgumentMetadata => ({
+      type: 'query',
+      metatype: metatype as ArgumentMetadata['metatype'],
+    });
+    const accepted = ExplainQueryDto.acceptIfPlainlyValid(Object.create(null));
+    expect(accepted).toStrictEqual(await fullPipe.transform({}, query(ExplainQueryDto)));
+    expect(ExplainQueryDto.acceptIfPlainlyValid({ explain: 'true' })).toBeNull();
+    expect(ExplainQueryDto.acceptIfPlainlyValid({ explain: 'maybe' })).toBeNull();
+    await expect(
+      createValidationPipe().transform({ explain: 'maybe' }, query(ExplainQueryDto)),
+    ).rejects.toBeInstanceOf(ProblemException);
   });
 });
