@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { authzEngineBenchmark } from './authz-engine.benchmark';
 import type { Benchmark } from './benchmark';
+import { DECISION_POINT_BENCHMARKS } from './decision-point.benchmarks';
 import { healthLiveBenchmark } from './health-live.benchmark';
 import type { LoadSettings } from './load-generator';
 import { loginBenchmark } from './login.benchmark';
@@ -16,6 +17,7 @@ const BENCHMARKS: Benchmark[] = [
   refreshBenchmark,
   usersMeBenchmark,
   authzEngineBenchmark,
+  ...DECISION_POINT_BENCHMARKS,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

@@ -82,13 +82,25 @@ export async function startGatehouse(
   }
 }
 
-/** The framework ceiling: one route answering a fixed body, with nothing in front of it. */
+/**
+ * The framework ceiling: one route answering a fixed body, with nothing in front of it. With
+ * `formBodies` it also parses `application/x-www-form-urlencoded` bodies, as an OAuth endpoint
+ * must, which Fastify alone refuses with 415.
+ */
 export async function startBareFastify(route: {
   method: 'GET' | 'POST';
   path: string;
   body: unknown;
+  formBodies?: boolean;
 }): Promise<BenchServer> {
   const server = Fastify();
+  if (route.formBodies) {
+    server.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_request, body: string, done) => done(null, new URLSearchParams(body)),
+    );
+  }
   server.route({ method: route.method, url: route.path, handler: () => route.body });
   await server.listen({ host: HOST, port: 0 });
   return {

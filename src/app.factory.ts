@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -10,6 +9,7 @@ import { mountOpenApi } from './common/http/openapi';
 import { registerFormBodyParser } from './common/http/form-body';
 import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
 import { REQUEST_ID_HEADER, resolveRequestId } from './common/http/request-id';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { LoggedRequest } from './common/logging/logger-options';
 import { createValidationPipe } from './common/validation/validation.pipe';
 
@@ -71,7 +71,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
-  await app.register(helmet, {
+  registerSecurityHeaders(fastify, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

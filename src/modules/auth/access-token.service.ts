@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isClientId, parseScopeList } from '../clients/client-identifiers';
 import { signCompactJws } from './compact-jws';
 import { SigningKeyService } from './signing-key.service';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
@@ -65,6 +66,8 @@ export class InvalidAccessTokenError extends Error {
 /** Issues and verifies access tokens (RFC 9068 JWT profile) with the rotating key set. */
 @Injectable()
 export class AccessTokenService {
+  private readonly verified = new VerifiedTokenCache<VerifiedAccessToken>();
+
   constructor(
     private readonly signingKeys: SigningKeyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -123,9 +126,20 @@ export class AccessTokenService {
    * Checks signature (with the published key the `kid` names, in that key's own algorithm),
    * type, issuer, audience and lifetime. Resolves keys only from our own key set: `jku`,
    * `x5u` and embedded `jwk` headers are ignored. Then the claims must be exactly those of a
-   * user's token or of a service's (see `callerOf`); anything in between is refused.
+   * user's token or of a service's (see `callerOf`); anything in between is refused. A token
+   * that verified is not checked again for up to VERIFIED_TOKEN_CACHE_MS, and never past its
+   * `exp`; the answer is frozen, since requests presenting the same token share it.
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
+    const nowMs = Date.now();
+    const cached = this.verified.get(token, nowMs);
+    if (cached) return cached;
+    const verified = deepFreeze(await this.verifyFully(token));
+    this.verified.set(token, verified, nowMs, verified.expiresAt);
+    return verified;
+  }
+
+  private async verifyFully(token: string): Promise<VerifiedAccessToken> {
     try {
       const { payload } = await jwtVerify(
         token,
@@ -159,6 +173,13 @@ export class AccessTokenService {
     }
   }
 }
+
+const deepFreeze = (verified: VerifiedAccessToken): VerifiedAccessToken => {
+  const { caller } = verified;
+  Object.freeze(caller.kind === 'user' ? caller.amr : caller.scopes);
+  Object.freeze(caller);
+  return Object.freeze(verified);
+};
 
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');

@@ -48,6 +48,11 @@ export class SubjectDirectory {
     string,
     { subject: KnownSubject; version: number; until: number }
   >();
+  /**
+   * Loads under way: the requests that miss the cache together (every check of a subject while
+   * its entry is refreshed) share one read instead of each querying the database.
+   */
+  private readonly loading = new Map<string, { version: number; subject: Promise<KnownSubject> }>();
 
   constructor(
     private readonly users: UsersService,
@@ -71,13 +76,23 @@ export class SubjectDirectory {
     const now = Date.now();
     const cached = this.cache.get(key);
     if (cached && cached.until > now && cached.version === policySetVersion) return cached.subject;
+    const pending = this.loading.get(key);
+    if (pending && pending.version === policySetVersion) return pending.subject;
 
-    const subject = await load();
-    if (this.cache.size >= SUBJECT_CACHE_MAX_ENTRIES) this.evictExpired(now);
-    if (this.cache.size < SUBJECT_CACHE_MAX_ENTRIES) {
-      this.cache.set(key, { subject, version: policySetVersion, until: now + SUBJECT_CACHE_MS });
+    const subject = load();
+    this.loading.set(key, { version: policySetVersion, subject });
+    try {
+      const loaded = await subject;
+      if (this.cache.size >= SUBJECT_CACHE_MAX_ENTRIES) this.evictExpired(now);
+      if (this.cache.size < SUBJECT_CACHE_MAX_ENTRIES) {
+        // From when the read began: what it saw is never trusted longer than SUBJECT_CACHE_MS.
+        const entry = { subject: loaded, version: policySetVersion, until: now + SUBJECT_CACHE_MS };
+        this.cache.set(key, entry);
+      }
+      return loaded;
+    } finally {
+      if (this.loading.get(key)?.subject === subject) this.loading.delete(key);
     }
-    return subject;
   }
 
   /** Service clients hold no roles; policies match them as `client:<client_id>`. */

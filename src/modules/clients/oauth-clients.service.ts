@@ -24,6 +24,14 @@ import {
 export const CLIENT_TOKEN_STATUS_CACHE_MS = 2000;
 const CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES = 100_000;
 
+/**
+ * How long an instance trusts its last read of a client's status and active secrets when
+ * authenticating it. A client disabled, or a secret removed or expired, anywhere stops
+ * authenticating on every instance within this time (at once on the instance that changed it).
+ */
+export const CLIENT_CREDENTIALS_CACHE_MS = 2000;
+const CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES = 10_000;
+
 /** `last_used_at` is kept to the minute: a busy client costs one write a minute, not one a token. */
 const LAST_USED_RESOLUTION_S = 60;
 
@@ -55,6 +63,21 @@ export class OAuthClientsService {
   private readonly tokenStatusCache = new Map<
     string,
     { clientId: string; live: boolean; until: number }
+  >();
+  /**
+   * Client ids' credentials as last read, unknown ids included (null): a known and an unknown
+   * client cost the same, a read every CLIENT_CREDENTIALS_CACHE_MS at most. Concurrent
+   * authentications of one id share a read in progress.
+   */
+  private readonly credentialsCache = new Map<
+    string,
+    { credentials: ClientCredentials | null; until: number }
+  >();
+  private readonly credentialsLoading = new Map<string, Promise<ClientCredentials | null>>();
+  /** Liveness reads in progress: the requests presenting one token at once share its read. */
+  private readonly tokenStatusLoading = new Map<
+    string,
+    { clientId: string; live: Promise<boolean> }
   >();
 
   constructor(
@@ -141,13 +164,15 @@ export class OAuthClientsService {
         `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
       );
     }
+    this.forgetCredentials(added.clientId);
     return { ...added.secret, secret: token };
   }
 
   /**
-   * Removes a secret at once: requests presenting it fail from now on, and so do all the access
-   * tokens the client holds (a token does not record which secret got it), on every instance
-   * within CLIENT_TOKEN_STATUS_CACHE_MS. The client gets new ones with its other secret.
+   * Removes a secret at once: requests presenting it fail from now on here and within
+   * CLIENT_CREDENTIALS_CACHE_MS on other instances, and so do all the access tokens the client
+   * holds (a token does not record which secret got it), on every instance within
+   * CLIENT_TOKEN_STATUS_CACHE_MS. The client gets new ones with its other secret.
    */
   async removeSecret(
     id: string,
@@ -196,7 +221,8 @@ export class OAuthClientsService {
   }
 
   /**
-   * Disabling refuses the client at the OAuth endpoints at once, and its access tokens within
+   * Disabling refuses the client at the OAuth endpoints at once here and within
+   * CLIENT_CREDENTIALS_CACHE_MS on other instances, and its access tokens within
    * CLIENT_TOKEN_STATUS_CACHE_MS on every instance; they stay dead when it is enabled again (their
    * secrets may be what got it disabled), and it gets new ones. Setting the status it already has
    * changes (and records) nothing.
@@ -228,6 +254,7 @@ export class OAuthClientsService {
    * done whether the client exists or not and whatever secret is presented: the secret is hashed
    * and compared in constant time with MAX_ACTIVE_SECRETS hashes, padded with ones nothing
    * matches, so neither the answer nor its timing tells an unknown client from a wrong secret.
+   * The client's row is read at most every CLIENT_CREDENTIALS_CACHE_MS, an unknown id's as often.
    */
   async authenticate(
     clientId: string,
@@ -236,7 +263,7 @@ export class OAuthClientsService {
   ): Promise<ClientCredentials | null> {
     const presented = hashOpaqueToken(secret);
     // A malformed id cannot exist: not looking it up tells nothing about clients that do.
-    const client = isClientId(clientId) ? await this.clients.findCredentials(clientId, now) : null;
+    const client = isClientId(clientId) ? await this.credentialsOf(clientId, now) : null;
     const candidates = client?.secretHashes ?? [];
     let matched = false;
     for (let i = 0; i < Math.max(MAX_ACTIVE_SECRETS, candidates.length); i++) {
@@ -246,12 +273,49 @@ export class OAuthClientsService {
     return client && matched ? client : null;
   }
 
-  /** Notes a successful authentication (at most one write a minute per client). */
+  /**
+   * Notes a successful authentication (at most one write a minute per client). The credentials
+   * are the cached ones: noting the time on them keeps the requests that share them from
+   * writing it again.
+   */
   async recordUse(client: ClientCredentials, now = new Date()): Promise<void> {
     const stale =
       client.lastUsedAt === null ||
       now.getTime() - client.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_S * 1000;
-    if (stale) await this.clients.touchLastUsed(client.id, now, LAST_USED_RESOLUTION_S);
+    if (!stale) return;
+    client.lastUsedAt = now;
+    await this.clients.touchLastUsed(client.id, now, LAST_USED_RESOLUTION_S);
+  }
+
+  /** The client's credentials, from the cache or from one read shared by concurrent callers. */
+  private credentialsOf(clientId: string, now: Date): Promise<ClientCredentials | null> {
+    const nowMs = Date.now();
+    const cached = this.credentialsCache.get(clientId);
+    if (cached && cached.until > nowMs) return Promise.resolve(cached.credentials);
+    const pending = this.credentialsLoading.get(clientId);
+    if (pending) return pending;
+    const loading = this.clients
+      .findCredentials(clientId, now)
+      .then((credentials) => {
+        // Only a read still current is kept: a change on this instance meanwhile dropped it.
+        if (this.credentialsLoading.get(clientId) === loading) {
+          if (this.credentialsCache.size >= CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES) {
+            this.evictExpiredCredentials(nowMs);
+          }
+          this.credentialsCache.set(clientId, {
+            credentials,
+            until: nowMs + CLIENT_CREDENTIALS_CACHE_MS,
+          });
+        }
+        return credentials;
+      })
+      .finally(() => {
+        if (this.credentialsLoading.get(clientId) === loading) {
+          this.credentialsLoading.delete(clientId);
+        }
+      });
+    this.credentialsLoading.set(clientId, loading);
+    return loading;
   }
 
   /**
@@ -264,13 +328,27 @@ export class OAuthClientsService {
     const nowMs = Date.now();
     const cached = this.tokenStatusCache.get(jti);
     if (cached && cached.until > nowMs && cached.clientId === clientId) return cached.live;
-    const state = await this.clients.tokenState(clientId, jti, issuedAtMs);
-    const live = state !== null && state.clientActive && !state.tokenRevoked && !state.tokenRetired;
-    if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
-      this.evictExpired(nowMs);
+    const pending = this.tokenStatusLoading.get(jti);
+    if (pending && pending.clientId === clientId) return pending.live;
+    const live = this.clients.tokenState(clientId, jti, issuedAtMs).then((state) => {
+      const isLive =
+        state !== null && state.clientActive && !state.tokenRevoked && !state.tokenRetired;
+      // Only a read still current is kept: a revocation or a disabling here meanwhile dropped it.
+      if (this.tokenStatusLoading.get(jti)?.live === live) {
+        if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
+          this.evictExpired(nowMs);
+        }
+        const until = nowMs + CLIENT_TOKEN_STATUS_CACHE_MS;
+        this.tokenStatusCache.set(jti, { clientId, live: isLive, until });
+      }
+      return isLive;
+    });
+    this.tokenStatusLoading.set(jti, { clientId, live });
+    try {
+      return await live;
+    } finally {
+      if (this.tokenStatusLoading.get(jti)?.live === live) this.tokenStatusLoading.delete(jti);
     }
-    this.tokenStatusCache.set(jti, { clientId, live, until: nowMs + CLIENT_TOKEN_STATUS_CACHE_MS });
-    return live;
   }
 
   /** Revokes one of the client's access tokens until it expires (RFC 7009). */
@@ -284,11 +362,32 @@ export class OAuthClientsService {
       now,
     );
     this.tokenStatusCache.delete(token.jti);
+    this.tokenStatusLoading.delete(token.jti);
   }
 
   private forgetClient(clientId: string): void {
+    this.forgetCredentials(clientId);
     for (const [jti, entry] of this.tokenStatusCache) {
       if (entry.clientId === clientId) this.tokenStatusCache.delete(jti);
+    }
+    for (const [jti, entry] of this.tokenStatusLoading) {
+      if (entry.clientId === clientId) this.tokenStatusLoading.delete(jti);
+    }
+  }
+
+  /** This instance sees its own changes of a client's status or secrets at once. */
+  private forgetCredentials(clientId: string): void {
+    this.credentialsCache.delete(clientId);
+    this.credentialsLoading.delete(clientId);
+  }
+
+  private evictExpiredCredentials(nowMs: number): void {
+    for (const [clientId, entry] of this.credentialsCache) {
+      if (entry.until <= nowMs) this.credentialsCache.delete(clientId);
+    }
+    // Still full of fresh entries (a burst of distinct ids): start over rather than grow.
+    if (this.credentialsCache.size >= CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES) {
+      this.credentialsCache.clear();
     }
   }
 

@@ -96,6 +96,11 @@ export class CheckRequestDto {
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   min_policy_set_version?: number;
+
+  /** See FastPathDto: the body as this DTO when it is plainly valid, else null. */
+  static acceptIfPlainlyValid(value: unknown): CheckRequestDto | null {
+    return plainCheck(value);
+  }
 }
 
 export class BatchCheckRequestDto {
@@ -106,4 +111,103 @@ export class BatchCheckRequestDto {
   @ValidateNested({ each: true })
   @Type(() => CheckRequestDto)
   checks!: CheckRequestDto[];
+
+  /** See FastPathDto: the body as this DTO when it is plainly valid, else null. */
+  static acceptIfPlainlyValid(value: unknown): BatchCheckRequestDto | null {
+    return plainBatch(value);
+  }
+}
+
+/*
+ * The common shape of a valid check, recognised without class-transformer and class-validator,
+ * which cost more than the decision itself (a batch holds up to 100 checks). Anything this does
+ * not recognise goes through the full validation pipe, so every refusal, and its error, still
+ * comes from the DTO rules above; what it accepts, those rules accept too, with the same result.
+ */
+
+/**
+ * Printable ASCII without space or `*`: matches CONCRETE, and its `length` is the length
+ * class-validator's Length counts (it counts surrogate pairs and variation selectors apart).
+ */
+const PLAIN_CONCRETE = /^[\x21-\x29\x2b-\x7e]+$/;
+const SUBJECT_KEYS = new Set(['type', 'id', 'attributes']);
+const RESOURCE_KEYS = new Set(['type', 'id', 'attributes']);
+const CHECK_KEYS = new Set(['subject', 'action', 'resource', 'context', 'min_policy_set_version']);
+const BATCH_KEYS = new Set(['checks']);
+/**
+ * Keys the full path changes, so a body holding one anywhere takes it: the pipe strips
+ * `__proto__`, `prototype` and `constructor`, and class-transformer drops every key that names a
+ * member of Object.prototype (`toString`, `valueOf`…) from the objects it copies.
+ */
+const isAlteredKey = (key: string) => key === 'prototype' || key in Object.prototype;
+/** Deeper attributes are left to the full path, whose walk needs no call stack. */
+const MAX_PLAIN_DEPTH = 32;
+
+type PlainObject = Record<string, unknown>;
+
+const isPlainObject = (value: unknown): value is PlainObject =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.getPrototypeOf(value) === Object.prototype;
+
+const hasOnlyKeys = (value: PlainObject, keys: Set<string>) =>
+  Object.keys(value).every((key) => keys.has(key));
+
+const isPlainConcrete = (value: unknown, maxLength: number): value is string =>
+  typeof value === 'string' && value.length <= maxLength && PLAIN_CONCRETE.test(value);
+
+/** JSON as parsed: plain objects and arrays all the way down, none with a stripped key. */
+function isPlainJson(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= MAX_PLAIN_DEPTH) return false;
+  if (Array.isArray(value)) return value.every((item) => isPlainJson(item, depth + 1));
+  if (!isPlainObject(value) || Object.keys(value).some(isAlteredKey)) return false;
+  return Object.values(value).every((item) => isPlainJson(item, depth + 1));
+}
+
+const isOptionalAttributes = (value: unknown) =>
+  value === undefined || (isPlainObject(value) && isPlainJson(value));
+
+function plainSubject(value: unknown): CheckSubjectDto | null {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, SUBJECT_KEYS)) return null;
+  if (value.type !== 'user' && value.type !== 'service') return null;
+  if (!isPlainConcrete(value.id, 256) || !isOptionalAttributes(value.attributes)) return null;
+  return Object.assign(new CheckSubjectDto(), value);
+}
+
+function plainResource(value: unknown): CheckResourceDto | null {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, RESOURCE_KEYS)) return null;
+  if (!isPlainConcrete(value.type, 128)) return null;
+  if (value.id !== undefined && !isPlainConcrete(value.id, 256)) return null;
+  if (!isOptionalAttributes(value.attributes)) return null;
+  return Object.assign(new CheckResourceDto(), value);
+}
+
+function plainCheck(value: unknown): CheckRequestDto | null {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, CHECK_KEYS)) return null;
+  const version = value.min_policy_set_version;
+  if (version !== undefined && !(Number.isSafeInteger(version) && (version as number) >= 0)) {
+    return null;
+  }
+  if (!isPlainConcrete(value.action, 128) || !isOptionalAttributes(value.context)) return null;
+  const subject = plainSubject(value.subject);
+  const resource = subject && plainResource(value.resource);
+  if (!subject || !resource) return null;
+  return Object.assign(new CheckRequestDto(), value, { subject, resource });
+}
+
+function plainBatch(value: unknown): BatchCheckRequestDto | null {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, BATCH_KEYS)) return null;
+  const { checks } = value;
+  if (!Array.isArray(checks) || checks.length < 1 || checks.length > MAX_BATCH_CHECKS) {
+    return null;
+  }
+  const accepted: CheckRequestDto[] = [];
+  for (const check of checks) {
+    const dto = plainCheck(check);
+    if (!dto) return null;
+    accepted.push(dto);
+  }
+  return Object.assign(new BatchCheckRequestDto(), { checks: accepted });
 }
