@@ -11,6 +11,8 @@ export interface BenchContext {
 /** One comparison, run by `npm run bench -- <id>`, with its own section in RESULTS.md. */
 export interface Benchmark {
   id: string;
+  /** How many targets it compares, for the run's time budget; 2 when unset. */
+  targets?: number;
   /** Measures and returns the section's body. */
   run(context: BenchContext): Promise<string>;
 }

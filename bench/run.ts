@@ -24,8 +24,8 @@ const BENCHMARKS: Benchmark[] = [
 const STARTUP_AND_SHUTDOWN_ALLOWANCE_S = 60;
 /** Time a benchmark may spend on its own setup: accounts, sign-ins, a bare server. */
 const BENCHMARK_SETUP_ALLOWANCE_S = 30;
-/** Every benchmark compares two targets. */
-const TARGETS_PER_BENCHMARK = 2;
+/** Targets a benchmark compares when it does not say. */
+const DEFAULT_TARGETS = 2;
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -61,11 +61,14 @@ function selectBenchmarks(ids: string[]): Benchmark[] {
  * Ends the process if the run outlives its budget (a server that stops answering, a handle that
  * never closes). Unreferenced, so it never keeps an otherwise finished process alive.
  */
-function armWatchdog(settings: LoadSettings, benchmarkCount: number): void {
-  const perBenchmarkS =
-    TARGETS_PER_BENCHMARK * (settings.warmupS + settings.rounds * settings.durationS) +
-    BENCHMARK_SETUP_ALLOWANCE_S;
-  const budgetS = benchmarkCount * perBenchmarkS + STARTUP_AND_SHUTDOWN_ALLOWANCE_S;
+function armWatchdog(settings: LoadSettings, benchmarks: Benchmark[]): void {
+  const perTargetS = settings.warmupS + settings.rounds * settings.durationS;
+  const budgetS =
+    benchmarks.reduce(
+      (sum, { targets = DEFAULT_TARGETS }) =>
+        sum + targets * perTargetS + BENCHMARK_SETUP_ALLOWANCE_S,
+      0,
+    ) + STARTUP_AND_SHUTDOWN_ALLOWANCE_S;
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${budgetS} s; giving up\n`);
     process.exit(1);
@@ -77,7 +80,7 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 async function main(): Promise<void> {
   const settings = readSettings();
   const benchmarks = selectBenchmarks(process.argv.slice(2));
-  armWatchdog(settings, benchmarks.length);
+  armWatchdog(settings, benchmarks);
   let gatehouse: Promise<GatehouseServer> | undefined;
   try {
     for (const benchmark of benchmarks) {
