@@ -10,7 +10,8 @@ describe('Transactions', () => {
   beforeAll(async () => {
     const config = testConfig();
     dataSource = await new DataSource(dataSourceOptions(config, config.database.url!)).initialize();
-    transactions = new Transactions(dataSource, config);
+    transactions = new Transactions(dataSource);
+    await transactions.onModuleInit();
   });
   afterAll(() => dataSource.destroy());
 

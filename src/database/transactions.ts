@@ -1,10 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 interface OpenTransaction {
   manager: EntityManager;
@@ -17,19 +16,23 @@ interface OpenTransaction {
  * so a use case can span modules without passing an EntityManager around.
  */
 @Injectable()
-export class Transactions {
+export class Transactions implements OnModuleInit {
   private readonly current = new AsyncLocalStorage<OpenTransaction>();
   /**
-   * Named statements live in a database session. The embedded database serves every pool
+   * Named statements live in a database session. The embedded database (PGlite, however it is
+   * reached: in process, or through its socket server as the test suite does) serves every pool
    * connection from its one session, where a second connection preparing the same name fails.
+   * Off until the server has said what it is.
    */
-  private readonly namedStatements: boolean;
+  private namedStatements = false;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.namedStatements = Boolean(config.database.url);
+  constructor(private readonly dataSource: DataSource) {}
+
+  async onModuleInit(): Promise<void> {
+    const [{ version }] = await this.dataSource.query<{ version: string }[]>(
+      'SELECT version() AS version',
+    );
+    this.namedStatements = !version.includes('PGlite');
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
