@@ -16,6 +16,7 @@ import { AuthzModule } from './modules/authz/authz.module';
 import { OAuthClientsApiModule } from './modules/clients/oauth-clients-api.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
+import { MfaApiModule } from './modules/mfa/mfa-api.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -45,6 +46,7 @@ export class AppModule {
         AuthzModule,
         AccessApiModule,
         OAuthClientsApiModule,
+        MfaApiModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -186,6 +186,15 @@ export const environmentSchema = z.object({
   SMTP_URL: smtpUrl.optional(),
   MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
   WEB_APP_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  MFA_ISSUER: z
+    .string()
+    .min(1)
+    .max(100)
+    .refine((v) => !v.includes(':'), {
+      message: 'must not contain ":" (the otpauth label separator)',
+    })
+    .default('Gatehouse'),
+  MFA_REQUIRED_ROLES: commaList.pipe(z.array(z.string().max(100))).default([]),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -305,6 +314,12 @@ export interface AppConfig {
     from: string;
     /** Where links in mails point: the web client that posts their tokens back. */
     webAppUrl: string;
+  };
+  mfa: {
+    /** The issuer authenticator apps show next to the account (otpauth `issuer`). */
+    issuer: string;
+    /** Holders of these roles must complete a second factor at every login, enrolling first. */
+    requiredRoles: string[];
   };
 }
 

@@ -76,5 +76,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       from: e.MAIL_FROM,
       webAppUrl: (e.WEB_APP_URL ?? publicUrl).replace(/\/+$/, ''),
     },
+    mfa: { issuer: e.MFA_ISSUER, requiredRoles: e.MFA_REQUIRED_ROLES },
   };
 }

@@ -6,6 +6,7 @@
 export const GATEHOUSE_PERMISSIONS = [
   'users:read',
   'users:write',
+  'users:reset_mfa',
   'roles:read',
   'roles:write',
   'policies:read',

@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { AssuranceLevel } from './step-up.decorator';
 
 /** A signed-in person, as established by a verified access token of a live session. */
 export interface Principal {
@@ -9,6 +10,8 @@ export interface Principal {
   /** The token's `jti`. */
   tokenId: string;
   amr: string[];
+  /** The assurance of that authentication: `aal2` when it used a second factor. */
+  acr: AssuranceLevel;
   /** When the user last authenticated (seconds since the epoch). */
   authTime: number;
 }

@@ -7,6 +7,7 @@ export const TOKEN_PREFIXES = {
   resetPassword: 'ghp_',
   changeEmail: 'ghe_',
   clientSecret: 'ghs_',
+  mfa: 'ghm_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

@@ -31,6 +31,13 @@ export enum ErrorCode {
   InvalidOrExpiredToken = 'invalid_or_expired_token',
   InvalidRefreshToken = 'invalid_refresh_token',
   EmailTaken = 'email_taken',
+  // Second factors and step-up
+  InvalidMfaToken = 'invalid_mfa_token',
+  InvalidMfaCode = 'invalid_mfa_code',
+  MfaAlreadyEnabled = 'mfa_already_enabled',
+  MfaNotEnabled = 'mfa_not_enabled',
+  MfaEnrollmentNotStarted = 'mfa_enrollment_not_started',
+  InsufficientUserAuthentication = 'insufficient_user_authentication',
   // Roles, grants and policies
   NameTaken = 'name_taken',
   BuiltInRole = 'built_in_role',

@@ -20,7 +20,15 @@ export type AuthEventType =
   | 'password_change'
   | 'email_change_request'
   | 'email_change'
-  | 'admin_create';
+  | 'admin_create'
+  | 'mfa_challenge'
+  | 'mfa_enroll'
+  | 'mfa_activate'
+  | 'mfa_verify'
+  | 'mfa_backup_codes_regenerate'
+  | 'mfa_disable'
+  | 'mfa_reset'
+  | 'step_up';
 
 export interface AuthEventInput {
   type: AuthEventType;

@@ -1,7 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { Caller } from '../../common/auth/principal';
+import { Caller, Principal } from '../../common/auth/principal';
+import {
+  AssuranceLevel,
+  RECENT_AUTH_MAX_AGE,
+  REQUIRED_ASSURANCE,
+} from '../../common/auth/step-up.decorator';
 import { IS_PUBLIC } from '../../common/auth/public.decorator';
 import { REQUIRED_PERMISSION } from '../../common/auth/require-permission.decorator';
 import { ErrorCode } from '../../common/errors/error-code';
@@ -71,6 +76,7 @@ export class AccessTokenGuard implements CanActivate {
       if (!(await this.sessions.isLive(caller.sessionId, caller.userId))) {
         throw this.invalid('session ended');
       }
+      this.assertAuthenticationSuffices(context, caller);
     } else {
       if (!(await this.clients.isTokenLive(caller.clientId, caller.tokenId, issuedAtMs))) {
         throw this.invalid('client disabled, token revoked or issued before tokens_valid_after');
@@ -89,6 +95,46 @@ export class AccessTokenGuard implements CanActivate {
     }
     request.caller = caller;
     return true;
+  }
+
+  /**
+   * Step-up (RFC 9470): a route marked `@RequireRecentAuth` or `@RequireAal` refuses a token
+   * whose authentication is too old or too weak, saying what would do (`max_age`, `acr_values`).
+   * Service tokens have no user authentication to step up; such routes do not accept them.
+   */
+  private assertAuthenticationSuffices(context: ExecutionContext, principal: Principal): void {
+    const targets = [context.getHandler(), context.getClass()];
+    const maxAge = this.reflector.getAllAndOverride<number | undefined>(
+      RECENT_AUTH_MAX_AGE,
+      targets,
+    );
+    const assurance = this.reflector.getAllAndOverride<AssuranceLevel | undefined>(
+      REQUIRED_ASSURANCE,
+      targets,
+    );
+    const tooOld =
+      maxAge !== undefined && Math.floor(Date.now() / 1000) - principal.authTime > maxAge;
+    const tooWeak = assurance === 'aal2' && principal.acr !== 'aal2';
+    if (!tooOld && !tooWeak) return;
+    const challenge = [
+      'Bearer realm="gatehouse"',
+      'error="insufficient_user_authentication"',
+      `error_description="${tooWeak ? 'A second factor is required' : 'A more recent authentication is required'}"`,
+      ...(tooWeak ? [`acr_values="${assurance}"`] : []),
+      ...(tooOld ? [`max_age="${maxAge}"`] : []),
+    ].join(', ');
+    throw new ProblemException(
+      401,
+      ErrorCode.InsufficientUserAuthentication,
+      tooWeak
+        ? 'This operation needs an authentication with a second factor: step up with a code.'
+        : `This operation needs an authentication within the last ${maxAge} seconds: step up.`,
+      {
+        ...(tooWeak ? { acr_values: assurance } : {}),
+        ...(tooOld ? { max_age: maxAge } : {}),
+      },
+      { 'www-authenticate': challenge },
+    );
   }
 
   private invalid(reason: string): ProblemException {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { errors, jwtVerify, JWTHeaderParameters, JWTPayload } from 'jose';
 import { Caller } from '../../common/auth/principal';
+import { AssuranceLevel, assuranceOf } from '../../common/auth/step-up.decorator';
 import { uuidV7, uuidV7Time } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isClientId, parseScopeList } from '../clients/client-identifiers';
@@ -79,6 +80,7 @@ export class AccessTokenService {
       {
         sid: subject.sessionId,
         amr: subject.amr,
+        acr: assuranceOf(subject.amr),
         auth_time: Math.floor(subject.authTime.getTime() / 1000),
       },
       this.config.tokens.accessTokenTtlSeconds,
@@ -87,7 +89,7 @@ export class AccessTokenService {
 
   /**
    * A service client's token (RFC 9068 §2.2): `sub` and `client_id` are both the client id,
-   * `scope` the granted scopes; no session, so no `sid`, `amr` or `auth_time`.
+   * `scope` the granted scopes; no session, so no `sid`, `amr`, `acr` or `auth_time`.
    */
   issueForClient(subject: ClientTokenSubject): Promise<IssuedAccessToken> {
     return this.sign(
@@ -181,23 +183,32 @@ const deepFreeze = (verified: VerifiedAccessToken): VerifiedAccessToken => {
   return Object.freeze(verified);
 };
 
+const isAssuranceLevel = (value: unknown): value is AssuranceLevel =>
+  value === 'aal1' || value === 'aal2';
+
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /**
- * Who a verified token authenticates. A user's token has a UUID `sub`, a UUID `sid`, `amr` and
- * `auth_time`, and neither `client_id` nor `scope`. A service's has `sub` equal to `client_id`,
+ * Who a verified token authenticates. A user's token has a UUID `sub`, a UUID `sid`, `amr`, `acr`
+ * and `auth_time`, and neither `client_id` nor `scope`. A service's has `sub` equal to `client_id`,
  * in the client id format (never a UUID, so never a user id), a well-formed `scope`, and none of
  * the session claims. The ids become query parameters: anything else is a refusal, not a 500.
  */
 function callerOf(payload: JWTPayload): Caller {
-  const { sub, jti, sid, amr, auth_time: authTime, client_id: clientId, scope } = payload;
+  const { sub, jti, sid, amr, acr, auth_time: authTime, client_id: clientId, scope } = payload;
   if (!isUuid(jti)) throw new InvalidAccessTokenError('malformed jti');
   if (clientId === undefined && scope === undefined) {
-    if (!isUuid(sub) || !isUuid(sid) || typeof authTime !== 'number' || !isStringArray(amr)) {
+    if (
+      !isUuid(sub) ||
+      !isUuid(sid) ||
+      typeof authTime !== 'number' ||
+      !isStringArray(amr) ||
+      !isAssuranceLevel(acr)
+    ) {
       throw new InvalidAccessTokenError('malformed user claims');
     }
-    return { kind: 'user', userId: sub, sessionId: sid, tokenId: jti, amr, authTime };
+    return { kind: 'user', userId: sub, sessionId: sid, tokenId: jti, amr, acr, authTime };
   }
   const scopes = typeof scope === 'string' ? parseScopeList(scope) : null;
   if (
@@ -206,6 +217,7 @@ function callerOf(payload: JWTPayload): Caller {
     scopes === null ||
     sid !== undefined ||
     amr !== undefined ||
+    acr !== undefined ||
     authTime !== undefined
   ) {
     throw new InvalidAccessTokenError('malformed service claims');

@@ -2,16 +2,21 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@n
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
 import { Public } from '../../common/auth/public.decorator';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
-import { AuthService, TokenPair } from './auth.service';
+import { exactlyOneOf } from '../../common/validation/exactly-one-of';
+import { secondFactorOf } from '../mfa/dto/mfa-requests.dto';
+import { TotpEnrollmentDto } from '../mfa/dto/mfa-responses.dto';
+import { AuthService, LoginResult } from './auth.service';
 import { describeDevice } from './device';
 import {
   ChangePasswordDto,
@@ -23,6 +28,16 @@ import {
   TokenDto,
 } from './dto/auth-requests.dto';
 import { AcceptedDto, SessionListDto, TokenPairDto } from './dto/auth-responses.dto';
+import {
+  MfaChallengeDto,
+  MfaLoginDto,
+  MfaLoginResponseDto,
+  MfaTokenDto,
+  StepUpDto,
+  StepUpResponseDto,
+} from './dto/second-factor.dto';
+import { SecondFactorService } from './second-factor.service';
+import { TokenPair } from './token-pair';
 
 const ACCEPTED: AcceptedDto = {
   message: 'If the address can be used, a message is on its way to it.',
@@ -39,10 +54,26 @@ function toTokenPairDto(pair: TokenPair): TokenPairDto {
   };
 }
 
+function toLoginDto(result: LoginResult): TokenPairDto | MfaChallengeDto {
+  if (result.kind === 'tokens') return toTokenPairDto(result);
+  const enrolling = result.purpose === 'enroll';
+  return {
+    mfa_required: true,
+    mfa_enrollment_required: enrolling,
+    mfa_token: result.mfaToken,
+    expires_in: result.expiresIn,
+    methods: enrolling ? ['totp'] : ['totp', 'backup_code'],
+  };
+}
+
 @ApiTags('auth')
+@ApiExtraModels(TokenPairDto, MfaChallengeDto)
 @Controller('v1/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly secondFactor: SecondFactorService,
+  ) {}
 
   @Public()
   @Post('register')
@@ -88,11 +119,101 @@ export class AuthController {
     summary: 'Sign in with email and password',
     description:
       'A wrong password and an unknown address give the same 401 `invalid_credentials`. ' +
-      'Repeated failures are answered with 429 and Retry-After.',
+      'Repeated failures are answered with 429 and Retry-After. An account with a second ' +
+      'factor (or whose role requires one) gets `mfa_required` and an `mfa_token` instead of ' +
+      'tokens: POST /v1/auth/login/mfa completes the login.',
   })
-  @ApiOkResponse({ type: TokenPairDto })
-  async login(@Body() body: LoginDto, @Client() client: ClientInfo): Promise<TokenPairDto> {
-    return toTokenPairDto(await this.auth.login(body, client));
+  @ApiOkResponse({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(TokenPairDto) }, { $ref: getSchemaPath(MfaChallengeDto) }],
+    },
+  })
+  async login(
+    @Body() body: LoginDto,
+    @Client() client: ClientInfo,
+  ): Promise<TokenPairDto | MfaChallengeDto> {
+    return toLoginDto(await this.auth.login(body, client));
+  }
+
+  @Public()
+  @Post('login/mfa')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @ApiOperation({
+    summary: 'Complete a login with a second factor',
+    description:
+      'The mfa_token of the login and a code of the authenticator app or a backup code. Each ' +
+      'code works once. Five wrong codes use the mfa_token up. For a login that had to enroll, ' +
+      'the first code activates the new factor and the answer carries the backup codes.',
+  })
+  @ApiOkResponse({ type: MfaLoginResponseDto })
+  async loginMfa(
+    @Body() body: MfaLoginDto,
+    @Client() client: ClientInfo,
+  ): Promise<MfaLoginResponseDto> {
+    const login = await this.secondFactor.completeLogin(
+      body.mfa_token,
+      secondFactorOf(body),
+      client,
+    );
+    return {
+      ...toTokenPairDto(login),
+      ...(login.backupCodes ? { backup_codes: login.backupCodes } : {}),
+    };
+  }
+
+  @Public()
+  @Post('login/mfa/enroll')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @ApiOperation({
+    summary: 'Enroll an authenticator app during a login that requires one',
+    description:
+      'Only with the mfa_token of a login answered with `mfa_enrollment_required`. The first ' +
+      'code of the app then completes the login at POST /v1/auth/login/mfa.',
+  })
+  @ApiOkResponse({ type: TotpEnrollmentDto })
+  async enrollDuringLogin(
+    @Body() body: MfaTokenDto,
+    @Client() client: ClientInfo,
+  ): Promise<TotpEnrollmentDto> {
+    const enrollment = await this.secondFactor.enrollDuringLogin(body.mfa_token, client);
+    return {
+      secret: enrollment.secret,
+      otpauth_uri: enrollment.otpauthUri,
+      qr_code: enrollment.qrCode,
+    };
+  }
+
+  @Post('step-up')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Authenticate again within the session (step-up)',
+    description:
+      'The password gives a token with a new auth_time and acr aal1; a code or a backup code ' +
+      'one with acr aal2. For routes that answer 401 insufficient_user_authentication.',
+  })
+  @ApiOkResponse({ type: StepUpResponseDto })
+  async stepUp(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: StepUpDto,
+    @Client() client: ClientInfo,
+  ): Promise<StepUpResponseDto> {
+    const { field, value } = exactlyOneOf(body, ['password', 'code', 'backup_code']);
+    const proof =
+      field === 'password'
+        ? ({ method: 'password', password: value } as const)
+        : secondFactorOf({ [field]: value });
+    const stepped = await this.secondFactor.stepUp(principal, proof, client);
+    return {
+      access_token: stepped.accessToken,
+      token_type: 'Bearer',
+      expires_in: stepped.expiresIn,
+      acr: stepped.acr,
+      auth_time: Math.floor(stepped.authTime.getTime() / 1000),
+    };
   }
 
   @Public()

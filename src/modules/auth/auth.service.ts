@@ -9,6 +9,7 @@ import { ProblemException } from '../../common/errors/problem.exception';
 import { clientNetworkKey } from '../../common/throttle/client-network-key';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { RateLimiter } from '../../common/throttle/rate-limiter.service';
+import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
@@ -17,8 +18,12 @@ import { MailService } from '../mail/mail.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
+import { AccessService } from '../access/access.service';
+import { MfaChallengePurpose } from '../mfa/mfa-challenge.entity';
+import { MfaService } from '../mfa/mfa.service';
 import { Session } from './session.entity';
 import { SessionService } from './session.service';
+import { issueTokenPair, TokenPair } from './token-pair';
 
 const HOUR_S = 60 * 60;
 /** Mails about one address: enough for a user who lost one, too few to flood a mailbox. */
@@ -26,13 +31,16 @@ const MAILS_PER_ADDRESS_PER_HOUR = 3;
 /** Unauthenticated account requests (register, resend, forgot) from one address. */
 const ACCOUNT_REQUESTS_PER_IP_PER_HOUR = 30;
 
-export interface TokenPair {
-  accessToken: string;
+/** A login whose password was right and which owes a second factor (or its enrollment). */
+export interface SecondFactorRequired {
+  kind: 'second_factor';
+  /** `login`: a code is due; `enroll`: the user's role requires a factor they do not have. */
+  purpose: MfaChallengePurpose;
+  mfaToken: string;
   expiresIn: number;
-  refreshToken: string;
-  refreshExpiresIn: number;
-  sessionId: string;
 }
+
+export type LoginResult = ({ kind: 'tokens' } & TokenPair) | SecondFactorRequired;
 
 const STATUS_PROBLEMS = {
   pending_verification: {
@@ -60,6 +68,8 @@ export class AuthService {
     private readonly events: AuthEventService,
     private readonly transactions: Transactions,
     private readonly background: BackgroundTasks,
+    private readonly mfa: MfaService,
+    private readonly access: AccessService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -195,8 +205,13 @@ export class AuthService {
   /**
    * Unknown address and wrong password are the same 401 after the same work (a verification
    * against a dummy hash). The account's status is only revealed once the password was right.
+   * A user with a second factor, or whose role requires one, gets an `mfa_token` instead of
+   * tokens (see MfaLoginService).
    */
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenPair> {
+  async login(
+    input: { email: string; password: string },
+    client: ClientInfo,
+  ): Promise<LoginResult> {
     const email = normalizeEmail(input.email);
     const keys = { account: email, ip: client.ip };
     // Charged before the password is checked, atomically: concurrent guesses cannot slip
@@ -204,7 +219,7 @@ export class AuthService {
     const { retryAfterSeconds } = await this.throttle.acquire(keys);
     if (retryAfterSeconds > 0) {
       await this.events.record({ type: 'login', outcome: 'failure', client, reason: 'throttled' });
-      throw this.tooManyAttempts(retryAfterSeconds);
+      throw tooManyAttempts(retryAfterSeconds);
     }
     const found = await this.users.findWithPasswordHash({ email });
     const { valid, needsRehash } = await this.hasher.verify(
@@ -242,8 +257,28 @@ export class AuthService {
       throw new ProblemException(403, problem.code, problem.detail);
     }
     await this.throttle.succeeded(keys);
-    if (needsRehash)
-      await this.users.setPasswordHash(user.id, await this.hasher.hash(input.password));
+    let passwordHash = found.passwordHash;
+    if (needsRehash) {
+      passwordHash = await this.hasher.hash(input.password);
+      await this.users.setPasswordHash(user.id, passwordHash);
+    }
+    const secondFactor = await this.secondFactorDue(user.id);
+    if (secondFactor) {
+      const challenge = await this.mfa.issueChallenge(user.id, secondFactor, passwordHash);
+      await this.events.record({
+        type: 'mfa_challenge',
+        outcome: 'success',
+        client,
+        userId: user.id,
+        reason: secondFactor === 'login' ? 'mfa_required' : 'mfa_enrollment_required',
+      });
+      return {
+        kind: 'second_factor',
+        purpose: secondFactor,
+        mfaToken: challenge.token,
+        expiresIn: challenge.expiresIn,
+      };
+    }
     const now = new Date();
     const started = await this.transactions.run(async () => {
       const started = await this.sessions.start(
@@ -262,7 +297,19 @@ export class AuthService {
       });
       return started;
     });
-    return this.tokenPair(started.session, started.refreshToken, started.refreshExpiresIn);
+    return { kind: 'tokens', ...(await issueTokenPair(this.accessTokens, started)) };
+  }
+
+  /**
+   * What a login whose password was right still owes: a code when the user has a factor; an
+   * enrollment when a role of theirs requires a factor (MFA_REQUIRED_ROLES); otherwise nothing.
+   */
+  private async secondFactorDue(userId: string): Promise<MfaChallengePurpose | null> {
+    if (await this.mfa.hasActiveFactor(userId)) return 'login';
+    const required = this.config.mfa.requiredRoles;
+    if (required.length === 0) return null;
+    const roles = await this.access.rolesOfUser(userId);
+    return roles.some((role) => required.includes(role)) ? 'enroll' : null;
   }
 
   /**
@@ -302,7 +349,7 @@ export class AuthService {
       throw this.invalidRefreshToken();
     }
     const { session } = result;
-    const pair = await this.tokenPair(session, result.refreshToken, result.refreshExpiresIn);
+    const pair = await issueTokenPair(this.accessTokens, result);
     await this.events
       .record({
         type: 'refresh',
@@ -458,26 +505,6 @@ export class AuthService {
     this.mail.dispatch(templates.passwordChanged(user.email));
   }
 
-  private async tokenPair(
-    session: Session,
-    refreshToken: string,
-    refreshExpiresIn: number,
-  ): Promise<TokenPair> {
-    const access = await this.accessTokens.issue({
-      userId: session.userId,
-      sessionId: session.id,
-      amr: session.amr,
-      authTime: session.authTime,
-    });
-    return {
-      accessToken: access.token,
-      expiresIn: access.expiresIn,
-      refreshToken,
-      refreshExpiresIn,
-      sessionId: session.id,
-    };
-  }
-
   /** Per-address mail budget; exceeding it is silent, so it reveals nothing about the address. */
   private async mayMail(email: string): Promise<boolean> {
     return (await this.rateLimiter.consume(`mail:${email}`, MAILS_PER_ADDRESS_PER_HOUR, HOUR_S))
@@ -492,18 +519,8 @@ export class AuthService {
     );
     if (!allowed) {
       await this.events.record({ type, outcome: 'failure', client, reason: 'throttled' });
-      throw this.tooManyAttempts(retryAfterSeconds);
+      throw tooManyAttempts(retryAfterSeconds);
     }
-  }
-
-  private tooManyAttempts(retryAfter: number): ProblemException {
-    return new ProblemException(
-      429,
-      ErrorCode.TooManyRequests,
-      'Too many attempts; try again later.',
-      { retry_after: retryAfter },
-      { 'retry-after': String(retryAfter) },
-    );
   }
 
   private invalidRefreshToken(): ProblemException {

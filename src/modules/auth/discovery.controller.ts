@@ -50,6 +50,9 @@ export class DiscoveryController {
       access_token_types_supported: [ACCESS_TOKEN_TYPE],
       access_token_audience: this.config.tokens.audience,
       subject_types_supported: ['public'],
+      acr_values_supported: ['aal1', 'aal2'],
+      mfa_login_endpoint: `${base}/v1/auth/login/mfa`,
+      step_up_endpoint: `${base}/v1/auth/step-up`,
       claims_supported: [
         'iss',
         'sub',
@@ -59,6 +62,7 @@ export class DiscoveryController {
         'jti',
         'sid',
         'amr',
+        'acr',
         'auth_time',
         'client_id',
         'scope',

@@ -273,6 +273,28 @@ export class SessionRepository {
       : null;
   }
 
+  /**
+   * Records a new authentication in a live session of the user (step-up): its methods and time,
+   * which its later access tokens carry. Null when the session is no longer live.
+   */
+  async reauthenticate(
+    where: { userId: string; sessionId: string },
+    login: { amr: string[]; authTime: Date },
+    now: Date,
+  ): Promise<Session | null> {
+    const rows = await this.query<SessionRow>(
+      `WITH updated AS (
+         UPDATE sessions SET amr = $3, auth_time = $4
+          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
+            AND idle_expires_at > $5 AND absolute_expires_at > $5
+         RETURNING *
+       )
+       SELECT * FROM updated`,
+      [where.sessionId, where.userId, login.amr, login.authTime, now],
+    );
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
   /** The owner of the session if it can still authenticate requests, otherwise null. */
   async liveSessionOwner(id: string, now: Date): Promise<string | null> {
     const session = await this.sessions.findOne({

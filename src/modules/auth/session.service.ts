@@ -139,6 +139,16 @@ export class SessionService {
     return this.sessions.findLive(userId, now);
   }
 
+  /** Records a step-up in a live session of the user; null when it is no longer live. */
+  reauthenticate(
+    userId: string,
+    sessionId: string,
+    login: { amr: string[]; authTime: Date },
+    now = new Date(),
+  ): Promise<Session | null> {
+    return this.sessions.reauthenticate({ userId, sessionId }, login, now);
+  }
+
   /** Ends one session of the user; false when the user has no such live session. */
   async revokeOne(
     userId: string,

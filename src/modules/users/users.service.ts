@@ -285,7 +285,7 @@ export class UsersService {
     passwordHash: string | null,
     password: string,
     client: ClientInfo,
-    eventType: 'email_change_request' | 'password_change',
+    eventType: 'email_change_request' | 'password_change' | 'step_up' | 'mfa_disable',
   ): Promise<void> {
     const keys = { account: user.email, ip: client.ip };
     const { retryAfterSeconds: retryAfter } = await this.throttle.acquire(keys);

@@ -61,6 +61,20 @@ export class DiscoveryDto {
   @ApiProperty({ example: ['public'] })
   subject_types_supported!: string[];
 
+  @ApiProperty({
+    description: 'The `acr` of access tokens: aal2 when the login or step-up used a second factor',
+    example: ['aal1', 'aal2'],
+  })
+  acr_values_supported!: string[];
+
+  @ApiProperty({
+    description: 'Completes a login that answered `mfa_required` (Gatehouse extension)',
+  })
+  mfa_login_endpoint!: string;
+
+  @ApiProperty({ description: 'Step-up within a session (RFC 9470; Gatehouse extension)' })
+  step_up_endpoint!: string;
+
   @ApiProperty()
   claims_supported!: string[];
 }

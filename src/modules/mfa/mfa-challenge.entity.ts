@@ -1,0 +1,55 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+} from 'typeorm';
+import { User } from '../users/user.entity';
+
+export type MfaChallengePurpose = 'login' | 'enroll';
+
+/**
+ * The `mfa_token` of a login whose password was right and whose second factor is still owed
+ * (`login`), or which must first enroll one (`enroll`). Only its SHA-256 is stored. It is bound
+ * to the user and to the password hash that was verified (by its SHA-256): a password reset or
+ * change in between voids it. Single use; burnt after MFA_MAX_FAILED_ATTEMPTS wrong codes.
+ */
+@Entity('mfa_challenges')
+@Check('CHK_mfa_challenges_purpose', `"purpose" IN ('login', 'enroll')`)
+@Index('IDX_mfa_challenges_user', ['userId'])
+export class MfaChallenge {
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
+
+  @Column({ type: 'text' })
+  purpose!: MfaChallengePurpose;
+
+  @Column({ name: 'token_hash', type: 'bytea', unique: true })
+  tokenHash!: Buffer;
+
+  @Column({ name: 'password_fingerprint', type: 'bytea' })
+  passwordFingerprint!: Buffer;
+
+  @Column({ name: 'failed_attempts', type: 'integer', default: 0 })
+  failedAttempts!: number;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Column({ name: 'consumed_at', type: 'timestamptz', nullable: true })
+  consumedAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

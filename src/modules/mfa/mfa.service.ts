@@ -1,0 +1,433 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientInfo } from '../../common/auth/client-info';
+import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
+import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque-token';
+import { PasswordHasher } from '../../common/crypto/password-hasher';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ProblemException } from '../../common/errors/problem.exception';
+import { LoginThrottle } from '../../common/throttle/login-throttle.service';
+import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Transactions } from '../../database/transactions';
+import { AuditActor } from '../audit/audit-actor';
+import { AuditService } from '../audit/audit.service';
+import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
+import { UsersService } from '../users/users.service';
+import { BACKUP_CODE_COUNT, newBackupCode, normalizeBackupCode } from './backup-codes';
+import { encodeBase32 } from './base32';
+import { MfaChallenge, MfaChallengePurpose } from './mfa-challenge.entity';
+import { MfaRepository } from './mfa.repository';
+import { otpauthUri } from './otpauth-uri';
+import { qrCodeDataUrl } from './qr-code';
+import { matchTotpStep } from './totp';
+
+/** Wrong codes after which an `mfa_token` is burnt. */
+export const MFA_MAX_FAILED_ATTEMPTS = 5;
+/** Lifetime of the `mfa_token` of a login that owes its second factor. */
+export const MFA_LOGIN_TOKEN_TTL_SECONDS = 5 * 60;
+/** Lifetime of the `mfa_token` of a login that must enroll first (scanning a code takes a while). */
+export const MFA_ENROLL_TOKEN_TTL_SECONDS = 10 * 60;
+/** 160 bits, the size RFC 4226 recommends and the HMAC-SHA-1 block of authenticator apps. */
+const TOTP_SEED_BYTES = 20;
+/** Steps of clock drift accepted either way (RFC 6238 §5.2 recommends at most one). */
+const TOTP_DRIFT_STEPS = 1;
+const TOTP_CODE = /^[0-9]{6}$/;
+
+/** A second factor as presented: a code from the authenticator app, or a backup code. */
+export type SecondFactorProof =
+  { method: 'totp'; code: string } | { method: 'backup_code'; code: string };
+
+export type ProofCheck =
+  | { ok: true; method: SecondFactorProof['method'] }
+  | { ok: false; reason: 'wrong_code' | 'replayed_code' | 'mfa_not_enabled' };
+
+export interface MfaStatus {
+  totp: 'none' | 'pending' | 'active';
+  activatedAt: Date | null;
+  backupCodesRemaining: number;
+}
+
+export interface TotpEnrollment {
+  /** The seed in base32, for typing into an app that cannot scan. */
+  secret: string;
+  otpauthUri: string;
+  /** The otpauth URI as a QR code, a PNG data URL. */
+  qrCode: string;
+}
+
+export interface IssuedChallenge {
+  token: string;
+  expiresIn: number;
+}
+
+/** What a presented `mfa_token` was issued for; locked until the transaction ends. */
+export type OpenChallenge = Pick<MfaChallenge, 'id' | 'userId' | 'purpose' | 'failedAttempts'> & {
+  passwordFingerprint: Buffer;
+};
+
+/** Binds an `mfa_token` to the password hash whose verification issued it. */
+export function passwordFingerprint(passwordHash: string | null): Buffer {
+  return createHash('sha256')
+    .update(passwordHash ?? '', 'utf8')
+    .digest();
+}
+
+const sealContext = (userId: string) => `mfa_totp:${userId}`;
+
+/**
+ * Second factors: authenticator apps (RFC 6238 TOTP: SHA-1, six digits, 30 s, one step of drift
+ * either way) with a set of single-use backup codes, and the `mfa_token`s of logins that owe one.
+ *
+ * A code is accepted once: the time step of the last accepted code is stored, and only later
+ * steps are accepted. Every check takes the lock of the user's factor row first, so concurrent
+ * submissions of one code or one backup code are decided one after the other: exactly one
+ * succeeds. Failures count against a per-user throttle shaped like the password one.
+ */
+@Injectable()
+export class MfaService {
+  constructor(
+    private readonly repository: MfaRepository,
+    private readonly cipher: EnvelopeCipher,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly events: AuthEventService,
+    private readonly audit: AuditService,
+    private readonly users: UsersService,
+    private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async status(userId: string): Promise<MfaStatus> {
+    const totp = await this.repository.findTotp(userId);
+    const active = totp?.status === 'active';
+    return {
+      totp: totp?.status ?? 'none',
+      activatedAt: active ? totp.activatedAt : null,
+      backupCodesRemaining: active ? await this.repository.countUnusedBackupCodes(userId) : 0,
+    };
+  }
+
+  async hasActiveFactor(userId: string): Promise<boolean> {
+    return (await this.repository.findTotp(userId))?.status === 'active';
+  }
+
+  /**
+   * A new seed (160 bits from the CSPRNG), stored sealed as `pending`, replacing a pending one.
+   * Refused while a factor is active: replacing it takes removing it first (password and code).
+   */
+  async startTotpEnrollment(
+    userId: string,
+    accountName: string,
+    client: ClientInfo,
+  ): Promise<TotpEnrollment> {
+    const seed = randomBytes(TOTP_SEED_BYTES);
+    const sealed = this.cipher.encrypt(seed, sealContext(userId));
+    await this.transactions.run(async () => {
+      if ((await this.repository.lockTotp(userId))?.status === 'active') {
+        throw new ProblemException(
+          409,
+          ErrorCode.MfaAlreadyEnabled,
+          'An authenticator app is already active; remove it before enrolling another.',
+        );
+      }
+      await this.repository.savePendingTotp(userId, sealed);
+      await this.events.record({ type: 'mfa_enroll', outcome: 'success', client, userId });
+    });
+    const uri = otpauthUri({ issuer: this.config.mfa.issuer, account: accountName, secret: seed });
+    return { secret: encodeBase32(seed), otpauthUri: uri, qrCode: await qrCodeDataUrl(uri) };
+  }
+
+  /**
+   * Activates the pending factor with a first code from the app and returns a new set of backup
+   * codes, shown once. A wrong code leaves the factor pending.
+   */
+  async activateTotp(
+    userId: string,
+    code: string,
+    client: ClientInfo,
+    sessionId: string | null,
+  ): Promise<string[]> {
+    return this.attempt(userId, client, 'mfa_activate', sessionId, () =>
+      this.transactions.run(() => this.activatePending(userId, code, client, sessionId)),
+    );
+  }
+
+  /**
+   * The activation step, in the caller's transaction: the pending factor becomes active if
+   * `code` is right, with a new set of backup codes. Problems for a missing or already active
+   * factor are thrown; a wrong code is returned, for the caller to count.
+   */
+  async activatePending(
+    userId: string,
+    code: string,
+    client: ClientInfo,
+    sessionId: string | null,
+    now = new Date(),
+  ): Promise<{ ok: true; value: string[] } | { ok: false; reason: 'wrong_code' }> {
+    const factor = await this.repository.lockTotp(userId);
+    if (factor?.status === 'active') {
+      throw new ProblemException(
+        409,
+        ErrorCode.MfaAlreadyEnabled,
+        'The authenticator app is already active.',
+      );
+    }
+    if (!factor) {
+      throw new ProblemException(
+        409,
+        ErrorCode.MfaEnrollmentNotStarted,
+        'There is no pending authenticator app to activate; enroll first.',
+      );
+    }
+    const seed = this.cipher.decrypt(factor.secretSealed, sealContext(userId));
+    const step = TOTP_CODE.test(code)
+      ? matchTotpStep(seed, code, now.getTime(), { window: TOTP_DRIFT_STEPS })
+      : null;
+    if (step === null) return { ok: false, reason: 'wrong_code' };
+    await this.repository.activateTotp(userId, step, now);
+    const codes = await this.replaceBackupCodes(userId);
+    // A login that was asked to enroll must now present a code, not enroll again.
+    await this.repository.consumeOpenChallenges(userId, now);
+    await this.events.record({
+      type: 'mfa_activate',
+      outcome: 'success',
+      client,
+      userId,
+      sessionId,
+    });
+    return { ok: true, value: codes };
+  }
+
+  /** A new set of backup codes, shown once; the old set stops working. */
+  async regenerateBackupCodes(
+    userId: string,
+    client: ClientInfo,
+    sessionId: string,
+  ): Promise<string[]> {
+    return this.transactions.run(async () => {
+      if ((await this.repository.lockTotp(userId))?.status !== 'active') throw this.notEnabled();
+      const codes = await this.replaceBackupCodes(userId);
+      await this.events.record({
+        type: 'mfa_backup_codes_regenerate',
+        outcome: 'success',
+        client,
+        userId,
+        sessionId,
+      });
+      return codes;
+    });
+  }
+
+  /**
+   * Checks a second factor of the user, throttled and recorded as `eventType`; a wrong code is
+   * a 403 `invalid_mfa_code`, a locked throttle a 429. For re-authentication of a signed-in user.
+   */
+  async verify(
+    userId: string,
+    proof: SecondFactorProof,
+    client: ClientInfo,
+    eventType: AuthEventType,
+    sessionId: string,
+  ): Promise<SecondFactorProof['method']> {
+    return this.attempt(userId, client, eventType, sessionId, async () => {
+      const check = await this.transactions.run(() => this.checkProof(userId, proof));
+      return check.ok ? { ok: true, value: check.method } : check;
+    });
+  }
+
+  /**
+   * Checks a second factor in the caller's transaction and, if right, uses it up (the step, or
+   * the backup code). Not throttled: callers charge the throttle (`acquireAttempt`) first.
+   */
+  async checkProof(
+    userId: string,
+    proof: SecondFactorProof,
+    now = new Date(),
+  ): Promise<ProofCheck> {
+    const factor = await this.repository.lockTotp(userId);
+    if (factor?.status !== 'active') return { ok: false, reason: 'mfa_not_enabled' };
+    if (proof.method === 'backup_code') {
+      const normalized = normalizeBackupCode(proof.code);
+      const unused = await this.repository.unusedBackupCodes(userId);
+      if (normalized === null || unused.length === 0) return { ok: false, reason: 'wrong_code' };
+      // Every unused code is checked, so the time does not tell which one matched.
+      const matches = await Promise.all(
+        unused.map(async ({ id, codeHash }) => {
+          const { valid } = await this.hasher.verify(codeHash, normalized);
+          return valid ? id : null;
+        }),
+      );
+      const match = matches.find((id) => id !== null);
+      if (!match || !(await this.repository.useBackupCode(match, now))) {
+        return { ok: false, reason: 'wrong_code' };
+      }
+      return { ok: true, method: 'backup_code' };
+    }
+    if (!TOTP_CODE.test(proof.code)) return { ok: false, reason: 'wrong_code' };
+    const seed = this.cipher.decrypt(factor.secretSealed, sealContext(userId));
+    const lastUsed = factor.lastUsedStep === null ? null : Number(factor.lastUsedStep);
+    const step = matchTotpStep(seed, proof.code, now.getTime(), {
+      window: TOTP_DRIFT_STEPS,
+      after: lastUsed,
+    });
+    if (step === null) {
+      const replayed =
+        lastUsed !== null &&
+        matchTotpStep(seed, proof.code, now.getTime(), { window: TOTP_DRIFT_STEPS }) !== null;
+      return { ok: false, reason: replayed ? 'replayed_code' : 'wrong_code' };
+    }
+    await this.repository.setLastUsedStep(userId, step);
+    return { ok: true, method: 'totp' };
+  }
+
+  /** Removes the user's factors (by the user, with password and code checked by the caller). */
+  async removeFactors(userId: string, client: ClientInfo, sessionId: string): Promise<void> {
+    await this.transactions.run(async () => {
+      if (!(await this.repository.deleteFactors(userId))) throw this.notEnabled();
+      await this.repository.consumeOpenChallenges(userId, new Date());
+      await this.events.record({
+        type: 'mfa_disable',
+        outcome: 'success',
+        client,
+        userId,
+        sessionId,
+      });
+    });
+  }
+
+  /**
+   * An administrator's reset of a user's factors (a lost phone and lost backup codes): the user
+   * signs in with the password alone, or enrolls again where their role requires a factor.
+   * Answers whether there was anything to reset; an unknown user is a 404.
+   */
+  async resetByAdministrator(userId: string, actor: AuditActor): Promise<boolean> {
+    return this.transactions.run(async () => {
+      if ((await this.users.statusOf(userId)) === null) {
+        throw new ProblemException(404, ErrorCode.NotFound, 'No such user.');
+      }
+      const removed = await this.repository.deleteFactors(userId);
+      await this.repository.consumeOpenChallenges(userId, new Date());
+      await this.events.record({
+        type: 'mfa_reset',
+        outcome: 'success',
+        client: actor.ip === null ? null : { ip: actor.ip, userAgent: null },
+        userId,
+        reason: removed ? null : 'no_factor',
+      });
+      await this.audit.record({
+        actor,
+        action: 'user.mfa_reset',
+        target: { type: 'user', id: userId },
+        details: { removed },
+      });
+      return removed;
+    });
+  }
+
+  /** A new `mfa_token` for a login whose password was right (`passwordHash`: the verified hash). */
+  async issueChallenge(
+    userId: string,
+    purpose: MfaChallengePurpose,
+    passwordHash: string | null,
+    now = new Date(),
+  ): Promise<IssuedChallenge> {
+    const ttl = purpose === 'login' ? MFA_LOGIN_TOKEN_TTL_SECONDS : MFA_ENROLL_TOKEN_TTL_SECONDS;
+    const { token, hash } = issueOpaqueToken('mfa');
+    await this.repository.insertChallenge({
+      userId,
+      purpose,
+      tokenHash: hash,
+      passwordFingerprint: passwordFingerprint(passwordHash),
+      expiresAt: new Date(now.getTime() + ttl * 1000),
+    });
+    return { token, expiresIn: ttl };
+  }
+
+  /** The usable challenge of a presented `mfa_token`, locked; null when there is none. */
+  async openChallenge(token: string, now = new Date()): Promise<OpenChallenge | null> {
+    const hash = presentedTokenHash('mfa', token);
+    return hash ? this.repository.lockUsableChallenge(hash, now) : null;
+  }
+
+  consumeChallenge(challengeId: string, now = new Date()): Promise<void> {
+    return this.repository.consumeChallenge(challengeId, now);
+  }
+
+  /** Counts a wrong code against the challenge; returns the attempts left (0: it is burnt). */
+  async challengeFailed(challengeId: string, now = new Date()): Promise<number> {
+    const failed = await this.repository.recordChallengeFailure(
+      challengeId,
+      MFA_MAX_FAILED_ATTEMPTS,
+      now,
+    );
+    return Math.max(0, MFA_MAX_FAILED_ATTEMPTS - failed);
+  }
+
+  /**
+   * Charges a second-factor attempt of the user to the throttle before the code is checked
+   * (see LoginThrottle: per user and network, per user, per network); > 0: refused, retry after
+   * that many seconds.
+   */
+  async acquireAttempt(userId: string, client: ClientInfo): Promise<number> {
+    return (await this.throttle.acquire(this.throttleKeys(userId, client))).retryAfterSeconds;
+  }
+
+  /** The code was right: the user's counters start afresh. */
+  attemptSucceeded(userId: string, client: ClientInfo): Promise<void> {
+    return this.throttle.succeeded(this.throttleKeys(userId, client));
+  }
+
+  /** Throttles `work`, records its failure as `eventType` and answers it as 403. */
+  private async attempt<T>(
+    userId: string,
+    client: ClientInfo,
+    eventType: AuthEventType,
+    sessionId: string | null,
+    work: () => Promise<{ ok: true; value: T } | { ok: false; reason: string }>,
+  ): Promise<T> {
+    const retryAfter = await this.acquireAttempt(userId, client);
+    const fail = (reason: string) =>
+      this.events.record({
+        type: eventType,
+        outcome: 'failure',
+        client,
+        userId,
+        sessionId,
+        reason,
+      });
+    if (retryAfter > 0) {
+      await fail('throttled');
+      throw tooManyAttempts(retryAfter);
+    }
+    const result = await work();
+    if (!result.ok) {
+      await fail(result.reason);
+      if (result.reason === 'mfa_not_enabled') throw this.notEnabled();
+      throw new ProblemException(403, ErrorCode.InvalidMfaCode, 'The code is not correct.');
+    }
+    await this.attemptSucceeded(userId, client);
+    return result.value;
+  }
+
+  private async replaceBackupCodes(userId: string): Promise<string[]> {
+    const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
+    const hashes = await Promise.all(
+      codes.map((code) => this.hasher.hash(normalizeBackupCode(code)!)),
+    );
+    await this.repository.replaceBackupCodes(userId, hashes);
+    return codes;
+  }
+
+  private throttleKeys(userId: string, client: ClientInfo) {
+    return { account: `mfa:${userId}`, ip: client.ip };
+  }
+
+  private notEnabled(): ProblemException {
+    return new ProblemException(
+      409,
+      ErrorCode.MfaNotEnabled,
+      'No authenticator app is active on this account.',
+    );
+  }
+}
