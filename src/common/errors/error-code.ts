@@ -37,6 +37,7 @@ export enum ErrorCode {
   MfaAlreadyEnabled = 'mfa_already_enabled',
   MfaNotEnabled = 'mfa_not_enabled',
   MfaEnrollmentNotStarted = 'mfa_enrollment_not_started',
+  MfaRequiredByRole = 'mfa_required_by_role',
   InsufficientUserAuthentication = 'insufficient_user_authentication',
   // Roles, grants and policies
   NameTaken = 'name_taken',

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Caller, Principal } from '../../common/auth/principal';
 import {
   AssuranceLevel,
+  insufficientAuthentication,
   RECENT_AUTH_MAX_AGE,
   REQUIRED_ASSURANCE,
 } from '../../common/auth/step-up.decorator';
@@ -116,25 +117,10 @@ export class AccessTokenGuard implements CanActivate {
       maxAge !== undefined && Math.floor(Date.now() / 1000) - principal.authTime > maxAge;
     const tooWeak = assurance === 'aal2' && principal.acr !== 'aal2';
     if (!tooOld && !tooWeak) return;
-    const challenge = [
-      'Bearer realm="gatehouse"',
-      'error="insufficient_user_authentication"',
-      `error_description="${tooWeak ? 'A second factor is required' : 'A more recent authentication is required'}"`,
-      ...(tooWeak ? [`acr_values="${assurance}"`] : []),
-      ...(tooOld ? [`max_age="${maxAge}"`] : []),
-    ].join(', ');
-    throw new ProblemException(
-      401,
-      ErrorCode.InsufficientUserAuthentication,
-      tooWeak
-        ? 'This operation needs an authentication with a second factor: step up with a code.'
-        : `This operation needs an authentication within the last ${maxAge} seconds: step up.`,
-      {
-        ...(tooWeak ? { acr_values: assurance } : {}),
-        ...(tooOld ? { max_age: maxAge } : {}),
-      },
-      { 'www-authenticate': challenge },
-    );
+    throw insufficientAuthentication({
+      assurance: tooWeak ? assurance : undefined,
+      maxAgeSeconds: tooOld ? maxAge : undefined,
+    });
   }
 
   private invalid(reason: string): ProblemException {

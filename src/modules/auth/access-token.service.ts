@@ -204,11 +204,21 @@ function callerOf(payload: JWTPayload): Caller {
       !isUuid(sid) ||
       typeof authTime !== 'number' ||
       !isStringArray(amr) ||
-      !isAssuranceLevel(acr)
+      (acr !== undefined && !isAssuranceLevel(acr))
     ) {
       throw new InvalidAccessTokenError('malformed user claims');
     }
-    return { kind: 'user', userId: sub, sessionId: sid, tokenId: jti, amr, acr, authTime };
+    // Tokens issued before `acr` was added carry only `amr`, from which it follows.
+    const assurance = acr ?? assuranceOf(amr);
+    return {
+      kind: 'user',
+      userId: sub,
+      sessionId: sid,
+      tokenId: jti,
+      amr,
+      acr: assurance,
+      authTime,
+    };
   }
   const scopes = typeof scope === 'string' ? parseScopeList(scope) : null;
   if (

@@ -1,12 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
 import { Principal } from '../../common/auth/principal';
 import { AssuranceLevel, assuranceOf } from '../../common/auth/step-up.decorator';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
+import { AccessService } from '../access/access.service';
+import { AuditActor } from '../audit/audit-actor';
 import { AuthEventService } from '../audit/auth-event.service';
 import {
   MfaService,
@@ -56,7 +59,9 @@ export class SecondFactorService {
     private readonly sessions: SessionService,
     private readonly accessTokens: AccessTokenService,
     private readonly events: AuthEventService,
+    private readonly access: AccessService,
     private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -223,6 +228,17 @@ export class SecondFactorService {
     input: { password: string; proof: SecondFactorProof; endOtherSessions: boolean },
     client: ClientInfo,
   ): Promise<number> {
+    const required = this.config.mfa.requiredRoles;
+    if (
+      required.length > 0 &&
+      (await this.access.rolesOfUser(principal.userId)).some((role) => required.includes(role))
+    ) {
+      throw new ProblemException(
+        409,
+        ErrorCode.MfaRequiredByRole,
+        'A role of this account requires a second factor; it cannot be removed.',
+      );
+    }
     await this.reauthenticate(
       principal,
       { method: 'password', password: input.password },
@@ -234,6 +250,26 @@ export class SecondFactorService {
     return input.endOtherSessions
       ? this.sessions.revokeAll(principal.userId, 'mfa_disabled', { except: principal.sessionId })
       : 0;
+  }
+
+  /**
+   * An administrator's reset of another user's factors (a lost phone and lost backup codes). It
+   * also ends every session of the user: they sign in again, with the password alone or, where a
+   * role requires a factor, enrolling a new one. Administrators remove their own factor as any
+   * user does, with their password and a code.
+   */
+  async resetByAdministrator(userId: string, actor: AuditActor): Promise<void> {
+    if (actor.type === 'user' && actor.id === userId) {
+      throw new ProblemException(
+        403,
+        ErrorCode.Forbidden,
+        'Remove your own factor with DELETE /v1/mfa/totp (password and code).',
+      );
+    }
+    await this.transactions.run(async () => {
+      await this.mfa.resetByAdministrator(userId, actor);
+      await this.sessions.revokeAll(userId, 'mfa_reset');
+    });
   }
 
   private async reauthenticate(

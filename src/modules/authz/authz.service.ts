@@ -134,6 +134,11 @@ export class AuthzService {
       : this.userMay(caller.userId, permission);
   }
 
+  /** The roles a user holds now (as decisions see them: cached up to 2 s). */
+  async rolesOf(userId: string): Promise<string[]> {
+    return (await this.directory.user(userId, this.engine.policySet.version)).roles;
+  }
+
   /**
    * Whether a user may do one of Gatehouse's own actions (`users:read`…). An active holder of
    * `admin` always may, whatever the policies say: no policy can lock the administrators out of

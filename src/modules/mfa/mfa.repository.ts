@@ -28,8 +28,9 @@ export class MfaRepository {
 
   /**
    * The user's factor, locked until the transaction ends: every verification of a user's second
-   * factor takes this lock first (null factor or not), so two submissions of one code or one
-   * backup code are decided one after the other.
+   * factor takes this lock first, so two submissions of one code or one backup code are decided
+   * one after the other. Every path that locks several of a user's MFA rows locks this one
+   * before their backup codes and challenges (no deadlock between them).
    */
   async lockTotp(userId: string): Promise<TotpFactor | null> {
     return this.factors
@@ -62,8 +63,9 @@ export class MfaRepository {
 
   /** Removes the factor and its backup codes; true when there was a factor. */
   async deleteFactors(userId: string): Promise<boolean> {
-    await this.backupCodes.delete({ userId });
+    // The factor row first: every path locks it before the codes and the challenges.
     const deleted = await this.factors.delete({ userId });
+    await this.backupCodes.delete({ userId });
     return (deleted.affected ?? 0) > 0;
   }
 
@@ -99,6 +101,11 @@ export class MfaRepository {
     expiresAt: Date;
   }): Promise<void> {
     await this.challenges.insert(challenge);
+  }
+
+  /** The user a challenge belongs to, whatever its state; nothing locked. */
+  async challengeOwner(tokenHash: Buffer): Promise<string | null> {
+    return (await this.challenges.findOneBy({ tokenHash }))?.userId ?? null;
   }
 
   /** An unconsumed, unexpired challenge, locked until the transaction ends. */

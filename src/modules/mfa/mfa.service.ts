@@ -25,9 +25,7 @@ import { matchTotpStep } from './totp';
 /** Wrong codes after which an `mfa_token` is burnt. */
 export const MFA_MAX_FAILED_ATTEMPTS = 5;
 /** Lifetime of the `mfa_token` of a login that owes its second factor. */
-export const MFA_LOGIN_TOKEN_TTL_SECONDS = 5 * 60;
-/** Lifetime of the `mfa_token` of a login that must enroll first (scanning a code takes a while). */
-export const MFA_ENROLL_TOKEN_TTL_SECONDS = 10 * 60;
+export const MFA_TOKEN_TTL_SECONDS = 5 * 60;
 /** 160 bits, the size RFC 4226 recommends and the HMAC-SHA-1 block of authenticator apps. */
 const TOTP_SEED_BYTES = 20;
 /** Steps of clock drift accepted either way (RFC 6238 §5.2 recommends at most one). */
@@ -74,6 +72,12 @@ export function passwordFingerprint(passwordHash: string | null): Buffer {
 }
 
 const sealContext = (userId: string) => `mfa_totp:${userId}`;
+
+/**
+ * The account name apps show under the issuer. A colon separates the two in the otpauth label
+ * (and apps split on its encoded form too); an address can hold one in a quoted local part.
+ */
+const accountLabel = (email: string) => email.replaceAll(':', '.');
 
 /**
  * Second factors: authenticator apps (RFC 6238 TOTP: SHA-1, six digits, 30 s, one step of drift
@@ -123,6 +127,13 @@ export class MfaService {
   ): Promise<TotpEnrollment> {
     const seed = randomBytes(TOTP_SEED_BYTES);
     const sealed = this.cipher.encrypt(seed, sealContext(userId));
+    // Made before anything is stored: a label the URI cannot carry changes nothing.
+    const uri = otpauthUri({
+      issuer: this.config.mfa.issuer,
+      account: accountLabel(accountName),
+      secret: seed,
+    });
+    const qrCode = await qrCodeDataUrl(uri);
     await this.transactions.run(async () => {
       if ((await this.repository.lockTotp(userId))?.status === 'active') {
         throw new ProblemException(
@@ -134,8 +145,7 @@ export class MfaService {
       await this.repository.savePendingTotp(userId, sealed);
       await this.events.record({ type: 'mfa_enroll', outcome: 'success', client, userId });
     });
-    const uri = otpauthUri({ issuer: this.config.mfa.issuer, account: accountName, secret: seed });
-    return { secret: encodeBase32(seed), otpauthUri: uri, qrCode: await qrCodeDataUrl(uri) };
+    return { secret: encodeBase32(seed), otpauthUri: uri, qrCode };
   }
 
   /**
@@ -186,7 +196,8 @@ export class MfaService {
       : null;
     if (step === null) return { ok: false, reason: 'wrong_code' };
     await this.repository.activateTotp(userId, step, now);
-    const codes = await this.replaceBackupCodes(userId);
+    const { codes, hashes } = await this.newBackupCodeSet();
+    await this.repository.replaceBackupCodes(userId, hashes);
     // A login that was asked to enroll must now present a code, not enroll again.
     await this.repository.consumeOpenChallenges(userId, now);
     await this.events.record({
@@ -205,9 +216,11 @@ export class MfaService {
     client: ClientInfo,
     sessionId: string,
   ): Promise<string[]> {
+    // Hashed before the factor is locked: ten argon2 hashes are no work to hold a lock over.
+    const { codes, hashes } = await this.newBackupCodeSet();
     return this.transactions.run(async () => {
       if ((await this.repository.lockTotp(userId))?.status !== 'active') throw this.notEnabled();
-      const codes = await this.replaceBackupCodes(userId);
+      await this.repository.replaceBackupCodes(userId, hashes);
       await this.events.record({
         type: 'mfa_backup_codes_regenerate',
         outcome: 'success',
@@ -299,10 +312,10 @@ export class MfaService {
   /**
    * An administrator's reset of a user's factors (a lost phone and lost backup codes): the user
    * signs in with the password alone, or enrolls again where their role requires a factor.
-   * Answers whether there was anything to reset; an unknown user is a 404.
+   * An unknown user is a 404; a user without factors is reset all the same (recorded so).
    */
-  async resetByAdministrator(userId: string, actor: AuditActor): Promise<boolean> {
-    return this.transactions.run(async () => {
+  async resetByAdministrator(userId: string, actor: AuditActor): Promise<void> {
+    await this.transactions.run(async () => {
       if ((await this.users.statusOf(userId)) === null) {
         throw new ProblemException(404, ErrorCode.NotFound, 'No such user.');
       }
@@ -321,7 +334,6 @@ export class MfaService {
         target: { type: 'user', id: userId },
         details: { removed },
       });
-      return removed;
     });
   }
 
@@ -332,7 +344,7 @@ export class MfaService {
     passwordHash: string | null,
     now = new Date(),
   ): Promise<IssuedChallenge> {
-    const ttl = purpose === 'login' ? MFA_LOGIN_TOKEN_TTL_SECONDS : MFA_ENROLL_TOKEN_TTL_SECONDS;
+    const ttl = MFA_TOKEN_TTL_SECONDS;
     const { token, hash } = issueOpaqueToken('mfa');
     await this.repository.insertChallenge({
       userId,
@@ -344,10 +356,16 @@ export class MfaService {
     return { token, expiresIn: ttl };
   }
 
-  /** The usable challenge of a presented `mfa_token`, locked; null when there is none. */
+  /**
+   * The usable challenge of a presented `mfa_token`, locked, with its user's factor locked
+   * before it (the order every path takes); null when there is none.
+   */
   async openChallenge(token: string, now = new Date()): Promise<OpenChallenge | null> {
     const hash = presentedTokenHash('mfa', token);
-    return hash ? this.repository.lockUsableChallenge(hash, now) : null;
+    const owner = hash && (await this.repository.challengeOwner(hash));
+    if (!owner) return null;
+    await this.repository.lockTotp(owner);
+    return this.repository.lockUsableChallenge(hash, now);
   }
 
   consumeChallenge(challengeId: string, now = new Date()): Promise<void> {
@@ -410,13 +428,12 @@ export class MfaService {
     return result.value;
   }
 
-  private async replaceBackupCodes(userId: string): Promise<string[]> {
+  private async newBackupCodeSet(): Promise<{ codes: string[]; hashes: string[] }> {
     const codes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
     const hashes = await Promise.all(
       codes.map((code) => this.hasher.hash(normalizeBackupCode(code)!)),
     );
-    await this.repository.replaceBackupCodes(userId, hashes);
-    return codes;
+    return { codes, hashes };
   }
 
   private throttleKeys(userId: string, client: ClientInfo) {
