@@ -235,6 +235,7 @@ describe('roles (/v1/roles)', () => {
           'clients:write',
           'audit:read',
           'authz:check',
+          'users:reset_mfa',
         ]),
       });
       expect(await builtIn('user')).toMatchObject({ built_in: true });

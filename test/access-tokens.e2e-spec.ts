@@ -462,6 +462,9 @@ describe('access tokens', () => {
         access_token_types_supported: ['at+jwt'],
         access_token_audience: t.config.tokens.audience,
         subject_types_supported: ['public'],
+        acr_values_supported: ['aal1', 'aal2'],
+        mfa_login_endpoint: `${PUBLIC_URL}/v1/auth/login/mfa`,
+        step_up_endpoint: `${PUBLIC_URL}/v1/auth/step-up`,
         claims_supported: [
           'iss',
           'sub',
@@ -471,6 +474,7 @@ describe('access tokens', () => {
           'jti',
           'sid',
           'amr',
+          'acr',
           'auth_time',
           'client_id',
           'scope',

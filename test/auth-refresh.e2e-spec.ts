@@ -458,6 +458,7 @@ describe('refresh tokens', () => {
         jti: expect.stringMatching(/^[0-9a-f-]{36}$/) as string,
         sid: tokens.session_id,
         amr: ['pwd'],
+        acr: 'aal1',
         auth_time: expect.any(Number) as number,
       });
       expect(claims.exp! - claims.iat!).toBe(ACCESS_TTL_S);
@@ -488,6 +489,7 @@ describe('refresh tokens', () => {
         aud: claims.aud,
         sid: tokens.session_id,
         amr: ['pwd'],
+        acr: 'aal1',
         auth_time: claims.auth_time,
       });
       expect(nextClaims.jti).not.toBe(claims.jti);

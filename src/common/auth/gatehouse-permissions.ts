@@ -6,7 +6,6 @@
 export const GATEHOUSE_PERMISSIONS = [
   'users:read',
   'users:write',
-  'users:reset_mfa',
   'roles:read',
   'roles:write',
   'policies:read',
@@ -15,6 +14,7 @@ export const GATEHOUSE_PERMISSIONS = [
   'clients:write',
   'audit:read',
   'authz:check',
+  'users:reset_mfa',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

@@ -15,7 +15,7 @@ import { Public } from '../../common/auth/public.decorator';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { exactlyOneOf } from '../../common/validation/exactly-one-of';
 import { secondFactorOf } from '../mfa/dto/mfa-requests.dto';
-import { TotpEnrollmentDto } from '../mfa/dto/mfa-responses.dto';
+import { toTotpEnrollmentDto, TotpEnrollmentDto } from '../mfa/dto/mfa-responses.dto';
 import { AuthService, LoginResult } from './auth.service';
 import { describeDevice } from './device';
 import {
@@ -178,11 +178,7 @@ export class AuthController {
     @Client() client: ClientInfo,
   ): Promise<TotpEnrollmentDto> {
     const enrollment = await this.secondFactor.enrollDuringLogin(body.mfa_token, client);
-    return {
-      secret: enrollment.secret,
-      otpauth_uri: enrollment.otpauthUri,
-      qr_code: enrollment.qrCode,
-    };
+    return toTotpEnrollmentDto(enrollment);
   }
 
   @Post('step-up')

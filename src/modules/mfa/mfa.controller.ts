@@ -12,6 +12,7 @@ import {
   BackupCodesDto,
   MfaStatusDto,
   RemovedTotpDto,
+  toTotpEnrollmentDto,
   TotpEnrollmentDto,
 } from './dto/mfa-responses.dto';
 import { MfaService } from './mfa.service';
@@ -61,11 +62,7 @@ export class MfaController {
     const user = await this.users.findById(principal.userId);
     if (!user) throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
     const enrollment = await this.mfa.startTotpEnrollment(user.id, user.email, client);
-    return {
-      secret: enrollment.secret,
-      otpauth_uri: enrollment.otpauthUri,
-      qr_code: enrollment.qrCode,
-    };
+    return toTotpEnrollmentDto(enrollment);
   }
 
   @Post('totp/activate')

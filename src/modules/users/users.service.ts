@@ -4,6 +4,7 @@ import { issueOpaqueToken, presentedTokenHash, TokenKind } from '../../common/cr
 import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
+import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
@@ -297,13 +298,7 @@ export class UsersService {
         userId: user.id,
         reason: 'throttled',
       });
-      throw new ProblemException(
-        429,
-        ErrorCode.TooManyRequests,
-        'Too many failed attempts; try again later.',
-        { retry_after: retryAfter },
-        { 'retry-after': String(retryAfter) },
-      );
+      throw tooManyAttempts(retryAfter);
     }
     const { valid } = await this.hasher.verify(passwordHash, password);
     if (!valid) {

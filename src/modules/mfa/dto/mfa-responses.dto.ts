@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { TotpEnrollment } from '../mfa.service';
 
 export class TotpEnrollmentDto {
   @ApiProperty({
@@ -12,6 +13,14 @@ export class TotpEnrollmentDto {
 
   @ApiProperty({ description: 'The otpauth URI as a QR code', example: 'data:image/png;base64,…' })
   qr_code!: string;
+}
+
+export function toTotpEnrollmentDto(enrollment: TotpEnrollment): TotpEnrollmentDto {
+  return {
+    secret: enrollment.secret,
+    otpauth_uri: enrollment.otpauthUri,
+    qr_code: enrollment.qrCode,
+  };
 }
 
 export class BackupCodesDto {
