@@ -28,8 +28,8 @@ export const healthLiveBenchmark: Benchmark = {
       return renderSection({
         title: `Liveness probe: GET ${LIVENESS_PATH}`,
         description:
-          'The full Gatehouse stack (Nest on Fastify, helmet, request id, pino-http at level ' +
-          'silent, metrics hook, validation pipe and exception filter) against a bare Fastify ' +
+          'The full Gatehouse stack (Nest on Fastify, helmet, request id, request logging at ' +
+          'level silent, metrics hook, validation pipe and exception filter) against a bare Fastify ' +
           'route returning the same JSON body: the cost of the framework and middleware on the ' +
           'cheapest route, which touches no database.',
         settings: `${describeRounds(settings, settings.connections)}, database: ${app.database}.`,

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { version } from '../package.json';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
@@ -10,7 +9,9 @@ import { registerFormBodyParser } from './common/http/form-body';
 import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
 import { REQUEST_ID_HEADER, resolveRequestId } from './common/http/request-id';
 import { registerSecurityHeaders } from './common/http/security-headers';
-import { LoggedRequest } from './common/logging/logger-options';
+import { AppLogger } from './common/logging/app-logger';
+import { createRootLogger } from './common/logging/logger-options';
+import { registerRequestLogging } from './common/logging/request-logging';
 import { createValidationPipe } from './common/validation/validation.pipe';
 
 /**
@@ -23,11 +24,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     requestIdHeader: false,
-    genReqId: (raw: IncomingMessage) => {
-      const id = resolveRequestId(raw.headers[REQUEST_ID_HEADER]);
-      raw.id = id;
-      return id;
-    },
+    genReqId: (raw: IncomingMessage) => resolveRequestId(raw.headers[REQUEST_ID_HEADER]),
     logger: false,
     // Fastify's own 503 body is not problem+json; during shutdown connections close after the
     // response in flight instead (onSend below), so nothing further arrives on them.
@@ -44,8 +41,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     closing = true;
     done();
   });
+  const logger = createRootLogger(config, options.logDestination);
+  registerRequestLogging(fastify, logger);
   fastify.addHook('onRequest', async (request, reply) => {
-    (request.raw as LoggedRequest).clientIp = request.ip;
     void reply.header(REQUEST_ID_HEADER, request.id);
   });
   fastify.addHook('onSend', async (_request, reply) => {
@@ -68,7 +66,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       bodyParser: false,
     },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new AppLogger(logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
   registerSecurityHeaders(fastify, {

@@ -1,10 +1,8 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
-import { loggerModuleParams } from './common/logging/logger-options';
 import { BackgroundModule } from './common/background/background-tasks';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { RedisModule } from './common/redis/redis.module';
@@ -34,7 +32,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.config),
-        LoggerModule.forRoot(loggerModuleParams(options.config, options.logDestination)),
         DatabaseModule.forRoot(options.databaseUrl),
         RedisModule,
         CryptoModule,

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import pino from 'pino';
-import { pinoOptions } from './common/logging/logger-options';
+import { createRootLogger } from './common/logging/logger-options';
 import { ConfigError } from './config/config.error';
 import { loadConfig } from './config/load-config';
 import { RunningService, startService } from './service';
@@ -16,7 +15,7 @@ function bootstrap(): void {
     process.stderr.write(`gatehouse: ${error.message}\n`);
     process.exit(1);
   }
-  const log = pino(pinoOptions(config)).child({ context: 'Bootstrap' });
+  const log = createRootLogger(config).child({ context: 'Bootstrap' });
   const grace = config.http.shutdownGraceMs;
 
   const booting: Promise<RunningService> = startService(config, (message) => log.warn(message));

@@ -34,6 +34,20 @@ describe('structured logs', () => {
     expect(typeof access.responseTime).toBe('number');
   });
 
+  it('keeps the request id over a real connection, after the body has been read', async () => {
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${await t.app.getUrl()}/probe/log`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'log-socket-1' },
+      body: JSON.stringify({ note: 'over a socket' }),
+    });
+    expect(res.status).toBe(201);
+    await accessLine('log-socket-1');
+    expect(linesOf('log-socket-1').map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['probe log for undefined', 'request completed']),
+    );
+  });
+
   it('writes an access log line for unmatched routes and errors too', async () => {
     await t.inject({
       method: 'GET',

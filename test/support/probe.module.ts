@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Logger,
   Module,
   Param,
   Post,
@@ -10,7 +11,6 @@ import {
 import { DataSource } from 'typeorm';
 import { Type } from 'class-transformer';
 import { IsInt, IsObject, IsString, Length, Min, ValidateNested } from 'class-validator';
-import { PinoLogger } from 'nestjs-pino';
 import { Public } from '../../src/common/auth/public.decorator';
 
 class ProbeTagDto {
@@ -38,10 +38,9 @@ export class ProbeItemDto {
 @Public()
 @Controller('probe')
 export class ProbeController {
-  constructor(
-    private readonly logger: PinoLogger,
-    private readonly dataSource: DataSource,
-  ) {}
+  private readonly logger = new Logger(ProbeController.name);
+
+  constructor(private readonly dataSource: DataSource) {}
 
   @Post('items')
   create(@Body() item: ProbeItemDto): ProbeItemDto {
@@ -65,8 +64,8 @@ export class ProbeController {
 
   @Post('log')
   log(@Body() body: Record<string, unknown>): { logged: true } {
-    this.logger.info(body, `probe log for ${String(body.email)}`);
-    this.logger.info('probe printf %s %j', body.email, body);
+    this.logger.log(body, `probe log for ${String(body.email)}`);
+    this.logger.log('probe printf %s %j', body.email, body);
     return { logged: true };
   }
 

@@ -8,8 +8,8 @@ export interface TestApp {
   app: NestFastifyApplication;
   config: AppConfig;
   /**
-   * Every log line written in this worker, parsed. nestjs-pino and Nest's static Logger keep
-   * process-wide state, so lines of one app can land in another's sink: tests tell lines apart
+   * Every log line written in this worker, parsed. Nest's static Logger keeps process-wide
+   * state, so lines of one app can land in another's sink: tests tell lines apart
    * by request id, never by which app wrote them.
    */
   logs: Record<string, unknown>[];

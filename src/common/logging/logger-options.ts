@@ -1,14 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestMethod } from '@nestjs/common';
-import type { Params } from 'nestjs-pino';
-import type { DestinationStream, LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config';
 import { scrubLogObject, scrubLogValue, scrubString } from './log-scrubber';
-
-/** Set by an onRequest hook before the request logger exists: the client IP as Fastify sees it. */
-export interface LoggedRequest extends IncomingMessage {
-  clientIp?: string;
-}
 
 /** Logged values that the serializers in pinoOptions reduce to method, path and status. */
 const SERIALIZED_KEYS: ReadonlySet<string> = new Set(['req', 'res']);
@@ -49,22 +42,9 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
   };
 }
 
-/** nestjs-pino/pino-http setup: one access-log line per request, the request id on every line. */
-export function loggerModuleParams(config: AppConfig, destination?: DestinationStream): Params {
-  const options = {
-    ...pinoOptions(config),
-    // Fastify resolved the id (and put it on the raw request); pino-http reuses it.
-    genReqId: (req: IncomingMessage) => req.id,
-    customAttributeKeys: { reqId: 'request_id' },
-    quietReqLogger: true,
-    customProps: (req: LoggedRequest) => ({ ip: req.clientIp }),
-    wrapSerializers: false,
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-  };
-  return {
-    pinoHttp: destination ? [options, destination] : options,
-    // nestjs-pino's default pattern, `{/*splat}`, matches nothing under platform-fastify 12.
-    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
-  };
+/** The service's logger: to standard output (or the given destination, in tests). */
+export function createRootLogger(config: AppConfig, destination?: DestinationStream): Logger {
+  if (!destination) return pino(pinoOptions(config));
+  // A transport and a destination exclude each other; a given destination wins.
+  return pino({ ...pinoOptions(config), transport: undefined }, destination);
 }
