@@ -43,11 +43,14 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   });
   const logger = createRootLogger(config, options.logDestination);
   registerRequestLogging(fastify, logger);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback hooks: an async one costs a promise on every request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   // JSON is the body format the API speaks; anything else is a 415, except the forms the OAuth
   // endpoints take (RFC 6749 §3.2).

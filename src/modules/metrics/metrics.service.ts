@@ -35,7 +35,7 @@ export class MetricsService implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       this.httpDuration.observe(
         {
           method: request.method,
@@ -44,6 +44,7 @@ export class MetricsService implements OnModuleInit {
         },
         reply.elapsedTime / 1000,
       );
+      done();
     });
   }
 
