@@ -301,14 +301,15 @@ export class AuthService {
   }
 
   /**
-   * What a login whose password was right still owes: a code when the user has a factor; an
-   * enrollment when a role of theirs requires a factor (MFA_REQUIRED_ROLES); otherwise nothing.
+   * What a login of an active account whose password was right still owes: a code when the user
+   * has a factor; an enrollment when a role of theirs requires a factor (MFA_REQUIRED_ROLES);
+   * otherwise nothing.
    */
   private async secondFactorDue(userId: string): Promise<MfaChallengePurpose | null> {
     if (await this.mfa.hasActiveFactor(userId)) return 'login';
     const required = this.config.mfa.requiredRoles;
     if (required.length === 0) return null;
-    const roles = await this.access.rolesOfUser(userId);
+    const roles = await this.access.rolesOfActiveUser(userId);
     return roles.some((role) => required.includes(role)) ? 'enroll' : null;
   }
 

@@ -112,8 +112,8 @@ export class MfaService {
     };
   }
 
-  async hasActiveFactor(userId: string): Promise<boolean> {
-    return (await this.repository.findTotp(userId))?.status === 'active';
+  hasActiveFactor(userId: string): Promise<boolean> {
+    return this.repository.hasActiveTotp(userId);
   }
 
   /**
