@@ -280,22 +280,21 @@ export class AuthService {
       };
     }
     const now = new Date();
-    const started = await this.transactions.run(async () => {
-      const started = await this.sessions.start(
-        user.id,
-        { amr: ['pwd'], authTime: now },
-        client,
-        now,
-      );
-      await this.users.recordLogin(user.id, now);
-      await this.events.record({
-        type: 'login',
-        outcome: 'success',
-        client,
-        userId: user.id,
-        sessionId: started.session.id,
-      });
-      return started;
+    // One statement writes the session, its first refresh token and last_login_at; the event
+    // goes into the next batch of auth events. The tokens are answered only once the event is
+    // stored: if storing it fails, so does the login, and its session was never handed out.
+    const started = await this.sessions.start(
+      user.id,
+      { amr: ['pwd'], authTime: now },
+      client,
+      now,
+    );
+    await this.events.record({
+      type: 'login',
+      outcome: 'success',
+      client,
+      userId: user.id,
+      sessionId: started.session.id,
     });
     return { kind: 'tokens', ...(await issueTokenPair(this.accessTokens, started)) };
   }

@@ -136,7 +136,6 @@ export class SecondFactorService {
         client,
         now,
       );
-      await this.users.recordLogin(userId, now);
       const sessionId = started.session.id;
       await this.events.record({
         type: 'mfa_verify',

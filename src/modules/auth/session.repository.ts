@@ -107,8 +107,10 @@ export class SessionRepository {
   }
 
   /**
-   * A new session and the first refresh token of its family, in one statement. Login and
-   * refresh are the hot paths: their writes are plain SQL, one round trip each.
+   * A new session and the first refresh token of its family, and the account's last login, in
+   * one statement (atomic without a transaction around it). Login and refresh are the hot paths:
+   * their writes are plain SQL, one round trip each; `last_login_at` is set here rather than by
+   * the users module in a statement of its own, since a session only ever starts with a login.
    */
   async insertSessionWithToken(
     session: Pick<
@@ -134,6 +136,8 @@ export class SessionRepository {
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
          SELECT id, $9, idle_expires_at FROM s
+       ), u AS (
+         UPDATE users SET last_login_at = $6, updated_at = CURRENT_TIMESTAMP WHERE id = $1
        )
        SELECT * FROM s`,
       [

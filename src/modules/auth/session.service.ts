@@ -46,6 +46,7 @@ export class SessionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** A login: a new session, its first refresh token, and the account's `last_login_at`. */
   async start(
     userId: string,
     login: { amr: string[]; authTime: Date },

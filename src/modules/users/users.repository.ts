@@ -135,10 +135,6 @@ export class UsersRepository {
     await this.users.update({ id }, { passwordHash });
   }
 
-  async recordLogin(id: string, at: Date): Promise<void> {
-    await this.users.update({ id }, { lastLoginAt: at });
-  }
-
   async markEmailVerified(id: string, at: Date): Promise<void> {
     await this.users
       .createQueryBuilder()

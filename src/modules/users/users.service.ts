@@ -132,10 +132,6 @@ export class UsersService {
     return this.users.setPasswordHash(id, passwordHash);
   }
 
-  recordLogin(id: string, at = new Date()): Promise<void> {
-    return this.users.recordLogin(id, at);
-  }
-
   markEmailVerified(id: string, at = new Date()): Promise<void> {
     return this.users.markEmailVerified(id, at);
   }
