@@ -280,22 +280,13 @@ export class AuthService {
       };
     }
     const now = new Date();
-    // One statement writes the session, its first refresh token and last_login_at; the event
-    // goes into the next batch of auth events. The tokens are answered only once the event is
-    // stored: if storing it fails, so does the login, and its session was never handed out.
+    // The session, its refresh token, last_login_at and the success event: one statement.
     const started = await this.sessions.start(
       user.id,
       { amr: ['pwd'], authTime: now },
       client,
       now,
     );
-    await this.events.record({
-      type: 'login',
-      outcome: 'success',
-      client,
-      userId: user.id,
-      sessionId: started.session.id,
-    });
     return { kind: 'tokens', ...(await issueTokenPair(this.accessTokens, started)) };
   }
 

@@ -145,7 +145,6 @@ export class SecondFactorService {
         sessionId,
         reason: proof.method,
       });
-      await this.events.record({ type: 'login', outcome: 'success', client, userId, sessionId });
       return { kind: 'completed', started, backupCodes };
     });
     switch (outcome.kind) {
