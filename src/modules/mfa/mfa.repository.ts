@@ -26,16 +26,6 @@ export class MfaRepository {
     return this.factors.findOneBy({ userId });
   }
 
-  /** Whether the user has an active factor: asked by every password login that succeeds. */
-  async hasActiveTotp(userId: string): Promise<boolean> {
-    const rows = await this.transactions.prepared(
-      'mfa.has_active_totp',
-      "SELECT 1 FROM mfa_totp_factors WHERE user_id = $1 AND status = 'active'",
-      [userId],
-    );
-    return rows.length > 0;
-  }
-
   /**
    * The user's factor, locked until the transaction ends: every verification of a user's second
    * factor takes this lock first, so two submissions of one code or one backup code are decided

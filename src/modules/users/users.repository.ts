@@ -95,18 +95,14 @@ export class UsersRepository {
     return this.users.findOneBy({ email });
   }
 
-  /**
-   * The user and the stored password hash, which is otherwise never selected. Plain prepared
-   * SQL: every password login starts with this read.
-   */
+  /** The user and the stored password hash, which is otherwise never selected. */
   async findWithPasswordHash(
-    where: { email: string } | { id: string },
+    id: string,
   ): Promise<{ user: User; passwordHash: string | null } | null> {
-    const [key, value] = 'email' in where ? ['email', where.email] : ['id', where.id];
     const rows = await this.transactions.prepared<UserRow & { password_hash: string | null }>(
-      `users.find_with_password_hash_by_${key}`,
-      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE ${key} = $1`,
-      [value],
+      'users.find_with_password_hash',
+      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1`,
+      [id],
     );
     const row = rows[0];
     if (!row) return null;
