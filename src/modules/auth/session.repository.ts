@@ -66,13 +66,13 @@ function toSession(row: SessionRow): Session {
  * token's row passes its filter only once the session is locked): the order in which `revoke`
  * locks a session and then its tokens, so that a revocation and a rotation never deadlock.
  *
- * Whether the token is usable is judged on these rows, never in the lookups: without column
- * statistics (a new database, or any table autovacuum has not analyzed yet) the planner takes
+ * Whether the token is usable is judged on these rows, never in the lookups. Without column
+ * statistics (a new database, or tables autovacuum has not analyzed yet) the planner takes
  * `rotated_at IS NULL AND revoked_at IS NULL` or `status = 'active'` to be as selective as the
- * unique hash, and it then started from the users, walked every live session and scanned the
- * one-live-token index, whose entries for rotated tokens stay until a vacuum: each rotation
- * read every token rotated before it, and refresh slowed down with every run. A lookup by hash
- * or by id alone can only use the unique index.
+ * unique hash; with those conditions in the lookup it started from the users, walked every live
+ * session and scanned the one-live-token index, whose entries for rotated tokens stay until a
+ * vacuum, so each rotation read every token rotated before it and refresh slowed down with
+ * every run. A lookup by hash or by id alone can only take the unique index.
  */
 const LOCK_PRESENTED_TOKEN = `session AS MATERIALIZED (
          SELECT s.* FROM sessions s
@@ -199,7 +199,7 @@ export class SessionRepository {
    * and each round trip costs more CPU than the read itself.
    *
    * Each row is reached by a key alone (the token by its hash, the session and the account by
-   * id) and judged only once read: see FIND_PRESENTED_TOKEN for why.
+   * id) and judged only once read: see LOCK_PRESENTED_TOKEN for why.
    */
   async rotateIfUsable(
     tokenHash: Buffer,
