@@ -62,6 +62,14 @@ export class AccessService {
   /** Names of the roles the user holds now: unexpired grants and, if active, `user`. */
   async rolesOfUser(userId: string): Promise<string[]> {
     if ((await this.users.statusOf(userId)) !== 'active') return [];
+    return this.rolesOfActiveUser(userId);
+  }
+
+  /**
+   * `rolesOfUser` of an account the caller has just read as active (a login whose password was
+   * right), without reading its status again.
+   */
+  async rolesOfActiveUser(userId: string): Promise<string[]> {
     return [...(await this.roles.activeRoleNames(userId, new Date())), USER_ROLE];
   }
 

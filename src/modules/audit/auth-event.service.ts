@@ -44,7 +44,8 @@ export interface AuthEventInput {
  * The trail of authentication attempts and account-security changes. Written inside the
  * caller's transaction when there is one, so a change and its event commit together; otherwise
  * together with other events recorded at the same time. Either way the promise resolves once
- * the event is committed.
+ * the event is committed. A login's success event is the exception: the statement that starts
+ * its session writes it (SessionRepository.insertLogin).
  */
 @Injectable()
 export class AuthEventService {

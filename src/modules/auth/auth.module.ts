@@ -12,6 +12,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
+import { LoginRepository } from './login.repository';
 import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
 import { SecondFactorService } from './second-factor.service';
@@ -29,6 +30,7 @@ import { SigningKeyService } from './signing-key.service';
     AccessTokenService,
     SessionRepository,
     SessionService,
+    LoginRepository,
     AuthService,
     OAuthService,
     SecondFactorService,

@@ -21,6 +21,7 @@ import { AccessTokenService } from './access-token.service';
 import { AccessService } from '../access/access.service';
 import { MfaChallengePurpose } from '../mfa/mfa-challenge.entity';
 import { MfaService } from '../mfa/mfa.service';
+import { LoginRepository } from './login.repository';
 import { Session } from './session.entity';
 import { SessionService } from './session.service';
 import { issueTokenPair, TokenPair } from './token-pair';
@@ -70,6 +71,7 @@ export class AuthService {
     private readonly background: BackgroundTasks,
     private readonly mfa: MfaService,
     private readonly access: AccessService,
+    private readonly logins: LoginRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -221,19 +223,19 @@ export class AuthService {
       await this.events.record({ type: 'login', outcome: 'failure', client, reason: 'throttled' });
       throw tooManyAttempts(retryAfterSeconds);
     }
-    const found = await this.users.findWithPasswordHash({ email });
+    const account = await this.logins.findAccount(email);
     const { valid, needsRehash } = await this.hasher.verify(
-      found?.passwordHash ?? null,
+      account?.passwordHash ?? null,
       input.password,
     );
-    if (!found || !valid) {
+    if (!account || !valid) {
       await this.throttle.failed(keys);
       await this.events.record({
         type: 'login',
         outcome: 'failure',
         client,
-        userId: found?.user.id,
-        reason: found ? 'wrong_password' : 'unknown_email',
+        userId: account?.userId,
+        reason: account ? 'wrong_password' : 'unknown_email',
       });
       throw new ProblemException(
         401,
@@ -241,35 +243,35 @@ export class AuthService {
         'The email or password is not correct.',
       );
     }
-    const { user } = found;
-    if (user.status !== 'active') {
+    const { userId } = account;
+    if (account.status !== 'active') {
       // The right password of an account that cannot sign in is no success: it must not clear
       // the counters (nor become a free oracle for when the account turns active).
       await this.throttle.failed(keys);
-      const problem = STATUS_PROBLEMS[user.status];
+      const problem = STATUS_PROBLEMS[account.status];
       await this.events.record({
         type: 'login',
         outcome: 'failure',
         client,
-        userId: user.id,
-        reason: user.status,
+        userId,
+        reason: account.status,
       });
       throw new ProblemException(403, problem.code, problem.detail);
     }
     await this.throttle.succeeded(keys);
-    let passwordHash = found.passwordHash;
+    let passwordHash = account.passwordHash;
     if (needsRehash) {
       passwordHash = await this.hasher.hash(input.password);
-      await this.users.setPasswordHash(user.id, passwordHash);
+      await this.users.setPasswordHash(userId, passwordHash);
     }
-    const secondFactor = await this.secondFactorDue(user.id);
+    const secondFactor = await this.secondFactorDue(userId, account.hasActiveFactor);
     if (secondFactor) {
-      const challenge = await this.mfa.issueChallenge(user.id, secondFactor, passwordHash);
+      const challenge = await this.mfa.issueChallenge(userId, secondFactor, passwordHash);
       await this.events.record({
         type: 'mfa_challenge',
         outcome: 'success',
         client,
-        userId: user.id,
+        userId,
         reason: secondFactor === 'login' ? 'mfa_required' : 'mfa_enrollment_required',
       });
       return {
@@ -280,35 +282,24 @@ export class AuthService {
       };
     }
     const now = new Date();
-    const started = await this.transactions.run(async () => {
-      const started = await this.sessions.start(
-        user.id,
-        { amr: ['pwd'], authTime: now },
-        client,
-        now,
-      );
-      await this.users.recordLogin(user.id, now);
-      await this.events.record({
-        type: 'login',
-        outcome: 'success',
-        client,
-        userId: user.id,
-        sessionId: started.session.id,
-      });
-      return started;
-    });
+    // The session, its refresh token, last_login_at and the success event: one statement.
+    const started = await this.sessions.start(userId, { amr: ['pwd'], authTime: now }, client, now);
     return { kind: 'tokens', ...(await issueTokenPair(this.accessTokens, started)) };
   }
 
   /**
-   * What a login whose password was right still owes: a code when the user has a factor; an
-   * enrollment when a role of theirs requires a factor (MFA_REQUIRED_ROLES); otherwise nothing.
+   * What a login of an active account whose password was right still owes: a code when the user
+   * has a factor; an enrollment when a role of theirs requires a factor (MFA_REQUIRED_ROLES);
+   * otherwise nothing.
    */
-  private async secondFactorDue(userId: string): Promise<MfaChallengePurpose | null> {
-    if (await this.mfa.hasActiveFactor(userId)) return 'login';
+  private async secondFactorDue(
+    userId: string,
+    hasActiveFactor: boolean,
+  ): Promise<MfaChallengePurpose | null> {
+    if (hasActiveFactor) return 'login';
     const required = this.config.mfa.requiredRoles;
     if (required.length === 0) return null;
-    const roles = await this.access.rolesOfUser(userId);
+    const roles = await this.access.rolesOfActiveUser(userId);
     return roles.some((role) => required.includes(role)) ? 'enroll' : null;
   }
 
@@ -477,7 +468,7 @@ export class AuthService {
     input: { currentPassword: string; newPassword: string },
     client: ClientInfo,
   ): Promise<void> {
-    const found = await this.users.findWithPasswordHash({ id: principal.userId });
+    const found = await this.users.findWithPasswordHash(principal.userId);
     if (!found)
       throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
     const { user, passwordHash } = found;

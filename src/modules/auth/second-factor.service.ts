@@ -72,7 +72,7 @@ export class SecondFactorService {
     const user = await this.transactions.run(async () => {
       const challenge = await this.mfa.openChallenge(mfaToken);
       if (!challenge || challenge.purpose !== 'enroll') return null;
-      const found = await this.users.findWithPasswordHash({ id: challenge.userId });
+      const found = await this.users.findWithPasswordHash(challenge.userId);
       if (!found || !this.stillBound(challenge.passwordFingerprint, found)) return null;
       return found.user;
     });
@@ -105,7 +105,7 @@ export class SecondFactorService {
       const challenge = await this.mfa.openChallenge(mfaToken, now);
       if (!challenge) return { kind: 'invalid_token', userId: null, reason: 'invalid_mfa_token' };
       const { userId } = challenge;
-      const found = await this.users.findWithPasswordHash({ id: userId });
+      const found = await this.users.findWithPasswordHash(userId);
       if (!found || !this.stillBound(challenge.passwordFingerprint, found)) {
         await this.mfa.consumeChallenge(challenge.id, now);
         return { kind: 'invalid_token', userId, reason: 'account_changed' };
@@ -136,7 +136,6 @@ export class SecondFactorService {
         client,
         now,
       );
-      await this.users.recordLogin(userId, now);
       const sessionId = started.session.id;
       await this.events.record({
         type: 'mfa_verify',
@@ -146,7 +145,6 @@ export class SecondFactorService {
         sessionId,
         reason: proof.method,
       });
-      await this.events.record({ type: 'login', outcome: 'success', client, userId, sessionId });
       return { kind: 'completed', started, backupCodes };
     });
     switch (outcome.kind) {
@@ -282,7 +280,7 @@ export class SecondFactorService {
       await this.mfa.verify(principal.userId, proof, client, eventType, principal.sessionId);
       return;
     }
-    const found = await this.users.findWithPasswordHash({ id: principal.userId });
+    const found = await this.users.findWithPasswordHash(principal.userId);
     if (!found)
       throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
     await this.users.assertCurrentPassword(

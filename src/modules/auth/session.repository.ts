@@ -60,6 +60,31 @@ function toSession(row: SessionRow): Session {
   };
 }
 
+/**
+ * The CTEs `session` and `token`: the session of the refresh token whose hash is $1 and the
+ * token itself, each reached by a key alone and locked FOR UPDATE, the session first (the
+ * token's row passes its filter only once the session is locked): the order in which `revoke`
+ * locks a session and then its tokens, so that a revocation and a rotation never deadlock.
+ *
+ * Whether the token is usable is judged on these rows, never in the lookups. Without column
+ * statistics (a new database, or tables autovacuum has not analyzed yet) the planner takes
+ * `rotated_at IS NULL AND revoked_at IS NULL` or `status = 'active'` to be as selective as the
+ * unique hash; with those conditions in the lookup it started from the users, walked every live
+ * session and scanned the one-live-token index, whose entries for rotated tokens stay until a
+ * vacuum, so each rotation read every token rotated before it and refresh slowed down with
+ * every run. A lookup by hash or by id alone can only take the unique index.
+ */
+const LOCK_PRESENTED_TOKEN = `session AS MATERIALIZED (
+         SELECT s.* FROM sessions s
+          WHERE s.id = (SELECT rt.session_id FROM refresh_tokens rt WHERE rt.token_hash = $1)
+            FOR UPDATE
+       ), token AS MATERIALIZED (
+         SELECT rt.id, rt.session_id, rt.expires_at, rt.rotated_at, rt.revoked_at
+           FROM refresh_tokens rt
+          WHERE rt.token_hash = $1 AND rt.session_id = (SELECT id FROM session)
+            FOR UPDATE
+       )`;
+
 /** Sessions and their refresh-token families. */
 @Injectable()
 export class SessionRepository {
@@ -82,10 +107,15 @@ export class SessionRepository {
   }
 
   /**
-   * A new session and the first refresh token of its family, in one statement. Login and
-   * refresh are the hot paths: their writes are plain SQL, one round trip each.
+   * A login: a new session, the first refresh token of its family, the account's
+   * `last_login_at` and the login's success event, in one statement (atomic without a
+   * transaction around it). Login and refresh are the hot paths: their writes are plain SQL,
+   * one round trip each. The users and audit modules' rows are written here rather than by
+   * those modules in statements of their own because each round trip costs a login more CPU
+   * than the write itself, CPU its argon2 verification then lacks; batching the events does not
+   * help at login rates, where a batch rarely holds more than the one event.
    */
-  async insertSessionWithToken(
+  async insertLogin(
     session: Pick<
       Session,
       | 'userId'
@@ -109,6 +139,11 @@ export class SessionRepository {
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
          SELECT id, $9, idle_expires_at FROM s
+       ), u AS (
+         UPDATE users SET last_login_at = $6, updated_at = CURRENT_TIMESTAMP WHERE id = $1
+       ), e AS (
+         INSERT INTO auth_events (type, outcome, user_id, session_id, ip, user_agent)
+         SELECT 'login', 'success', user_id, id, ip, user_agent FROM s
        )
        SELECT * FROM s`,
       [
@@ -132,13 +167,12 @@ export class SessionRepository {
    */
   async findRefreshTokenForUpdate(tokenHash: Buffer): Promise<LockedRefreshToken | null> {
     const rows = await this.query<SessionRow & TokenColumns>(
-      `SELECT rt.id AS token_id, rt.expires_at AS token_expires_at,
-              rt.rotated_at AS token_rotated_at, rt.revoked_at AS token_revoked_at,
-              u.status AS account_status, s.*
-         FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
-              LEFT JOIN users u ON u.id = s.user_id
-        WHERE rt.token_hash = $1
-          FOR UPDATE OF rt, s`,
+      `WITH ${LOCK_PRESENTED_TOKEN}
+       SELECT token.id AS token_id, token.expires_at AS token_expires_at,
+              token.rotated_at AS token_rotated_at, token.revoked_at AS token_revoked_at,
+              (SELECT u.status FROM users u WHERE u.id = session.user_id) AS account_status,
+              session.*
+         FROM session JOIN token ON token.session_id = session.id`,
       [tokenHash],
     );
     const row = rows[0];
@@ -155,14 +189,17 @@ export class SessionRepository {
 
   /**
    * Rotates a usable token of an active account in one statement, without a transaction
-   * around it: the token and its session are locked, the token marked rotated, its successor
-   * inserted (after it, through the data dependency, so the one-live-token index never sees
-   * two) and the session's idle expiry moved on. Null when the token is not usable now
+   * around it: the session and then the token are locked, the token marked rotated, its
+   * successor inserted (after it, through the data dependency, so the one-live-token index never
+   * sees two) and the session's idle expiry moved on. Null when the token is not usable now
    * (unknown, rotated, revoked or expired) or its account is not active. A concurrent rotation
-   * of the same token waits for the lock, then finds the token rotated and gets null, so of N
+   * of the same token waits for the locks, then finds the token rotated and gets null, so of N
    * concurrent presentations exactly one rotates. The account's status is read here rather
    * than by the users module in a statement of its own: refresh is the hottest write path,
    * and each round trip costs more CPU than the read itself.
+   *
+   * Each row is reached by a key alone (the token by its hash, the session and the account by
+   * id) and judged only once read: see LOCK_PRESENTED_TOKEN for why.
    */
   async rotateIfUsable(
     tokenHash: Buffer,
@@ -171,26 +208,26 @@ export class SessionRepository {
   ): Promise<Session | null> {
     const rows = await this.prepared<SessionRow>(
       'sessions.rotate_if_usable',
-      `WITH target AS (
-         SELECT rt.id, s.id AS session_id,
-                LEAST($2::timestamptz + make_interval(secs => $3), s.absolute_expires_at) AS idle_expires_at
-           FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
-                JOIN users u ON u.id = s.user_id
-          WHERE rt.token_hash = $1
-            AND rt.rotated_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
-            AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
-            AND u.status = 'active'
-            FOR UPDATE OF rt, s
+      `WITH ${LOCK_PRESENTED_TOKEN}, target AS (
+         SELECT token.id, session.id AS session_id,
+                LEAST($2::timestamptz + make_interval(secs => $3), session.absolute_expires_at)
+                  AS idle_expires_at
+           FROM session JOIN token ON token.session_id = session.id
+          WHERE token.rotated_at IS NULL AND token.revoked_at IS NULL AND token.expires_at > $2
+            AND session.revoked_at IS NULL AND session.idle_expires_at > $2
+            AND session.absolute_expires_at > $2
+            AND (SELECT u.status FROM users u WHERE u.id = session.user_id) = 'active'
        ), rotated AS (
-         UPDATE refresh_tokens rt SET rotated_at = $2 FROM target WHERE rt.id = target.id
-         RETURNING rt.id, target.session_id, target.idle_expires_at
+         UPDATE refresh_tokens rt SET rotated_at = $2
+          WHERE rt.id = (SELECT id FROM target)
+         RETURNING rt.id, rt.session_id
        ), child AS (
          INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-         SELECT session_id, id, $4, idle_expires_at FROM rotated
+         SELECT rotated.session_id, rotated.id, $4, target.idle_expires_at FROM rotated, target
          RETURNING session_id, expires_at
        ), touched AS (
          UPDATE sessions s SET last_seen_at = $2, idle_expires_at = child.expires_at
-           FROM child WHERE s.id = child.session_id
+           FROM child WHERE s.id = (SELECT session_id FROM target)
          RETURNING s.*
        )
        SELECT * FROM touched`,
@@ -250,17 +287,25 @@ export class SessionRepository {
    * not using it.
    */
   async findUsableRefreshToken(tokenHash: Buffer, now: Date): Promise<UsableRefreshToken | null> {
+    // Looked up by key alone and judged after, as in LOCK_PRESENTED_TOKEN.
     const [row] = await this.query<{
       user_id: string;
       session_id: string;
       created_at: Date;
       expires_at: Date;
     }>(
-      `SELECT s.user_id, s.id AS session_id, rt.created_at, rt.expires_at
-         FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
-        WHERE rt.token_hash = $1
-          AND rt.rotated_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
-          AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2`,
+      `WITH token AS MATERIALIZED (
+         SELECT rt.session_id, rt.created_at, rt.expires_at, rt.rotated_at, rt.revoked_at
+           FROM refresh_tokens rt WHERE rt.token_hash = $1
+       ), session AS MATERIALIZED (
+         SELECT s.id, s.user_id, s.revoked_at, s.idle_expires_at, s.absolute_expires_at
+           FROM sessions s WHERE s.id = (SELECT session_id FROM token)
+       )
+       SELECT session.user_id, session.id AS session_id, token.created_at, token.expires_at
+         FROM token JOIN session ON session.id = token.session_id
+        WHERE token.rotated_at IS NULL AND token.revoked_at IS NULL AND token.expires_at > $2
+          AND session.revoked_at IS NULL AND session.idle_expires_at > $2
+          AND session.absolute_expires_at > $2`,
       [tokenHash, now],
     );
     return row

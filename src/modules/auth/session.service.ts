@@ -46,6 +46,10 @@ export class SessionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * A login: a new session and its first refresh token, the account's `last_login_at` and the
+   * `login` success event, written together.
+   */
   async start(
     userId: string,
     login: { amr: string[]; authTime: Date },
@@ -57,7 +61,7 @@ export class SessionService {
     );
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
     const { token, hash } = issueOpaqueToken('refresh');
-    const session = await this.sessions.insertSessionWithToken(
+    const session = await this.sessions.insertLogin(
       {
         userId,
         ip: client.ip,

@@ -112,10 +112,6 @@ export class MfaService {
     };
   }
 
-  async hasActiveFactor(userId: string): Promise<boolean> {
-    return (await this.repository.findTotp(userId))?.status === 'active';
-  }
-
   /**
    * A new seed (160 bits from the CSPRNG), stored sealed as `pending`, replacing a pending one.
    * Refused while a factor is active: replacing it takes removing it first (password and code).

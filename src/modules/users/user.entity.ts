@@ -54,6 +54,7 @@ export class User {
   @Column({ type: 'text', default: 'pending_verification' })
   status!: UserStatus;
 
+  /** Set by the statement that starts a login's session (SessionRepository.insertLogin). */
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
 

@@ -9,7 +9,7 @@ export type ProfileChanges = Partial<
   Pick<User, 'name' | 'phone' | 'avatarUrl' | 'timezone' | 'locale'>
 >;
 
-interface ProfileRow {
+interface UserRow {
   id: string;
   email: string;
   email_verified_at: Date | null;
@@ -22,7 +22,32 @@ interface ProfileRow {
   last_login_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+interface ProfileRow extends UserRow {
   pending_email: string | null;
+}
+
+/** Every column of `users` but the password hash, which is selected only where it is needed. */
+const USER_COLUMNS = `id, email, email_verified_at, name, phone, avatar_url, timezone, locale,
+       status, last_login_at, created_at, updated_at`;
+
+function toUser(row: UserRow, passwordHash: string | null = null): User {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerifiedAt: row.email_verified_at,
+    passwordHash,
+    name: row.name,
+    phone: row.phone,
+    avatarUrl: row.avatar_url,
+    timezone: row.timezone,
+    locale: row.locale,
+    status: row.status,
+    lastLoginAt: row.last_login_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 @Injectable()
@@ -42,8 +67,7 @@ export class UsersRepository {
     now: Date,
   ): Promise<(User & { pendingEmail: string | null }) | null> {
     const rows = await this.transactions.manager().query<ProfileRow[]>(
-      `SELECT u.id, u.email, u.email_verified_at, u.name, u.phone, u.avatar_url, u.timezone,
-              u.locale, u.status, u.last_login_at, u.created_at, u.updated_at,
+      `SELECT ${USER_COLUMNS},
               (SELECT t.new_email FROM email_tokens t
                 WHERE t.user_id = u.id AND t.purpose = 'change_email'
                   AND t.consumed_at IS NULL AND t.expires_at > $2
@@ -52,23 +76,7 @@ export class UsersRepository {
       [id, now],
     );
     const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row.id,
-      email: row.email,
-      emailVerifiedAt: row.email_verified_at,
-      passwordHash: null,
-      name: row.name,
-      phone: row.phone,
-      avatarUrl: row.avatar_url,
-      timezone: row.timezone,
-      locale: row.locale,
-      status: row.status,
-      lastLoginAt: row.last_login_at,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      pendingEmail: row.pending_email,
-    };
+    return row ? { ...toUser(row), pendingEmail: row.pending_email } : null;
   }
 
   findById(id: string): Promise<User | null> {
@@ -89,14 +97,16 @@ export class UsersRepository {
 
   /** The user and the stored password hash, which is otherwise never selected. */
   async findWithPasswordHash(
-    where: { email: string } | { id: string },
+    id: string,
   ): Promise<{ user: User; passwordHash: string | null } | null> {
-    const user = await this.users
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where(where)
-      .getOne();
-    return user ? { user, passwordHash: user.passwordHash } : null;
+    const rows = await this.transactions.prepared<UserRow & { password_hash: string | null }>(
+      'users.find_with_password_hash',
+      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { user: toUser(row, row.password_hash), passwordHash: row.password_hash };
   }
 
   /**
@@ -119,10 +129,6 @@ export class UsersRepository {
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.users.update({ id }, { passwordHash });
-  }
-
-  async recordLogin(id: string, at: Date): Promise<void> {
-    await this.users.update({ id }, { lastLoginAt: at });
   }
 
   async markEmailVerified(id: string, at: Date): Promise<void> {

@@ -88,12 +88,8 @@ export class UsersService {
     return this.users.statusOf(id);
   }
 
-  findWithPasswordHash(
-    where: { email: string } | { id: string },
-  ): Promise<{ user: User; passwordHash: string | null } | null> {
-    return this.users.findWithPasswordHash(
-      'email' in where ? { email: normalizeEmail(where.email) } : where,
-    );
+  findWithPasswordHash(id: string): Promise<{ user: User; passwordHash: string | null } | null> {
+    return this.users.findWithPasswordHash(id);
   }
 
   /** A new account awaiting verification; null when the address is taken. */
@@ -130,10 +126,6 @@ export class UsersService {
 
   setPasswordHash(id: string, passwordHash: string): Promise<void> {
     return this.users.setPasswordHash(id, passwordHash);
-  }
-
-  recordLogin(id: string, at = new Date()): Promise<void> {
-    return this.users.recordLogin(id, at);
   }
 
   markEmailVerified(id: string, at = new Date()): Promise<void> {
@@ -237,7 +229,7 @@ export class UsersService {
     request: EmailChangeRequest,
     client: ClientInfo,
   ): Promise<{ from: string; to: string }> {
-    const found = await this.users.findWithPasswordHash({ id: userId });
+    const found = await this.users.findWithPasswordHash(userId);
     if (!found) {
       throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
     }
