@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
 import { Caller } from '../../common/auth/principal';
 import { ErrorCode } from '../../common/errors/error-code';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { AccessService } from '../access/access.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -11,7 +12,9 @@ import { ADMIN_ROLE } from '../access/built-in-roles';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
-import { AuthzSubject } from './engine/authz-request';
+import { AuthzRequest, AuthzSubject } from './engine/authz-request';
+import { ConditionBindingsBuilder } from './engine/condition-bindings';
+import { PreparedSubject } from './engine/prepared-subject';
 import { ConditionSyntaxError } from './engine/condition-syntax-error';
 import { PolicyDefinition } from './engine/policy-definition';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
@@ -38,6 +41,12 @@ const RESERVED_SUBJECT_KEYS = {
 
 const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 
+const LEVELS_LOGGING_INFO: ReadonlySet<AppConfig['log']['level']> = new Set([
+  'info',
+  'debug',
+  'trace',
+]);
+
 /**
  * The decision point: answers "may this subject do this action on this resource?" with the
  * compiled policy set, for sibling services (`/v1/authz/check`) and for Gatehouse's own
@@ -46,13 +55,23 @@ const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 @Injectable()
 export class AuthzService {
   private readonly logger = new Logger(AuthzService.name);
+  /**
+   * Whether denials reach the log: Nest's `log` is the `info` level. Checked before the line is
+   * built, because building it costs more than deciding when the level drops it anyway.
+   */
+  private readonly logsDenials: boolean;
+  /** Subjects prepared for the engine, by what the directory knows of them (cached up to 2 s). */
+  private readonly prepared = new WeakMap<KnownSubject, PreparedSubject>();
 
   constructor(
     private readonly engine: PolicyEngine,
     private readonly directory: SubjectDirectory,
     private readonly access: AccessService,
     private readonly metrics: MetricsService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.logsDenials = LEVELS_LOGGING_INFO.has(config.log.level);
+  }
 
   async check(request: CheckRequestDto, explain: boolean): Promise<DecisionDto> {
     const policySet = await this.policySetFor(request.min_policy_set_version);
@@ -62,21 +81,31 @@ export class AuthzService {
   /**
    * Every check of a batch is decided on one policy set, the newest any of them asks for. What
    * Gatehouse knows of each distinct subject is looked up once; the checks are then decided one
-   * after the other without waiting on anything.
+   * after the other without waiting on anything, and counted once per outcome.
    */
   async checkBatch(requests: CheckRequestDto[], explain: boolean): Promise<DecisionDto[]> {
-    const newest = Math.max(0, ...requests.map((r) => r.min_policy_set_version ?? 0));
-    const policySet = await this.policySetFor(newest);
-    const lookups = new Map<string, Promise<KnownSubject>>();
-    for (const { subject } of requests) {
-      const key = subjectKey(subject);
-      if (!lookups.has(key)) lookups.set(key, this.knownSubject(subject, policySet.version));
+    let newest = 0;
+    for (const { min_policy_set_version: version } of requests) {
+      if (version !== undefined && version > newest) newest = version;
     }
-    const known = new Map<string, KnownSubject>();
-    await Promise.all([...lookups].map(async ([key, lookup]) => known.set(key, await lookup)));
-    return requests.map((request) =>
-      this.decideFor(policySet, request, known.get(subjectKey(request.subject))!, explain),
-    );
+    const policySet = await this.policySetFor(newest);
+    const known = await this.knownSubjects(requests, policySet.version);
+    const results: DecisionDto[] = [];
+    let allowed = 0;
+    for (const request of requests) {
+      const { subject } = request;
+      const decision = this.decideFor(
+        policySet,
+        request,
+        (subject.type === 'user' ? known.users : known.services).get(subject.id)!,
+        explain,
+      );
+      if (decision.allowed) allowed++;
+      results.push(decision);
+    }
+    this.metrics.countDecisions('allow', allowed);
+    this.metrics.countDecisions('deny', results.length - allowed);
+    return results;
   }
 
   /**
@@ -148,15 +177,15 @@ export class AuthzService {
     const policySet = this.engine.policySet;
     const known = await this.directory.user(userId, policySet.version);
     if (known.roles.includes(ADMIN_ROLE)) {
-      this.metrics.countDecision('allow');
+      this.metrics.countDecisions('allow', 1);
       return true;
     }
     const decision = policySet.evaluate({
-      subject: { type: 'user', id: userId, roles: known.roles, attributes: known.attributes },
+      subject: this.subjectOf({ type: 'user', id: userId }, known),
       action: permission,
       resource: GATEHOUSE_RESOURCE,
     });
-    this.metrics.countDecision(decision.decision);
+    this.metrics.countDecisions(decision.decision, 1);
     return decision.allowed;
   }
 
@@ -188,67 +217,117 @@ export class AuthzService {
     { counted } = { counted: true },
   ): Promise<DecisionDto> {
     const known = await this.knownSubject(request.subject, policySet.version);
-    return this.decideFor(policySet, request, known, explain, { counted });
+    const decision = this.decideFor(policySet, request, known, explain, counted);
+    if (counted) this.metrics.countDecisions(decision.decision, 1);
+    return decision;
   }
 
+  /**
+   * Decides one check; the caller counts it (a batch counts its decisions together). A denial
+   * of a counted decision is logged with its id, unless the log level drops such lines anyway.
+   */
   private decideFor(
     policySet: CompiledPolicySet,
     request: CheckRequestDto,
     known: KnownSubject,
     explain: boolean,
-    { counted } = { counted: true },
+    counted = true,
   ): DecisionDto {
-    const subject = subjectOf(request.subject, known);
-    const decision = policySet.evaluate(
-      {
-        subject,
-        action: request.action,
-        resource: request.resource,
-        context: request.context,
-      },
-      { explain },
-    );
-    const decisionId = randomUUID();
-    if (counted) this.metrics.countDecision(decision.decision);
-    if (counted && !decision.allowed) {
-      this.logger.log(
-        `Denied ${request.action} on ${request.resource.type} to a ${subject.type} ` +
-          `(decision ${decisionId}, policy set ${policySet.version})`,
-      );
-    }
-    return {
+    const subject = this.subjectOf(request.subject, known);
+    const authzRequest: AuthzRequest = {
+      subject,
+      action: request.action,
+      resource: request.resource,
+      context: request.context,
+    };
+    const decision = explain
+      ? policySet.evaluate(authzRequest, { explain })
+      : policySet.evaluate(authzRequest);
+    const result: DecisionDto = {
       allowed: decision.allowed,
       decision: decision.decision,
-      decision_id: decisionId,
+      decision_id: randomUUID(),
       policy_set_version: policySet.version,
       reasons: decision.reasons,
-      ...(decision.diagnostics.length > 0 ? { diagnostics: decision.diagnostics } : {}),
-      ...(explain ? { trace: decision.trace ?? [] } : {}),
     };
+    if (decision.diagnostics.length > 0) result.diagnostics = decision.diagnostics;
+    if (explain) result.trace = decision.trace ?? [];
+    if (counted && !decision.allowed && this.logsDenials) {
+      this.logger.log(
+        `Denied ${request.action} on ${request.resource.type} to a ${subject.type} ` +
+          `(decision ${result.decision_id}, policy set ${policySet.version})`,
+      );
+    }
+    return result;
   }
 
   private knownSubject(input: CheckSubjectDto, version: number): Promise<KnownSubject> {
     if (input.type === 'service') return this.directory.service(input.id, version);
     return isUUID(input.id) ? this.directory.user(input.id, version) : Promise.resolve(NOBODY);
   }
+
+  /** What Gatehouse knows of each distinct subject of a batch, looked up together. */
+  private async knownSubjects(
+    requests: CheckRequestDto[],
+    version: number,
+  ): Promise<{ users: Map<string, KnownSubject>; services: Map<string, KnownSubject> }> {
+    const users = new Map<string, KnownSubject>();
+    const services = new Map<string, KnownSubject>();
+    const asked = { user: new Set<string>(), service: new Set<string>() };
+    const lookups: Promise<void>[] = [];
+    for (const { subject } of requests) {
+      const ids = asked[subject.type];
+      if (ids.has(subject.id)) continue;
+      ids.add(subject.id);
+      const into = subject.type === 'user' ? users : services;
+      lookups.push(
+        this.knownSubject(subject, version).then((known) => void into.set(subject.id, known)),
+      );
+    }
+    await Promise.all(lookups);
+    return { users, services };
+  }
+
+  /**
+   * The subject as the engine sees it: what Gatehouse knows wins over what the caller says.
+   * Without attributes of the caller's own it is the same for every check of that subject while
+   * the directory's entry lasts, so it is prepared once for all of them.
+   */
+  private subjectOf(input: CheckSubjectDto, known: KnownSubject): AuthzSubject {
+    const supplied = input.attributes && suppliedAttributes(input.type, input.attributes);
+    if (supplied) {
+      for (const key in known.attributes) supplied[key] = known.attributes[key];
+      return { type: input.type, id: input.id, roles: known.roles, attributes: supplied };
+    }
+    const prepared = this.prepared.get(known);
+    if (prepared !== undefined && prepared.id === input.id && prepared.type === input.type) {
+      return prepared;
+    }
+    const subject = ConditionBindingsBuilder.prepare({
+      type: input.type,
+      id: input.id,
+      roles: known.roles,
+      attributes: known.attributes,
+    });
+    this.prepared.set(known, subject);
+    return subject;
+  }
 }
 
-const subjectKey = (subject: CheckSubjectDto) => `${subject.type}:${subject.id}`;
-
-/** The subject as the engine sees it: what Gatehouse knows wins over what the caller says. */
-function subjectOf(input: CheckSubjectDto, known: KnownSubject): AuthzSubject {
-  // fromEntries and spread define properties (a `__proto__` key stays a plain key).
-  const supplied =
-    input.attributes &&
-    Object.fromEntries(
-      Object.entries(input.attributes).filter(
-        ([key]) => !RESERVED_SUBJECT_KEYS[input.type].has(key),
-      ),
-    );
-  return {
-    type: input.type,
-    id: input.id,
-    roles: known.roles,
-    attributes: { ...supplied, ...known.attributes },
-  };
+/**
+ * The caller's attributes other than those Gatehouse reserves, in an object without a prototype
+ * (so that a `__proto__` key stays a plain key), or null when none is left.
+ */
+function suppliedAttributes(
+  type: CheckSubjectDto['type'],
+  attributes: Record<string, unknown>,
+): Record<string, unknown> | null {
+  const reserved = RESERVED_SUBJECT_KEYS[type];
+  let supplied: Record<string, unknown> | null = null;
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key) || reserved.has(key)) continue;
+    supplied ??= Object.create(null) as Record<string, unknown>;
+    supplied[key] = attributes[key];
+  }
+  return supplied;
 }

@@ -1,5 +1,6 @@
-import { type CelInput, type CelMap, celList, celMap } from '@bufbuild/cel';
-import type { AuthzRequest } from './authz-request';
+import { type CelInput, type CelMap, celList, celMap, isCelMap } from '@bufbuild/cel';
+import type { AuthzRequest, AuthzSubject } from './authz-request';
+import { PreparedSubject } from './prepared-subject';
 
 /** What a condition sees: the variables of every policy condition. */
 export interface ConditionBindings {
@@ -32,15 +33,16 @@ export class ConditionBindingsBuilder {
   static build(request: AuthzRequest): ConditionBindings | { error: string } {
     const { subject, resource } = request;
     try {
-      const subjectMap = new ConditionBindingsBuilder('subject').entries(subject.attributes, 1);
-      subjectMap.set('id', subject.id);
-      subjectMap.set('type', subject.type);
-      subjectMap.set('roles', celList(subject.roles));
+      const subjectMap =
+        subject instanceof PreparedSubject
+          ? subject.conditionMap
+          : ConditionBindingsBuilder.subjectMap(subject, subject.roles);
+      if (!isCelMap(subjectMap)) return subjectMap;
       const resourceMap = new ConditionBindingsBuilder('resource').entries(resource.attributes, 1);
       resourceMap.set('type', resource.type);
       if (resource.id !== undefined) resourceMap.set('id', resource.id);
       return {
-        subject: celMap(subjectMap),
+        subject: subjectMap,
         resource: celMap(resourceMap),
         action: request.action,
         context:
@@ -49,8 +51,39 @@ export class ConditionBindingsBuilder {
             : celMap(new ConditionBindingsBuilder('context').entries(request.context, 1)),
       };
     } catch (error) {
-      return { error: error instanceof Error ? error.message : String(error) };
+      return { error: messageOf(error) };
     }
+  }
+
+  /**
+   * The subject with its attributes converted once for every decision made about it. Its roles
+   * and attributes are copied (the attributes as conditions see them, and shallowly for the
+   * subject's own `attributes`), so that the caller's objects can change afterwards.
+   */
+  static prepare(subject: AuthzSubject): PreparedSubject {
+    const roles = Object.freeze([...subject.roles]);
+    let conditionMap: CelMap | { error: string };
+    try {
+      conditionMap = ConditionBindingsBuilder.subjectMap(subject, roles);
+    } catch (error) {
+      conditionMap = { error: messageOf(error) };
+    }
+    return new PreparedSubject(
+      subject.type,
+      subject.id,
+      roles,
+      Object.freeze({ ...subject.attributes }),
+      conditionMap,
+    );
+  }
+
+  /** `subject` as conditions see it: its attributes, then `id`, `type` and `roles`, which win. */
+  private static subjectMap(subject: AuthzSubject, roles: readonly string[]): CelMap {
+    const entries = new ConditionBindingsBuilder('subject').entries(subject.attributes, 1);
+    entries.set('id', subject.id);
+    entries.set('type', subject.type);
+    entries.set('roles', celList(roles));
+    return celMap(entries);
   }
 
   private entries(object: unknown, depth: number): Map<string, CelInput> {
@@ -100,6 +133,8 @@ export class ConditionBindingsBuilder {
     return new Error(`${this.variable} attributes hold an unsupported value (${kind})`);
   }
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function isPlainObject(value: object): boolean {
   const prototype: unknown = Object.getPrototypeOf(value);
