@@ -17,6 +17,7 @@ import {
 } from './condition-budget';
 import type { ConditionBindings } from './condition-bindings';
 import { ConditionChecker } from './condition-checker';
+import { DirectCondition } from './direct-condition';
 import { ConditionSyntaxError, sourcePosition } from './condition-syntax-error';
 
 /** Longer conditions are refused: parsing is slow (about half a millisecond for a short one). */
@@ -40,6 +41,8 @@ export class CompiledCondition {
   private constructor(
     readonly source: string,
     private readonly program: (bindings: ConditionBindings) => CelResult,
+    /** The same condition for the direct path, when it is simple enough for one. */
+    private readonly direct: DirectCondition | null,
   ) {}
 
   /** Throws ConditionSyntaxError with the position of the first error found. */
@@ -55,7 +58,7 @@ export class CompiledCondition {
       const problem = ConditionChecker.firstProblem(ENV, VARIABLE_NAMES, parsed, source);
       if (problem !== null) throw problem;
       meterComprehensions(parsed);
-      return new CompiledCondition(source, plan(ENV, parsed));
+      return new CompiledCondition(source, plan(ENV, parsed), DirectCondition.compile(parsed.expr));
     } catch (error) {
       // Recursive descent, in @bufbuild/cel and here, runs out of stack before 1,000 levels.
       if (error instanceof RangeError) {
@@ -72,7 +75,13 @@ export class CompiledCondition {
     }
   }
 
+  /** The interpreter's answer, through the direct path when that can give it. */
   evaluate(bindings: ConditionBindings): ConditionResult {
+    return this.direct?.evaluate(bindings) ?? this.interpret(bindings);
+  }
+
+  /** The answer of @bufbuild/cel's interpreter, which defines what a condition means. */
+  interpret(bindings: ConditionBindings): ConditionResult {
     stepMeter.start();
     const result = this.program(bindings);
     // A spent budget fails the condition even when `||` or `&&` passed over the failed call.
