@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
@@ -9,6 +8,7 @@ import { ProblemException } from '../../common/errors/problem.exception';
 import { AccessService } from '../access/access.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ADMIN_ROLE } from '../access/built-in-roles';
+import { DecisionIds } from './decision-ids';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
@@ -60,6 +60,7 @@ export class AuthzService {
    * built, because building it costs more than deciding when the level drops it anyway.
    */
   private readonly logsDenials: boolean;
+  private readonly decisionIds = new DecisionIds();
   /** Subjects prepared for the engine, by what the directory knows of them (cached up to 2 s). */
   private readonly prepared = new WeakMap<KnownSubject, PreparedSubject>();
 
@@ -246,7 +247,7 @@ export class AuthzService {
     const result: DecisionDto = {
       allowed: decision.allowed,
       decision: decision.decision,
-      decision_id: randomUUID(),
+      decision_id: this.decisionIds.next(),
       policy_set_version: policySet.version,
       reasons: decision.reasons,
     };
