@@ -16,6 +16,7 @@ import {
   stepMeter,
 } from './condition-budget';
 import type { ConditionBindings } from './condition-bindings';
+import type { ConditionInput } from './condition-input';
 import { ConditionChecker } from './condition-checker';
 import { DirectCondition } from './direct-condition';
 import { ConditionSyntaxError, sourcePosition } from './condition-syntax-error';
@@ -76,8 +77,13 @@ export class CompiledCondition {
   }
 
   /** The interpreter's answer, through the direct path when that can give it. */
-  evaluate(bindings: ConditionBindings): ConditionResult {
-    return this.direct?.evaluate(bindings) ?? this.interpret(bindings);
+  evaluate(input: ConditionInput): ConditionResult {
+    if (this.direct !== null && input.acceptable) {
+      const answer = this.direct.evaluate(input.request);
+      if (answer !== undefined) return answer;
+    }
+    const { bindings } = input;
+    return 'error' in bindings ? bindings : this.interpret(bindings);
   }
 
   /** The answer of @bufbuild/cel's interpreter, which defines what a condition means. */

@@ -56,6 +56,25 @@ export class ConditionBindingsBuilder {
   }
 
   /**
+   * Whether `build(request)` succeeds: the same walk over the same values, under the same
+   * limits, without building anything. A condition the direct path can answer from the
+   * request itself needs no bindings, only the assurance that they could be built (a request
+   * whose bindings cannot be built fails every condition).
+   */
+  static accepts(request: AuthzRequest): boolean {
+    const { subject, resource, context } = request;
+    const subjectFits =
+      subject instanceof PreparedSubject
+        ? isCelMap(subject.conditionMap)
+        : new ConditionBindingsBuilder('subject').fitsEntries(subject.attributes, 1);
+    return (
+      subjectFits &&
+      new ConditionBindingsBuilder('resource').fitsEntries(resource.attributes, 1) &&
+      (context === undefined || new ConditionBindingsBuilder('context').fitsEntries(context, 1))
+    );
+  }
+
+  /**
    * The subject with its attributes converted once for every decision made about it. Its roles
    * and attributes are copied (the attributes as conditions see them, and shallowly for the
    * subject's own `attributes`), so that the caller's objects can change afterwards.
@@ -126,6 +145,43 @@ export class ConditionBindingsBuilder {
       return celList(elements);
     }
     return celMap(this.entries(value, depth + 1));
+  }
+
+  /** `entries` without building: whether it would return rather than throw. */
+  private fitsEntries(object: unknown, depth: number): boolean {
+    if (object === undefined || object === null) return true;
+    if (!isPlainObject(object)) return false;
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      const value = (object as Record<string, unknown>)[key];
+      if (value !== undefined && !this.fits(value, depth)) return false;
+    }
+    return true;
+  }
+
+  /** `value` without building: whether it would return rather than throw. */
+  private fits(value: unknown, depth: number): boolean {
+    if (--this.remaining < 0) return false;
+    switch (typeof value) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (value === null) return true;
+    if (depth > MAX_ATTRIBUTE_DEPTH) return false;
+    if (Array.isArray(value)) {
+      for (const element of value as unknown[]) {
+        if (element === undefined || !this.fits(element, depth + 1)) return false;
+      }
+      return true;
+    }
+    return this.fitsEntries(value, depth + 1);
   }
 
   private unsupported(value: unknown): Error {

@@ -1,9 +1,10 @@
 import { parse } from '@bufbuild/cel';
 import fc from 'fast-check';
-import type { AuthzRequest } from './authz-request';
-import { type ConditionBindings, ConditionBindingsBuilder } from './condition-bindings';
+import type { AuthzRequest, AuthzSubject } from './authz-request';
+import { ConditionBindingsBuilder } from './condition-bindings';
 import { MAX_CONDITION_STEPS } from './condition-budget';
 import { CompiledCondition, compileCondition } from './compiled-condition';
+import { ConditionInput } from './condition-input';
 import { ConditionSyntaxError } from './condition-syntax-error';
 import { DirectCondition } from './direct-condition';
 
@@ -13,10 +14,15 @@ import { DirectCondition } from './direct-condition';
  * interpreter's answer (errors included) is what a condition gives.
  */
 
-function bindingsOf(request: Omit<AuthzRequest, 'action'>): ConditionBindings {
-  const bindings = ConditionBindingsBuilder.build({ action: 'doc:read', ...request });
-  if ('error' in bindings) throw new Error(bindings.error);
-  return bindings;
+const request = (parts: Omit<AuthzRequest, 'action'>): AuthzRequest => ({
+  action: 'doc:read',
+  ...parts,
+});
+
+/** What the interpreter answers for the request: the definition. */
+function interpreted(condition: CompiledCondition, of: AuthzRequest) {
+  const bindings = ConditionBindingsBuilder.build(of);
+  return 'error' in bindings ? bindings : condition.interpret(bindings);
 }
 
 const direct = (source: string) => DirectCondition.compile(parse(`${source}\n`).expr);
@@ -33,12 +39,18 @@ const value = fc.oneof(
 /** Mostly present, so that lookups usually find their key. */
 const sometimes = <T>(arbitrary: fc.Arbitrary<T>) =>
   fc.option(arbitrary, { freq: 8, nil: undefined });
+const halfTheTime = <T>(arbitrary: fc.Arbitrary<T>) =>
+  fc.option(arbitrary, { freq: 2, nil: undefined });
 const attributes = fc
   .record({
     a: sometimes(value),
     b: sometimes(value),
     c: sometimes(value),
     n: sometimes(fc.oneof(value, fc.record({ x: value, y: fc.record({ x: value }) }))),
+    // Names the bindings give to the subject's or the resource's own id, type and roles.
+    id: halfTheTime(value),
+    type: halfTheTime(value),
+    roles: halfTheTime(value),
   })
   .map((record) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)));
 
@@ -97,21 +109,33 @@ describe('DirectCondition', () => {
     fc.assert(
       fc.property(
         condition,
-        attributes,
-        attributes,
-        fc.option(attributes, { nil: undefined }),
-        fc.constantFrom<string[]>([], ['x'], ['x', 'y']),
-        (source, subjectAttributes, resourceAttributes, context, roles) => {
+        fc.record({
+          subject: attributes,
+          prepared: fc.boolean(),
+          roles: fc.constantFrom<string[]>([], ['x'], ['x', 'y']),
+          resource: attributes,
+          resourceId: fc.option(fc.constantFrom('1', 'x'), { nil: undefined }),
+          context: fc.option(attributes, { nil: undefined }),
+        }),
+        (source, parts) => {
           const condition = compiled(source);
           fc.pre(condition !== null);
-          const bindings = bindingsOf({
-            subject: { type: 'user', id: 'x', roles, attributes: subjectAttributes },
-            resource: { type: 'doc', id: '1', attributes: resourceAttributes },
-            context,
+          const subject: AuthzSubject = {
+            type: 'user',
+            id: 'x',
+            roles: parts.roles,
+            attributes: parts.subject,
+          };
+          const asked = request({
+            subject: parts.prepared ? ConditionBindingsBuilder.prepare(subject) : subject,
+            resource: { type: 'doc', id: parts.resourceId, attributes: parts.resource },
+            context: parts.context,
           });
-          const expected = condition.interpret(bindings);
-          expect(condition.evaluate(bindings)).toEqual(expected);
-          const answer = direct(source)?.evaluate(bindings);
+          const expected = interpreted(condition, asked);
+          expect(condition.evaluate(new ConditionInput(asked))).toEqual(expected);
+          const answer = ConditionBindingsBuilder.accepts(asked)
+            ? direct(source)?.evaluate(asked)
+            : undefined;
           if (answer !== undefined) {
             decidedDirectly[`${answer}`]++;
             expect(answer).toBe(expected);
@@ -125,8 +149,47 @@ describe('DirectCondition', () => {
     expect(decidedDirectly.false).toBeGreaterThan(100);
   });
 
-  it('handles the usual conditions itself', () => {
-    const bindings = bindingsOf({
+  it('accepts exactly the requests whose bindings can be built', () => {
+    const anything = fc.anything({
+      maxDepth: 10,
+      withBigInt: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSet: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      withUnicodeString: true,
+    });
+    const deep = fc.integer({ min: 6, max: 10 }).map((depth) => {
+      let value: unknown = 1;
+      for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { x: value } : [value];
+      return value;
+    });
+    const many = fc.integer({ min: 990, max: 1010 }).map((n) => Array.from({ length: n }, String));
+    const attribute = fc.oneof(value, anything, deep, many, fc.constant(undefined));
+    const record = fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 3 }), attribute, { maxKeys: 3 }),
+      anything,
+    );
+    fc.assert(
+      fc.property(record, record, fc.option(record, { nil: undefined }), (s, r, c) => {
+        const asked = request({
+          subject: { type: 'user', id: 'x', roles: [], attributes: s as Record<string, unknown> },
+          resource: { type: 'doc', attributes: r as Record<string, unknown> },
+          context: c as Record<string, unknown> | undefined,
+        });
+        const built = ConditionBindingsBuilder.build(asked);
+        expect(ConditionBindingsBuilder.accepts(asked)).toBe(!('error' in built));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('handles the usual conditions itself, on prepared subjects too', () => {
+    const asked = request({
       subject: { type: 'user', id: 'ann', roles: ['x'], attributes: { department: 'sales' } },
       resource: {
         type: 'doc',
@@ -143,13 +206,15 @@ describe('DirectCondition', () => {
       ['"x" in subject.roles && action == "doc:read"', true],
       ['context.amount <= 500.0 && context.amount >= 500', true],
     ] as const) {
-      expect(direct(source)?.evaluate(bindings)).toBe(expected);
-      expect(compileCondition(source).interpret(bindings)).toBe(expected);
+      expect(direct(source)?.evaluate(asked)).toBe(expected);
+      const prepared = { ...asked, subject: ConditionBindingsBuilder.prepare(asked.subject) };
+      expect(direct(source)?.evaluate(prepared)).toBe(expected);
+      expect(interpreted(compileCondition(source), asked)).toBe(expected);
     }
   });
 
   it('leaves missing keys, type mismatches and other operators to the interpreter', () => {
-    const bindings = bindingsOf({
+    const asked = request({
       subject: { type: 'user', id: 'ann', roles: [], attributes: { name: 'Ann', l: [1] } },
       resource: { type: 'doc', attributes: {} },
     });
@@ -160,31 +225,36 @@ describe('DirectCondition', () => {
       'subject.name == 1 || subject.missing',
       'subject.name',
     ]) {
-      expect(direct(source)?.evaluate(bindings)).toBeUndefined();
+      expect(direct(source)?.evaluate(asked)).toBeUndefined();
     }
-    for (const source of ['has(subject.name)', 'subject.name.startsWith("A")', '1u == 1']) {
+    for (const source of [
+      'has(subject.name)',
+      'subject.name.startsWith("A")',
+      '1u == 1',
+      '"name" in subject',
+    ]) {
       expect(direct(source)).toBeNull();
     }
-    expect(compileCondition('subject.missing == 1').evaluate(bindings)).toEqual({
+    expect(compileCondition('subject.missing == 1').evaluate(new ConditionInput(asked))).toEqual({
       error: 'field not found: missing',
     });
-    expect(compileCondition('subject.name > 1').evaluate(bindings)).toEqual({
+    expect(compileCondition('subject.name > 1').evaluate(new ConditionInput(asked))).toEqual({
       error: "found no matching overload for '_>_' applied to '(string, int)'",
     });
   });
 
   it(`leaves a condition that may take more than ${MAX_CONDITION_STEPS} steps to the interpreter`, () => {
     const long = 'a'.repeat(30_000);
-    const bindings = bindingsOf({
+    const asked = request({
       subject: { type: 'user', id: 'ann', roles: [], attributes: { s: long } },
       resource: { type: 'doc', attributes: { s: long } },
     });
     // Each comparison costs 60,001 steps: three stay within the budget, four do not.
     const comparisons = (n: number) =>
       Array.from({ length: n }, () => 'subject.s == resource.s').join(' && ');
-    expect(direct(comparisons(3))?.evaluate(bindings)).toBe(true);
-    expect(direct(comparisons(4))?.evaluate(bindings)).toBeUndefined();
-    expect(compileCondition(comparisons(4)).evaluate(bindings)).toEqual({
+    expect(direct(comparisons(3))?.evaluate(asked)).toBe(true);
+    expect(direct(comparisons(4))?.evaluate(asked)).toBeUndefined();
+    expect(compileCondition(comparisons(4)).evaluate(new ConditionInput(asked))).toEqual({
       error: `the condition takes more than ${MAX_CONDITION_STEPS} steps`,
     });
   });

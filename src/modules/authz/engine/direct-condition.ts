@@ -1,24 +1,21 @@
-import { isCelList, isCelMap, type parse } from '@bufbuild/cel';
-import type { ConditionBindings } from './condition-bindings';
+import { type CelMap, isCelList, isCelMap, type parse } from '@bufbuild/cel';
+import type { AuthzRequest } from './authz-request';
 import { MAX_CONDITION_STEPS } from './condition-budget';
+import { PreparedSubject } from './prepared-subject';
 
 type Expr = ReturnType<typeof parse>['expr'];
 
 /** The values this path compares: CEL's string, double, int, bool and null, as JS holds them. */
 type Scalar = string | number | bigint | boolean | null;
-/** A node's value: what the interpreter would produce, or UNDECIDED. */
-type Node = (bindings: ConditionBindings) => unknown;
+/**
+ * A node's value: a scalar, a map or list (a CelMap or CelList of a prepared subject, or the
+ * plain object or array of a request's attributes), or UNDECIDED.
+ */
+type Node = (request: AuthzRequest) => unknown;
 type Ordered = string | number | bigint | boolean;
 
 /** This path cannot tell what the interpreter would answer: it decides instead. */
 const UNDECIDED = Symbol('undecided');
-
-const VARIABLES: Record<string, Node> = {
-  subject: (bindings) => bindings.subject,
-  resource: (bindings) => bindings.resource,
-  action: (bindings) => bindings.action,
-  context: (bindings) => bindings.context,
-};
 
 /**
  * Steps the current evaluation has charged, as the metered standard library would have (see
@@ -28,10 +25,15 @@ let steps = 0;
 
 /**
  * The conditions most policies hold (attribute lookups compared with each other or with
- * literals, joined by `&&`, `||` and `!`), evaluated directly on the bindings: @bufbuild/cel's
+ * literals, joined by `&&`, `||` and `!`), evaluated directly on the request: @bufbuild/cel's
  * interpreter resolves names, dispatches overloads and wraps values at every call, which costs
- * about twenty times more than the comparison itself.
+ * about ten times more than the comparison itself, and needs the request's attributes
+ * converted into its maps and lists first.
  *
+ * It reads the request as ConditionBindingsBuilder presents it to the interpreter (`id`,
+ * `type` and `roles` of the subject and `type` and `id` of the resource over attributes of
+ * those names; own keys only; a prepared subject through its converted map), and only once
+ * ConditionBindingsBuilder.accepts the request: a request it refuses fails every condition.
  * It answers only where it is certain of the interpreter's answer: when every lookup finds its
  * key and every operator gets operands of the types it handles here (the interpreter's own
  * overloads, applied with the same JavaScript operations), and when the steps charged stay
@@ -48,10 +50,13 @@ export class DirectCondition {
     return root === null ? null : new DirectCondition(root);
   }
 
-  /** The condition's result, or undefined when the interpreter must evaluate it. */
-  evaluate(bindings: ConditionBindings): boolean | undefined {
+  /**
+   * The condition's result for a request ConditionBindingsBuilder accepts, or undefined when
+   * the interpreter must evaluate it.
+   */
+  evaluate(request: AuthzRequest): boolean | undefined {
     steps = 0;
-    const value = this.root(bindings);
+    const value = this.root(request);
     return typeof value === 'boolean' && steps <= MAX_CONDITION_STEPS ? value : undefined;
   }
 }
@@ -62,12 +67,16 @@ function compileNode(expr: Expr): Node | null {
     case 'constExpr':
       return constant(kind.value.constantKind);
     case 'identExpr':
-      return Object.hasOwn(VARIABLES, kind.value.name) ? VARIABLES[kind.value.name] : null;
+      // The other variables are maps, only ever looked into here (below).
+      return kind.value.name === 'action' ? (request) => request.action : null;
     case 'selectExpr': {
       // `has(a.b)` is a select too, testing presence: left to the interpreter.
-      if (kind.value.testOnly || kind.value.operand === undefined) return null;
-      const operand = compileNode(kind.value.operand);
-      return operand === null ? null : select(operand, kind.value.field);
+      const { operand, field, testOnly } = kind.value;
+      if (testOnly || operand === undefined) return null;
+      if (operand.exprKind.case === 'identExpr')
+        return variableField(operand.exprKind.value.name, field);
+      const compiled = compileNode(operand);
+      return compiled === null ? null : select(compiled, field);
     }
     case 'callExpr': {
       if (kind.value.target !== undefined) return null;
@@ -102,23 +111,66 @@ function constant(kind: Extract<Expr['exprKind'], { case: 'constExpr' }>['value'
   return () => value;
 }
 
-/** A field of a map, as the interpreter reads it (`map.get`); a missing one is its error. */
+/** `subject.<field>`, `resource.<field>` or `context.<field>`, as the bindings would hold it. */
+function variableField(variable: string, field: string): Node | null {
+  switch (variable) {
+    case 'subject':
+      return (request) => {
+        const { subject } = request;
+        if (subject instanceof PreparedSubject) {
+          const map = subject.conditionMap;
+          return isCelMap(map) ? mapField(map, field) : UNDECIDED;
+        }
+        if (field === 'id') return subject.id;
+        if (field === 'type') return subject.type;
+        if (field === 'roles') return subject.roles;
+        return ownField(subject.attributes, field);
+      };
+    case 'resource':
+      return (request) => {
+        const { resource } = request;
+        if (field === 'type') return resource.type;
+        if (field === 'id' && resource.id !== undefined) return resource.id;
+        return ownField(resource.attributes, field);
+      };
+    case 'context':
+      return (request) => ownField(request.context, field);
+    default:
+      return null;
+  }
+}
+
+/** A field of a map, as the interpreter reads it; a missing one is its error. */
 function select(operand: Node, field: string): Node {
-  return (bindings) => {
-    const map = operand(bindings);
-    if (!isCelMap(map)) return UNDECIDED;
-    const value = map.get(field);
-    return value === undefined ? UNDECIDED : value;
+  return (request) => {
+    const value = operand(request);
+    if (isCelMap(value)) return mapField(value, field);
+    if (typeof value !== 'object' || value === null || isCelList(value) || Array.isArray(value)) {
+      return UNDECIDED;
+    }
+    return ownField(value, field);
   };
+}
+
+function mapField(map: CelMap, field: string): unknown {
+  const value = map.get(field);
+  return value === undefined ? UNDECIDED : value;
+}
+
+/** An attribute, read as ConditionBindingsBuilder copies it: own keys, undefined left out. */
+function ownField(object: object | undefined, field: string): unknown {
+  if (object === undefined || object === null || !Object.hasOwn(object, field)) return UNDECIDED;
+  const value = (object as Record<string, unknown>)[field];
+  return value === undefined ? UNDECIDED : value;
 }
 
 function call(name: string, args: Node[]): Node | null {
   if (name === '_&&_' || name === '_||_') {
     // Left to right, stopping at the first operand that settles it, as the interpreter does.
     const settles = name === '_||_';
-    return (bindings) => {
+    return (request) => {
       for (const arg of args) {
-        const value = arg(bindings);
+        const value = arg(request);
         if (typeof value !== 'boolean') return UNDECIDED;
         if (value === settles) return settles;
       }
@@ -127,8 +179,8 @@ function call(name: string, args: Node[]): Node | null {
   }
   if (name === '!_' && args.length === 1) {
     const [operand] = args;
-    return (bindings) => {
-      const value = operand(bindings);
+    return (request) => {
+      const value = operand(request);
       if (typeof value !== 'boolean') return UNDECIDED;
       steps += 1;
       return !value;
@@ -162,10 +214,10 @@ function call(name: string, args: Node[]): Node | null {
  * answers a boolean.
  */
 function binary(left: Node, right: Node, op: (l: Scalar, r: Scalar) => boolean | null): Node {
-  return (bindings) => {
-    const l = left(bindings);
+  return (request) => {
+    const l = left(request);
     if (!isScalar(l)) return UNDECIDED;
-    const r = right(bindings);
+    const r = right(request);
     if (!isScalar(r)) return UNDECIDED;
     const result = op(l, r);
     if (result === null) return UNDECIDED;
@@ -176,15 +228,17 @@ function binary(left: Node, right: Node, op: (l: Scalar, r: Scalar) => boolean |
 
 /** `x in list` over a list of scalars, charged for the value, the list and its strings. */
 function memberOf(value: Node, list: Node): Node {
-  return (bindings) => {
-    const x = value(bindings);
+  return (request) => {
+    const x = value(request);
     if (!isScalar(x)) return UNDECIDED;
-    const elements = list(bindings);
-    if (!isCelList(elements)) return UNDECIDED;
-    let charge = 1 + lengthOf(x) + elements.size;
+    const elements = list(request);
+    const celList = isCelList(elements);
+    if (!celList && !Array.isArray(elements)) return UNDECIDED;
+    const size = celList ? elements.size : (elements as unknown[]).length;
+    let charge = 1 + lengthOf(x) + size;
     let found = false;
-    for (let i = 0; i < elements.size; i++) {
-      const element = elements.get(i);
+    for (let i = 0; i < size; i++) {
+      const element = celList ? elements.get(i) : (elements as unknown[])[i];
       if (!isScalar(element)) return UNDECIDED;
       charge += lengthOf(element);
       if (!found && equals(element, x)) found = true;
