@@ -213,6 +213,19 @@ describe('compileCondition', () => {
     expect(compileError(deep)).toBe('1:1 the condition is nested too deeply');
   });
 
+  it('evaluates errors without stack traces, leaving the limit as it found it', () => {
+    const input = new ConditionInput({
+      subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
+      action: 'x:y',
+      resource: { type: 'doc', attributes: {} },
+    });
+    const before = Error.stackTraceLimit;
+    expect(compileCondition('subject.missing == 1').evaluate(input)).toEqual({
+      error: 'field not found: missing',
+    });
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
   it('evaluates to true, false, or an error naming the cause', () => {
     const input = new ConditionInput({
       subject: { type: 'user', id: 'ann', roles: [], attributes: { level: 3, name: 'Ann' } },
