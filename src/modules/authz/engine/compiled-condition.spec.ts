@@ -213,7 +213,7 @@ describe('compileCondition', () => {
     expect(compileError(deep)).toBe('1:1 the condition is nested too deeply');
   });
 
-  it('evaluates errors without stack traces, leaving the limit as it found it', () => {
+  it('restores the stack trace limit it lowers while evaluating', () => {
     const input = new ConditionInput({
       subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
       action: 'x:y',
