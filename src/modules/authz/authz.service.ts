@@ -316,8 +316,10 @@ export class AuthzService {
 }
 
 /**
- * The caller's attributes other than those Gatehouse reserves, in an object without a prototype
- * (so that a `__proto__` key stays a plain key), or null when none is left.
+ * The caller's attributes other than those Gatehouse reserves, or null when none is left. An
+ * ordinary object, which V8 reads and walks much faster than one without a prototype; a
+ * `__proto__` key is defined as a plain property, never assigned (which would set the
+ * prototype).
  */
 function suppliedAttributes(
   type: CheckSubjectDto['type'],
@@ -327,8 +329,17 @@ function suppliedAttributes(
   let supplied: Record<string, unknown> | null = null;
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key) || reserved.has(key)) continue;
-    supplied ??= Object.create(null) as Record<string, unknown>;
-    supplied[key] = attributes[key];
+    supplied ??= {};
+    if (key === '__proto__') {
+      Object.defineProperty(supplied, key, {
+        value: attributes[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      supplied[key] = attributes[key];
+    }
   }
   return supplied;
 }
