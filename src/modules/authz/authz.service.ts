@@ -41,6 +41,15 @@ const RESERVED_SUBJECT_KEYS = {
 
 const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 
+/** A distinct subject of a batch: what Gatehouse knows of it, and that prepared for the engine. */
+interface BatchSubject {
+  known: KnownSubject;
+  prepared: PreparedSubject;
+}
+
+/** The distinct subjects of a batch by type and id. */
+type BatchSubjects = Record<CheckSubjectDto['type'], Map<string, BatchSubject>>;
+
 const LEVELS_LOGGING_INFO: ReadonlySet<AppConfig['log']['level']> = new Set([
   'info',
   'debug',
@@ -75,30 +84,35 @@ export class AuthzService {
   }
 
   async check(request: CheckRequestDto, explain: boolean): Promise<DecisionDto> {
-    const policySet = await this.policySetFor(request.min_policy_set_version);
+    const minVersion = request.min_policy_set_version;
+    const policySet = this.policySetNow(minVersion) ?? (await this.policySetFor(minVersion));
     return this.decide(policySet, request, explain);
   }
 
   /**
    * Every check of a batch is decided on one policy set, the newest any of them asks for. What
-   * Gatehouse knows of each distinct subject is looked up once; the checks are then decided one
-   * after the other without waiting on anything, and counted once per outcome.
+   * Gatehouse knows of each distinct subject is looked up once, and prepared for the engine once;
+   * the checks are then decided one after the other without waiting on anything, and counted
+   * once per outcome.
    */
   async checkBatch(requests: CheckRequestDto[], explain: boolean): Promise<DecisionDto[]> {
     let newest = 0;
     for (const { min_policy_set_version: version } of requests) {
       if (version !== undefined && version > newest) newest = version;
     }
-    const policySet = await this.policySetFor(newest);
-    const known = await this.knownSubjects(requests, policySet.version);
+    const policySet = this.policySetNow(newest) ?? (await this.policySetFor(newest));
+    const subjects: BatchSubjects = { user: new Map(), service: new Map() };
+    const missing = this.subjectsFromCache(requests, policySet.version, subjects);
+    if (missing.length > 0) await this.lookUpSubjects(missing, policySet.version, subjects);
     const results: DecisionDto[] = [];
     let allowed = 0;
     for (const request of requests) {
       const { subject } = request;
+      const { known, prepared } = subjects[subject.type].get(subject.id)!;
       const decision = this.decideFor(
         policySet,
         request,
-        (subject.type === 'user' ? known.users : known.services).get(subject.id)!,
+        this.subjectOf(subject, known, prepared),
         explain,
       );
       if (decision.allowed) allowed++;
@@ -176,13 +190,15 @@ export class AuthzService {
    */
   async userMay(userId: string, permission: GatehousePermission): Promise<boolean> {
     const policySet = this.engine.policySet;
-    const known = await this.directory.user(userId, policySet.version);
+    const known =
+      this.directory.cached('user', userId, policySet.version) ??
+      (await this.directory.user(userId, policySet.version));
     if (known.roles.includes(ADMIN_ROLE)) {
       this.metrics.countDecisions('allow', 1);
       return true;
     }
     const decision = policySet.evaluate({
-      subject: this.subjectOf({ type: 'user', id: userId }, known),
+      subject: this.preparedOf({ type: 'user', id: userId }, known),
       action: permission,
       resource: GATEHOUSE_RESOURCE,
     });
@@ -194,6 +210,12 @@ export class AuthzService {
     const policySet = this.engine.policySet;
     const { roles } = await this.directory.user(userId, policySet.version);
     return { roles, permissions: policySet.permissionsOf(roles) };
+  }
+
+  /** The policy set decisions are made with, when it is new enough; null when a read is due. */
+  private policySetNow(minVersion: number | undefined): CompiledPolicySet | null {
+    const current = this.engine.policySet;
+    return minVersion === undefined || current.version >= minVersion ? current : null;
   }
 
   private async policySetFor(minVersion: number | undefined): Promise<CompiledPolicySet> {
@@ -217,8 +239,17 @@ export class AuthzService {
     explain: boolean,
     { counted } = { counted: true },
   ): Promise<DecisionDto> {
-    const known = await this.knownSubject(request.subject, policySet.version);
-    const decision = this.decideFor(policySet, request, known, explain, counted);
+    const { subject } = request;
+    const known =
+      this.directory.cached(subject.type, subject.id, policySet.version) ??
+      (await this.knownSubject(subject, policySet.version));
+    const decision = this.decideFor(
+      policySet,
+      request,
+      this.subjectOf(subject, known),
+      explain,
+      counted,
+    );
     if (counted) this.metrics.countDecisions(decision.decision, 1);
     return decision;
   }
@@ -230,11 +261,10 @@ export class AuthzService {
   private decideFor(
     policySet: CompiledPolicySet,
     request: CheckRequestDto,
-    known: KnownSubject,
+    subject: AuthzSubject,
     explain: boolean,
     counted = true,
   ): DecisionDto {
-    const subject = this.subjectOf(request.subject, known);
     const authzRequest: AuthzRequest = {
       subject,
       action: request.action,
@@ -267,40 +297,68 @@ export class AuthzService {
     return isUUID(input.id) ? this.directory.user(input.id, version) : Promise.resolve(NOBODY);
   }
 
-  /** What Gatehouse knows of each distinct subject of a batch, looked up together. */
-  private async knownSubjects(
+  /**
+   * Fills in each distinct subject of a batch that the directory's cache holds, without waiting
+   * on anything; returns the others, each once, to be looked up.
+   */
+  private subjectsFromCache(
     requests: CheckRequestDto[],
     version: number,
-  ): Promise<{ users: Map<string, KnownSubject>; services: Map<string, KnownSubject> }> {
-    const users = new Map<string, KnownSubject>();
-    const services = new Map<string, KnownSubject>();
+    subjects: BatchSubjects,
+  ): CheckSubjectDto[] {
+    const missing: CheckSubjectDto[] = [];
     const asked = { user: new Set<string>(), service: new Set<string>() };
-    const lookups: Promise<void>[] = [];
     for (const { subject } of requests) {
       const ids = asked[subject.type];
       if (ids.has(subject.id)) continue;
       ids.add(subject.id);
-      const into = subject.type === 'user' ? users : services;
-      lookups.push(
-        this.knownSubject(subject, version).then((known) => void into.set(subject.id, known)),
-      );
+      const known = this.directory.cached(subject.type, subject.id, version);
+      if (known === undefined) missing.push(subject);
+      else
+        subjects[subject.type].set(subject.id, {
+          known,
+          prepared: this.preparedOf(subject, known),
+        });
     }
-    await Promise.all(lookups);
-    return { users, services };
+    return missing;
+  }
+
+  private async lookUpSubjects(
+    missing: CheckSubjectDto[],
+    version: number,
+    subjects: BatchSubjects,
+  ): Promise<void> {
+    await Promise.all(
+      missing.map(async (subject) => {
+        const known = await this.knownSubject(subject, version);
+        subjects[subject.type].set(subject.id, {
+          known,
+          prepared: this.preparedOf(subject, known),
+        });
+      }),
+    );
   }
 
   /**
    * The subject as the engine sees it: what Gatehouse knows wins over what the caller says.
-   * Without attributes of the caller's own it is the same for every check of that subject while
-   * the directory's entry lasts, so it is prepared once for all of them.
+   * Without attributes of the caller's own it is the prepared subject, the same for every check
+   * of that subject while the directory's entry lasts.
    */
-  private subjectOf(input: CheckSubjectDto, known: KnownSubject): AuthzSubject {
+  private subjectOf(
+    input: CheckSubjectDto,
+    known: KnownSubject,
+    prepared?: PreparedSubject,
+  ): AuthzSubject {
     const supplied = input.attributes && suppliedAttributes(input.type, input.attributes);
-    if (supplied) {
-      for (const key in known.attributes) supplied[key] = known.attributes[key];
-      return { type: input.type, id: input.id, roles: known.roles, attributes: supplied };
-    }
+    if (!supplied) return prepared ?? this.preparedOf(input, known);
+    for (const key in known.attributes) supplied[key] = known.attributes[key];
+    return { type: input.type, id: input.id, roles: known.roles, attributes: supplied };
+  }
+
+  /** What Gatehouse knows of a subject, prepared for the engine once per directory entry. */
+  private preparedOf(input: CheckSubjectDto, known: KnownSubject): PreparedSubject {
     const prepared = this.prepared.get(known);
+    // One entry serves one subject, but NOBODY stands for every user id that is no UUID.
     if (prepared !== undefined && prepared.id === input.id && prepared.type === input.type) {
       return prepared;
     }
