@@ -41,14 +41,15 @@ const RESERVED_SUBJECT_KEYS = {
 
 const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 
-/** A distinct subject of a batch: what Gatehouse knows of it, and that prepared for the engine. */
+/**
+ * A distinct subject of a batch, shared by all its checks: what Gatehouse knows of it and that
+ * prepared for the engine, both set before any check is decided.
+ */
 interface BatchSubject {
-  known: KnownSubject;
-  prepared: PreparedSubject;
+  input: CheckSubjectDto;
+  known: KnownSubject | null;
+  prepared: PreparedSubject | null;
 }
-
-/** The distinct subjects of a batch by type and id. */
-type BatchSubjects = Record<CheckSubjectDto['type'], Map<string, BatchSubject>>;
 
 const LEVELS_LOGGING_INFO: ReadonlySet<AppConfig['log']['level']> = new Set([
   'info',
@@ -101,18 +102,17 @@ export class AuthzService {
       if (version !== undefined && version > newest) newest = version;
     }
     const policySet = this.policySetNow(newest) ?? (await this.policySetFor(newest));
-    const subjects: BatchSubjects = { user: new Map(), service: new Map() };
-    const missing = this.subjectsFromCache(requests, policySet.version, subjects);
-    if (missing.length > 0) await this.lookUpSubjects(missing, policySet.version, subjects);
+    const { ofCheck, distinct } = this.batchSubjects(requests);
+    const missing = this.subjectsFromCache(distinct, policySet.version);
+    if (missing.length > 0) await this.lookUpSubjects(missing, policySet.version);
     const results: DecisionDto[] = [];
     let allowed = 0;
-    for (const request of requests) {
-      const { subject } = request;
-      const { known, prepared } = subjects[subject.type].get(subject.id)!;
+    for (let i = 0; i < requests.length; i++) {
+      const { known, prepared } = ofCheck[i];
       const decision = this.decideFor(
         policySet,
-        request,
-        this.subjectOf(subject, known, prepared),
+        requests[i],
+        this.subjectOf(requests[i].subject, known!, prepared!),
         explain,
       );
       if (decision.allowed) allowed++;
@@ -297,46 +297,56 @@ export class AuthzService {
     return isUUID(input.id) ? this.directory.user(input.id, version) : Promise.resolve(NOBODY);
   }
 
-  /**
-   * Fills in each distinct subject of a batch that the directory's cache holds, without waiting
-   * on anything; returns the others, each once, to be looked up.
-   */
-  private subjectsFromCache(
-    requests: CheckRequestDto[],
-    version: number,
-    subjects: BatchSubjects,
-  ): CheckSubjectDto[] {
-    const missing: CheckSubjectDto[] = [];
-    const asked = { user: new Set<string>(), service: new Set<string>() };
+  /** The distinct subjects of a batch, and which one each check names. */
+  private batchSubjects(requests: CheckRequestDto[]): {
+    ofCheck: BatchSubject[];
+    distinct: BatchSubject[];
+  } {
+    const byId = {
+      user: new Map<string, BatchSubject>(),
+      service: new Map<string, BatchSubject>(),
+    };
+    const ofCheck: BatchSubject[] = [];
+    const distinct: BatchSubject[] = [];
     for (const { subject } of requests) {
-      const ids = asked[subject.type];
-      if (ids.has(subject.id)) continue;
-      ids.add(subject.id);
-      const known = this.directory.cached(subject.type, subject.id, version);
+      const ids = byId[subject.type];
+      let entry = ids.get(subject.id);
+      if (entry === undefined) {
+        entry = { input: subject, known: null, prepared: null };
+        ids.set(subject.id, entry);
+        distinct.push(entry);
+      }
+      ofCheck.push(entry);
+    }
+    return { ofCheck, distinct };
+  }
+
+  /**
+   * Fills in the subjects the directory's cache holds, without waiting on anything; returns the
+   * others, to be looked up.
+   */
+  private subjectsFromCache(subjects: BatchSubject[], version: number): BatchSubject[] {
+    const missing: BatchSubject[] = [];
+    for (const subject of subjects) {
+      const { type, id } = subject.input;
+      const known = this.directory.cached(type, id, version);
       if (known === undefined) missing.push(subject);
-      else
-        subjects[subject.type].set(subject.id, {
-          known,
-          prepared: this.preparedOf(subject, known),
-        });
+      else this.fill(subject, known);
     }
     return missing;
   }
 
-  private async lookUpSubjects(
-    missing: CheckSubjectDto[],
-    version: number,
-    subjects: BatchSubjects,
-  ): Promise<void> {
+  private async lookUpSubjects(subjects: BatchSubject[], version: number): Promise<void> {
     await Promise.all(
-      missing.map(async (subject) => {
-        const known = await this.knownSubject(subject, version);
-        subjects[subject.type].set(subject.id, {
-          known,
-          prepared: this.preparedOf(subject, known),
-        });
-      }),
+      subjects.map(async (subject) =>
+        this.fill(subject, await this.knownSubject(subject.input, version)),
+      ),
     );
+  }
+
+  private fill(subject: BatchSubject, known: KnownSubject): void {
+    subject.known = known;
+    subject.prepared = this.preparedOf(subject.input, known);
   }
 
   /**
