@@ -162,7 +162,7 @@ const isPlainObject = (value: unknown): value is PlainObject =>
   Object.getPrototypeOf(value) === Object.prototype;
 
 /**
- * Whether every key is one of `keys`. `for…in` also visits inherited enumerable keys, which a
+ * Whether `isKey` holds for every key. `for…in` also visits inherited enumerable keys, which a
  * parsed body's objects do not have: one would only make this stricter.
  */
 function hasOnlyKeys(value: PlainObject, isKey: (key: string) => boolean): boolean {

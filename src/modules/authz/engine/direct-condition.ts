@@ -73,8 +73,9 @@ function compileNode(expr: Expr): Node | null {
       // `has(a.b)` is a select too, testing presence: left to the interpreter.
       const { operand, field, testOnly } = kind.value;
       if (testOnly || operand === undefined) return null;
-      if (operand.exprKind.case === 'identExpr')
+      if (operand.exprKind.case === 'identExpr') {
         return variableField(operand.exprKind.value.name, field);
+      }
       const compiled = compileNode(operand);
       return compiled === null ? null : select(compiled, field);
     }
