@@ -423,6 +423,85 @@ describe('POST /v1/authz/check (the decision point)', () => {
       expect(new Set(results.map((r) => r.decision_id)).size).toBe(3);
     });
 
+    it('counts every decision of a batch by its outcome', async () => {
+      const { access_token: serviceToken } = await clientToken(
+        t,
+        await createClient(t, ['authz:check']),
+        'authz:check',
+      );
+      const counted = async () => {
+        const { body } = await t.inject({ method: 'GET', url: '/metrics' });
+        const count = (decision: string) =>
+          Number(
+            new RegExp(`gatehouse_authz_decisions_total\\{decision="${decision}"\\} (\\d+)`).exec(
+              body,
+            )?.[1] ?? 0,
+          );
+        return { allow: count('allow'), deny: count('deny') };
+      };
+      const before = await counted();
+      // A service caller's permission comes from its token: the guard counts no decision.
+      const res = await send(t, 'POST', '/v1/authz/check/batch', serviceToken, {
+        checks: [
+          trade(trader.id, trader.id),
+          trade(trader.id, admin.id),
+          trade(admin.id, admin.id),
+          trade(trader.id, trader.id),
+          trade(trader.id, trader.id),
+        ],
+      });
+      expect(res.json<{ results: Decision[] }>().results.map((r) => r.allowed)).toEqual([
+        true,
+        false,
+        false,
+        true,
+        true,
+      ]);
+      expect(await counted()).toEqual({ allow: before.allow + 3, deny: before.deny + 2 });
+    });
+
+    it('decides each check with its own supplied attributes, the subject being shared', async () => {
+      const sameTeam = await createPolicy({
+        name: uniqueName('same-team'),
+        effect: 'allow',
+        priority: 5,
+        subjects: [`role:${traderRole}`],
+        actions: [`${DOCUMENT}:annotate`],
+        resources: [`${DOCUMENT}:*`],
+        condition: 'subject.team == resource.team && subject.status == "active"',
+      });
+      const annotate = (attributes?: Record<string, unknown>) => ({
+        subject: { type: 'user', id: trader.id, ...(attributes ? { attributes } : {}) },
+        action: `${DOCUMENT}:annotate`,
+        resource: { type: DOCUMENT, id: 'd2', attributes: { team: 'red' } },
+        min_policy_set_version: version,
+      });
+      const res = await send(t, 'POST', '/v1/authz/check/batch', admin.token, {
+        checks: [
+          annotate({ team: 'red' }),
+          annotate(),
+          annotate({ team: 'blue' }),
+          annotate({ team: 'red', status: 'suspended' }),
+          annotate({ status: 'active' }),
+          annotate({ team: 'red' }),
+        ],
+      });
+      const { results } = res.json<{ results: Decision[] }>();
+      expect(results.map((r) => r.allowed)).toEqual([true, false, false, true, false, true]);
+      // Without a team of its own the subject has none: the condition fails, for these two only.
+      const missingTeam = [
+        { policy_id: sameTeam.id, policy_name: sameTeam.name, error: expect.any(String) as string },
+      ];
+      expect(results.map((r) => r.diagnostics)).toEqual([
+        undefined,
+        missingTeam,
+        undefined,
+        undefined,
+        missingTeam,
+        undefined,
+      ]);
+    });
+
     it('refuses an empty batch, more than 100 checks, and a bad check naming its index', async () => {
       const batch = (checks: unknown) =>
         send(t, 'POST', '/v1/authz/check/batch', admin.token, { checks });

@@ -1,17 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
 import { Caller } from '../../common/auth/principal';
 import { ErrorCode } from '../../common/errors/error-code';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ProblemException } from '../../common/errors/problem.exception';
 import { AccessService } from '../access/access.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ADMIN_ROLE } from '../access/built-in-roles';
+import { DecisionIds } from './decision-ids';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
-import { AuthzSubject } from './engine/authz-request';
+import { AuthzRequest, AuthzSubject } from './engine/authz-request';
+import { ConditionBindingsBuilder } from './engine/condition-bindings';
+import { PreparedSubject } from './engine/prepared-subject';
 import { ConditionSyntaxError } from './engine/condition-syntax-error';
 import { PolicyDefinition } from './engine/policy-definition';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
@@ -39,6 +42,22 @@ const RESERVED_SUBJECT_KEYS = {
 const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 
 /**
+ * A distinct subject of a batch, shared by all its checks: what Gatehouse knows of it and that
+ * prepared for the engine, both set before any check is decided.
+ */
+interface BatchSubject {
+  input: CheckSubjectDto;
+  known: KnownSubject | null;
+  prepared: PreparedSubject | null;
+}
+
+const LEVELS_LOGGING_INFO: ReadonlySet<AppConfig['log']['level']> = new Set([
+  'info',
+  'debug',
+  'trace',
+]);
+
+/**
  * The decision point: answers "may this subject do this action on this resource?" with the
  * compiled policy set, for sibling services (`/v1/authz/check`) and for Gatehouse's own
  * `@RequirePermission` routes alike.
@@ -46,37 +65,62 @@ const NOBODY: KnownSubject = { roles: [], attributes: { status: 'unknown' } };
 @Injectable()
 export class AuthzService {
   private readonly logger = new Logger(AuthzService.name);
+  /**
+   * Whether denials reach the log: Nest's `log` is the `info` level. Checked before the line is
+   * built, because building it costs more than deciding when the level drops it anyway.
+   */
+  private readonly logsDenials: boolean;
+  private readonly decisionIds = new DecisionIds();
+  /** Subjects prepared for the engine, by what the directory knows of them (cached up to 2 s). */
+  private readonly prepared = new WeakMap<KnownSubject, PreparedSubject>();
 
   constructor(
     private readonly engine: PolicyEngine,
     private readonly directory: SubjectDirectory,
     private readonly access: AccessService,
     private readonly metrics: MetricsService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.logsDenials = LEVELS_LOGGING_INFO.has(config.log.level);
+  }
 
   async check(request: CheckRequestDto, explain: boolean): Promise<DecisionDto> {
-    const policySet = await this.policySetFor(request.min_policy_set_version);
+    const minVersion = request.min_policy_set_version;
+    const policySet = this.policySetNow(minVersion) ?? (await this.policySetFor(minVersion));
     return this.decide(policySet, request, explain);
   }
 
   /**
    * Every check of a batch is decided on one policy set, the newest any of them asks for. What
-   * Gatehouse knows of each distinct subject is looked up once; the checks are then decided one
-   * after the other without waiting on anything.
+   * Gatehouse knows of each distinct subject is looked up once, and prepared for the engine once;
+   * the checks are then decided one after the other without waiting on anything, and counted
+   * once per outcome.
    */
   async checkBatch(requests: CheckRequestDto[], explain: boolean): Promise<DecisionDto[]> {
-    const newest = Math.max(0, ...requests.map((r) => r.min_policy_set_version ?? 0));
-    const policySet = await this.policySetFor(newest);
-    const lookups = new Map<string, Promise<KnownSubject>>();
-    for (const { subject } of requests) {
-      const key = subjectKey(subject);
-      if (!lookups.has(key)) lookups.set(key, this.knownSubject(subject, policySet.version));
+    let newest = 0;
+    for (const { min_policy_set_version: version } of requests) {
+      if (version !== undefined && version > newest) newest = version;
     }
-    const known = new Map<string, KnownSubject>();
-    await Promise.all([...lookups].map(async ([key, lookup]) => known.set(key, await lookup)));
-    return requests.map((request) =>
-      this.decideFor(policySet, request, known.get(subjectKey(request.subject))!, explain),
-    );
+    const policySet = this.policySetNow(newest) ?? (await this.policySetFor(newest));
+    const { ofCheck, distinct } = this.batchSubjects(requests);
+    const missing = this.subjectsFromCache(distinct, policySet.version);
+    if (missing.length > 0) await this.lookUpSubjects(missing, policySet.version);
+    const results: DecisionDto[] = [];
+    let allowed = 0;
+    for (let i = 0; i < requests.length; i++) {
+      const { known, prepared } = ofCheck[i];
+      const decision = this.decideFor(
+        policySet,
+        requests[i],
+        this.subjectOf(requests[i].subject, known!, prepared!),
+        explain,
+      );
+      if (decision.allowed) allowed++;
+      results.push(decision);
+    }
+    this.metrics.countDecisions('allow', allowed);
+    this.metrics.countDecisions('deny', results.length - allowed);
+    return results;
   }
 
   /**
@@ -146,17 +190,19 @@ export class AuthzService {
    */
   async userMay(userId: string, permission: GatehousePermission): Promise<boolean> {
     const policySet = this.engine.policySet;
-    const known = await this.directory.user(userId, policySet.version);
+    const known =
+      this.directory.cached('user', userId, policySet.version) ??
+      (await this.directory.user(userId, policySet.version));
     if (known.roles.includes(ADMIN_ROLE)) {
-      this.metrics.countDecision('allow');
+      this.metrics.countDecisions('allow', 1);
       return true;
     }
     const decision = policySet.evaluate({
-      subject: { type: 'user', id: userId, roles: known.roles, attributes: known.attributes },
+      subject: this.preparedOf({ type: 'user', id: userId }, known),
       action: permission,
       resource: GATEHOUSE_RESOURCE,
     });
-    this.metrics.countDecision(decision.decision);
+    this.metrics.countDecisions(decision.decision, 1);
     return decision.allowed;
   }
 
@@ -164,6 +210,12 @@ export class AuthzService {
     const policySet = this.engine.policySet;
     const { roles } = await this.directory.user(userId, policySet.version);
     return { roles, permissions: policySet.permissionsOf(roles) };
+  }
+
+  /** The policy set decisions are made with, when it is new enough; null when a read is due. */
+  private policySetNow(minVersion: number | undefined): CompiledPolicySet | null {
+    const current = this.engine.policySet;
+    return minVersion === undefined || current.version >= minVersion ? current : null;
   }
 
   private async policySetFor(minVersion: number | undefined): Promise<CompiledPolicySet> {
@@ -187,68 +239,175 @@ export class AuthzService {
     explain: boolean,
     { counted } = { counted: true },
   ): Promise<DecisionDto> {
-    const known = await this.knownSubject(request.subject, policySet.version);
-    return this.decideFor(policySet, request, known, explain, { counted });
+    const { subject } = request;
+    const known =
+      this.directory.cached(subject.type, subject.id, policySet.version) ??
+      (await this.knownSubject(subject, policySet.version));
+    const decision = this.decideFor(
+      policySet,
+      request,
+      this.subjectOf(subject, known),
+      explain,
+      counted,
+    );
+    if (counted) this.metrics.countDecisions(decision.decision, 1);
+    return decision;
   }
 
+  /**
+   * Decides one check; the caller counts it (a batch counts its decisions together). A denial
+   * of a counted decision is logged with its id, unless the log level drops such lines anyway.
+   */
   private decideFor(
     policySet: CompiledPolicySet,
     request: CheckRequestDto,
-    known: KnownSubject,
+    subject: AuthzSubject,
     explain: boolean,
-    { counted } = { counted: true },
+    counted = true,
   ): DecisionDto {
-    const subject = subjectOf(request.subject, known);
-    const decision = policySet.evaluate(
-      {
-        subject,
-        action: request.action,
-        resource: request.resource,
-        context: request.context,
-      },
-      { explain },
-    );
-    const decisionId = randomUUID();
-    if (counted) this.metrics.countDecision(decision.decision);
-    if (counted && !decision.allowed) {
-      this.logger.log(
-        `Denied ${request.action} on ${request.resource.type} to a ${subject.type} ` +
-          `(decision ${decisionId}, policy set ${policySet.version})`,
-      );
-    }
-    return {
+    const authzRequest: AuthzRequest = {
+      subject,
+      action: request.action,
+      resource: request.resource,
+      context: request.context,
+    };
+    const decision = explain
+      ? policySet.evaluate(authzRequest, { explain })
+      : policySet.evaluate(authzRequest);
+    const result: DecisionDto = {
       allowed: decision.allowed,
       decision: decision.decision,
-      decision_id: decisionId,
+      decision_id: this.decisionIds.next(),
       policy_set_version: policySet.version,
       reasons: decision.reasons,
-      ...(decision.diagnostics.length > 0 ? { diagnostics: decision.diagnostics } : {}),
-      ...(explain ? { trace: decision.trace ?? [] } : {}),
     };
+    if (decision.diagnostics.length > 0) result.diagnostics = decision.diagnostics;
+    if (explain) result.trace = decision.trace ?? [];
+    if (counted && !decision.allowed && this.logsDenials) {
+      this.logger.log(
+        `Denied ${request.action} on ${request.resource.type} to a ${subject.type} ` +
+          `(decision ${result.decision_id}, policy set ${policySet.version})`,
+      );
+    }
+    return result;
   }
 
   private knownSubject(input: CheckSubjectDto, version: number): Promise<KnownSubject> {
     if (input.type === 'service') return this.directory.service(input.id, version);
     return isUUID(input.id) ? this.directory.user(input.id, version) : Promise.resolve(NOBODY);
   }
-}
 
-const subjectKey = (subject: CheckSubjectDto) => `${subject.type}:${subject.id}`;
+  /** The distinct subjects of a batch, and which one each check names. */
+  private batchSubjects(requests: CheckRequestDto[]): {
+    ofCheck: BatchSubject[];
+    distinct: BatchSubject[];
+  } {
+    const byId = {
+      user: new Map<string, BatchSubject>(),
+      service: new Map<string, BatchSubject>(),
+    };
+    const ofCheck: BatchSubject[] = [];
+    const distinct: BatchSubject[] = [];
+    for (const { subject } of requests) {
+      const ids = byId[subject.type];
+      let entry = ids.get(subject.id);
+      if (entry === undefined) {
+        entry = { input: subject, known: null, prepared: null };
+        ids.set(subject.id, entry);
+        distinct.push(entry);
+      }
+      ofCheck.push(entry);
+    }
+    return { ofCheck, distinct };
+  }
 
-/** The subject as the engine sees it: what Gatehouse knows wins over what the caller says. */
-function subjectOf(input: CheckSubjectDto, known: KnownSubject): AuthzSubject {
-  // fromEntries and spread define properties (a `__proto__` key stays a plain key).
-  const supplied =
-    input.attributes &&
-    Object.fromEntries(
-      Object.entries(input.attributes).filter(
-        ([key]) => !RESERVED_SUBJECT_KEYS[input.type].has(key),
+  /**
+   * Fills in the subjects the directory's cache holds, without waiting on anything; returns the
+   * others, to be looked up.
+   */
+  private subjectsFromCache(subjects: BatchSubject[], version: number): BatchSubject[] {
+    const missing: BatchSubject[] = [];
+    for (const subject of subjects) {
+      const { type, id } = subject.input;
+      const known = this.directory.cached(type, id, version);
+      if (known === undefined) missing.push(subject);
+      else this.fill(subject, known);
+    }
+    return missing;
+  }
+
+  private async lookUpSubjects(subjects: BatchSubject[], version: number): Promise<void> {
+    await Promise.all(
+      subjects.map(async (subject) =>
+        this.fill(subject, await this.knownSubject(subject.input, version)),
       ),
     );
-  return {
-    type: input.type,
-    id: input.id,
-    roles: known.roles,
-    attributes: { ...supplied, ...known.attributes },
-  };
+  }
+
+  private fill(subject: BatchSubject, known: KnownSubject): void {
+    subject.known = known;
+    subject.prepared = this.preparedOf(subject.input, known);
+  }
+
+  /**
+   * The subject as the engine sees it: what Gatehouse knows wins over what the caller says.
+   * Without attributes of the caller's own it is the prepared subject, the same for every check
+   * of that subject while the directory's entry lasts.
+   */
+  private subjectOf(
+    input: CheckSubjectDto,
+    known: KnownSubject,
+    prepared?: PreparedSubject,
+  ): AuthzSubject {
+    const supplied = input.attributes && suppliedAttributes(input.type, input.attributes);
+    if (!supplied) return prepared ?? this.preparedOf(input, known);
+    for (const key in known.attributes) supplied[key] = known.attributes[key];
+    return { type: input.type, id: input.id, roles: known.roles, attributes: supplied };
+  }
+
+  /** What Gatehouse knows of a subject, prepared for the engine once per directory entry. */
+  private preparedOf(input: CheckSubjectDto, known: KnownSubject): PreparedSubject {
+    const prepared = this.prepared.get(known);
+    // One entry serves one subject, but NOBODY stands for every user id that is no UUID.
+    if (prepared !== undefined && prepared.id === input.id && prepared.type === input.type) {
+      return prepared;
+    }
+    const subject = ConditionBindingsBuilder.prepare({
+      type: input.type,
+      id: input.id,
+      roles: known.roles,
+      attributes: known.attributes,
+    });
+    this.prepared.set(known, subject);
+    return subject;
+  }
+}
+
+/**
+ * The caller's attributes other than those Gatehouse reserves, or null when none is left. An
+ * ordinary object, which V8 reads and walks much faster than one without a prototype; a
+ * `__proto__` key is defined as a plain property, never assigned (which would set the
+ * prototype).
+ */
+function suppliedAttributes(
+  type: CheckSubjectDto['type'],
+  attributes: Record<string, unknown>,
+): Record<string, unknown> | null {
+  const reserved = RESERVED_SUBJECT_KEYS[type];
+  let supplied: Record<string, unknown> | null = null;
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key) || reserved.has(key)) continue;
+    supplied ??= {};
+    if (key === '__proto__') {
+      Object.defineProperty(supplied, key, {
+        value: attributes[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      supplied[key] = attributes[key];
+    }
+  }
+  return supplied;
 }

@@ -59,6 +59,18 @@ describe('SubjectDirectory', () => {
     expect(findById).toHaveBeenCalledTimes(3);
   });
 
+  it('answers from the cache at once what a read would, and nothing once a read is due', async () => {
+    jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate'] });
+    expect(directory.cached('user', USER_ID, 7)).toBeUndefined();
+    const read = await directory.user(USER_ID, 7);
+    expect(directory.cached('user', USER_ID, 7)).toBe(read);
+    expect(directory.cached('user', USER_ID, 8)).toBeUndefined();
+    expect(directory.cached('service', USER_ID, 7)).toBeUndefined();
+    jest.setSystemTime(1_000_000 + SUBJECT_CACHE_MS);
+    expect(directory.cached('user', USER_ID, 7)).toBeUndefined();
+    expect(findById).toHaveBeenCalledTimes(1);
+  });
+
   it('does not share a read that failed, nor one made for another policy set', async () => {
     findById.mockRejectedValueOnce(new Error('connection lost'));
     await expect(directory.user(USER_ID, 7)).rejects.toThrow('connection lost');

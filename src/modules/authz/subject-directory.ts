@@ -61,21 +61,40 @@ export class SubjectDirectory {
   ) {}
 
   user(id: string, policySetVersion: number): Promise<KnownSubject> {
-    return this.cached(`user:${id}`, policySetVersion, () => this.loadUser(id));
+    return this.lookUp(`user:${id}`, policySetVersion, () => this.loadUser(id));
   }
 
   service(clientId: string, policySetVersion: number): Promise<KnownSubject> {
-    return this.cached(`client:${clientId}`, policySetVersion, () => this.loadService(clientId));
+    return this.lookUp(`client:${clientId}`, policySetVersion, () => this.loadService(clientId));
   }
 
-  private async cached(
+  /**
+   * What `user` or `service` would answer at once from the cache, without waiting for a
+   * promise; undefined when they would have to read. Most decisions find their subject here.
+   */
+  cached(type: 'user' | 'service', id: string, policySetVersion: number): KnownSubject | undefined {
+    return this.fresh(
+      type === 'user' ? `user:${id}` : `client:${id}`,
+      policySetVersion,
+      Date.now(),
+    );
+  }
+
+  private fresh(key: string, policySetVersion: number, now: number): KnownSubject | undefined {
+    const cached = this.cache.get(key);
+    return cached && cached.until > now && cached.version === policySetVersion
+      ? cached.subject
+      : undefined;
+  }
+
+  private async lookUp(
     key: string,
     policySetVersion: number,
     load: () => Promise<KnownSubject>,
   ): Promise<KnownSubject> {
     const now = Date.now();
-    const cached = this.cache.get(key);
-    if (cached && cached.until > now && cached.version === policySetVersion) return cached.subject;
+    const cached = this.fresh(key, policySetVersion, now);
+    if (cached !== undefined) return cached;
     const pending = this.loading.get(key);
     if (pending && pending.version === policySetVersion) return pending.subject;
 

@@ -48,7 +48,8 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
-  countDecision(decision: 'allow' | 'deny'): void {
-    this.authzDecisions.inc({ decision });
+  /** Counts `count` decisions with one outcome: a batch counts its decisions together. */
+  countDecisions(decision: 'allow' | 'deny', count: number): void {
+    if (count > 0) this.authzDecisions.inc({ decision }, count);
   }
 }

@@ -3,7 +3,7 @@ export interface AuthzSubject {
   /** `user` subjects match `user:<id>` patterns, `service` subjects (OAuth clients) `client:<id>`. */
   type: 'user' | 'service';
   id: string;
-  roles: string[];
+  roles: readonly string[];
   /** Visible to conditions as `subject.<name>`; `id`, `type` and `roles` cannot be overridden. */
   attributes: Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import { parse } from '@bufbuild/cel';
 import { CelSyntaxChecker } from './cel-syntax-checker';
-import { ConditionBindingsBuilder } from './condition-bindings';
+import { ConditionInput } from './condition-input';
 import { MAX_CONDITION_STEPS } from './condition-budget';
 import { compileCondition, MAX_CONDITION_LENGTH } from './compiled-condition';
 import { ConditionSyntaxError } from './condition-syntax-error';
@@ -149,21 +149,20 @@ describe('compileCondition', () => {
     expect(
       compileError('subject.roles.exists(r, r == "a") && context.l.all(x, x > 0 && x in [1, 2])'),
     ).toBe('ok');
-    const bindings = ConditionBindingsBuilder.build({
+    const input = new ConditionInput({
       subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
       action: 'x:y',
       resource: { type: 'doc', attributes: {} },
       context: { l: Array.from({ length: 999 }, (_, i) => i) },
     });
-    if ('error' in bindings) throw new Error(bindings.error);
-    expect(compileCondition('context.l.all(x, x >= 0)').evaluate(bindings)).toBe(true);
-    expect(compileCondition('context.l.exists_one(x, x == 998)').evaluate(bindings)).toBe(true);
+    expect(compileCondition('context.l.all(x, x >= 0)').evaluate(input)).toBe(true);
+    expect(compileCondition('context.l.exists_one(x, x == 998)').evaluate(input)).toBe(true);
     expect(
       compileCondition('context.l.filter(x, x < 10) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]').evaluate(
-        bindings,
+        input,
       ),
     ).toBe(true);
-    expect(compileCondition('size(context.l.map(x, x * 2.0)) == 999').evaluate(bindings)).toEqual(
+    expect(compileCondition('size(context.l.map(x, x * 2.0)) == 999').evaluate(input)).toEqual(
       // Each element is appended to a list of all before it: about 500,000 steps.
       { error: `the condition takes more than ${MAX_CONDITION_STEPS} steps` },
     );
@@ -171,7 +170,7 @@ describe('compileCondition', () => {
 
   it(`fails a condition taking more than ${MAX_CONDITION_STEPS} steps, whatever its operators`, () => {
     const l = Array.from({ length: 998 }, (_, i) => i);
-    const bindings = ConditionBindingsBuilder.build({
+    const input = new ConditionInput({
       subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
       action: 'x:y',
       resource: { type: 'doc', attributes: {} },
@@ -182,7 +181,6 @@ describe('compileCondition', () => {
         p: '(a?)'.repeat(2000),
       },
     });
-    if ('error' in bindings) throw new Error(bindings.error);
     const budget = { error: `the condition takes more than ${MAX_CONDITION_STEPS} steps` };
     const repeated = (part: string, separator: string) =>
       Array.from({ length: 150 }, () => part).join(separator);
@@ -198,10 +196,10 @@ describe('compileCondition', () => {
       // A regular expression over a long text.
       'context.s.matches(context.p)',
     ]) {
-      expect(compileCondition(source).evaluate(bindings)).toEqual(budget);
+      expect(compileCondition(source).evaluate(input)).toEqual(budget);
     }
     // Every evaluation starts with the whole budget.
-    expect(compileCondition('context.l.exists(x, x == 497)').evaluate(bindings)).toBe(true);
+    expect(compileCondition('context.l.exists(x, x == 497)').evaluate(input)).toBe(true);
   });
 
   it(`refuses conditions longer than ${MAX_CONDITION_LENGTH} characters`, () => {
@@ -215,30 +213,42 @@ describe('compileCondition', () => {
     expect(compileError(deep)).toBe('1:1 the condition is nested too deeply');
   });
 
+  it('restores the stack trace limit it lowers while evaluating', () => {
+    const input = new ConditionInput({
+      subject: { type: 'user', id: 'ann', roles: [], attributes: {} },
+      action: 'x:y',
+      resource: { type: 'doc', attributes: {} },
+    });
+    const before = Error.stackTraceLimit;
+    expect(compileCondition('subject.missing == 1').evaluate(input)).toEqual({
+      error: 'field not found: missing',
+    });
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
   it('evaluates to true, false, or an error naming the cause', () => {
-    const bindings = ConditionBindingsBuilder.build({
+    const input = new ConditionInput({
       subject: { type: 'user', id: 'ann', roles: [], attributes: { level: 3, name: 'Ann' } },
       action: 'x:y',
       resource: { type: 'doc', id: '1', attributes: { owner_id: 'ann' } },
     });
-    if ('error' in bindings) throw new Error(bindings.error);
-    expect(compileCondition('resource.owner_id == subject.id').evaluate(bindings)).toBe(true);
-    expect(compileCondition('subject.level > 5').evaluate(bindings)).toBe(false);
-    expect(compileCondition('subject.missing == 1').evaluate(bindings)).toEqual({
+    expect(compileCondition('resource.owner_id == subject.id').evaluate(input)).toBe(true);
+    expect(compileCondition('subject.level > 5').evaluate(input)).toBe(false);
+    expect(compileCondition('subject.missing == 1').evaluate(input)).toEqual({
       error: 'field not found: missing',
     });
-    expect(compileCondition('subject.name > 1').evaluate(bindings)).toEqual({
+    expect(compileCondition('subject.name > 1').evaluate(input)).toEqual({
       error: "found no matching overload for '_>_' applied to '(string, int)'",
     });
-    expect(compileCondition('subject["name"]').evaluate(bindings)).toEqual({
+    expect(compileCondition('subject["name"]').evaluate(input)).toEqual({
       error: 'the condition produced string, not a bool',
     });
     // JSON numbers are doubles; comparisons with int literals work, arithmetic needs doubles.
-    expect(compileCondition('subject.level * 2.0 == 6').evaluate(bindings)).toBe(true);
-    expect(compileCondition('subject.level * 2 == 6').evaluate(bindings)).toEqual({
+    expect(compileCondition('subject.level * 2.0 == 6').evaluate(input)).toBe(true);
+    expect(compileCondition('subject.level * 2 == 6').evaluate(input)).toEqual({
       error: "found no matching overload for '_*_' applied to '(double, int)'",
     });
-    expect(compileCondition('int(subject.name) == 1').evaluate(bindings)).toMatchObject({
+    expect(compileCondition('int(subject.name) == 1').evaluate(input)).toMatchObject({
       error: expect.any(String) as string,
     });
   });

@@ -1,5 +1,6 @@
 import type { AuthzRequest, AuthzResource, AuthzSubject } from './authz-request';
 import { CompiledCondition } from './compiled-condition';
+import { ConditionBindingsBuilder } from './condition-bindings';
 import { CompiledPolicySet } from './compiled-policy-set';
 import { ConditionSyntaxError } from './condition-syntax-error';
 import type { Decision, TraceEntry } from './decision';
@@ -709,6 +710,37 @@ describe('CompiledPolicySet conditions', () => {
         error: 'subject attributes hold an unsupported value (an object other than a plain one)',
       },
     ]);
+  });
+
+  it('decides for a prepared subject as for the subject it was prepared from', () => {
+    const set = CompiledPolicySet.compile(
+      1,
+      [
+        policy('team', { priority: 2, condition: 'subject.team == "red" && "x" in subject.roles' }),
+        policy('many', { priority: 1, condition: 'subject.tags.exists(t, t == "b")' }),
+        policy('role', { subjects: ['role:x'], condition: 'subject.id == "ann"' }),
+      ],
+      [],
+    );
+    const subjects = [
+      user('ann', ['x'], { team: 'red', tags: ['a'] }),
+      user('ann', ['y'], { team: 'red', tags: ['b'] }),
+      user('bob', ['x'], { team: 'blue' }),
+      user('ann', ['x'], { tags: Array.from({ length: 1001 }, String) }),
+      user('ann', ['x'], { team: new Date() }),
+    ];
+    for (const subject of subjects) {
+      const prepared = ConditionBindingsBuilder.prepare(subject);
+      const decide = (s: AuthzSubject) => set.evaluate(ask(s, 'x:y', 'z'), { explain: true });
+      const expected = decide(subject);
+      expect(decide(prepared)).toEqual(expected);
+      // Prepared means copied: what becomes of the objects it came from changes nothing.
+      subject.roles.push('x');
+      subject.attributes.team = 'red';
+      subject.attributes.tags = ['b'];
+      expect(decide(prepared)).toEqual(expected);
+      expect(Object.isFrozen(prepared) && Object.isFrozen(prepared.roles)).toBe(true);
+    }
   });
 
   it('refuses a huge input quickly', () => {

@@ -1,5 +1,5 @@
 import type { AuthzRequest } from './authz-request';
-import { type ConditionBindings, ConditionBindingsBuilder } from './condition-bindings';
+import { ConditionInput } from './condition-input';
 import { CompiledCondition } from './compiled-condition';
 import { CompiledPolicy } from './compiled-policy';
 import { ConditionSyntaxError } from './condition-syntax-error';
@@ -96,7 +96,8 @@ export class CompiledPolicySet {
    * Walks the candidates in rank order, merged from the index's three lists for the resource,
    * and stops once nothing further can change the outcome: at a lower priority, or at an allow
    * after a deny decided at the same priority. Allocates only the decision, unless a condition
-   * needs its bindings or fails.
+   * is reached (its input, and the interpreter's bindings when the direct path leaves it to the
+   * interpreter) or fails.
    */
   private decide(request: AuthzRequest): Decision {
     const { subject, action, resource } = request;
@@ -115,7 +116,7 @@ export class CompiledPolicySet {
     let decidingEffect: Effect = 'deny';
     let reasons: DecisionReason[] | null = null;
     let diagnostics: ConditionDiagnostic[] | null = null;
-    let bindings: ConditionBindings | { error: string } | undefined;
+    let conditionInput: ConditionInput | undefined;
     let rolesConsidered = false;
     for (;;) {
       let policy = exact[e];
@@ -153,8 +154,7 @@ export class CompiledPolicySet {
       else a++;
       if (!policy.matchesSubject(subject)) continue;
       if (policy.condition !== null) {
-        bindings ??= ConditionBindingsBuilder.build(request);
-        const result = 'error' in bindings ? bindings : policy.condition.evaluate(bindings);
+        const result = policy.condition.evaluate((conditionInput ??= new ConditionInput(request)));
         if (result !== true) {
           if (result !== false) {
             (diagnostics ??= []).push({

@@ -1,5 +1,5 @@
 import type { AuthzRequest } from './authz-request';
-import { type ConditionBindings, ConditionBindingsBuilder } from './condition-bindings';
+import { ConditionInput } from './condition-input';
 import type { CompiledPolicy } from './compiled-policy';
 import type { ConditionTrace, Decision, TraceEntry, TraceOutcome } from './decision';
 import type { RolePermissions } from './role-permissions';
@@ -20,7 +20,7 @@ export class DecisionTracer {
 
   trace(request: AuthzRequest, decision: Decision): TraceEntry[] {
     const entries: TraceEntry[] = [];
-    let bindings: ConditionBindings | { error: string } | undefined;
+    let conditionInput: ConditionInput | undefined;
     const decided = (reason: object) => (decision.reasons as object[]).includes(reason);
     let rolesTraced = false;
     for (const policy of this.policies) {
@@ -46,8 +46,9 @@ export class DecisionTracer {
         const source = policy.condition.source;
         condition = { source, result: 'skipped' };
         if (policy.enabled && matched) {
-          bindings ??= ConditionBindingsBuilder.build(request);
-          const result = 'error' in bindings ? bindings : policy.condition.evaluate(bindings);
+          const result = policy.condition.evaluate(
+            (conditionInput ??= new ConditionInput(request)),
+          );
           if (typeof result === 'object') {
             condition = { source, result: 'error', error: result.error };
             outcome = 'condition_error';
