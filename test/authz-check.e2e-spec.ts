@@ -93,9 +93,18 @@ describe('POST /v1/authz/check (the decision point)', () => {
     expect(body).toMatchObject({ allowed: true, decision: 'allow' });
     expect(body.policy_set_version).toBeGreaterThanOrEqual(version);
     expect(body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Every field of every kind of reason, diagnostic and trace entry, exactly: the answer is
+    // serialized by its response schema, which drops whatever it does not name.
     expect(body.reasons).toEqual([
-      expect.objectContaining({ kind: 'policy', policy_id: tradeOwn.id, effect: 'allow' }),
+      {
+        kind: 'policy',
+        policy_id: tradeOwn.id,
+        policy_name: tradeOwn.name,
+        effect: 'allow',
+        priority: 10,
+      },
     ]);
+    expect(body.diagnostics).toBeUndefined();
     expect(body.trace).toBeUndefined();
   });
 
@@ -109,7 +118,7 @@ describe('POST /v1/authz/check (the decision point)', () => {
     const body = (await check(trade(trader.id))).json<Decision>();
     expect(body.allowed).toBe(false);
     expect(body.diagnostics).toEqual([
-      expect.objectContaining({ policy_id: tradeOwn.id, error: expect.any(String) }),
+      { policy_id: tradeOwn.id, policy_name: tradeOwn.name, error: expect.any(String) },
     ]);
   });
 
@@ -123,7 +132,13 @@ describe('POST /v1/authz/check (the decision point)', () => {
     ).json<Decision>();
     expect(body.allowed).toBe(true);
     expect(body.reasons).toEqual([
-      expect.objectContaining({ kind: 'role_permission', role: traderRole }),
+      {
+        kind: 'role_permission',
+        role: traderRole,
+        permission: `${ACCOUNT}:view`,
+        effect: 'allow',
+        priority: 0,
+      },
     ]);
   });
 
@@ -218,7 +233,23 @@ describe('POST /v1/authz/check (the decision point)', () => {
       await check(trade(trader.id, admin.id), admin.token, '?explain=true')
     ).json<Decision>();
     expect(body.trace).toEqual(
-      expect.arrayContaining([expect.objectContaining({ policy_id: tradeOwn.id })]),
+      expect.arrayContaining([
+        {
+          kind: 'policy',
+          policy_id: tradeOwn.id,
+          policy_name: tradeOwn.name,
+          effect: 'allow',
+          priority: 10,
+          enabled: true,
+          match: {
+            subject: `role:${traderRole}`,
+            action: `${ACCOUNT}:trade`,
+            resource: `${ACCOUNT}:*`,
+          },
+          condition: { source: 'resource.owner_id == subject.id', result: 'false' },
+          outcome: 'condition_false',
+        },
+      ]),
     );
   });
 
@@ -421,6 +452,15 @@ describe('POST /v1/authz/check (the decision point)', () => {
       const { results } = res.json<{ results: Decision[] }>();
       expect(results.map((r) => r.allowed)).toEqual([true, false, false]);
       expect(new Set(results.map((r) => r.decision_id)).size).toBe(3);
+      // Each answer whole, as the single check gives it: the batch has its own response schema.
+      const single = (await check(trade(trader.id))).json<Decision>();
+      const [inBatch] = (
+        await send(t, 'POST', '/v1/authz/check/batch', admin.token, {
+          checks: [trade(trader.id)],
+        })
+      ).json<{ results: Decision[] }>().results;
+      expect(single.diagnostics).toHaveLength(1);
+      expect({ ...inBatch, decision_id: single.decision_id }).toEqual(single);
     });
 
     it('counts every decision of a batch by its outcome', async () => {

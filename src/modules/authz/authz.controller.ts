@@ -6,7 +6,13 @@ import { ProblemException } from '../../common/errors/problem.exception';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { AuthzService } from './authz.service';
 import { BatchCheckRequestDto, CheckRequestDto } from './dto/check-request.dto';
-import { BatchDecisionDto, DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
+import {
+  BatchDecisionDto,
+  BatchDecisionResponse,
+  DecisionDto,
+  DecisionResponse,
+  EffectivePermissionsDto,
+} from './dto/decision.dto';
 import { ExplainQueryDto } from './dto/explain-query.dto';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
 
@@ -25,7 +31,7 @@ export class AuthzController {
       'Default deny; the highest-priority matching policy or role permission decides, deny ' +
       'winning ties. `min_policy_set_version` gives read-your-writes after a policy change.',
   })
-  @ApiOkResponse({ type: DecisionDto })
+  @DecisionResponse()
   async check(
     @Body() body: CheckRequestDto,
     @Query() query: ExplainQueryDto,
@@ -39,7 +45,7 @@ export class AuthzController {
   @Header('cache-control', 'no-store')
   @RequirePermission('authz:check')
   @ApiOperation({ summary: 'Up to 100 checks, answered in order on one policy set' })
-  @ApiOkResponse({ type: BatchDecisionDto })
+  @BatchDecisionResponse()
   async checkBatch(
     @Body() body: BatchCheckRequestDto,
     @Query() query: ExplainQueryDto,
@@ -71,7 +77,7 @@ export class AuthzController {
       'The drafts alone, or with `include_stored_policies` the stored set as it would be with ' +
       'the drafts saved. The stored roles’ permissions apply. The answer always has its trace.',
   })
-  @ApiOkResponse({ type: DecisionDto })
+  @DecisionResponse()
   simulate(@Body() body: SimulateRequestDto): Promise<DecisionDto> {
     return this.authz.simulate(body);
   }
