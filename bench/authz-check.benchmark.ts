@@ -14,7 +14,7 @@ import {
   renderComparisonTable,
   renderSection,
 } from './results-file';
-import { startBareFastify } from './targets';
+import { startBareFastify, startBareNest } from './targets';
 
 /** The issue's target: the decision point at no less than this share of the bare route. */
 const TARGET_SHARE_OF_BARE = 0.7;
@@ -27,6 +27,7 @@ export const rotated = <T>(items: T[], offset: number): T[] => [
 
 export const authzCheckBenchmark: Benchmark = {
   id: 'authz-check',
+  targets: 3,
   async run({ settings, gatehouse, progress }) {
     const app = await gatehouse();
     const { connections } = settings;
@@ -62,54 +63,61 @@ export const authzCheckBenchmark: Benchmark = {
           })),
         ),
       };
-      // The bare route answers every request with the first scenario's decision, as it came.
+      // The bare routes answer every request with the first scenario's decision, as it came.
       const bare = await startBareFastify({ method: 'POST', path: CHECK_PATH, body: answers[0] });
       try {
-        const [appFigures, bareFigures] = await compareTargets(
-          [app, bare].map((server) =>
-            httpTarget(server.name, () => ({
-              url: `${server.baseUrl}${CHECK_PATH}`,
-              connections,
-              plan,
-            })),
-          ),
-          settings,
-          progress,
-        );
-        // Nothing the load did changed a decision.
-        assertDecisions(scenarios, await decideAll());
-        const share = appFigures.requestsPerSecond / bareFigures.requestsPerSecond;
-        const allows = scenarios.filter((scenario) => scenario.expected === 'allow').length;
-        return renderSection({
-          title: `Decision point: POST ${CHECK_PATH} with a service token`,
-          description:
-            'A sibling service asks one question per request with its client-credentials ' +
-            `token (${app.config.tokens.signingAlg}, scope authz:check, from POST /oauth/token). ` +
-            'Per request: the global guard verifies the token and checks that its client is ' +
-            'active and the token not revoked (a database read at most every 2 s per token and ' +
-            'instance), the permission guard checks the scope, the body is validated, the ' +
-            'subject’s known attributes come from the subject cache (a database read at most ' +
-            'every 2 s per subject and instance), the compiled policy set decides, the decision ' +
-            'is counted and a denial logged (level silent). The policy set, written through the ' +
-            `admin API before the run: ${fixture.policyCount} policies (allows and denies, ` +
-            'conditions on resource, subject, supplied and context attributes, a higher-priority ' +
-            `deny) and ${fixture.roleCount} roles granted to the subjects. Each connection cycles ` +
-            `through ${scenarios.length} checks (${scenarios.map((s) => s.id).join(', ')}): ` +
-            `${allows} allowed and ${scenarios.length - allows} denied, every decision checked ` +
-            'before and after the run. Against a bare Fastify route receiving the same requests ' +
-            'and answering one of those decisions: the ceiling for this exchange on this machine.',
-          settings:
-            `${describeRounds(settings, connections)}, all with one service token; database: ` +
-            `${app.database}.`,
-          table: renderComparisonTable([appFigures, bareFigures], bareFigures),
-          notes: [
-            againstTarget(
-              `≥ ${TARGET_SHARE_OF_BARE * 100}% of the bare route`,
-              `${(share * 100).toFixed(1)}%`,
-              share >= TARGET_SHARE_OF_BARE,
+        const nest = await startBareNest({ path: CHECK_PATH, body: answers[0] });
+        try {
+          const [appFigures, nestFigures, bareFigures] = await compareTargets(
+            [app, nest, bare].map((server) =>
+              httpTarget(server.name, () => ({
+                url: `${server.baseUrl}${CHECK_PATH}`,
+                connections,
+                plan,
+              })),
             ),
-          ],
-        });
+            settings,
+            progress,
+          );
+          // Nothing the load did changed a decision.
+          assertDecisions(scenarios, await decideAll());
+          const share = appFigures.requestsPerSecond / bareFigures.requestsPerSecond;
+          const allows = scenarios.filter((scenario) => scenario.expected === 'allow').length;
+          return renderSection({
+            title: `Decision point: POST ${CHECK_PATH} with a service token`,
+            description:
+              'A sibling service asks one question per request with its client-credentials ' +
+              `token (${app.config.tokens.signingAlg}, scope authz:check, from POST /oauth/token). ` +
+              'Per request: the global guard verifies the token and checks that its client is ' +
+              'active and the token not revoked (a database read at most every 2 s per token and ' +
+              'instance), the permission guard checks the scope, the body is validated, the ' +
+              'subject’s known attributes come from the subject cache (a database read at most ' +
+              'every 2 s per subject and instance), the compiled policy set decides, the decision ' +
+              'is counted and a denial logged (level silent). The policy set, written through the ' +
+              `admin API before the run: ${fixture.policyCount} policies (allows and denies, ` +
+              'conditions on resource, subject, supplied and context attributes, a higher-priority ' +
+              `deny) and ${fixture.roleCount} roles granted to the subjects. Each connection cycles ` +
+              `through ${scenarios.length} checks (${scenarios.map((s) => s.id).join(', ')}): ` +
+              `${allows} allowed and ${scenarios.length - allows} denied, every decision checked ` +
+              'before and after the run. Against a bare Fastify route receiving the same requests ' +
+              'and answering one of those decisions: the ceiling for this exchange on this machine; ' +
+              'and against a bare Nest route on the same Fastify adapter answering the same, with ' +
+              'nothing of Gatehouse around it: the ceiling for any route served by Nest.',
+            settings:
+              `${describeRounds(settings, connections)}, all with one service token; database: ` +
+              `${app.database}.`,
+            table: renderComparisonTable([appFigures, nestFigures, bareFigures], bareFigures),
+            notes: [
+              againstTarget(
+                `≥ ${TARGET_SHARE_OF_BARE * 100}% of the bare route`,
+                `${(share * 100).toFixed(1)}%`,
+                share >= TARGET_SHARE_OF_BARE,
+              ),
+            ],
+          });
+        } finally {
+          await nest.close();
+        }
       } finally {
         await bare.close();
       }

@@ -2,9 +2,12 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
 import { DataSource } from 'typeorm';
+import { version as nestVersion } from '@nestjs/core/package.json';
 import { version } from '../package.json';
 import type { AppConfig } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
@@ -107,5 +110,36 @@ export async function startBareFastify(route: {
     name: `bare Fastify ${server.version}`,
     baseUrl: baseUrl(server.server.address()),
     close: () => server.close(),
+  };
+}
+
+/**
+ * The framework alone: a Nest application on the same Fastify adapter with one POST route that
+ * answers a fixed body, and nothing of Gatehouse's (no guards, pipes, hooks, headers, logging or
+ * metrics). Between it and the bare route lies the cost of Nest's router; between it and
+ * Gatehouse, the cost of what Gatehouse puts around every request.
+ */
+export async function startBareNest(route: { path: string; body: unknown }): Promise<BenchServer> {
+  @Controller()
+  class FixedAnswerController {
+    @Post(route.path)
+    @HttpCode(200)
+    answer(): unknown {
+      return route.body;
+    }
+  }
+  @Module({ controllers: [FixedAnswerController] })
+  class FixedAnswerModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    FixedAnswerModule,
+    new FastifyAdapter(),
+    { logger: false },
+  );
+  await app.listen({ host: HOST, port: 0 });
+  return {
+    name: `bare Nest ${nestVersion}`,
+    baseUrl: baseUrl(app.getHttpAdapter().getInstance().server.address()),
+    close: () => app.close(),
   };
 }
