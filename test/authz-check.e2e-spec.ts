@@ -93,8 +93,7 @@ describe('POST /v1/authz/check (the decision point)', () => {
     expect(body).toMatchObject({ allowed: true, decision: 'allow' });
     expect(body.policy_set_version).toBeGreaterThanOrEqual(version);
     expect(body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
-    // Every field of every kind of reason, diagnostic and trace entry, exactly: the answer is
-    // serialized by its response schema, which drops whatever it does not name.
+    // Every field of every kind of reason, diagnostic and trace entry, exactly, as documented.
     expect(body.reasons).toEqual([
       {
         kind: 'policy',
@@ -452,7 +451,7 @@ describe('POST /v1/authz/check (the decision point)', () => {
       const { results } = res.json<{ results: Decision[] }>();
       expect(results.map((r) => r.allowed)).toEqual([true, false, false]);
       expect(new Set(results.map((r) => r.decision_id)).size).toBe(3);
-      // Each answer whole, as the single check gives it: the batch has its own response schema.
+      // Each answer whole, as the single check gives it.
       const single = (await check(trade(trader.id))).json<Decision>();
       const [inBatch] = (
         await send(t, 'POST', '/v1/authz/check/batch', admin.token, {

@@ -6,13 +6,7 @@ import { ProblemException } from '../../common/errors/problem.exception';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { AuthzService } from './authz.service';
 import { BatchCheckRequestDto, CheckRequestDto } from './dto/check-request.dto';
-import {
-  BatchDecisionDto,
-  BatchDecisionResponse,
-  DecisionDto,
-  DecisionResponse,
-  EffectivePermissionsDto,
-} from './dto/decision.dto';
+import { BatchDecisionDto, DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { ExplainQueryDto } from './dto/explain-query.dto';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
 
@@ -31,7 +25,7 @@ export class AuthzController {
       'Default deny; the highest-priority matching policy or role permission decides, deny ' +
       'winning ties. `min_policy_set_version` gives read-your-writes after a policy change.',
   })
-  @DecisionResponse()
+  @ApiOkResponse({ type: DecisionDto })
   async check(
     @Body() body: CheckRequestDto,
     @Query() query: ExplainQueryDto,
@@ -45,7 +39,7 @@ export class AuthzController {
   @Header('cache-control', 'no-store')
   @RequirePermission('authz:check')
   @ApiOperation({ summary: 'Up to 100 checks, answered in order on one policy set' })
-  @BatchDecisionResponse()
+  @ApiOkResponse({ type: BatchDecisionDto })
   async checkBatch(
     @Body() body: BatchCheckRequestDto,
     @Query() query: ExplainQueryDto,
@@ -77,7 +71,7 @@ export class AuthzController {
       'The drafts alone, or with `include_stored_policies` the stored set as it would be with ' +
       'the drafts saved. The stored roles’ permissions apply. The answer always has its trace.',
   })
-  @DecisionResponse()
+  @ApiOkResponse({ type: DecisionDto })
   simulate(@Body() body: SimulateRequestDto): Promise<DecisionDto> {
     return this.authz.simulate(body);
   }
