@@ -1,8 +1,9 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Revoking a session's refresh tokens, and deleting a session or a token (cascades to the tokens
- * that name it), scanned the whole table: the only index on `session_id` holds live tokens alone.
+ * Revoking a session's refresh tokens (logout, logout everywhere, password change) scanned the
+ * whole table: the only index on `session_id` holds live tokens alone. Deleting a session would
+ * too, and then once more per token deleted, for the tokens whose `parent_id` names it.
  */
 export class IndexRefreshTokenFamilies1795372249299 implements MigrationInterface {
   name = 'IndexRefreshTokenFamilies1795372249299';
