@@ -11,10 +11,11 @@ import { User } from '../users/user.entity';
 
 /**
  * One recovery code: shown once, stored as an argon2id hash, used at most once. A user has one
- * set at a time; regenerating deletes the old set.
+ * set at a time; regenerating deletes the old set. The index holds used codes too, so that the
+ * deletion finds them (a set is at most a handful of rows either way).
  */
 @Entity('mfa_backup_codes')
-@Index('IDX_mfa_backup_codes_user_unused', ['userId'], { where: '"used_at" IS NULL' })
+@Index('IDX_mfa_backup_codes_user', ['userId'])
 export class BackupCode {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })
   id!: string;
