@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { CONNECTION_SETUP_MODULE, ConnectionPlan } from './connection-plan';
+import { CONNECTION_SETUP_MODULE, ConnectionPlan, writePlan } from './connection-plan';
+import { threadCpuNanoseconds } from './thread-cpu';
 
 export interface LoadSettings {
   warmupS: number;
@@ -14,6 +15,11 @@ export interface Sample {
   requestsPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /**
+   * CPU time of the main thread (the servers') per answered request, in µs: what a request
+   * costs the server whether it or the load generator saturates first. HTTP targets on Linux only.
+   */
+  serverCpuMicrosPerRequest?: number;
 }
 
 export interface Measurement extends Sample {
@@ -49,11 +55,20 @@ async function fire(name: string, load: HttpLoad, durationS: number): Promise<au
     // the client from competing with them for the same event loop.
     workers: 1,
   };
-  if (load.plan) {
+  const plan = load.plan && (await writePlan(load.plan));
+  if (plan) {
     // In a worker, autocannon `require`s setupClient from a path; its typings only know functions.
-    Object.assign(options, { setupClient: CONNECTION_SETUP_MODULE, initialContext: load.plan });
+    Object.assign(options, {
+      setupClient: CONNECTION_SETUP_MODULE,
+      initialContext: plan.reference,
+    });
   }
-  const result = await autocannon(options);
+  let result: autocannon.Result;
+  try {
+    result = await autocannon(options);
+  } finally {
+    await plan?.remove();
+  }
   const failures = result.errors + result.timeouts + result.non2xx + result.mismatches;
   if (failures > 0) {
     throw new Error(
@@ -71,7 +86,10 @@ export function httpTarget(name: string, prepare: () => HttpLoad | Promise<HttpL
   return {
     name,
     measure: async (durationS) => {
-      const result = await fire(name, await prepare(), durationS);
+      const load = await prepare();
+      const cpuBefore = threadCpuNanoseconds();
+      const result = await fire(name, load, durationS);
+      const cpuAfter = threadCpuNanoseconds();
       // autocannon stops with requests in flight and the server goes on serving them; give it
       // the longest latency seen to finish, so that work does not land in the next round.
       await delay(result.latency.max);
@@ -79,6 +97,10 @@ export function httpTarget(name: string, prepare: () => HttpLoad | Promise<HttpL
         requestsPerSecond: result.requests.average,
         latencyP50Ms: result.latency.p50,
         latencyP99Ms: result.latency.p99,
+        serverCpuMicrosPerRequest:
+          cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+            ? undefined
+            : (cpuAfter - cpuBefore) / 1000 / result.requests.total,
       };
     },
   };
@@ -113,12 +135,16 @@ export async function compareTargets(
   }
   return targets.map((target, index) => {
     const rates = runs[index].map((r) => r.requestsPerSecond);
+    const cpu = runs[index].map((r) => r.serverCpuMicrosPerRequest);
     return {
       target: target.name,
       requestsPerSecond: mean(rates),
       requestsPerSecondRange: [Math.min(...rates), Math.max(...rates)],
       latencyP50Ms: mean(runs[index].map((r) => r.latencyP50Ms)),
       latencyP99Ms: mean(runs[index].map((r) => r.latencyP99Ms)),
+      serverCpuMicrosPerRequest: cpu.every((value): value is number => value !== undefined)
+        ? mean(cpu)
+        : undefined,
     };
   });
 }

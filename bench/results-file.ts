@@ -25,6 +25,12 @@ How the figures are produced:
   itself, to the microsecond.
 - Ratios compare a target with the section's baseline: below 1 for req/s and above 1 for p99 is
   the cost of everything the target does beyond the baseline.
+- Server CPU µs/req is the CPU time of the process's main thread (where every target's event loop
+  runs) during a target's rounds, divided by the requests it answered; Linux's
+  /proc/thread-self/schedstat gives it, and the columns are left out where it is missing. It does
+  not depend on whether the server or the load generator (a worker thread on the same cores)
+  saturates first, as req/s does when the baseline is fast enough to keep the generator busy. It
+  leaves out the generator, PostgreSQL, the libuv threadpool (argon2) and V8's helper threads.
 - Any error, timeout or non-2xx response fails the run: no figure comes from a failing server.
 - Absolute figures depend on the machine: compare them only within one section.`;
 
@@ -57,23 +63,42 @@ const milliseconds = (value: number) => value.toFixed(2);
 const ratio = (value: number, baseline: number) =>
   baseline === 0 ? 'n/a' : `${(value / baseline).toFixed(2)}×`;
 
+const microseconds = (value: number) => value.toFixed(1);
+
+/**
+ * The comparison, with the servers' CPU per request where every target has that figure (HTTP
+ * targets, measured on Linux).
+ */
 export function renderComparisonTable(measurements: Measurement[], baseline: Measurement): string {
-  const rows = measurements.map((m) =>
-    [
-      m.target,
-      requestsPerSecond(m.requestsPerSecond),
-      m.requestsPerSecondRange.map(requestsPerSecond).join('–'),
-      milliseconds(m.latencyP50Ms),
-      milliseconds(m.latencyP99Ms),
-      ratio(m.requestsPerSecond, baseline.requestsPerSecond),
-      ratio(m.latencyP99Ms, baseline.latencyP99Ms),
-    ].join(' | '),
-  );
-  return [
-    `| target | req/s (mean) | req/s by round (min–max) | latency p50 ms | p99 ms | req/s vs ${baseline.target} | p99 vs ${baseline.target} |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((row) => `| ${row} |`),
-  ].join('\n');
+  const withCpu = measurements.every((m) => m.serverCpuMicrosPerRequest !== undefined);
+  const rows = measurements.map((m) => [
+    m.target,
+    requestsPerSecond(m.requestsPerSecond),
+    m.requestsPerSecondRange.map(requestsPerSecond).join('–'),
+    milliseconds(m.latencyP50Ms),
+    milliseconds(m.latencyP99Ms),
+    ratio(m.requestsPerSecond, baseline.requestsPerSecond),
+    ratio(m.latencyP99Ms, baseline.latencyP99Ms),
+    ...(withCpu
+      ? [
+          microseconds(m.serverCpuMicrosPerRequest ?? 0),
+          ratio(m.serverCpuMicrosPerRequest ?? 0, baseline.serverCpuMicrosPerRequest ?? 0),
+        ]
+      : []),
+  ]);
+  const header = [
+    'target',
+    'req/s (mean)',
+    'req/s by round (min–max)',
+    'latency p50 ms',
+    'p99 ms',
+    `req/s vs ${baseline.target}`,
+    `p99 vs ${baseline.target}`,
+    ...(withCpu ? ['server CPU µs/req', `server CPU vs ${baseline.target}`] : []),
+  ];
+  return [header, header.map((_, i) => (i === 0 ? '---' : '---:')), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
 }
 
 /** The part of a settings line every HTTP comparison shares. */
