@@ -1,20 +1,24 @@
+import { readFileSync } from 'node:fs';
 import type autocannon from 'autocannon';
-import type { ConnectionPlan, PlannedRequest } from './connection-plan';
+import type { ConnectionPlan, PlannedRequest, PlanReference } from './connection-plan';
 
 /** autocannon keeps its own copy of the run's options on every connection it opens. */
 interface ConnectionWithOptions extends autocannon.Client {
-  opts: { initialContext: ConnectionPlan };
+  opts: { initialContext: PlanReference };
 }
 
 // autocannon starts a fresh worker, and so a fresh copy of this module, for every run.
 let connectionsSetUp = 0;
+let plan: ConnectionPlan | undefined;
 
 /**
  * autocannon's `setupClient` hook, loaded by its worker thread: gives the n-th connection of the
- * run its own requests from the plan in `initialContext`.
+ * run its own requests from the plan `initialContext` points to.
  */
 function setupConnection(client: autocannon.Client): void {
-  const plan = (client as ConnectionWithOptions).opts.initialContext;
+  plan ??= JSON.parse(
+    readFileSync((client as ConnectionWithOptions).opts.initialContext.planFile, 'utf8'),
+  ) as ConnectionPlan;
   const index = connectionsSetUp++;
   client.setRequests(
     plan.kind === 'fixed-requests'
