@@ -17,6 +17,58 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Dependencies that must not come back: each would close a loop between modules, or tie a
+  // library to the modules that use it.
+  {
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)modules(/|$)',
+              message: 'src/common is shared by the modules and imports none of them.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/common/policy-language/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\.(/|$)',
+              message:
+                'The policy language depends on nothing of Gatehouse: the access module validates with it and the authz module decides with it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/modules/access/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(modules/)?authz(/|$)',
+              message:
+                'The authz module reads the access module; take the grammar from src/common/policy-language.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {

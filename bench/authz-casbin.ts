@@ -1,9 +1,9 @@
 import { newEnforcer, newModelFromString, StringAdapter, type Enforcer } from 'casbin';
-import type { AuthzRequest } from '../src/modules/authz/engine/authz-request';
+import type { AuthzRequest } from '../src/common/policy-language/authz-request';
 import type {
   PolicyDefinition,
   RoleDefinition,
-} from '../src/modules/authz/engine/policy-definition';
+} from '../src/common/policy-language/policy-definition';
 
 /**
  * The same policy sets for node-casbin, one model for all of them:

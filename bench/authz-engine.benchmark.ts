@@ -5,7 +5,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Enforcer } from 'casbin';
 import { version as casbinVersion } from 'casbin/package.json';
 import { CompiledPolicySet } from '../src/modules/authz/engine/compiled-policy-set';
-import type { AuthzRequest } from '../src/modules/authz/engine/authz-request';
+import type { AuthzRequest } from '../src/common/policy-language/authz-request';
 import { casbinAllows, casbinEnforcer, casbinRequest } from './authz-casbin';
 import { agreementRequests, cedarCall, equivalentPolicySets, SCENARIOS } from './authz-policy-sets';
 import type { Benchmark } from './benchmark';

@@ -3,12 +3,12 @@ import type {
   EntityUidJson,
   StatefulAuthorizationCall,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import type { AuthzRequest } from '../src/modules/authz/engine/authz-request';
+import type { AuthzRequest } from '../src/common/policy-language/authz-request';
 import type {
   Effect,
   PolicyDefinition,
   RoleDefinition,
-} from '../src/modules/authz/engine/policy-definition';
+} from '../src/common/policy-language/policy-definition';
 
 /**
  * One policy set written for both engines. Every policy has the same priority: Cedar has none

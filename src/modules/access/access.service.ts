@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
-import { PolicyDefinition, RoleDefinition } from '../authz/engine/policy-definition';
+import { PolicyDefinition, RoleDefinition } from '../../common/policy-language/policy-definition';
 import { UsersService } from '../users/users.service';
 import { USER_ROLE } from './built-in-roles';
 import { PolicyRepository } from './policy.repository';

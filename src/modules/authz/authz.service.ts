@@ -12,11 +12,11 @@ import { DecisionIds } from './decision-ids';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
-import { AuthzRequest, AuthzSubject } from './engine/authz-request';
-import { ConditionBindingsBuilder } from './engine/condition-bindings';
-import { PreparedSubject } from './engine/prepared-subject';
-import { ConditionSyntaxError } from './engine/condition-syntax-error';
-import { PolicyDefinition } from './engine/policy-definition';
+import { AuthzRequest, AuthzSubject } from '../../common/policy-language/authz-request';
+import { ConditionBindingsBuilder } from '../../common/policy-language/condition-bindings';
+import { PreparedSubject } from '../../common/policy-language/prepared-subject';
+import { ConditionSyntaxError } from '../../common/policy-language/condition-syntax-error';
+import { PolicyDefinition } from '../../common/policy-language/policy-definition';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
 import { PolicyEngine, PolicySetVersionUnavailableError } from './policy-engine.service';
 import {

@@ -13,7 +13,7 @@ import {
   parseActionPattern,
   parseResourcePattern,
   resourcePatternMatches,
-} from './engine/authz-patterns';
+} from '../../common/policy-language/authz-patterns';
 
 /** Gatehouse's own permissions that any of these action patterns covers. */
 function gatehousePermissionsCoveredBy(patterns: readonly string[]): GatehousePermission[] {

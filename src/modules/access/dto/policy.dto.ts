@@ -20,8 +20,8 @@ import {
   actionPatternError,
   resourcePatternError,
   subjectPatternError,
-} from '../../authz/engine/authz-patterns';
-import { MAX_CONDITION_LENGTH } from '../../authz/engine/compiled-condition';
+} from '../../../common/policy-language/authz-patterns';
+import { MAX_CONDITION_LENGTH } from '../../../common/policy-language/compiled-condition';
 import { NAME_PATTERN } from '../built-in-roles';
 import { POLICY_EFFECTS, PolicyEffect } from '../policy.entity';
 import { EachSatisfies } from './each-satisfies.validator';

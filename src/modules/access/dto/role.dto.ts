@@ -8,7 +8,7 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { permissionError } from '../../authz/engine/authz-patterns';
+import { permissionError } from '../../../common/policy-language/authz-patterns';
 import { NAME_PATTERN } from '../built-in-roles';
 import { EachSatisfies } from './each-satisfies.validator';
 

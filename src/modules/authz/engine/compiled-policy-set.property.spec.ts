@@ -1,8 +1,11 @@
 import fc from 'fast-check';
-import type { AuthzRequest } from './authz-request';
+import type { AuthzRequest } from '../../../common/policy-language/authz-request';
 import { CompiledPolicySet } from './compiled-policy-set';
 import type { Decision, DecisionReason } from './decision';
-import type { PolicyDefinition, RoleDefinition } from './policy-definition';
+import type {
+  PolicyDefinition,
+  RoleDefinition,
+} from '../../../common/policy-language/policy-definition';
 
 /**
  * The engine against a model written the plain way, on random policy sets over a small universe

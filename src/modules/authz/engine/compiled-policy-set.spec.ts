@@ -1,11 +1,18 @@
-import type { AuthzRequest, AuthzResource, AuthzSubject } from './authz-request';
-import { CompiledCondition } from './compiled-condition';
-import { ConditionBindingsBuilder } from './condition-bindings';
+import type {
+  AuthzRequest,
+  AuthzResource,
+  AuthzSubject,
+} from '../../../common/policy-language/authz-request';
+import { CompiledCondition } from '../../../common/policy-language/compiled-condition';
+import { ConditionBindingsBuilder } from '../../../common/policy-language/condition-bindings';
 import { CompiledPolicySet } from './compiled-policy-set';
-import { ConditionSyntaxError } from './condition-syntax-error';
+import { ConditionSyntaxError } from '../../../common/policy-language/condition-syntax-error';
 import type { Decision, TraceEntry } from './decision';
 import { InvalidDefinitionError } from './invalid-definition-error';
-import type { PolicyDefinition, RoleDefinition } from './policy-definition';
+import type {
+  PolicyDefinition,
+  RoleDefinition,
+} from '../../../common/policy-language/policy-definition';
 
 function policy(name: string, fields: Partial<PolicyDefinition> = {}): PolicyDefinition {
   return {

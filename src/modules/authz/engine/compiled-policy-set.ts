@@ -1,11 +1,15 @@
-import type { AuthzRequest } from './authz-request';
-import { ConditionInput } from './condition-input';
-import { CompiledCondition } from './compiled-condition';
+import type { AuthzRequest } from '../../../common/policy-language/authz-request';
+import { ConditionInput } from '../../../common/policy-language/condition-input';
+import { CompiledCondition } from '../../../common/policy-language/compiled-condition';
 import { CompiledPolicy } from './compiled-policy';
-import { ConditionSyntaxError } from './condition-syntax-error';
+import { ConditionSyntaxError } from '../../../common/policy-language/condition-syntax-error';
 import type { ConditionDiagnostic, Decision, DecisionReason } from './decision';
 import { DecisionTracer } from './decision-tracer';
-import type { Effect, PolicyDefinition, RoleDefinition } from './policy-definition';
+import type {
+  Effect,
+  PolicyDefinition,
+  RoleDefinition,
+} from '../../../common/policy-language/policy-definition';
 import { PolicyIndex } from './policy-index';
 import { byCodeUnits, RolePermissions } from './role-permissions';
 

@@ -7,12 +7,12 @@ import {
   type ResourcePattern,
   resourcePatternMatches,
   type SubjectPattern,
-} from './authz-patterns';
-import type { AuthzResource, AuthzSubject } from './authz-request';
-import type { CompiledCondition } from './compiled-condition';
+} from '../../../common/policy-language/authz-patterns';
+import type { AuthzResource, AuthzSubject } from '../../../common/policy-language/authz-request';
+import type { CompiledCondition } from '../../../common/policy-language/compiled-condition';
 import type { DecisionReason } from './decision';
 import { InvalidDefinitionError } from './invalid-definition-error';
-import type { Effect, PolicyDefinition } from './policy-definition';
+import type { Effect, PolicyDefinition } from '../../../common/policy-language/policy-definition';
 
 interface Parsed<P> {
   pattern: P;

@@ -1,5 +1,5 @@
-import type { AuthzRequest } from './authz-request';
-import { ConditionInput } from './condition-input';
+import type { AuthzRequest } from '../../../common/policy-language/authz-request';
+import { ConditionInput } from '../../../common/policy-language/condition-input';
 import type { CompiledPolicy } from './compiled-policy';
 import type { ConditionTrace, Decision, TraceEntry, TraceOutcome } from './decision';
 import type { RolePermissions } from './role-permissions';

@@ -1,4 +1,4 @@
-import type { Effect } from './policy-definition';
+import type { Effect } from '../../../common/policy-language/policy-definition';
 
 /** What decided: the policies or role permissions at the deciding priority, or the default. */
 export type DecisionReason =

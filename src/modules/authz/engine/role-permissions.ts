@@ -3,10 +3,10 @@ import {
   actionPatternMatches,
   parsePermission,
   roleNameError,
-} from './authz-patterns';
+} from '../../../common/policy-language/authz-patterns';
 import type { DecisionReason } from './decision';
 import { InvalidDefinitionError } from './invalid-definition-error';
-import type { RoleDefinition } from './policy-definition';
+import type { RoleDefinition } from '../../../common/policy-language/policy-definition';
 
 type RolePermissionReason = Extract<DecisionReason, { kind: 'role_permission' }>;
 

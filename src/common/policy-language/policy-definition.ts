@@ -1,3 +1,10 @@
+/*
+ * The policy language: what policies and role permissions are written in (the pattern grammar,
+ * CEL conditions, the request they are evaluated against) and what they mean for one request.
+ * It imports nothing of Gatehouse, so that the access module validates what is saved with it and
+ * the authz module's engine decides with it, neither through the other (lint keeps it so).
+ */
+
 export type Effect = 'allow' | 'deny';
 
 /** A policy as stored and edited; the engine compiles a set of them into a CompiledPolicySet. */
