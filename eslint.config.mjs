@@ -70,6 +70,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/modules/mfa/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(modules/)?auth(/|$)',
+              message:
+                'The auth module owns the flows that combine a second factor with a session and uses the mfa module, never the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -15,15 +15,29 @@ import { JwksController } from './jwks.controller';
 import { LoginRepository } from './login.repository';
 import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
+import { SecondFactorRemovalController } from './second-factor-removal.controller';
 import { SecondFactorService } from './second-factor.service';
 import { SessionRepository } from './session.repository';
 import { SessionService } from './session.service';
 import { SigningKeyRepository } from './signing-key.repository';
 import { SigningKeyService } from './signing-key.service';
 
+/**
+ * Accounts' authentication: login, sessions and tokens, the password flows, signing keys and the
+ * OAuth endpoints of service clients. It owns every flow that combines a second factor with a
+ * session (SecondFactorService: the second step of a login, enrolling during one, step-up,
+ * removing a factor and the administrators' reset), and uses the mfa module for the factors
+ * themselves; the mfa module never imports this one.
+ */
 @Module({
   imports: [UsersModule, AuditModule, MailModule, OAuthClientsModule, MfaModule, AccessModule],
-  controllers: [AuthController, JwksController, DiscoveryController, OAuthController],
+  controllers: [
+    AuthController,
+    JwksController,
+    DiscoveryController,
+    OAuthController,
+    SecondFactorRemovalController,
+  ],
   providers: [
     SigningKeyRepository,
     SigningKeyService,

@@ -49,7 +49,8 @@ type CompletionOutcome =
 /**
  * The flows that involve a second factor and a session: the second step of a login (with an
  * `mfa_token` from the first), enrolling during a login that must, step-up of a signed-in user,
- * and a user's removal of their factor.
+ * a user's removal of their factor and an administrator's reset. They are the auth module's, over
+ * the mfa module's MfaService, so that the dependency between the two runs one way.
  */
 @Injectable()
 export class SecondFactorService {

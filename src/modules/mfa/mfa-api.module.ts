@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
 import { UsersModule } from '../users/users.module';
-import { MfaAdminController } from './mfa-admin.controller';
 import { MfaController } from './mfa.controller';
 import { MfaModule } from './mfa.module';
 
 /**
- * The management API of second factors: the user's own (`/v1/mfa`), which removes a factor
- * through the auth module's flows (password, code, sessions), and the administrators' reset.
+ * The user's own management of second factors (`/v1/mfa`): status, enrollment, activation and
+ * backup codes. Removing a factor ends sessions, so that route, and the administrators' reset,
+ * are the auth module's (SecondFactorRemovalController); nothing here imports the auth module.
  */
 @Module({
-  imports: [MfaModule, AuthModule, UsersModule],
-  controllers: [MfaController, MfaAdminController],
+  imports: [MfaModule, UsersModule],
+  controllers: [MfaController],
 })
 export class MfaApiModule {}

@@ -1,17 +1,15 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
 import { RequireAal, RequireRecentAuth } from '../../common/auth/step-up.decorator';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
-import { SecondFactorService } from '../auth/second-factor.service';
 import { UsersService } from '../users/users.service';
-import { RemoveTotpDto, secondFactorOf, TotpCodeDto } from './dto/mfa-requests.dto';
+import { TotpCodeDto } from './dto/mfa-requests.dto';
 import {
   BackupCodesDto,
   MfaStatusDto,
-  RemovedTotpDto,
   toTotpEnrollmentDto,
   TotpEnrollmentDto,
 } from './dto/mfa-responses.dto';
@@ -26,7 +24,6 @@ const RECENT_AUTH_SECONDS = 10 * 60;
 export class MfaController {
   constructor(
     private readonly mfa: MfaService,
-    private readonly secondFactor: SecondFactorService,
     private readonly users: UsersService,
   ) {}
 
@@ -113,31 +110,5 @@ export class MfaController {
         principal.sessionId,
       ),
     };
-  }
-
-  @Delete('totp')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Remove the authenticator app and the backup codes',
-    description:
-      'Needs the password and a current code (or a backup code); `end_other_sessions` also ends ' +
-      'every other session of the account.',
-  })
-  @ApiOkResponse({ type: RemovedTotpDto })
-  async remove(
-    @CurrentPrincipal() principal: Principal,
-    @Body() body: RemoveTotpDto,
-    @Client() client: ClientInfo,
-  ): Promise<RemovedTotpDto> {
-    const ended = await this.secondFactor.removeFactor(
-      principal,
-      {
-        password: body.password,
-        proof: secondFactorOf(body),
-        endOtherSessions: body.end_other_sessions ?? false,
-      },
-      client,
-    );
-    return { sessions_ended: ended };
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import { SecondFactorDto } from '../../mfa/dto/mfa-requests.dto';
 import { TokenPairDto } from './auth-responses.dto';
 
@@ -74,4 +74,24 @@ export class StepUpResponseDto {
 
   @ApiProperty({ description: 'Seconds since the epoch', example: 1795360943 })
   auth_time!: number;
+}
+
+export class RemoveTotpDto extends SecondFactorDto {
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @MaxLength(MAX_PASSWORD_INPUT)
+  password!: string;
+
+  @ApiPropertyOptional({
+    description: 'Also end every other session of the account',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  end_other_sessions?: boolean;
+}
+
+export class RemovedTotpDto {
+  @ApiProperty({ description: 'Other sessions ended with it', example: 0 })
+  sessions_ended!: number;
 }

@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { exactlyOneOf } from '../../../common/validation/exactly-one-of';
 import { SecondFactorProof } from '../mfa.service';
-import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
-/** Raw input bounds: a password's own limit applies after; a backup code is 16 characters. */
-const MAX_PASSWORD_INPUT = 1024;
+/** Raw input bound: a backup code is 16 characters. */
 const MAX_BACKUP_CODE_INPUT = 64;
 
 export class TotpCodeDto {
@@ -30,21 +29,6 @@ export class SecondFactorDto {
   @IsString()
   @MaxLength(MAX_BACKUP_CODE_INPUT)
   backup_code?: string;
-}
-
-export class RemoveTotpDto extends SecondFactorDto {
-  @ApiProperty({ format: 'password' })
-  @IsString()
-  @MaxLength(MAX_PASSWORD_INPUT)
-  password!: string;
-
-  @ApiPropertyOptional({
-    description: 'Also end every other session of the account',
-    default: false,
-  })
-  @IsOptional()
-  @IsBoolean()
-  end_other_sessions?: boolean;
 }
 
 /** The second factor a body presents: `code` or `backup_code`, exactly one (else a 422). */

@@ -50,8 +50,3 @@ export class MfaStatusDto {
   @ApiProperty({ example: 10 })
   backup_codes_remaining!: number;
 }
-
-export class RemovedTotpDto {
-  @ApiProperty({ description: 'Other sessions ended with it', example: 0 })
-  sessions_ended!: number;
-}
