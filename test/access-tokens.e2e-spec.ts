@@ -21,7 +21,8 @@ import {
 } from 'jose';
 import { DataSource } from 'typeorm';
 import { EnvelopeCipher } from '../src/common/crypto/envelope-cipher';
-import { signingKeyContext } from '../src/modules/auth/signing-key.service';
+import { AccessTokenService } from '../src/modules/auth/access-token.service';
+import { SigningKeyService, signingKeyContext } from '../src/modules/auth/signing-key.service';
 import { get, login, post, signedInAccount, TokenPairBody, uniqueIp } from './support/accounts';
 import { startTestApp, TEST_MASTER_KEY, TestApp } from './support/test-app';
 import { freshDatabase } from './support/test-database';
@@ -301,6 +302,19 @@ describe('access tokens', () => {
       ['two tokens', () => `Bearer ${valid}, Bearer ${valid}`],
     ])('%s: 401 invalid_token', async (_case, header) => {
       expectInvalidToken(await withAuthorization(header()));
+    });
+
+    it('a verification is reused for the same token until the instance forgets verifications', async () => {
+      const verificationKey = jest.spyOn(t.app.get(SigningKeyService), 'verificationKey');
+      const tokens = t.app.get(AccessTokenService);
+      const fresh = (await signedInAccount(t)).tokens.access_token;
+      await tokens.verify(fresh);
+      await tokens.verify(fresh);
+      expect(verificationKey).toHaveBeenCalledTimes(1);
+      tokens.forgetVerifications();
+      await tokens.verify(fresh);
+      expect(verificationKey).toHaveBeenCalledTimes(2);
+      verificationKey.mockRestore();
     });
 
     it('the scheme is case-insensitive (RFC 9110)', async () => {

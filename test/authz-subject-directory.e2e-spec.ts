@@ -156,6 +156,25 @@ describe('subject directory (the attributes and roles decisions see)', () => {
     expect(readsOf(findById, subject.id)).toBe(1);
   });
 
+  it('reads a subject again once told to forget it, and only that subject', async () => {
+    const subject = await signedInUser(t);
+    const other = await signedInUser(t);
+    const findById = jest.spyOn(users, 'findById');
+    const version = await access.currentVersion();
+
+    await Promise.all([directory.user(subject.id, version), directory.user(other.id, version)]);
+    await setStatus(subject.id, 'suspended');
+    directory.forget('user', subject.id);
+    directory.forget('service', other.id);
+    expect(directory.cached('user', other.id, version)).toBeDefined();
+    expect(await directory.user(subject.id, version)).toMatchObject({
+      roles: [],
+      attributes: { status: 'suspended' },
+    });
+    expect(readsOf(findById, subject.id)).toBe(2);
+    expect(readsOf(findById, other.id)).toBe(1);
+  });
+
   it('does not keep a read that failed, nor share one made for another policy set', async () => {
     const subject = await signedInUser(t);
     const findById = jest.spyOn(users, 'findById');

@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { errors, jwtVerify, JWTHeaderParameters, JWTPayload } from 'jose';
 import { Caller } from '../../common/auth/principal';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { AssuranceLevel, assuranceOf } from '../../common/auth/step-up.decorator';
 import { uuidV7, uuidV7Time } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isClientId, parseScopeList } from '../clients/client-identifiers';
 import { signCompactJws } from './compact-jws';
 import { SigningKeyService } from './signing-key.service';
-import { VerifiedTokenCache } from './verified-token-cache';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
@@ -17,6 +17,15 @@ export const SUPPORTED_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 
 /** Tolerated clock difference between this instance and whoever issued a token. */
 export const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * How long an instance reuses a full verification of one exact token string. A signing key
+ * withdrawn from the key set stops authenticating its tokens here within this time, well inside
+ * the key set's own re-read interval; session and client liveness are checked on every request
+ * regardless (they have caches of their own with the same bound).
+ */
+export const VERIFIED_TOKEN_CACHE_MS = 2000;
+const VERIFIED_TOKEN_CACHE_MAX_ENTRIES = 10_000;
 
 const isUuid = (value: unknown): value is string => typeof value === 'string' && isUUID(value);
 
@@ -67,7 +76,19 @@ export class InvalidAccessTokenError extends Error {
 /** Issues and verifies access tokens (RFC 9068 JWT profile) with the rotating key set. */
 @Injectable()
 export class AccessTokenService {
-  private readonly verified = new VerifiedTokenCache<VerifiedAccessToken>();
+  /**
+   * Successful verifications, keyed by the exact token string, so that a caller presenting the
+   * same token many times a second costs one signature check per VERIFIED_TOKEN_CACHE_MS instead
+   * of one per request. An entry never outlives the token's `exp` (without the clock tolerance
+   * the full verification grants), so the cache can only refuse earlier than a full verification
+   * would, never accept longer. Failures are not remembered: a forged or expired token costs a
+   * full verification every time.
+   */
+  private readonly verified = new ExpiringCache<string, VerifiedAccessToken>({
+    ttlMs: VERIFIED_TOKEN_CACHE_MS,
+    maxEntries: VERIFIED_TOKEN_CACHE_MAX_ENTRIES,
+    whenFull: 'clear',
+  });
 
   constructor(
     private readonly signingKeys: SigningKeyService,
@@ -137,8 +158,13 @@ export class AccessTokenService {
     const cached = this.verified.get(token, nowMs);
     if (cached) return cached;
     const verified = deepFreeze(await this.verifyFully(token));
-    this.verified.set(token, verified, nowMs, verified.expiresAt);
+    this.verified.set(token, verified, { now: nowMs, expiresAt: verified.expiresAt * 1000 });
     return verified;
+  }
+
+  /** Every token is verified in full again from now on (a key withdrawn from the set, say). */
+  forgetVerifications(): void {
+    this.verified.clear();
   }
 
   private async verifyFully(token: string): Promise<VerifiedAccessToken> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque-token';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
@@ -35,10 +36,12 @@ function secondsBetween(from: Date, to: Date): number {
 /** Sessions (logins) and the rotation of their refresh tokens. */
 @Injectable()
 export class SessionService {
-  private readonly statusCache = new Map<
-    string,
-    { live: boolean; userId: string | null; until: number }
-  >();
+  /** Each session's owner while it is live, null once it is not: see `isLive`. */
+  private readonly owners = new ExpiringCache<string, string | null>({
+    ttlMs: SESSION_STATUS_CACHE_MS,
+    maxEntries: SESSION_STATUS_CACHE_MAX_ENTRIES,
+    whenFull: 'clear',
+  });
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -129,7 +132,7 @@ export class SessionService {
       const reactivated = await rotateIfUsable();
       return reactivated ? rotated(reactivated) : { outcome: 'expired', session };
     });
-    if (refused.outcome === 'reused') this.statusCache.delete(refused.session.id);
+    if (refused.outcome === 'reused') this.forgetSession(refused.session.id);
     return refused;
   }
 
@@ -161,7 +164,7 @@ export class SessionService {
     now = new Date(),
   ): Promise<boolean> {
     const ended = await this.sessions.revoke({ userId, sessionId }, reason, now);
-    this.forget(ended);
+    for (const id of ended) this.forgetSession(id);
     return ended.length > 0;
   }
 
@@ -176,38 +179,25 @@ export class SessionService {
       reason,
       options.now ?? new Date(),
     );
-    this.forget(ended);
+    for (const id of ended) this.forgetSession(id);
     return ended.length;
   }
 
   /**
-   * Whether a session of this user still authenticates requests. Answers from a short per-instance cache,
-   * so a revocation made elsewhere takes effect here within SESSION_STATUS_CACHE_MS.
+   * Whether a session of this user still authenticates requests. Answers from a short
+   * per-instance cache (requests that miss it together share one read), so a revocation made
+   * elsewhere takes effect here within SESSION_STATUS_CACHE_MS.
    */
   async isLive(sessionId: string, userId: string): Promise<boolean> {
-    const nowMs = Date.now();
-    const cached = this.statusCache.get(sessionId);
-    if (cached && cached.until > nowMs) return cached.live && cached.userId === userId;
-    const owner = await this.sessions.liveSessionOwner(sessionId, new Date(nowMs));
-    if (this.statusCache.size >= SESSION_STATUS_CACHE_MAX_ENTRIES) this.evictExpired(nowMs);
-    this.statusCache.set(sessionId, {
-      live: owner !== null,
-      userId: owner,
-      until: nowMs + SESSION_STATUS_CACHE_MS,
-    });
+    const owner = await this.owners.getOrLoad(sessionId, () =>
+      this.sessions.liveSessionOwner(sessionId, new Date()),
+    );
     return owner === userId;
   }
 
-  private forget(sessionIds: string[]): void {
-    for (const id of sessionIds) this.statusCache.delete(id);
-  }
-
-  private evictExpired(nowMs: number): void {
-    for (const [id, entry] of this.statusCache) {
-      if (entry.until <= nowMs) this.statusCache.delete(id);
-    }
-    // Still full of fresh entries (a burst of distinct sessions): start over rather than grow.
-    if (this.statusCache.size >= SESSION_STATUS_CACHE_MAX_ENTRIES) this.statusCache.clear();
+  /** This instance judges the session afresh at its next request (it ended, say). */
+  forgetSession(sessionId: string): void {
+    this.owners.delete(sessionId);
   }
 
   private idleExpiry(now: Date, absoluteExpiresAt: Date): Date {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { AccessService } from '../access/access.service';
 import { OAuthClientsService } from '../clients/oauth-clients.service';
 import { UsersService } from '../users/users.service';
@@ -44,15 +45,17 @@ export interface KnownSubject {
  */
 @Injectable()
 export class SubjectDirectory {
-  private readonly cache = new Map<
-    string,
-    { subject: KnownSubject; version: number; until: number }
-  >();
   /**
-   * Loads under way: the requests that miss the cache together (every check of a subject while
-   * its entry is refreshed) share one read instead of each querying the database.
+   * Subjects by the policy-set version they were read for (see `cacheKey`). The checks that miss
+   * together (every check of a subject while its entry is refreshed) share one read instead of
+   * each querying the database. When full of fresh entries it keeps them and stores no more
+   * until some expire.
    */
-  private readonly loading = new Map<string, { version: number; subject: Promise<KnownSubject> }>();
+  private readonly subjects = new ExpiringCache<string, KnownSubject>({
+    ttlMs: SUBJECT_CACHE_MS,
+    maxEntries: SUBJECT_CACHE_MAX_ENTRIES,
+    whenFull: 'keep',
+  });
 
   constructor(
     private readonly users: UsersService,
@@ -61,57 +64,27 @@ export class SubjectDirectory {
   ) {}
 
   user(id: string, policySetVersion: number): Promise<KnownSubject> {
-    return this.lookUp(`user:${id}`, policySetVersion, () => this.loadUser(id));
+    return this.subjects.getOrLoad(cacheKey('user', id, policySetVersion), () => this.loadUser(id));
   }
 
   service(clientId: string, policySetVersion: number): Promise<KnownSubject> {
-    return this.lookUp(`client:${clientId}`, policySetVersion, () => this.loadService(clientId));
+    return this.subjects.getOrLoad(cacheKey('service', clientId, policySetVersion), () =>
+      this.loadService(clientId),
+    );
   }
 
   /**
    * What `user` or `service` would answer at once from the cache, without waiting for a
    * promise; undefined when they would have to read. Most decisions find their subject here.
    */
-  cached(type: 'user' | 'service', id: string, policySetVersion: number): KnownSubject | undefined {
-    return this.fresh(
-      type === 'user' ? `user:${id}` : `client:${id}`,
-      policySetVersion,
-      Date.now(),
-    );
+  cached(type: SubjectType, id: string, policySetVersion: number): KnownSubject | undefined {
+    return this.subjects.get(cacheKey(type, id, policySetVersion));
   }
 
-  private fresh(key: string, policySetVersion: number, now: number): KnownSubject | undefined {
-    const cached = this.cache.get(key);
-    return cached && cached.until > now && cached.version === policySetVersion
-      ? cached.subject
-      : undefined;
-  }
-
-  private async lookUp(
-    key: string,
-    policySetVersion: number,
-    load: () => Promise<KnownSubject>,
-  ): Promise<KnownSubject> {
-    const now = Date.now();
-    const cached = this.fresh(key, policySetVersion, now);
-    if (cached !== undefined) return cached;
-    const pending = this.loading.get(key);
-    if (pending && pending.version === policySetVersion) return pending.subject;
-
-    const subject = load();
-    this.loading.set(key, { version: policySetVersion, subject });
-    try {
-      const loaded = await subject;
-      if (this.cache.size >= SUBJECT_CACHE_MAX_ENTRIES) this.evictExpired(now);
-      if (this.cache.size < SUBJECT_CACHE_MAX_ENTRIES) {
-        // From when the read began: what it saw is never trusted longer than SUBJECT_CACHE_MS.
-        const entry = { subject: loaded, version: policySetVersion, until: now + SUBJECT_CACHE_MS };
-        this.cache.set(key, entry);
-      }
-      return loaded;
-    } finally {
-      if (this.loading.get(key)?.subject === subject) this.loading.delete(key);
-    }
+  /** This instance reads the subject afresh at its next decision (its account changed, say). */
+  forget(type: SubjectType, id: string): void {
+    const subject = subjectKey(type, id);
+    this.subjects.deleteWhere((key) => key.slice(key.indexOf(' ') + 1) === subject);
   }
 
   /** Service clients hold no roles; policies match them as `client:<client_id>`. */
@@ -147,8 +120,19 @@ export class SubjectDirectory {
       } satisfies Record<(typeof USER_ATTRIBUTES)[number], unknown>,
     };
   }
+}
 
-  private evictExpired(now: number): void {
-    for (const [key, entry] of this.cache) if (entry.until <= now) this.cache.delete(key);
-  }
+type SubjectType = 'user' | 'service';
+
+/** Users as policies name them (`user:<id>`), services likewise (`client:<client_id>`). */
+function subjectKey(type: SubjectType, id: string): string {
+  return `${type === 'user' ? 'user' : 'client'}:${id}`;
+}
+
+/**
+ * A subject's entry for one policy-set version: the version, a space (which a version never
+ * holds), then the subject, so that an entry read for another version is never answered.
+ */
+function cacheKey(type: SubjectType, id: string, policySetVersion: number): string {
+  return `${policySetVersion} ${subjectKey(type, id)}`;
 }

@@ -170,7 +170,10 @@ describe('OAuthClientsService.isTokenLive', () => {
   it('keeps nothing of a read that a revocation here overtook', async () => {
     const inFlight = service.isTokenLive(CLIENT_ID, JTI, ISSUED_AT_MS);
     tokenState.mockResolvedValue({ clientActive: true, tokenRevoked: true, tokenRetired: false });
-    await service.revokeToken({ id: 'row' }, { jti: JTI, expiresAt: new Date() });
+    await service.revokeToken(
+      { id: 'row', clientId: CLIENT_ID },
+      { jti: JTI, expiresAt: new Date() },
+    );
     // A request after the revocation does not join the read that began before it.
     expect(await service.isTokenLive(CLIENT_ID, JTI, ISSUED_AT_MS)).toBe(false);
     await inFlight;

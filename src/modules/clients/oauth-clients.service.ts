@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-token';
 import { ErrorCode } from '../../common/errors/error-code';
 import { ProblemException } from '../../common/errors/problem.exception';
@@ -60,25 +61,25 @@ const target = (clientId: string) => ({ type: 'client', id: clientId });
  */
 @Injectable()
 export class OAuthClientsService {
-  private readonly tokenStatusCache = new Map<
-    string,
-    { clientId: string; live: boolean; until: number }
-  >();
+  /**
+   * Whether each service token (by client and `jti`) was live when last read. Requests that
+   * present one token while its status is read share the read.
+   */
+  private readonly tokenStatuses = new ExpiringCache<string, boolean>({
+    ttlMs: CLIENT_TOKEN_STATUS_CACHE_MS,
+    maxEntries: CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES,
+    whenFull: 'clear',
+  });
   /**
    * Client ids' credentials as last read, unknown ids included (null): a known and an unknown
    * client cost the same, a read every CLIENT_CREDENTIALS_CACHE_MS at most. Concurrent
    * authentications of one id share a read in progress.
    */
-  private readonly credentialsCache = new Map<
-    string,
-    { credentials: ClientCredentials | null; until: number }
-  >();
-  private readonly credentialsLoading = new Map<string, Promise<ClientCredentials | null>>();
-  /** Liveness reads in progress: the requests presenting one token at once share its read. */
-  private readonly tokenStatusLoading = new Map<
-    string,
-    { clientId: string; live: Promise<boolean> }
-  >();
+  private readonly credentials = new ExpiringCache<string, ClientCredentials | null>({
+    ttlMs: CLIENT_CREDENTIALS_CACHE_MS,
+    maxEntries: CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES,
+    whenFull: 'clear',
+  });
 
   constructor(
     private readonly clients: OAuthClientsRepository,
@@ -164,7 +165,7 @@ export class OAuthClientsService {
         `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
       );
     }
-    this.forgetCredentials(added.clientId);
+    this.credentials.delete(added.clientId);
     return { ...added.secret, secret: token };
   }
 
@@ -263,7 +264,11 @@ export class OAuthClientsService {
   ): Promise<ClientCredentials | null> {
     const presented = hashOpaqueToken(secret);
     // A malformed id cannot exist: not looking it up tells nothing about clients that do.
-    const client = isClientId(clientId) ? await this.credentialsOf(clientId, now) : null;
+    const client = isClientId(clientId)
+      ? await this.credentials.getOrLoad(clientId, () =>
+          this.clients.findCredentials(clientId, now),
+        )
+      : null;
     const candidates = client?.secretHashes ?? [];
     let matched = false;
     for (let i = 0; i < Math.max(MAX_ACTIVE_SECRETS, candidates.length); i++) {
@@ -287,73 +292,22 @@ export class OAuthClientsService {
     await this.clients.touchLastUsed(client.id, now, LAST_USED_RESOLUTION_S);
   }
 
-  /** The client's credentials, from the cache or from one read shared by concurrent callers. */
-  private credentialsOf(clientId: string, now: Date): Promise<ClientCredentials | null> {
-    const nowMs = Date.now();
-    const cached = this.credentialsCache.get(clientId);
-    if (cached && cached.until > nowMs) return Promise.resolve(cached.credentials);
-    const pending = this.credentialsLoading.get(clientId);
-    if (pending) return pending;
-    const loading = this.clients
-      .findCredentials(clientId, now)
-      .then((credentials) => {
-        // Only a read still current is kept: a change on this instance meanwhile dropped it.
-        if (this.credentialsLoading.get(clientId) === loading) {
-          if (this.credentialsCache.size >= CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES) {
-            this.evictExpiredCredentials(nowMs);
-          }
-          this.credentialsCache.set(clientId, {
-            credentials,
-            until: nowMs + CLIENT_CREDENTIALS_CACHE_MS,
-          });
-        }
-        return credentials;
-      })
-      .finally(() => {
-        if (this.credentialsLoading.get(clientId) === loading) {
-          this.credentialsLoading.delete(clientId);
-        }
-      });
-    this.credentialsLoading.set(clientId, loading);
-    return loading;
-  }
-
   /**
    * Whether a service access token (already verified) still authenticates requests: its client
    * exists and is active, the token was not revoked, and it was issued (`issuedAtMs`, milliseconds
    * since the epoch) after the client's tokens were last ended. Answers from a short per-instance
    * cache.
    */
-  async isTokenLive(clientId: string, jti: string, issuedAtMs: number): Promise<boolean> {
-    const nowMs = Date.now();
-    const cached = this.tokenStatusCache.get(jti);
-    if (cached && cached.until > nowMs && cached.clientId === clientId) return cached.live;
-    const pending = this.tokenStatusLoading.get(jti);
-    if (pending && pending.clientId === clientId) return pending.live;
-    const live = this.clients.tokenState(clientId, jti, issuedAtMs).then((state) => {
-      const isLive =
-        state !== null && state.clientActive && !state.tokenRevoked && !state.tokenRetired;
-      // Only a read still current is kept: a revocation or a disabling here meanwhile dropped it.
-      if (this.tokenStatusLoading.get(jti)?.live === live) {
-        if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
-          this.evictExpired(nowMs);
-        }
-        const until = nowMs + CLIENT_TOKEN_STATUS_CACHE_MS;
-        this.tokenStatusCache.set(jti, { clientId, live: isLive, until });
-      }
-      return isLive;
+  isTokenLive(clientId: string, jti: string, issuedAtMs: number): Promise<boolean> {
+    return this.tokenStatuses.getOrLoad(tokenStatusKey(clientId, jti), async () => {
+      const state = await this.clients.tokenState(clientId, jti, issuedAtMs);
+      return state !== null && state.clientActive && !state.tokenRevoked && !state.tokenRetired;
     });
-    this.tokenStatusLoading.set(jti, { clientId, live });
-    try {
-      return await live;
-    } finally {
-      if (this.tokenStatusLoading.get(jti)?.live === live) this.tokenStatusLoading.delete(jti);
-    }
   }
 
   /** Revokes one of the client's access tokens until it expires (RFC 7009). */
   async revokeToken(
-    client: Pick<ClientCredentials, 'id'>,
+    client: Pick<ClientCredentials, 'id' | 'clientId'>,
     token: { jti: string; expiresAt: Date },
     now = new Date(),
   ): Promise<void> {
@@ -361,43 +315,21 @@ export class OAuthClientsService {
       { jti: token.jti, clientId: client.id, expiresAt: token.expiresAt },
       now,
     );
-    this.tokenStatusCache.delete(token.jti);
-    this.tokenStatusLoading.delete(token.jti);
+    this.tokenStatuses.delete(tokenStatusKey(client.clientId, token.jti));
   }
 
-  private forgetClient(clientId: string): void {
-    this.forgetCredentials(clientId);
-    for (const [jti, entry] of this.tokenStatusCache) {
-      if (entry.clientId === clientId) this.tokenStatusCache.delete(jti);
-    }
-    for (const [jti, entry] of this.tokenStatusLoading) {
-      if (entry.clientId === clientId) this.tokenStatusLoading.delete(jti);
-    }
+  /**
+   * This instance reads the client's status, secrets and tokens afresh at their next use (its
+   * status or secrets changed, or its tokens were ended).
+   */
+  forgetClient(clientId: string): void {
+    this.credentials.delete(clientId);
+    const prefix = tokenStatusKey(clientId, '');
+    this.tokenStatuses.deleteWhere((key) => key.startsWith(prefix));
   }
+}
 
-  /** This instance sees its own changes of a client's status or secrets at once. */
-  private forgetCredentials(clientId: string): void {
-    this.credentialsCache.delete(clientId);
-    this.credentialsLoading.delete(clientId);
-  }
-
-  private evictExpiredCredentials(nowMs: number): void {
-    for (const [clientId, entry] of this.credentialsCache) {
-      if (entry.until <= nowMs) this.credentialsCache.delete(clientId);
-    }
-    // Still full of fresh entries (a burst of distinct ids): start over rather than grow.
-    if (this.credentialsCache.size >= CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES) {
-      this.credentialsCache.clear();
-    }
-  }
-
-  private evictExpired(nowMs: number): void {
-    for (const [jti, entry] of this.tokenStatusCache) {
-      if (entry.until <= nowMs) this.tokenStatusCache.delete(jti);
-    }
-    // Still full of fresh entries (a burst of distinct tokens): start over rather than grow.
-    if (this.tokenStatusCache.size >= CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES) {
-      this.tokenStatusCache.clear();
-    }
-  }
+/** A token's key in the status cache: its client first, so that a client's tokens share a prefix. */
+function tokenStatusKey(clientId: string, jti: string): string {
+  return `${clientId} ${jti}`;
 }
