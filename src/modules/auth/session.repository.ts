@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { IsNull, MoreThan, Not } from 'typeorm';
+import { IsNull, Not } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
+import { liveSession } from './session-liveness';
 
 interface SessionRow {
   id: string;
@@ -214,8 +215,7 @@ export class SessionRepository {
                   AS idle_expires_at
            FROM session JOIN token ON token.session_id = session.id
           WHERE token.rotated_at IS NULL AND token.revoked_at IS NULL AND token.expires_at > $2
-            AND session.revoked_at IS NULL AND session.idle_expires_at > $2
-            AND session.absolute_expires_at > $2
+            AND ${liveSession('session', '$2')}
             AND (SELECT u.status FROM users u WHERE u.id = session.user_id) = 'active'
        ), rotated AS (
          UPDATE refresh_tokens rt SET rotated_at = $2
@@ -237,16 +237,14 @@ export class SessionRepository {
   }
 
   /** Sessions of the user that can still be used, most recently seen first. */
-  findLive(userId: string, now: Date): Promise<Session[]> {
-    return this.sessions.find({
-      where: {
-        userId,
-        revokedAt: IsNull(),
-        idleExpiresAt: MoreThan(now),
-        absoluteExpiresAt: MoreThan(now),
-      },
-      order: { lastSeenAt: 'DESC' },
-    });
+  async findLive(userId: string, now: Date): Promise<Session[]> {
+    const rows = await this.query<SessionRow>(
+      `SELECT s.* FROM sessions s
+        WHERE s.user_id = $1 AND ${liveSession('s', '$2')}
+        ORDER BY s.last_seen_at DESC`,
+      [userId, now],
+    );
+    return rows.map(toSession);
   }
 
   /**
@@ -304,8 +302,7 @@ export class SessionRepository {
        SELECT session.user_id, session.id AS session_id, token.created_at, token.expires_at
          FROM token JOIN session ON session.id = token.session_id
         WHERE token.rotated_at IS NULL AND token.revoked_at IS NULL AND token.expires_at > $2
-          AND session.revoked_at IS NULL AND session.idle_expires_at > $2
-          AND session.absolute_expires_at > $2`,
+          AND ${liveSession('session', '$2')}`,
       [tokenHash, now],
     );
     return row
@@ -329,10 +326,9 @@ export class SessionRepository {
   ): Promise<Session | null> {
     const rows = await this.query<SessionRow>(
       `WITH updated AS (
-         UPDATE sessions SET amr = $3, auth_time = $4
-          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
-            AND idle_expires_at > $5 AND absolute_expires_at > $5
-         RETURNING *
+         UPDATE sessions s SET amr = $3, auth_time = $4
+          WHERE s.id = $1 AND s.user_id = $2 AND ${liveSession('s', '$5')}
+         RETURNING s.*
        )
        SELECT * FROM updated`,
       [where.sessionId, where.userId, login.amr, login.authTime, now],
@@ -342,15 +338,10 @@ export class SessionRepository {
 
   /** The owner of the session if it can still authenticate requests, otherwise null. */
   async liveSessionOwner(id: string, now: Date): Promise<string | null> {
-    const session = await this.sessions.findOne({
-      select: { userId: true },
-      where: {
-        id,
-        revokedAt: IsNull(),
-        idleExpiresAt: MoreThan(now),
-        absoluteExpiresAt: MoreThan(now),
-      },
-    });
-    return session?.userId ?? null;
+    const [row] = await this.query<{ user_id: string }>(
+      `SELECT s.user_id FROM sessions s WHERE s.id = $1 AND ${liveSession('s', '$2')}`,
+      [id, now],
+    );
+    return row?.user_id ?? null;
   }
 }

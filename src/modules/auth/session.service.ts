@@ -5,6 +5,7 @@ import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { Session } from './session.entity';
+import { isSessionLive } from './session-liveness';
 import { SessionRepository, UsableRefreshToken } from './session.repository';
 
 /**
@@ -116,12 +117,8 @@ export class SessionService {
         );
         return { outcome: 'reused', session };
       }
-      const nowMs = now.getTime();
-      if (
-        token.expiresAt.getTime() <= nowMs ||
-        session.idleExpiresAt.getTime() <= nowMs ||
-        session.absoluteExpiresAt.getTime() <= nowMs
-      ) {
+      // Not revoked (above), so a session that is not live has expired.
+      if (token.expiresAt.getTime() <= now.getTime() || !isSessionLive(session, now)) {
         return { outcome: 'expired', session };
       }
       if (token.accountStatus !== 'active') {
