@@ -109,7 +109,7 @@ describe('second factors (/v1/mfa) and step-up (/v1/auth/step-up)', () => {
         { code: codeAt(secret, 3) },
         { token: user.token },
       );
-      expectProblem(res, 403, 'invalid_mfa_code');
+      expectProblem(res, 403, 'invalid_current_mfa_code');
       expect((await mfaStatus(t, user.token)).totp.status).toBe('pending');
       const login = await post(t, '/v1/auth/login', { email: user.email, password: GOOD_PASSWORD });
       expect(login.json()).toHaveProperty('access_token');
@@ -290,7 +290,7 @@ describe('second factors (/v1/mfa) and step-up (/v1/auth/step-up)', () => {
       expectProblem(
         await post(t, '/v1/auth/step-up', { code: used }, { token: user.token }),
         403,
-        'invalid_mfa_code',
+        'invalid_current_mfa_code',
       );
       expect((await eventTypes(user.id)).at(-1)).toBe('step_up:failure:replayed_code');
     });
@@ -335,7 +335,7 @@ describe('second factors (/v1/mfa) and step-up (/v1/auth/step-up)', () => {
       expectProblem(
         await remove(user.token, { password: GOOD_PASSWORD, code: codeAt(user.secret, -1) }),
         403,
-        'invalid_mfa_code',
+        'invalid_current_mfa_code',
       );
       expectInvalidField(await remove(user.token, { password: GOOD_PASSWORD }), 'code');
       expectInvalidField(await remove(user.token, { code: codeAt(user.secret) }), 'password');

@@ -33,7 +33,10 @@ export enum ErrorCode {
   EmailTaken = 'email_taken',
   // Second factors and step-up
   InvalidMfaToken = 'invalid_mfa_token',
+  /** A wrong code in the second step of a login, which the `mfa_token` and the code authenticate. */
   InvalidMfaCode = 'invalid_mfa_code',
+  /** A wrong code from a signed-in user (activation, step-up, removal of a factor). */
+  InvalidCurrentMfaCode = 'invalid_current_mfa_code',
   MfaAlreadyEnabled = 'mfa_already_enabled',
   MfaNotEnabled = 'mfa_not_enabled',
   MfaEnrollmentNotStarted = 'mfa_enrollment_not_started',

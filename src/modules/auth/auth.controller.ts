@@ -143,8 +143,9 @@ export class AuthController {
     summary: 'Complete a login with a second factor',
     description:
       'The mfa_token of the login and a code of the authenticator app or a backup code. Each ' +
-      'code works once. Five wrong codes use the mfa_token up. For a login that had to enroll, ' +
-      'the first code activates the new factor and the answer carries the backup codes.',
+      'code works once. A wrong code is 401 invalid_mfa_code with `attempts_remaining`; five ' +
+      'use the mfa_token up. For a login that had to enroll, the first code activates the new ' +
+      'factor and the answer carries the backup codes.',
   })
   @ApiOkResponse({ type: MfaLoginResponseDto })
   async loginMfa(
@@ -189,7 +190,8 @@ export class AuthController {
     summary: 'Authenticate again within the session (step-up)',
     description:
       'The password gives a token with a new auth_time and acr aal1; a code or a backup code ' +
-      'one with acr aal2. For routes that answer 401 insufficient_user_authentication.',
+      'one with acr aal2. For routes that answer 401 insufficient_user_authentication. A wrong ' +
+      'password is 403 invalid_current_password, a wrong code 403 invalid_current_mfa_code.',
   })
   @ApiOkResponse({ type: StepUpResponseDto })
   async stepUp(

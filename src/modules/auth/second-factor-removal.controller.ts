@@ -31,7 +31,8 @@ export class SecondFactorRemovalController {
   @ApiOperation({
     summary: 'Remove the authenticator app and the backup codes',
     description:
-      'Needs the password and a current code (or a backup code); `end_other_sessions` also ends ' +
+      'Needs the password and a current code (or a backup code): a wrong one is 403 ' +
+      'invalid_current_password or invalid_current_mfa_code. `end_other_sessions` also ends ' +
       'every other session of the account.',
   })
   @ApiOkResponse({ type: RemovedTotpDto })

@@ -68,8 +68,8 @@ export class MfaController {
   @ApiOperation({
     summary: 'Activate the pending authenticator app with its first code',
     description:
-      'Answers ten backup codes, shown this once. A wrong code (403 invalid_mfa_code) leaves ' +
-      'the factor pending.',
+      'Answers ten backup codes, shown this once. A wrong code (403 invalid_current_mfa_code) ' +
+      'leaves the factor pending.',
   })
   @ApiOkResponse({ type: BackupCodesDto })
   async activate(

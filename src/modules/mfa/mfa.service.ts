@@ -230,7 +230,8 @@ export class MfaService {
 
   /**
    * Checks a second factor of the user, throttled and recorded as `eventType`; a wrong code is
-   * a 403 `invalid_mfa_code`, a locked throttle a 429. For re-authentication of a signed-in user.
+   * a 403 `invalid_current_mfa_code`, a locked throttle a 429. For re-authentication of a
+   * signed-in user.
    */
   async verify(
     userId: string,
@@ -418,7 +419,7 @@ export class MfaService {
     if (!result.ok) {
       await fail(result.reason);
       if (result.reason === 'mfa_not_enabled') throw this.notEnabled();
-      throw new ProblemException(403, ErrorCode.InvalidMfaCode, 'The code is not correct.');
+      throw new ProblemException(403, ErrorCode.InvalidCurrentMfaCode, 'The code is not correct.');
     }
     await this.attemptSucceeded(userId, client);
     return result.value;
