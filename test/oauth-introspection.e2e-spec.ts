@@ -281,7 +281,7 @@ describe('POST /oauth/introspect and /oauth/revoke', () => {
     it('needs the oauth:introspect scope', async () => {
       const { access_token: accessToken } = await clientToken(t, service);
       const res = await introspect(accessToken, {}, service);
-      expectOAuthError(res, 403, 'unauthorized_client');
+      expectOAuthError(res, 400, 'unauthorized_client');
     });
 
     it('needs client authentication and a token', async () => {

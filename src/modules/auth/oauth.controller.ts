@@ -68,8 +68,9 @@ export class OAuthController {
   @ApiOperation({
     summary: 'Token introspection (RFC 7662)',
     description:
-      'For clients holding the `oauth:introspect` scope. Describes access tokens (users’ and ' +
-      'services’) and refresh tokens; anything not usable right now is `{"active": false}`. ' +
+      'For clients holding the `oauth:introspect` scope (others get 400 `unauthorized_client`). ' +
+      'Describes access tokens (users’ and services’) and refresh tokens; anything not usable ' +
+      'right now is `{"active": false}`. ' +
       CLIENT_AUTHENTICATION,
   })
   @ApiForm(

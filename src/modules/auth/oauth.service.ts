@@ -104,7 +104,6 @@ export class OAuthService {
       throw new OAuthError(
         'unauthorized_client',
         `This client may not introspect tokens (it needs the ${INTROSPECTION_SCOPE} scope).`,
-        403,
       );
     }
     if (token.startsWith('ghr_')) return this.describeRefreshToken(token);
