@@ -18,7 +18,7 @@ import { SigningKeyService } from './modules/auth/signing-key.service';
 import { AccountsCliModule } from './modules/users/accounts-cli.module';
 import { PasswordHasher } from './common/crypto/password-hasher';
 import { PasswordPolicy } from './common/crypto/password-policy';
-import { ProblemException } from './common/errors/problem.exception';
+import { DomainError } from './common/errors/domain-error';
 import { Transactions } from './database/transactions';
 import { AccessService } from './modules/access/access.service';
 import { ADMIN_ROLE } from './modules/access/built-in-roles';
@@ -136,8 +136,8 @@ const commands: Record<string, Command> = {
       );
       return 0;
     } catch (error) {
-      if (error instanceof ProblemException) {
-        const reasons = (error.extensions.errors ?? []).map((e) => `${e.field} ${e.message}`);
+      if (error instanceof DomainError) {
+        const reasons = (error.details.errors ?? []).map((e) => `${e.field} ${e.message}`);
         process.stderr.write(`admin:create: ${reasons.join('; ') || error.detail}\n`);
         return 1;
       }

@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorCode } from '../errors/error-code';
-import { ProblemException } from '../errors/problem.exception';
+import { DomainError } from '../errors/domain-error';
+import { AuthErrorCode } from '../errors/error-code';
 
 export const RECENT_AUTH_MAX_AGE = 'gatehouse:recent-auth-max-age';
 export const REQUIRED_ASSURANCE = 'gatehouse:required-assurance';
@@ -43,32 +43,19 @@ export const RequireAal = (level: 2) =>
   );
 
 /**
- * The refusal of an authentication that is too weak or too old for a route (RFC 9470): 401 with
- * `WWW-Authenticate: Bearer error="insufficient_user_authentication"` and what would do,
- * `acr_values` and/or `max_age`, repeated in the problem body.
+ * The refusal of an authentication that is too weak or too old for a route (RFC 9470), saying
+ * what would do: `acr_values` and/or `max_age`.
  */
 export function insufficientAuthentication(needs: {
   assurance?: AssuranceLevel;
   maxAgeSeconds?: number;
-}): ProblemException {
+}): DomainError {
   const { assurance, maxAgeSeconds } = needs;
-  const challenge = [
-    'Bearer realm="gatehouse"',
-    'error="insufficient_user_authentication"',
-    `error_description="${assurance ? 'A second factor is required' : 'A more recent authentication is required'}"`,
-    ...(assurance ? [`acr_values="${assurance}"`] : []),
-    ...(maxAgeSeconds !== undefined ? [`max_age="${maxAgeSeconds}"`] : []),
-  ].join(', ');
-  return new ProblemException(
-    401,
-    ErrorCode.InsufficientUserAuthentication,
+  return new DomainError(
+    AuthErrorCode.InsufficientUserAuthentication,
     assurance
       ? 'This operation needs an authentication with a second factor: step up with a code.'
       : `This operation needs an authentication within the last ${maxAgeSeconds} seconds: step up.`,
-    {
-      ...(assurance ? { acr_values: assurance } : {}),
-      ...(maxAgeSeconds !== undefined ? { max_age: maxAgeSeconds } : {}),
-    },
-    { 'www-authenticate': challenge },
+    { requiredAuthentication: { acrValues: assurance, maxAgeSeconds } },
   );
 }

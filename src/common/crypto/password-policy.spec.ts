@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load-config';
-import { ErrorCode } from '../errors/error-code';
-import { ProblemException } from '../errors/problem.exception';
+import { DomainError } from '../errors/domain-error';
+import { CommonErrorCode } from '../errors/error-code';
 import { commonPasswords, normalizePassword, PasswordPolicy } from './password-policy';
 
 /** The message the policy gives for `password`, or undefined when it accepts it. */
@@ -13,8 +13,8 @@ function violation(
     policy.assertAcceptable(password, context);
     return undefined;
   } catch (error) {
-    if (!(error instanceof ProblemException)) throw error;
-    return error.extensions.errors?.[0]?.message;
+    if (!(error instanceof DomainError)) throw error;
+    return error.details.errors?.[0]?.message;
   }
 }
 
@@ -27,7 +27,7 @@ describe('PasswordPolicy', () => {
     expect(violation(policy, 'all lower case words here')).toBeUndefined();
   });
 
-  it('refuses with a 422 validation problem naming the field, never quoting the password', () => {
+  it('refuses with a validation error naming the field, never quoting the password', () => {
     const password = 'short pw';
     let thrown: unknown;
     try {
@@ -35,22 +35,21 @@ describe('PasswordPolicy', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(ProblemException);
-    const problem = thrown as ProblemException;
-    expect(problem.getStatus()).toBe(422);
-    expect(problem.code).toBe(ErrorCode.ValidationFailed);
-    expect(problem.detail).toBe('The request has 1 invalid field.');
-    expect(problem.extensions).toEqual({
+    expect(thrown).toBeInstanceOf(DomainError);
+    const refusal = thrown as DomainError;
+    expect(refusal.code).toBe(CommonErrorCode.ValidationFailed);
+    expect(refusal.detail).toBe('The request has 1 invalid field.');
+    expect(refusal.details).toEqual({
       errors: [{ field: 'new_password', message: 'must be at least 12 characters' }],
     });
-    expect(JSON.stringify(problem.extensions) + problem.message).not.toContain(password);
+    expect(JSON.stringify(refusal.details) + refusal.message).not.toContain(password);
   });
 
   it('names the field `password` by default', () => {
     try {
       policy.assertAcceptable('short');
     } catch (error) {
-      expect((error as ProblemException).extensions.errors?.[0]?.field).toBe('password');
+      expect((error as DomainError).details.errors?.[0]?.field).toBe('password');
     }
     expect.assertions(1);
   });

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ErrorCode } from '../errors/error-code';
-import { ProblemException } from '../errors/problem.exception';
+import { invalidFields } from '../errors/invalid-fields';
 
 /**
  * The one form a password is checked, hashed and verified in: NFKC, so that the same characters
@@ -51,14 +50,7 @@ export class PasswordPolicy {
   assertAcceptable(password: string, context: { email?: string; field?: string } = {}): void {
     const message = this.violation(normalizePassword(password), context.email);
     if (message === undefined) return;
-    throw new ProblemException(
-      422,
-      ErrorCode.ValidationFailed,
-      'The request has 1 invalid field.',
-      {
-        errors: [{ field: context.field ?? 'password', message }],
-      },
-    );
+    throw invalidFields([{ field: context.field ?? 'password', message }]);
   }
 
   private violation(password: string, email: string | undefined): string | undefined {

@@ -1,5 +1,12 @@
-/** Machine-readable `code` of every problem Gatehouse returns. Clients switch on these. */
-export enum ErrorCode {
+/*
+ * The machine-readable `code` of every error Gatehouse answers: the public catalogue, which
+ * clients switch on, so a value never changes once released. Each module raises codes of its own
+ * enum (and the common ones); problem-mapper.ts gives every code its one HTTP status, and a code
+ * without one does not compile.
+ */
+
+/** Codes any module, or the HTTP layer itself, may raise. */
+export enum CommonErrorCode {
   BadRequest = 'bad_request',
   MalformedBody = 'malformed_body',
   ValidationFailed = 'validation_failed',
@@ -18,22 +25,31 @@ export enum ErrorCode {
   DependencyUnavailable = 'dependency_unavailable',
   ServiceUnavailable = 'service_unavailable',
   InternalError = 'internal_error',
-  // Service clients
-  UserTokenRequired = 'user_token_required',
-  SecretLimitReached = 'secret_limit_reached',
-  // Authentication and accounts
+}
+
+/** Authentication: logins, tokens and sessions. */
+export enum AuthErrorCode {
   InvalidCredentials = 'invalid_credentials',
-  InvalidCurrentPassword = 'invalid_current_password',
   EmailNotVerified = 'email_not_verified',
   AccountSuspended = 'account_suspended',
   AccountDeactivated = 'account_deactivated',
   InvalidToken = 'invalid_token',
   InvalidOrExpiredToken = 'invalid_or_expired_token',
   InvalidRefreshToken = 'invalid_refresh_token',
+  UserTokenRequired = 'user_token_required',
+  InsufficientUserAuthentication = 'insufficient_user_authentication',
+}
+
+/** Accounts and profiles. */
+export enum UsersErrorCode {
+  InvalidCurrentPassword = 'invalid_current_password',
   EmailTaken = 'email_taken',
-  // Second factors and step-up
+}
+
+/** Second factors. */
+export enum MfaErrorCode {
   InvalidMfaToken = 'invalid_mfa_token',
-  /** A wrong code in the second step of a login, which the `mfa_token` and the code authenticate. */
+  /** A wrong code in the second step of a login, which the `mfa_token` authenticates. */
   InvalidMfaCode = 'invalid_mfa_code',
   /** A wrong code from a signed-in user (activation, step-up, removal of a factor). */
   InvalidCurrentMfaCode = 'invalid_current_mfa_code',
@@ -41,13 +57,58 @@ export enum ErrorCode {
   MfaNotEnabled = 'mfa_not_enabled',
   MfaEnrollmentNotStarted = 'mfa_enrollment_not_started',
   MfaRequiredByRole = 'mfa_required_by_role',
-  InsufficientUserAuthentication = 'insufficient_user_authentication',
-  // Roles, grants and policies
+}
+
+/** Service clients. */
+export enum ClientErrorCode {
+  SecretLimitReached = 'secret_limit_reached',
+}
+
+/** Roles, grants and policies. */
+export enum AccessErrorCode {
   NameTaken = 'name_taken',
   BuiltInRole = 'built_in_role',
   RoleInUse = 'role_in_use',
   LastAdministrator = 'last_administrator',
-  // Authorization
+}
+
+/** Authorization decisions. */
+export enum AuthzErrorCode {
   PolicySetVersionUnavailable = 'policy_set_version_unavailable',
   PrivilegeEscalation = 'privilege_escalation',
 }
+
+/** Every `code` of a problem+json answer. */
+export type ErrorCode =
+  | CommonErrorCode
+  | AuthErrorCode
+  | UsersErrorCode
+  | MfaErrorCode
+  | ClientErrorCode
+  | AccessErrorCode
+  | AuthzErrorCode;
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  ...Object.values(CommonErrorCode),
+  ...Object.values(AuthErrorCode),
+  ...Object.values(UsersErrorCode),
+  ...Object.values(MfaErrorCode),
+  ...Object.values(ClientErrorCode),
+  ...Object.values(AccessErrorCode),
+  ...Object.values(AuthzErrorCode),
+];
+
+/**
+ * The errors the OAuth endpoints raise themselves (RFC 6749 §5.2), answered in the OAuth shape
+ * with these very codes (oauth-error-mapper.ts), never as problems.
+ */
+export enum OAuthErrorCode {
+  InvalidRequest = 'invalid_request',
+  InvalidClient = 'invalid_client',
+  UnauthorizedClient = 'unauthorized_client',
+  UnsupportedGrantType = 'unsupported_grant_type',
+  InvalidScope = 'invalid_scope',
+}
+
+/** What a DomainError may carry. */
+export type DomainErrorCode = ErrorCode | OAuthErrorCode;

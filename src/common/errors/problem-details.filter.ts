@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toOAuthErrorResponse } from './oauth-error';
+import { toOAuthErrorResponse } from './oauth-error-mapper';
 import { mapErrorToProblem } from './problem-mapper';
 import { PROBLEM_CONTENT_TYPE } from './problem';
-import { ProblemException } from './problem.exception';
 
 /**
  * The single place where errors become responses: every error, Nest's and Fastify's included,
@@ -19,12 +18,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { problem, unexpected } = mapErrorToProblem(error, {
+    const mapped = mapErrorToProblem(error, {
       requestId: String(request.id),
       method: request.method,
       path: request.url.split('?', 1)[0],
       routeMatched: request.routeOptions?.url !== undefined,
     });
+    const { problem, headers, unexpected } = mapped;
     if (unexpected) {
       this.logger.error(
         { err: error, request_id: problem.request_id },
@@ -33,7 +33,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (reply.sent) return;
     if (request.routeOptions?.config?.oauthEndpoint) {
-      const oauth = toOAuthErrorResponse(error, problem);
+      const oauth = toOAuthErrorResponse(error, mapped);
       void reply
         .status(oauth.status)
         .headers({ ...oauth.headers, 'cache-control': 'no-store' })
@@ -41,7 +41,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         .send(oauth.body);
       return;
     }
-    if (error instanceof ProblemException) void reply.headers(error.headers);
-    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    void reply
+      .status(problem.status)
+      .headers(headers)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(problem);
   }
 }

@@ -1,71 +1,119 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
-import { ErrorCode } from './error-code';
+import { DomainError } from './domain-error';
+import {
+  AccessErrorCode,
+  AuthErrorCode,
+  AuthzErrorCode,
+  ClientErrorCode,
+  CommonErrorCode,
+  ErrorCode,
+  MfaErrorCode,
+  UsersErrorCode,
+} from './error-code';
 import { Problem, PROBLEM_TYPE_PREFIX } from './problem';
-import { ProblemException } from './problem.exception';
 
-export interface ProblemContext {
-  requestId: string;
-  method: string;
-  /** Request path without its query string. */
-  path: string;
-  /** False when no route matched the request (Fastify's not-found path). */
-  routeMatched: boolean;
-}
+/**
+ * The one HTTP status of each code, whoever raises it. The type makes a new code without a
+ * status a compile error.
+ */
+export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
+  [CommonErrorCode.BadRequest]: 400,
+  [CommonErrorCode.MalformedBody]: 400,
+  [CommonErrorCode.ValidationFailed]: 422,
+  [CommonErrorCode.Unauthorized]: 401,
+  [CommonErrorCode.Forbidden]: 403,
+  [CommonErrorCode.NotFound]: 404,
+  [CommonErrorCode.RouteNotFound]: 404,
+  [CommonErrorCode.MethodNotAllowed]: 405,
+  [CommonErrorCode.NotAcceptable]: 406,
+  [CommonErrorCode.Conflict]: 409,
+  [CommonErrorCode.PayloadTooLarge]: 413,
+  [CommonErrorCode.UnsupportedMediaType]: 415,
+  [CommonErrorCode.TooManyRequests]: 429,
+  [CommonErrorCode.HeadersTooLarge]: 431,
+  [CommonErrorCode.RequestTimeout]: 408,
+  [CommonErrorCode.DependencyUnavailable]: 503,
+  [CommonErrorCode.ServiceUnavailable]: 503,
+  [CommonErrorCode.InternalError]: 500,
+  [AuthErrorCode.InvalidCredentials]: 401,
+  // Told only to whoever gave the right password: the request was authenticated and is refused.
+  [AuthErrorCode.EmailNotVerified]: 403,
+  [AuthErrorCode.AccountSuspended]: 403,
+  [AuthErrorCode.AccountDeactivated]: 403,
+  [AuthErrorCode.InvalidToken]: 401,
+  [AuthErrorCode.InvalidOrExpiredToken]: 400,
+  [AuthErrorCode.InvalidRefreshToken]: 401,
+  // 403, not 401: the token is valid, and a client that fetched a new one would loop.
+  [AuthErrorCode.UserTokenRequired]: 403,
+  [AuthErrorCode.InsufficientUserAuthentication]: 401,
+  // A signed-in user's wrong password: 403, or clients would take their token for invalid.
+  [UsersErrorCode.InvalidCurrentPassword]: 403,
+  [UsersErrorCode.EmailTaken]: 409,
+  [MfaErrorCode.InvalidMfaToken]: 401,
+  // The second step of a login: the mfa_token and the code authenticate, as a password does.
+  [MfaErrorCode.InvalidMfaCode]: 401,
+  // A signed-in user's wrong code, like a wrong current password.
+  [MfaErrorCode.InvalidCurrentMfaCode]: 403,
+  [MfaErrorCode.MfaAlreadyEnabled]: 409,
+  [MfaErrorCode.MfaNotEnabled]: 409,
+  [MfaErrorCode.MfaEnrollmentNotStarted]: 409,
+  [MfaErrorCode.MfaRequiredByRole]: 409,
+  [ClientErrorCode.SecretLimitReached]: 409,
+  [AccessErrorCode.NameTaken]: 409,
+  [AccessErrorCode.BuiltInRole]: 409,
+  [AccessErrorCode.RoleInUse]: 409,
+  [AccessErrorCode.LastAdministrator]: 409,
+  [AuthzErrorCode.PolicySetVersionUnavailable]: 422,
+  [AuthzErrorCode.PrivilegeEscalation]: 403,
+};
 
-export interface MappedProblem {
-  problem: Problem;
-  /** An unexpected error: the caller logs it with its stack; the client sees nothing of it. */
-  unexpected: boolean;
-}
+/** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */
+const BEARER_CHALLENGE = 'Bearer realm="gatehouse"';
+const INVALID_TOKEN_CHALLENGE = `${BEARER_CHALLENGE}, error="invalid_token"`;
 
+/** The codes of framework errors (Nest's HttpExceptions), by their status. */
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  400: ErrorCode.BadRequest,
-  401: ErrorCode.Unauthorized,
-  403: ErrorCode.Forbidden,
-  404: ErrorCode.NotFound,
-  405: ErrorCode.MethodNotAllowed,
-  406: ErrorCode.NotAcceptable,
-  408: ErrorCode.RequestTimeout,
-  409: ErrorCode.Conflict,
-  413: ErrorCode.PayloadTooLarge,
-  415: ErrorCode.UnsupportedMediaType,
-  422: ErrorCode.ValidationFailed,
-  429: ErrorCode.TooManyRequests,
-  431: ErrorCode.HeadersTooLarge,
-  503: ErrorCode.ServiceUnavailable,
+  400: CommonErrorCode.BadRequest,
+  401: CommonErrorCode.Unauthorized,
+  403: CommonErrorCode.Forbidden,
+  404: CommonErrorCode.NotFound,
+  405: CommonErrorCode.MethodNotAllowed,
+  406: CommonErrorCode.NotAcceptable,
+  408: CommonErrorCode.RequestTimeout,
+  409: CommonErrorCode.Conflict,
+  413: CommonErrorCode.PayloadTooLarge,
+  415: CommonErrorCode.UnsupportedMediaType,
+  422: CommonErrorCode.ValidationFailed,
+  429: CommonErrorCode.TooManyRequests,
+  431: CommonErrorCode.HeadersTooLarge,
+  503: CommonErrorCode.ServiceUnavailable,
 };
 
 /** Fastify's own request errors, rewritten in words that do not depend on its internals. */
-const FASTIFY_ERRORS: Record<string, { status: number; code: ErrorCode; detail: string }> = {
+const FASTIFY_ERRORS: Record<string, { code: ErrorCode; detail: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: ErrorCode.UnsupportedMediaType,
+    code: CommonErrorCode.UnsupportedMediaType,
     detail: 'The request body must be sent as application/json.',
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    status: 400,
-    code: ErrorCode.MalformedBody,
+    code: CommonErrorCode.MalformedBody,
     detail: 'The Content-Length header does not match the body.',
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
-    status: 400,
-    code: ErrorCode.MalformedBody,
+    code: CommonErrorCode.MalformedBody,
     detail: 'The request declares a JSON body but sends none.',
   },
   FST_ERR_CTP_INVALID_JSON_BODY: {
-    status: 400,
-    code: ErrorCode.MalformedBody,
+    code: CommonErrorCode.MalformedBody,
     detail: 'The request body is not valid JSON.',
   },
   FST_ERR_BAD_URL: {
-    status: 400,
-    code: ErrorCode.BadRequest,
+    code: CommonErrorCode.BadRequest,
     detail: 'The request URL is not valid (bad percent-encoding).',
   },
   FST_ERR_CTP_BODY_TOO_LARGE: {
-    status: 413,
-    code: ErrorCode.PayloadTooLarge,
+    code: CommonErrorCode.PayloadTooLarge,
     detail: 'The request body is larger than this endpoint accepts.',
   },
 };
@@ -79,8 +127,24 @@ function fastifyErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+export interface ProblemContext {
+  requestId: string;
+  method: string;
+  /** Request path without its query string. */
+  path: string;
+  /** False when no route matched the request (Fastify's not-found path). */
+  routeMatched: boolean;
+}
+
+export interface MappedProblem {
+  problem: Problem;
+  /** Response headers the problem needs (`Retry-After`, `WWW-Authenticate`). */
+  headers: Record<string, string>;
+  /** An unexpected error: the caller logs it with its stack; the client sees nothing of it. */
+  unexpected: boolean;
+}
+
 export interface ProblemFields {
-  status: number;
   code: ErrorCode;
   detail: string;
   requestId: string;
@@ -90,10 +154,11 @@ export interface ProblemFields {
 }
 
 export function buildProblem(fields: ProblemFields): Problem {
+  const status = PROBLEM_STATUS[fields.code];
   return {
     type: `${PROBLEM_TYPE_PREFIX}${fields.code}`,
-    title: STATUS_CODES[fields.status] ?? 'Error',
-    status: fields.status,
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
     detail: fields.detail,
     instance: fields.instance,
     code: fields.code,
@@ -102,65 +167,94 @@ export function buildProblem(fields: ProblemFields): Problem {
   };
 }
 
-function build(
-  status: number,
+/** Turns anything thrown while serving a request into the problem the client receives. */
+export function mapErrorToProblem(error: unknown, ctx: ProblemContext): MappedProblem {
+  if (error instanceof DomainError) {
+    // An OAuth error outside an OAuth endpoint is a wiring error of ours.
+    if (!isErrorCode(error.code)) return internal(ctx);
+    return fromDomainError(error, error.code, ctx);
+  }
+
+  const known = FASTIFY_ERRORS[fastifyErrorCode(error) ?? ''];
+  if (known) return expected(known.code, known.detail, ctx);
+
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    if (status === 404 && !ctx.routeMatched) {
+      const detail = `No route matches ${ctx.method} ${ctx.path}.`;
+      return expected(CommonErrorCode.RouteNotFound, detail, ctx);
+    }
+    if (status === 500) return internal(ctx);
+    if (status > 500) {
+      // Any other 5xx is a deliberate "try again later", but its message may quote a downstream
+      // error: only the fact is told.
+      const detail = 'The service cannot handle the request right now; try again later.';
+      return expected(CommonErrorCode.ServiceUnavailable, detail, ctx);
+    }
+    return expected(CODE_BY_STATUS[status] ?? CommonErrorCode.BadRequest, error.message, ctx);
+  }
+  return internal(ctx);
+}
+
+function fromDomainError(error: DomainError, code: ErrorCode, ctx: ProblemContext): MappedProblem {
+  const { errors, retryAfterSeconds, requiredAuthentication, extensions } = error.details;
+  const headers: Record<string, string> = {};
+  const members: Record<string, unknown> = { ...(errors ? { errors } : {}), ...extensions };
+  if (retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(retryAfterSeconds);
+    members.retry_after = retryAfterSeconds;
+  }
+  if (code === AuthErrorCode.InsufficientUserAuthentication) {
+    const { acrValues, maxAgeSeconds } = requiredAuthentication ?? {};
+    headers['www-authenticate'] = stepUpChallenge(acrValues, maxAgeSeconds);
+    if (acrValues !== undefined) members.acr_values = acrValues;
+    if (maxAgeSeconds !== undefined) members.max_age = maxAgeSeconds;
+  } else if (code === AuthErrorCode.InvalidToken) {
+    headers['www-authenticate'] = INVALID_TOKEN_CHALLENGE;
+  } else if (code === CommonErrorCode.Unauthorized) {
+    headers['www-authenticate'] = BEARER_CHALLENGE;
+  }
+  return { ...expected(code, error.detail, ctx, members), headers };
+}
+
+/**
+ * RFC 9470: a token whose authentication is too weak or too old, and what would do (`acr_values`
+ * and/or `max_age`).
+ */
+function stepUpChallenge(acrValues?: string, maxAgeSeconds?: number): string {
+  const description = acrValues
+    ? 'A second factor is required'
+    : 'A more recent authentication is required';
+  return [
+    BEARER_CHALLENGE,
+    'error="insufficient_user_authentication"',
+    `error_description="${description}"`,
+    ...(acrValues ? [`acr_values="${acrValues}"`] : []),
+    ...(maxAgeSeconds !== undefined ? [`max_age="${maxAgeSeconds}"`] : []),
+  ].join(', ');
+}
+
+function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(PROBLEM_STATUS, code);
+}
+
+function expected(
   code: ErrorCode,
   detail: string,
   ctx: ProblemContext,
   extensions: Record<string, unknown> = {},
-): Problem {
-  return buildProblem({
-    status,
+): MappedProblem {
+  const problem = buildProblem({
     code,
     detail,
     requestId: ctx.requestId,
     instance: ctx.path,
     extensions,
   });
-}
-
-/** Turns anything thrown while serving a request into the problem the client receives. */
-export function mapErrorToProblem(error: unknown, ctx: ProblemContext): MappedProblem {
-  if (error instanceof ProblemException) {
-    return {
-      problem: build(error.getStatus(), error.code, error.detail, ctx, error.extensions),
-      unexpected: false,
-    };
-  }
-
-  const known = FASTIFY_ERRORS[fastifyErrorCode(error) ?? ''];
-  if (known) {
-    return { problem: build(known.status, known.code, known.detail, ctx), unexpected: false };
-  }
-
-  if (error instanceof HttpException) {
-    const status = error.getStatus();
-    if (status === 404 && !ctx.routeMatched) {
-      const detail = `No route matches ${ctx.method} ${ctx.path}.`;
-      return { problem: build(404, ErrorCode.RouteNotFound, detail, ctx), unexpected: false };
-    }
-    if (status === 500) return internal(ctx);
-    if (status > 500) {
-      // A deliberate 502–504 keeps its status (clients and proxies retry on them) but never
-      // its message, which may quote a downstream error.
-      const code = CODE_BY_STATUS[status] ?? ErrorCode.InternalError;
-      const detail = 'The service cannot handle the request right now; try again later.';
-      return { problem: build(status, code, detail, ctx), unexpected: false };
-    }
-    const code = CODE_BY_STATUS[status] ?? ErrorCode.BadRequest;
-    return { problem: build(status, code, error.message, ctx), unexpected: false };
-  }
-  return internal(ctx);
+  return { problem, headers: {}, unexpected: false };
 }
 
 function internal(ctx: ProblemContext): MappedProblem {
-  return {
-    problem: build(
-      500,
-      ErrorCode.InternalError,
-      'An unexpected error occurred. Quote the request_id when reporting it.',
-      ctx,
-    ),
-    unexpected: true,
-  };
+  const detail = 'An unexpected error occurred. Quote the request_id when reporting it.';
+  return { ...expected(CommonErrorCode.InternalError, detail, ctx), unexpected: true };
 }

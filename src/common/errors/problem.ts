@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ErrorCode } from './error-code';
+import { ERROR_CODES, ErrorCode } from './error-code';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -36,7 +36,7 @@ export class Problem {
   @ApiPropertyOptional({ example: '/v1/users/me', description: 'Path of the request' })
   instance?: string;
 
-  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' })
+  @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode' })
   code!: ErrorCode;
 
   @ApiProperty({ example: '0193a4c2-7b1e-7c44-9a0e-3f1d2b6c8e10' })

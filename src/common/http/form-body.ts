@@ -2,9 +2,8 @@ import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiConsumes } from '@nestjs/swagger';
 import { errorCodes, FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorCode } from '../errors/error-code';
-import { OAuthError } from '../errors/oauth-error';
-import { ProblemException } from '../errors/problem.exception';
+import { DomainError } from '../errors/domain-error';
+import { CommonErrorCode, OAuthErrorCode } from '../errors/error-code';
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
@@ -54,8 +53,8 @@ export function registerFormBodyParser(fastify: FastifyInstance): void {
       for (const [name, value] of new URLSearchParams(body)) {
         if (++count > MAX_FORM_PARAMETERS) {
           done(
-            new OAuthError(
-              'invalid_request',
+            new DomainError(
+              OAuthErrorCode.InvalidRequest,
               `A form has at most ${MAX_FORM_PARAMETERS} parameters.`,
             ),
             undefined,
@@ -82,9 +81,8 @@ export const FormBody = createParamDecorator(
     if (typeof body === 'object' && body !== null && formBodies.has(body)) {
       return body as FormParameters;
     }
-    throw new ProblemException(
-      415,
-      ErrorCode.UnsupportedMediaType,
+    throw new DomainError(
+      CommonErrorCode.UnsupportedMediaType,
       `The request body must be ${FORM_CONTENT_TYPE}.`,
     );
   },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode } from '../errors/error-code';
+import { CommonErrorCode } from '../errors/error-code';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
 import { buildProblem, mapErrorToProblem } from '../errors/problem-mapper';
 import { REQUEST_ID_HEADER } from './request-id';
@@ -34,17 +34,21 @@ export function answerFrameworkError(
 /** Bytes that are not a parseable HTTP request (headers too large, garbage, a stalled client). */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, detail] =
+  const [code, detail] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, ErrorCode.HeadersTooLarge, 'The request headers are larger than this server accepts.']
+      ? [
+          CommonErrorCode.HeadersTooLarge,
+          'The request headers are larger than this server accepts.',
+        ]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, ErrorCode.RequestTimeout, 'The request did not arrive in time.']
-        : [400, ErrorCode.BadRequest, 'The request is not valid HTTP.'];
+        ? [CommonErrorCode.RequestTimeout, 'The request did not arrive in time.']
+        : [CommonErrorCode.BadRequest, 'The request is not valid HTTP.'];
   const requestId = randomUUID();
-  const body = JSON.stringify(buildProblem({ status, code, detail, requestId }));
+  const problem = buildProblem({ code, detail, requestId });
+  const body = JSON.stringify(problem);
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
         `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
         `${REQUEST_ID_HEADER}: ${requestId}\r\n` +

@@ -1,4 +1,5 @@
-import { ProblemException } from '../errors/problem.exception';
+import { DomainError } from '../errors/domain-error';
+import { CommonErrorCode } from '../errors/error-code';
 import { decodeCursor, encodeCursor, toPage } from './pagination';
 
 const isName = (key: string) => /^[a-z][a-z0-9_-]*$/.test(key);
@@ -23,10 +24,10 @@ describe('cursor pagination', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(ProblemException);
-    const problem = thrown as ProblemException;
-    expect(problem.getStatus()).toBe(422);
-    expect(problem.extensions.errors).toEqual([
+    expect(thrown).toBeInstanceOf(DomainError);
+    const refusal = thrown as DomainError;
+    expect(refusal.code).toBe(CommonErrorCode.ValidationFailed);
+    expect(refusal.details.errors).toEqual([
       { field: 'cursor', message: 'is not a cursor of this list' },
     ]);
   });

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { ErrorCode } from '../errors/error-code';
-import { ProblemException } from '../errors/problem.exception';
+import { invalidFields } from '../errors/invalid-fields';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
@@ -55,14 +54,7 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string, isKey: (key: string) => boolean): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
   if (encodeCursor(key) !== cursor || !isKey(key)) {
-    throw new ProblemException(
-      422,
-      ErrorCode.ValidationFailed,
-      'The request has 1 invalid field.',
-      {
-        errors: [{ field: 'cursor', message: 'is not a cursor of this list' }],
-      },
-    );
+    throw invalidFields([{ field: 'cursor', message: 'is not a cursor of this list' }]);
   }
   return key;
 }

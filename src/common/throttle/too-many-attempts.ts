@@ -1,13 +1,10 @@
-import { ErrorCode } from '../errors/error-code';
-import { ProblemException } from '../errors/problem.exception';
+import { DomainError } from '../errors/domain-error';
+import { CommonErrorCode } from '../errors/error-code';
 
-/** The 429 of a locked throttle: Retry-After in whole seconds, repeated in the body. */
-export function tooManyAttempts(retryAfterSeconds: number): ProblemException {
-  return new ProblemException(
-    429,
-    ErrorCode.TooManyRequests,
-    'Too many attempts; try again later.',
-    { retry_after: retryAfterSeconds },
-    { 'retry-after': String(retryAfterSeconds) },
-  );
+/** The refusal of a locked throttle, saying when to try again. */
+export function tooManyAttempts(
+  retryAfterSeconds: number,
+  detail = 'Too many attempts; try again later.',
+): DomainError {
+  return new DomainError(CommonErrorCode.TooManyRequests, detail, { retryAfterSeconds });
 }

@@ -1,5 +1,4 @@
-import { ErrorCode } from '../errors/error-code';
-import { ProblemException } from '../errors/problem.exception';
+import { invalidFields } from '../errors/invalid-fields';
 
 /**
  * Of alternative fields (a code or a backup code, say), exactly one must be present. A 422 in
@@ -19,10 +18,5 @@ export function exactlyOneOf<T extends object, K extends keyof T & string>(
       ? `one of ${fields.join(', ')} is required`
       : `only one of ${fields.join(', ')} may be given`;
   const named = present.length === 0 ? fields : present;
-  throw new ProblemException(
-    422,
-    ErrorCode.ValidationFailed,
-    `The request has ${named.length} invalid field${named.length === 1 ? '' : 's'}.`,
-    { errors: named.map((field) => ({ field, message })) },
-  );
+  throw invalidFields(named.map((field) => ({ field, message })));
 }

@@ -1,7 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import { ErrorCode } from '../errors/error-code';
+import { invalidFields } from '../errors/invalid-fields';
 import { FieldError } from '../errors/problem';
-import { ProblemException } from '../errors/problem.exception';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
@@ -47,14 +46,6 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const fieldErrors = flatten(errors);
-      return new ProblemException(
-        422,
-        ErrorCode.ValidationFailed,
-        `The request has ${fieldErrors.length} invalid field${fieldErrors.length === 1 ? '' : 's'}.`,
-        { errors: fieldErrors },
-      );
-    },
+    exceptionFactory: (errors) => invalidFields(flatten(errors)),
   });
 }

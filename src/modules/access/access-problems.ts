@@ -1,16 +1,15 @@
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AccessErrorCode, CommonErrorCode } from '../../common/errors/error-code';
+import { invalidFields } from '../../common/errors/invalid-fields';
 
-export function notFound(what: 'role' | 'policy' | 'user'): ProblemException {
-  return new ProblemException(404, ErrorCode.NotFound, `The ${what} does not exist.`);
+export function notFound(what: 'role' | 'policy' | 'user'): DomainError {
+  return new DomainError(CommonErrorCode.NotFound, `The ${what} does not exist.`);
 }
 
-export function nameTaken(what: 'role' | 'policy'): ProblemException {
-  return new ProblemException(409, ErrorCode.NameTaken, `Another ${what} has this name.`);
+export function nameTaken(what: 'role' | 'policy'): DomainError {
+  return new DomainError(AccessErrorCode.NameTaken, `Another ${what} has this name.`);
 }
 
-export function invalidField(field: string, message: string): ProblemException {
-  return new ProblemException(422, ErrorCode.ValidationFailed, 'The request has 1 invalid field.', {
-    errors: [{ field, message }],
-  });
+export function invalidField(field: string, message: string): DomainError {
+  return invalidFields([{ field, message }]);
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
 import { compileCondition } from '../../common/policy-language/compiled-condition';
@@ -115,9 +115,8 @@ function assertConditionCompiles(condition: string | null): void {
   } catch (error) {
     if (!(error instanceof ConditionSyntaxError)) throw error;
     const { line, column } = error.position;
-    throw new ProblemException(
-      422,
-      ErrorCode.ValidationFailed,
+    throw new DomainError(
+      CommonErrorCode.ValidationFailed,
       `The condition does not compile: line ${line}, column ${column}: ${error.reason}.`,
       { errors: [{ field: 'condition', message: error.reason, line, column }] },
     );

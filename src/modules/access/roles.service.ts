@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GATEHOUSE_PERMISSIONS } from '../../common/auth/gatehouse-permissions';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AccessErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
 import { AccessChangeRecorder } from './access-change-recorder';
@@ -75,7 +75,7 @@ export class RolesService {
         permissions: changes.permissions ?? current.permissions,
       };
       if (current.builtIn && next.name !== current.name) {
-        throw new ProblemException(409, ErrorCode.BuiltInRole, 'Built-in roles cannot be renamed.');
+        throw new DomainError(AccessErrorCode.BuiltInRole, 'Built-in roles cannot be renamed.');
       }
       if (current.name === ADMIN_ROLE) assertKeepsGatehousePermissions(next.permissions);
       const changed = fieldChanges<RoleFields>(current, next, ROLE_FIELDS);
@@ -106,15 +106,14 @@ export class RolesService {
       const role = await this.roles.findById(id, { forUpdate: true });
       if (!role) throw notFound('role');
       if (role.builtIn) {
-        throw new ProblemException(409, ErrorCode.BuiltInRole, 'Built-in roles cannot be deleted.');
+        throw new DomainError(AccessErrorCode.BuiltInRole, 'Built-in roles cannot be deleted.');
       }
       const namedBy = await this.policies.namesWithSubject(`role:${role.name}`);
       if (namedBy.length > 0) {
-        throw new ProblemException(
-          409,
-          ErrorCode.RoleInUse,
+        throw new DomainError(
+          AccessErrorCode.RoleInUse,
           'Policies name this role as a subject; change them first.',
-          { policies: namedBy },
+          { extensions: { policies: namedBy } },
         );
       }
       const revokedGrants = await this.roles.delete(id);

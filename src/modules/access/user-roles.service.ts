@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AccessErrorCode, CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
 import { UsersService } from '../users/users.service';
@@ -64,7 +64,7 @@ export class UserRolesService {
       const role = await this.grantableRole(userId, await this.roles.findById(roleId));
       const grant = await this.roles.findGrantForUpdate(userId, role.id);
       if (!grant) {
-        throw new ProblemException(404, ErrorCode.NotFound, 'The user does not hold this role.');
+        throw new DomainError(CommonErrorCode.NotFound, 'The user does not hold this role.');
       }
       if (role.name === ADMIN_ROLE && grant.expiresAt === null) {
         await this.assertAnotherAdministrator(role, userId);
@@ -104,7 +104,7 @@ export class UserRolesService {
       expiresAt,
     });
     if (result === 'missing') {
-      throw new ProblemException(404, ErrorCode.NotFound, 'The user or the role no longer exists.');
+      throw new DomainError(CommonErrorCode.NotFound, 'The user or the role no longer exists.');
     }
     const version = await this.recorder.record({
       actor,
@@ -140,9 +140,8 @@ export class UserRolesService {
     for (const holder of await this.roles.permanentHolders(admin.id, userId)) {
       if ((await this.users.statusOf(holder)) === 'active') return;
     }
-    throw new ProblemException(
-      409,
-      ErrorCode.LastAdministrator,
+    throw new DomainError(
+      AccessErrorCode.LastAdministrator,
       'No other active user holds the admin role without an expiry; grant it to someone first.',
     );
   }

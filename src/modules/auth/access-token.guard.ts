@@ -10,8 +10,8 @@ import {
 } from '../../common/auth/step-up.decorator';
 import { IS_PUBLIC } from '../../common/auth/public.decorator';
 import { REQUIRED_PERMISSION } from '../../common/auth/require-permission.decorator';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AuthErrorCode, CommonErrorCode } from '../../common/errors/error-code';
 import { OAuthClientsService } from '../clients/oauth-clients.service';
 import { AccessTokenService, InvalidAccessTokenError } from './access-token.service';
 import { SessionService } from './session.service';
@@ -55,12 +55,9 @@ export class AccessTokenGuard implements CanActivate {
     const header = request.headers.authorization;
     // No Bearer credentials at all (none, or another scheme): a plain challenge (RFC 6750 §3.1).
     if (header === undefined || !BEARER_SCHEME.test(header)) {
-      throw new ProblemException(
-        401,
-        ErrorCode.Unauthorized,
+      throw new DomainError(
+        CommonErrorCode.Unauthorized,
         'This endpoint needs an access token (Authorization: Bearer …).',
-        {},
-        { 'www-authenticate': 'Bearer realm="gatehouse"' },
       );
     }
     const match = BEARER.exec(header);
@@ -87,9 +84,8 @@ export class AccessTokenGuard implements CanActivate {
         context.getClass(),
       ]);
       if (permission === undefined) {
-        throw new ProblemException(
-          403,
-          ErrorCode.UserTokenRequired,
+        throw new DomainError(
+          AuthErrorCode.UserTokenRequired,
           'This endpoint acts for a signed-in user and does not accept service tokens.',
         );
       }
@@ -123,14 +119,11 @@ export class AccessTokenGuard implements CanActivate {
     });
   }
 
-  private invalid(reason: string): ProblemException {
+  private invalid(reason: string): DomainError {
     this.logger.debug(`Access token refused: ${reason}`);
-    return new ProblemException(
-      401,
-      ErrorCode.InvalidToken,
+    return new DomainError(
+      AuthErrorCode.InvalidToken,
       'The access token is invalid or has expired.',
-      {},
-      { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' },
     );
   }
 }

@@ -4,8 +4,8 @@ import { BackgroundTasks } from '../../common/background/background-tasks';
 import { Principal } from '../../common/auth/principal';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { PasswordPolicy } from '../../common/crypto/password-policy';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AuthErrorCode, CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code';
 import { clientNetworkKey } from '../../common/throttle/client-network-key';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { RateLimiter } from '../../common/throttle/rate-limiter.service';
@@ -45,11 +45,11 @@ export type LoginResult = ({ kind: 'tokens' } & TokenPair) | SecondFactorRequire
 
 const STATUS_PROBLEMS = {
   pending_verification: {
-    code: ErrorCode.EmailNotVerified,
+    code: AuthErrorCode.EmailNotVerified,
     detail: 'The email address of this account has not been verified yet.',
   },
-  suspended: { code: ErrorCode.AccountSuspended, detail: 'This account is suspended.' },
-  deactivated: { code: ErrorCode.AccountDeactivated, detail: 'This account is deactivated.' },
+  suspended: { code: AuthErrorCode.AccountSuspended, detail: 'This account is suspended.' },
+  deactivated: { code: AuthErrorCode.AccountDeactivated, detail: 'This account is deactivated.' },
 } as const;
 
 /** Registration, login, refresh, logout and the password flows. */
@@ -157,11 +157,7 @@ export class AuthService {
         return null;
       }
       if (!(await this.users.changeEmail(used.userId, used.newEmail!))) {
-        throw new ProblemException(
-          409,
-          ErrorCode.EmailTaken,
-          'Another account uses this address now.',
-        );
+        throw new DomainError(UsersErrorCode.EmailTaken, 'Another account uses this address now.');
       }
       // A reset link mailed to the old address must not outlive the address.
       await this.users.cancelEmailTokens(used.userId, ['reset_password']);
@@ -237,9 +233,8 @@ export class AuthService {
         userId: account?.userId,
         reason: account ? 'wrong_password' : 'unknown_email',
       });
-      throw new ProblemException(
-        401,
-        ErrorCode.InvalidCredentials,
+      throw new DomainError(
+        AuthErrorCode.InvalidCredentials,
         'The email or password is not correct.',
       );
     }
@@ -256,7 +251,7 @@ export class AuthService {
         userId,
         reason: account.status,
       });
-      throw new ProblemException(403, problem.code, problem.detail);
+      throw new DomainError(problem.code, problem.detail);
     }
     await this.throttle.succeeded(keys);
     let passwordHash = account.passwordHash;
@@ -388,7 +383,7 @@ export class AuthService {
   /** Ends one of the caller's own sessions; someone else's id is indistinguishable from none. */
   async revokeSession(principal: Principal, sessionId: string, client: ClientInfo): Promise<void> {
     if (!(await this.sessions.revokeOne(principal.userId, sessionId, 'revoked_by_user'))) {
-      throw new ProblemException(404, ErrorCode.NotFound, 'No such session.');
+      throw new DomainError(CommonErrorCode.NotFound, 'No such session.');
     }
     await this.events.record({
       type: 'session_revoke',
@@ -469,8 +464,7 @@ export class AuthService {
     client: ClientInfo,
   ): Promise<void> {
     const found = await this.users.findWithPasswordHash(principal.userId);
-    if (!found)
-      throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    if (!found) throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
     const { user, passwordHash } = found;
     await this.users.assertCurrentPassword(
       user,
@@ -514,18 +508,16 @@ export class AuthService {
     }
   }
 
-  private invalidRefreshToken(): ProblemException {
-    return new ProblemException(
-      401,
-      ErrorCode.InvalidRefreshToken,
+  private invalidRefreshToken(): DomainError {
+    return new DomainError(
+      AuthErrorCode.InvalidRefreshToken,
       'The refresh token is invalid or has expired.',
     );
   }
 
-  private invalidEmailToken(): ProblemException {
-    return new ProblemException(
-      400,
-      ErrorCode.InvalidOrExpiredToken,
+  private invalidEmailToken(): DomainError {
+    return new DomainError(
+      AuthErrorCode.InvalidOrExpiredToken,
       'The link is invalid, has expired or was already used.',
     );
   }

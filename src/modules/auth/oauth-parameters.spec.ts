@@ -1,4 +1,5 @@
-import { OAuthError } from '../../common/errors/oauth-error';
+import { toOAuthErrorResponse } from '../../common/errors/oauth-error-mapper';
+import { mapErrorToProblem } from '../../common/errors/problem-mapper';
 import { presentedClientCredentials, singleParameter } from './oauth-parameters';
 
 const form = (entries: [string, string][] = []) => {
@@ -9,14 +10,20 @@ const form = (entries: [string, string][] = []) => {
 };
 const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
 
+const AT_TOKEN_ENDPOINT = {
+  requestId: 'r-1',
+  method: 'POST',
+  path: '/oauth/token',
+  routeMatched: true,
+};
+
+/** The answer an OAuth client gets for what `run` throws. */
 function refusal(run: () => unknown): { error: string; status: number; headers: object } {
   try {
     run();
   } catch (error) {
-    if (error instanceof OAuthError) {
-      return { error: error.error, status: error.getStatus(), headers: error.headers };
-    }
-    throw error;
+    const answer = toOAuthErrorResponse(error, mapErrorToProblem(error, AT_TOKEN_ENDPOINT));
+    return { error: answer.body.error, status: answer.status, headers: answer.headers };
   }
   throw new Error('expected a refusal');
 }

@@ -1,5 +1,6 @@
 import { FormParameters } from '../../common/http/form-body';
-import { CLIENT_AUTHENTICATION_CHALLENGE, OAuthError } from '../../common/errors/oauth-error';
+import { DomainError } from '../../common/errors/domain-error';
+import { OAuthErrorCode } from '../../common/errors/error-code';
 
 /** The client authentication methods Gatehouse accepts (RFC 6749 §2.3.1, RFC 8414 names). */
 export const CLIENT_AUTHENTICATION_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -17,15 +18,13 @@ export interface PresentedClientCredentials {
 export function singleParameter(form: FormParameters, name: string): string | undefined {
   const values = form.get(name) ?? [];
   if (values.length > 1) {
-    throw new OAuthError('invalid_request', `The ${name} parameter is repeated.`);
+    throw new DomainError(OAuthErrorCode.InvalidRequest, `The ${name} parameter is repeated.`);
   }
   return values[0] === '' ? undefined : values[0];
 }
 
-export function invalidClient(description = 'Client authentication failed.'): OAuthError {
-  return new OAuthError('invalid_client', description, 401, {
-    'www-authenticate': CLIENT_AUTHENTICATION_CHALLENGE,
-  });
+export function invalidClient(description = 'Client authentication failed.'): DomainError {
+  return new DomainError(OAuthErrorCode.InvalidClient, description);
 }
 
 const BASIC = /^basic +([A-Za-z0-9+/]+={0,2})$/i;
@@ -74,8 +73,8 @@ export function presentedClientCredentials(
   const bodySecret = singleParameter(form, 'client_secret');
   if (authorization !== undefined) {
     if (bodySecret !== undefined) {
-      throw new OAuthError(
-        'invalid_request',
+      throw new DomainError(
+        OAuthErrorCode.InvalidRequest,
         'The request uses more than one client authentication method (Authorization header and client_secret).',
       );
     }
@@ -87,8 +86,8 @@ export function presentedClientCredentials(
     }
     // RFC 6749 §3.2.1 lets a client name itself in the body too; it must then be the same one.
     if (bodyId !== undefined && bodyId !== basic.clientId) {
-      throw new OAuthError(
-        'invalid_request',
+      throw new DomainError(
+        OAuthErrorCode.InvalidRequest,
         'The client_id parameter names another client than the Authorization header.',
       );
     }

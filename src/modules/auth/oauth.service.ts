@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
-import { OAuthError } from '../../common/errors/oauth-error';
+import { DomainError } from '../../common/errors/domain-error';
+import { OAuthErrorCode } from '../../common/errors/error-code';
+import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { FormParameters } from '../../common/http/form-body';
 import { ClientAuthThrottle } from '../../common/throttle/client-auth-throttle.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -52,30 +54,30 @@ export class OAuthService {
   async token(request: OAuthRequest): Promise<ClientTokenDto> {
     const grantType = singleParameter(request.form, 'grant_type');
     if (grantType === undefined) {
-      throw new OAuthError('invalid_request', 'The grant_type parameter is required.');
+      throw new DomainError(OAuthErrorCode.InvalidRequest, 'The grant_type parameter is required.');
     }
     if (grantType !== 'client_credentials') {
-      throw new OAuthError(
-        'unsupported_grant_type',
+      throw new DomainError(
+        OAuthErrorCode.UnsupportedGrantType,
         'Only the client_credentials grant is supported.',
       );
     }
     const scope = singleParameter(request.form, 'scope');
     const requested = scope === undefined ? undefined : parseScopeList(scope);
     if (requested === null) {
-      throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
+      throw new DomainError(OAuthErrorCode.InvalidScope, 'The scope parameter is malformed.');
     }
     const client = await this.authenticate(request);
     if (!client.grantTypes.includes('client_credentials')) {
-      throw new OAuthError(
-        'unauthorized_client',
+      throw new DomainError(
+        OAuthErrorCode.UnauthorizedClient,
         'This client may not use the client_credentials grant.',
       );
     }
     const allowed = new Set(client.allowedScopes);
     if (requested && !requested.every((s) => allowed.has(s))) {
-      throw new OAuthError(
-        'invalid_scope',
+      throw new DomainError(
+        OAuthErrorCode.InvalidScope,
         'The requested scope exceeds what this client is allowed.',
       );
     }
@@ -101,8 +103,8 @@ export class OAuthService {
     const token = this.presentedToken(request.form);
     const client = await this.authenticate(request);
     if (!client.allowedScopes.includes(INTROSPECTION_SCOPE)) {
-      throw new OAuthError(
-        'unauthorized_client',
+      throw new DomainError(
+        OAuthErrorCode.UnauthorizedClient,
         `This client may not introspect tokens (it needs the ${INTROSPECTION_SCOPE} scope).`,
       );
     }
@@ -140,11 +142,9 @@ export class OAuthService {
     const { ip } = request.client;
     const { retryAfterSeconds } = await this.throttle.acquire(ip);
     if (retryAfterSeconds > 0) {
-      throw new OAuthError(
-        'temporarily_unavailable',
+      throw tooManyAttempts(
+        retryAfterSeconds,
         'Too many failed client authentications from this network; try again later.',
-        429,
-        { 'retry-after': String(retryAfterSeconds) },
       );
     }
     const client = await this.clients.authenticate(presented.clientId, presented.secret);
@@ -154,7 +154,7 @@ export class OAuthService {
     }
     await this.throttle.succeeded(ip);
     if (client.status !== 'active') {
-      throw new OAuthError('unauthorized_client', 'This client is disabled.');
+      throw new DomainError(OAuthErrorCode.UnauthorizedClient, 'This client is disabled.');
     }
     await this.clients.recordUse(client);
     return client;
@@ -165,7 +165,7 @@ export class OAuthService {
     // A hint is only a hint (see introspect), but it is a parameter like any other.
     singleParameter(form, 'token_type_hint');
     if (token === undefined) {
-      throw new OAuthError('invalid_request', 'The token parameter is required.');
+      throw new DomainError(OAuthErrorCode.InvalidRequest, 'The token parameter is required.');
     }
     return token;
   }

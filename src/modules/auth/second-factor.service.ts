@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
 import { Principal } from '../../common/auth/principal';
 import { AssuranceLevel, assuranceOf } from '../../common/auth/step-up.decorator';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AuthErrorCode, CommonErrorCode, MfaErrorCode } from '../../common/errors/error-code';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
@@ -162,13 +162,12 @@ export class SecondFactorService {
         throw tooManyAttempts(outcome.retryAfter);
       case 'wrong_code':
         await this.recordFailure(outcome.userId, client, outcome.reason);
-        throw new ProblemException(
-          401,
-          ErrorCode.InvalidMfaCode,
+        throw new DomainError(
+          MfaErrorCode.InvalidMfaCode,
           outcome.attemptsLeft > 0
             ? 'The code is not correct.'
             : 'The code is not correct, and this mfa_token is used up: sign in again.',
-          { attempts_remaining: outcome.attemptsLeft },
+          { extensions: { attempts_remaining: outcome.attemptsLeft } },
         );
     }
   }
@@ -193,7 +192,7 @@ export class SecondFactorService {
       now,
     );
     if (!session) {
-      throw new ProblemException(401, ErrorCode.InvalidToken, 'This session has ended.');
+      throw new DomainError(AuthErrorCode.InvalidToken, 'This session has ended.');
     }
     await this.events.record({
       type: 'step_up',
@@ -232,9 +231,8 @@ export class SecondFactorService {
       required.length > 0 &&
       (await this.access.rolesOfUser(principal.userId)).some((role) => required.includes(role))
     ) {
-      throw new ProblemException(
-        409,
-        ErrorCode.MfaRequiredByRole,
+      throw new DomainError(
+        MfaErrorCode.MfaRequiredByRole,
         'A role of this account requires a second factor; it cannot be removed.',
       );
     }
@@ -259,9 +257,8 @@ export class SecondFactorService {
    */
   async resetByAdministrator(userId: string, actor: AuditActor): Promise<void> {
     if (actor.type === 'user' && actor.id === userId) {
-      throw new ProblemException(
-        403,
-        ErrorCode.Forbidden,
+      throw new DomainError(
+        CommonErrorCode.Forbidden,
         'Remove your own factor with DELETE /v1/mfa/totp (password and code).',
       );
     }
@@ -282,8 +279,7 @@ export class SecondFactorService {
       return;
     }
     const found = await this.users.findWithPasswordHash(principal.userId);
-    if (!found)
-      throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    if (!found) throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
     await this.users.assertCurrentPassword(
       found.user,
       found.passwordHash,
@@ -307,10 +303,9 @@ export class SecondFactorService {
   }
 }
 
-function invalidMfaToken(): ProblemException {
-  return new ProblemException(
-    401,
-    ErrorCode.InvalidMfaToken,
+function invalidMfaToken(): DomainError {
+  return new DomainError(
+    MfaErrorCode.InvalidMfaToken,
     'The mfa_token is invalid, has expired or was already used: sign in again.',
   );
 }

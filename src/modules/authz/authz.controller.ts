@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Caller, CurrentCaller, CurrentPrincipal, Principal } from '../../common/auth/principal';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode } from '../../common/errors/error-code';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { AuthzService } from './authz.service';
 import { BatchCheckRequestDto, CheckRequestDto } from './dto/check-request.dto';
@@ -54,9 +54,8 @@ export class AuthzController {
   private async explains(query: ExplainQueryDto, caller: Caller): Promise<boolean> {
     if (query.explain !== 'true') return false;
     if (await this.authz.callerMay(caller, 'policies:read')) return true;
-    throw new ProblemException(
-      403,
-      ErrorCode.Forbidden,
+    throw new DomainError(
+      CommonErrorCode.Forbidden,
       'explain=true shows the policies: it needs the policies:read permission.',
     );
   }

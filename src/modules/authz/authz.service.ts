@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
 import { Caller } from '../../common/auth/principal';
-import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AuthzErrorCode, CommonErrorCode } from '../../common/errors/error-code';
 import { AccessService } from '../access/access.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ADMIN_ROLE } from '../access/built-in-roles';
@@ -158,9 +158,8 @@ export class AuthzService {
       }
       const field = `policies.${error.policy.id.slice('draft:'.length)}.condition`;
       const { line, column } = error.position;
-      throw new ProblemException(
-        422,
-        ErrorCode.ValidationFailed,
+      throw new DomainError(
+        CommonErrorCode.ValidationFailed,
         `The condition of ${field} does not compile: line ${line}, column ${column}: ${error.reason}.`,
         { errors: [{ field, message: error.reason, line, column }] },
       );
@@ -224,9 +223,8 @@ export class AuthzService {
       return await this.engine.atLeast(minVersion);
     } catch (error) {
       if (!(error instanceof PolicySetVersionUnavailableError)) throw error;
-      throw new ProblemException(
-        422,
-        ErrorCode.PolicySetVersionUnavailable,
+      throw new DomainError(
+        AuthzErrorCode.PolicySetVersionUnavailable,
         `Policy set version ${error.requested} does not exist; the latest is ${error.available}.`,
         { errors: [{ field: 'min_policy_set_version', message: 'is newer than any policy set' }] },
       );

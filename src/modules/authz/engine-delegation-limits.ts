@@ -5,8 +5,8 @@ import {
   GatehousePermission,
 } from '../../common/auth/gatehouse-permissions';
 import { Caller } from '../../common/auth/principal';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { AuthzErrorCode } from '../../common/errors/error-code';
 import { AuthzService, GATEHOUSE_RESOURCE } from './authz.service';
 import {
   actionPatternMatches,
@@ -51,11 +51,10 @@ export class EngineDelegationLimits extends DelegationLimits {
       if (!(await this.authz.callerMay(caller, permission))) lacking.push(permission);
     }
     if (lacking.length > 0) {
-      throw new ProblemException(
-        403,
-        ErrorCode.PrivilegeEscalation,
+      throw new DomainError(
+        AuthzErrorCode.PrivilegeEscalation,
         `Only a holder of ${lacking.join(', ')} can hand ${lacking.length === 1 ? 'it' : 'them'} out.`,
-        { missing_permissions: lacking },
+        { extensions: { missing_permissions: lacking } },
       );
     }
   }

@@ -5,8 +5,8 @@ import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
 import { Principal } from '../../common/auth/principal';
 import { REQUIRED_PERMISSION } from '../../common/auth/require-permission.decorator';
 import { insufficientAuthentication } from '../../common/auth/step-up.decorator';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuthzService } from './authz.service';
 
@@ -45,11 +45,7 @@ export class PermissionGuard implements CanActivate {
       `Refused ${request.method} ${request.routeOptions.url ?? ''}: needs ${permission}, ` +
         (caller.kind === 'service' ? `client ${caller.clientId}` : `session ${caller.sessionId}`),
     );
-    throw new ProblemException(
-      403,
-      ErrorCode.Forbidden,
-      `This needs the ${permission} permission.`,
-    );
+    throw new DomainError(CommonErrorCode.Forbidden, `This needs the ${permission} permission.`);
   }
 
   /**

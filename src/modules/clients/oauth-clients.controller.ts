@@ -20,8 +20,7 @@ import {
 } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { invalidFields } from '../../common/errors/invalid-fields';
 import {
   decodeCursor,
   DEFAULT_PAGE_SIZE,
@@ -81,14 +80,7 @@ function futureDate(value: string | undefined, field: string): Date | null {
   if (value === undefined) return null;
   const date = new Date(value);
   if (date.getTime() <= Date.now()) {
-    throw new ProblemException(
-      422,
-      ErrorCode.ValidationFailed,
-      'The request has 1 invalid field.',
-      {
-        errors: [{ field, message: 'must be in the future' }],
-      },
-    );
+    throw invalidFields([{ field, message: 'must be in the future' }]);
   }
   return date;
 }

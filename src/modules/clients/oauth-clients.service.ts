@@ -2,8 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-token';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { ClientErrorCode, CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
@@ -48,8 +48,8 @@ export interface IssuedSecret extends SecretMetadata {
   secret: string;
 }
 
-function notFound(): ProblemException {
-  return new ProblemException(404, ErrorCode.NotFound, 'There is no such client.');
+function notFound(): DomainError {
+  return new DomainError(CommonErrorCode.NotFound, 'There is no such client.');
 }
 
 /** The audit target of a client: its public id, the one its own actions are recorded under. */
@@ -159,9 +159,8 @@ export class OAuthClientsService {
     });
     if (added === 'no_client') throw notFound();
     if (added === 'limit_reached') {
-      throw new ProblemException(
-        409,
-        ErrorCode.SecretLimitReached,
+      throw new DomainError(
+        ClientErrorCode.SecretLimitReached,
         `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
       );
     }
@@ -194,7 +193,7 @@ export class OAuthClientsService {
       return clientId;
     });
     if (!removed) {
-      throw new ProblemException(404, ErrorCode.NotFound, 'The client has no such secret.');
+      throw new DomainError(CommonErrorCode.NotFound, 'The client has no such secret.');
     }
     this.forgetClient(removed);
   }

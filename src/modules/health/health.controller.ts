@@ -8,9 +8,9 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ErrorCode } from '../../common/errors/error-code';
 import { Problem, PROBLEM_CONTENT_TYPE } from '../../common/errors/problem';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode } from '../../common/errors/error-code';
 import { HealthStatusDto } from './dto/health-status.dto';
 import { RedisHealthIndicator } from './redis.health';
 import { Public } from '../../common/auth/public.decorator';
@@ -52,11 +52,10 @@ export class HealthController {
       const { details = {} } = error.getResponse() as { details?: Record<string, unknown> };
       const summary = summarize(details);
       const down = Object.keys(summary).filter((name) => summary[name] !== 'up');
-      throw new ProblemException(
-        503,
-        ErrorCode.DependencyUnavailable,
+      throw new DomainError(
+        CommonErrorCode.DependencyUnavailable,
         `Not ready: ${down.join(', ')} unavailable.`,
-        { checks: summary },
+        { extensions: { checks: summary } },
       );
     }
   }

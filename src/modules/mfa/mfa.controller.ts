@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
 import { RequireAal, RequireRecentAuth } from '../../common/auth/step-up.decorator';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode } from '../../common/errors/error-code';
 import { UsersService } from '../users/users.service';
 import { TotpCodeDto } from './dto/mfa-requests.dto';
 import {
@@ -57,7 +57,7 @@ export class MfaController {
     @Client() client: ClientInfo,
   ): Promise<TotpEnrollmentDto> {
     const user = await this.users.findById(principal.userId);
-    if (!user) throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
     const enrollment = await this.mfa.startTotpEnrollment(user.id, user.email, client);
     return toTotpEnrollmentDto(enrollment);
   }

@@ -4,8 +4,8 @@ import { ClientInfo } from '../../common/auth/client-info';
 import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
 import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque-token';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode, MfaErrorCode } from '../../common/errors/error-code';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -132,9 +132,8 @@ export class MfaService {
     const qrCode = await qrCodeDataUrl(uri);
     await this.transactions.run(async () => {
       if ((await this.repository.lockTotp(userId))?.status === 'active') {
-        throw new ProblemException(
-          409,
-          ErrorCode.MfaAlreadyEnabled,
+        throw new DomainError(
+          MfaErrorCode.MfaAlreadyEnabled,
           'An authenticator app is already active; remove it before enrolling another.',
         );
       }
@@ -173,16 +172,14 @@ export class MfaService {
   ): Promise<{ ok: true; value: string[] } | { ok: false; reason: 'wrong_code' }> {
     const factor = await this.repository.lockTotp(userId);
     if (factor?.status === 'active') {
-      throw new ProblemException(
-        409,
-        ErrorCode.MfaAlreadyEnabled,
+      throw new DomainError(
+        MfaErrorCode.MfaAlreadyEnabled,
         'The authenticator app is already active.',
       );
     }
     if (!factor) {
-      throw new ProblemException(
-        409,
-        ErrorCode.MfaEnrollmentNotStarted,
+      throw new DomainError(
+        MfaErrorCode.MfaEnrollmentNotStarted,
         'There is no pending authenticator app to activate; enroll first.',
       );
     }
@@ -314,7 +311,7 @@ export class MfaService {
   async resetByAdministrator(userId: string, actor: AuditActor): Promise<void> {
     await this.transactions.run(async () => {
       if ((await this.users.statusOf(userId)) === null) {
-        throw new ProblemException(404, ErrorCode.NotFound, 'No such user.');
+        throw new DomainError(CommonErrorCode.NotFound, 'No such user.');
       }
       const removed = await this.repository.deleteFactors(userId);
       await this.repository.consumeOpenChallenges(userId, new Date());
@@ -393,7 +390,7 @@ export class MfaService {
     return this.throttle.succeeded(this.throttleKeys(userId, client));
   }
 
-  /** Throttles `work`, records its failure as `eventType` and answers it as 403. */
+  /** Throttles `work`, records its failure as `eventType` and refuses it as a wrong code. */
   private async attempt<T>(
     userId: string,
     client: ClientInfo,
@@ -419,7 +416,7 @@ export class MfaService {
     if (!result.ok) {
       await fail(result.reason);
       if (result.reason === 'mfa_not_enabled') throw this.notEnabled();
-      throw new ProblemException(403, ErrorCode.InvalidCurrentMfaCode, 'The code is not correct.');
+      throw new DomainError(MfaErrorCode.InvalidCurrentMfaCode, 'The code is not correct.');
     }
     await this.attemptSucceeded(userId, client);
     return result.value;
@@ -437,10 +434,9 @@ export class MfaService {
     return { account: `mfa:${userId}`, ip: client.ip };
   }
 
-  private notEnabled(): ProblemException {
-    return new ProblemException(
-      409,
-      ErrorCode.MfaNotEnabled,
+  private notEnabled(): DomainError {
+    return new DomainError(
+      MfaErrorCode.MfaNotEnabled,
       'No authenticator app is active on this account.',
     );
   }

@@ -2,8 +2,9 @@ import { Body, Controller, Get, Header, Patch, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode } from '../../common/errors/error-code';
+import { invalidFields } from '../../common/errors/invalid-fields';
 import {
   canonicalLocale,
   canonicalPhone,
@@ -52,14 +53,9 @@ export class UsersController {
   ): Promise<UserProfileDto> {
     if ((body.email === undefined) !== (body.current_password === undefined)) {
       const field = body.email === undefined ? 'email' : 'current_password';
-      throw new ProblemException(
-        422,
-        ErrorCode.ValidationFailed,
-        'The request has 1 invalid field.',
-        {
-          errors: [{ field, message: 'email and current_password must be given together' }],
-        },
-      );
+      throw invalidFields([
+        { field, message: 'email and current_password must be given together' },
+      ]);
     }
     const changes: ProfileChanges = {
       name: body.name?.trim(),
@@ -112,7 +108,7 @@ export class UsersController {
   private async profile(userId: string): Promise<UserProfileDto> {
     const user = await this.users.profile(userId);
     // The guard saw a live session a moment ago; an account deleted since then is simply gone.
-    if (!user) throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+    if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
     return {
       id: user.id,
       email: user.email,

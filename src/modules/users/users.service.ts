@@ -2,8 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
 import { issueOpaqueToken, presentedTokenHash, TokenKind } from '../../common/crypto/opaque-token';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ProblemException } from '../../common/errors/problem.exception';
+import { DomainError } from '../../common/errors/domain-error';
+import { CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code';
+import { invalidFields } from '../../common/errors/invalid-fields';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -231,19 +232,12 @@ export class UsersService {
   ): Promise<{ from: string; to: string }> {
     const found = await this.users.findWithPasswordHash(userId);
     if (!found) {
-      throw new ProblemException(404, ErrorCode.NotFound, 'The account no longer exists.');
+      throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
     }
     const { user, passwordHash } = found;
     const newEmail = normalizeEmail(request.email);
     if (newEmail === user.email) {
-      throw new ProblemException(
-        422,
-        ErrorCode.ValidationFailed,
-        'The request has 1 invalid field.',
-        {
-          errors: [{ field: 'email', message: 'is already the address of this account' }],
-        },
-      );
+      throw invalidFields([{ field: 'email', message: 'is already the address of this account' }]);
     }
     await this.assertCurrentPassword(
       user,
@@ -302,9 +296,8 @@ export class UsersService {
         userId: user.id,
         reason: 'wrong_password',
       });
-      throw new ProblemException(
-        403,
-        ErrorCode.InvalidCurrentPassword,
+      throw new DomainError(
+        UsersErrorCode.InvalidCurrentPassword,
         'The current password is not correct.',
       );
     }

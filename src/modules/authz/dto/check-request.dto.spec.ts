@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import fc from 'fast-check';
-import { ProblemException } from '../../../common/errors/problem.exception';
+import { DomainError } from '../../../common/errors/domain-error';
 import { createValidationPipe } from '../../../common/validation/validation.pipe';
 import { BatchCheckRequestDto, CheckRequestDto } from './check-request.dto';
 import { ExplainQueryDto } from './explain-query.dto';
@@ -137,7 +137,7 @@ describe.each([
         if (!('refused' in (full as object))) return;
         expect(metatype.acceptIfPlainlyValid(parsed(value))).toBeNull();
         await expect(pipe.transform(parsed(value), body(metatype))).rejects.toBeInstanceOf(
-          ProblemException,
+          DomainError,
         );
       }),
       { numRuns: 1000 },
@@ -160,8 +160,8 @@ describe('the validation pipe with fast paths', () => {
         body(BatchCheckRequestDto),
       )
       .catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(ProblemException);
-    expect((refusal as ProblemException).extensions.errors).toEqual([
+    expect(refusal).toBeInstanceOf(DomainError);
+    expect((refusal as DomainError).details.errors).toEqual([
       expect.objectContaining({ field: 'checks.1.action' }),
     ]);
   });
@@ -194,6 +194,6 @@ describe('ExplainQueryDto fast path', () => {
     expect(ExplainQueryDto.acceptIfPlainlyValid({ explain: 'maybe' })).toBeNull();
     await expect(
       createValidationPipe().transform({ explain: 'maybe' }, query(ExplainQueryDto)),
-    ).rejects.toBeInstanceOf(ProblemException);
+    ).rejects.toBeInstanceOf(DomainError);
   });
 });
