@@ -7,7 +7,6 @@ import { PasswordPolicy } from '../../common/crypto/password-policy';
 import { DomainError } from '../../common/errors/domain-error';
 import { AuthErrorCode, CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code';
 import { clientNetworkKey } from '../../common/throttle/client-network-key';
-import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { RateLimiter } from '../../common/throttle/rate-limiter.service';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -15,6 +14,7 @@ import { Transactions } from '../../database/transactions';
 import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
 import * as templates from '../mail/mail-templates';
 import { MailService } from '../mail/mail.service';
+import { CredentialAttempts } from '../users/credential-attempts.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
@@ -63,7 +63,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
-    private readonly throttle: LoginThrottle,
+    private readonly credentials: CredentialAttempts,
     private readonly rateLimiter: RateLimiter,
     private readonly mail: MailService,
     private readonly events: AuthEventService,
@@ -211,49 +211,38 @@ export class AuthService {
     client: ClientInfo,
   ): Promise<LoginResult> {
     const email = normalizeEmail(input.email);
-    const keys = { account: email, ip: client.ip };
-    // Charged before the password is checked, atomically: concurrent guesses cannot slip
-    // between the check of a lock and the count that would set it.
-    const { retryAfterSeconds } = await this.throttle.acquire(keys);
-    if (retryAfterSeconds > 0) {
-      await this.events.record({ type: 'login', outcome: 'failure', client, reason: 'throttled' });
-      throw tooManyAttempts(retryAfterSeconds);
-    }
-    const account = await this.logins.findAccount(email);
-    const { valid, needsRehash } = await this.hasher.verify(
-      account?.passwordHash ?? null,
-      input.password,
-    );
-    if (!account || !valid) {
-      await this.throttle.failed(keys);
-      await this.events.record({
-        type: 'login',
-        outcome: 'failure',
-        client,
-        userId: account?.userId,
-        reason: account ? 'wrong_password' : 'unknown_email',
-      });
-      throw new DomainError(
-        AuthErrorCode.InvalidCredentials,
-        'The email or password is not correct.',
-      );
-    }
+    const { account, needsRehash } = await this.credentials.attempt({
+      keys: { account: email, ip: client.ip },
+      event: { type: 'login', client },
+      check: async () => {
+        const account = await this.logins.findAccount(email);
+        const verified = await this.hasher.verify(account?.passwordHash ?? null, input.password);
+        if (!account || !verified.valid) {
+          return {
+            ok: false,
+            reason: account ? 'wrong_password' : 'unknown_email',
+            userId: account?.userId,
+            error: new DomainError(
+              AuthErrorCode.InvalidCredentials,
+              'The email or password is not correct.',
+            ),
+          };
+        }
+        if (account.status !== 'active') {
+          // The right password of an account that cannot sign in is no success: it must not
+          // clear the counters (nor become a free oracle for when the account turns active).
+          const problem = STATUS_PROBLEMS[account.status];
+          return {
+            ok: false,
+            reason: account.status,
+            userId: account.userId,
+            error: new DomainError(problem.code, problem.detail),
+          };
+        }
+        return { ok: true, value: { account, needsRehash: verified.needsRehash } };
+      },
+    });
     const { userId } = account;
-    if (account.status !== 'active') {
-      // The right password of an account that cannot sign in is no success: it must not clear
-      // the counters (nor become a free oracle for when the account turns active).
-      await this.throttle.failed(keys);
-      const problem = STATUS_PROBLEMS[account.status];
-      await this.events.record({
-        type: 'login',
-        outcome: 'failure',
-        client,
-        userId,
-        reason: account.status,
-      });
-      throw new DomainError(problem.code, problem.detail);
-    }
-    await this.throttle.succeeded(keys);
     let passwordHash = account.passwordHash;
     if (needsRehash) {
       passwordHash = await this.hasher.hash(input.password);

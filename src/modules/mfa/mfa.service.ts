@@ -7,12 +7,12 @@ import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode, MfaErrorCode } from '../../common/errors/error-code';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
-import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
+import { CredentialAttempts } from '../users/credential-attempts.service';
 import { UsersService } from '../users/users.service';
 import { BACKUP_CODE_COUNT, newBackupCode, normalizeBackupCode } from './backup-codes';
 import { encodeBase32 } from './base32';
@@ -95,6 +95,7 @@ export class MfaService {
     private readonly cipher: EnvelopeCipher,
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
+    private readonly credentials: CredentialAttempts,
     private readonly events: AuthEventService,
     private readonly audit: AuditService,
     private readonly users: UsersService,
@@ -390,36 +391,27 @@ export class MfaService {
     return this.throttle.succeeded(this.throttleKeys(userId, client));
   }
 
-  /** Throttles `work`, records its failure as `eventType` and refuses it as a wrong code. */
-  private async attempt<T>(
+  /** `work` as an attempt at a credential of the user, its failure recorded as `eventType`. */
+  private attempt<T>(
     userId: string,
     client: ClientInfo,
     eventType: AuthEventType,
     sessionId: string | null,
     work: () => Promise<{ ok: true; value: T } | { ok: false; reason: string }>,
   ): Promise<T> {
-    const retryAfter = await this.acquireAttempt(userId, client);
-    const fail = (reason: string) =>
-      this.events.record({
-        type: eventType,
-        outcome: 'failure',
-        client,
-        userId,
-        sessionId,
-        reason,
-      });
-    if (retryAfter > 0) {
-      await fail('throttled');
-      throw tooManyAttempts(retryAfter);
-    }
-    const result = await work();
-    if (!result.ok) {
-      await fail(result.reason);
-      if (result.reason === 'mfa_not_enabled') throw this.notEnabled();
-      throw new DomainError(MfaErrorCode.InvalidCurrentMfaCode, 'The code is not correct.');
-    }
-    await this.attemptSucceeded(userId, client);
-    return result.value;
+    return this.credentials.attempt({
+      keys: this.throttleKeys(userId, client),
+      event: { type: eventType, client, userId, sessionId },
+      check: async () => {
+        const result = await work();
+        if (result.ok) return result;
+        const error =
+          result.reason === 'mfa_not_enabled'
+            ? this.notEnabled()
+            : new DomainError(MfaErrorCode.InvalidCurrentMfaCode, 'The code is not correct.');
+        return { ok: false, reason: result.reason, error };
+      },
+    });
   }
 
   private async newBackupCodeSet(): Promise<{ codes: string[]; hashes: string[] }> {

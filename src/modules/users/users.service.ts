@@ -5,8 +5,6 @@ import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code';
 import { invalidFields } from '../../common/errors/invalid-fields';
-import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
-import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { AuthEventService } from '../audit/auth-event.service';
@@ -15,6 +13,7 @@ import { actionLink } from '../mail/mail-templates';
 import * as templates from '../mail/mail-templates';
 import { MailService } from '../mail/mail.service';
 import { MailMessage } from '../mail/mailer';
+import { CredentialAttempts } from './credential-attempts.service';
 import { normalizeEmail } from './email-address';
 import { EmailToken, EmailTokenPurpose } from './email-token.entity';
 import { EmailTokenRepository } from './email-token.repository';
@@ -70,7 +69,7 @@ export class UsersService {
     private readonly preferences: UserPreferencesRepository,
     private readonly transactions: Transactions,
     private readonly hasher: PasswordHasher,
-    private readonly throttle: LoginThrottle,
+    private readonly credentials: CredentialAttempts,
     private readonly mail: MailService,
     private readonly events: AuthEventService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -274,34 +273,21 @@ export class UsersService {
     client: ClientInfo,
     eventType: 'email_change_request' | 'password_change' | 'step_up' | 'mfa_disable',
   ): Promise<void> {
-    const keys = { account: user.email, ip: client.ip };
-    const { retryAfterSeconds: retryAfter } = await this.throttle.acquire(keys);
-    if (retryAfter > 0) {
-      await this.events.record({
-        type: eventType,
-        outcome: 'failure',
-        client,
-        userId: user.id,
-        reason: 'throttled',
-      });
-      throw tooManyAttempts(retryAfter);
-    }
-    const { valid } = await this.hasher.verify(passwordHash, password);
-    if (!valid) {
-      await this.throttle.failed(keys);
-      await this.events.record({
-        type: eventType,
-        outcome: 'failure',
-        client,
-        userId: user.id,
-        reason: 'wrong_password',
-      });
-      throw new DomainError(
-        UsersErrorCode.InvalidCurrentPassword,
-        'The current password is not correct.',
-      );
-    }
-    await this.throttle.succeeded(keys);
+    await this.credentials.attempt({
+      keys: { account: user.email, ip: client.ip },
+      event: { type: eventType, client, userId: user.id },
+      check: async () =>
+        (await this.hasher.verify(passwordHash, password)).valid
+          ? { ok: true, value: undefined }
+          : {
+              ok: false,
+              reason: 'wrong_password',
+              error: new DomainError(
+                UsersErrorCode.InvalidCurrentPassword,
+                'The current password is not correct.',
+              ),
+            },
+    });
   }
 
   async getPreferences(userId: string): Promise<Preferences> {
