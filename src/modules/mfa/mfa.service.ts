@@ -380,7 +380,9 @@ export class MfaService {
   /**
    * Charges a second-factor attempt of the user to the throttle before the code is checked
    * (see LoginThrottle: per user and network, per user, per network); > 0: refused, retry after
-   * that many seconds.
+   * that many seconds. Only for the second step of a login, whose user is known once its
+   * `mfa_token` is locked and whose wrong codes must also count against that token in the same
+   * transaction; every other attempt goes through CredentialAttempts.
    */
   async acquireAttempt(userId: string, client: ClientInfo): Promise<number> {
     return (await this.throttle.acquire(this.throttleKeys(userId, client))).retryAfterSeconds;
