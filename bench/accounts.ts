@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PasswordHasher } from '../src/common/crypto/password-hasher';
+import { systemActor } from '../src/common/auth/actor';
 import { UsersService } from '../src/modules/users/users.service';
 import type { GatehouseServer } from './targets';
 
@@ -36,7 +37,10 @@ export async function createActiveAccounts(
   const accounts: Account[] = [];
   for (let i = 0; i < count; i++) {
     const email = `bench-${tag}-${i}-${run}@example.com`;
-    const id = await users.createActive({ email, name: `Bench ${tag} ${i}`, passwordHash });
+    const id = await users.createActive(
+      { email, name: `Bench ${tag} ${i}`, passwordHash },
+      { actor: systemActor('bench') },
+    );
     if (!id) throw new Error(`could not create the account ${email}`);
     accounts.push({ email, password: PASSWORD });
   }

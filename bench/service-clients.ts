@@ -1,4 +1,4 @@
-import { systemActor } from '../src/modules/audit/audit-actor';
+import { systemActor } from '../src/common/auth/actor';
 import { OAuthClientsService } from '../src/modules/clients/oauth-clients.service';
 import type { GatehouseServer } from './targets';
 

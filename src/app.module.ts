@@ -1,13 +1,16 @@
+import type { PGlite } from '@electric-sql/pglite';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
-import { BackgroundModule } from './common/background/background-tasks';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { RedisModule } from './common/redis/redis.module';
 import { ThrottleModule } from './common/throttle/throttle.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { EventsModule } from './modules/events/events.module';
+import { UsersApiModule } from './modules/users/users-api.module';
 import { UsersModule } from './modules/users/users.module';
 import { AccessApiModule } from './modules/access/access-api.module';
 import { AuthzModule } from './modules/authz/authz.module';
@@ -19,6 +22,8 @@ import { MfaApiModule } from './modules/mfa/mfa-api.module';
 export interface AppModuleOptions {
   config: AppConfig;
   databaseUrl: string;
+  /** The embedded database's PGlite, when the service started it (for the job queue). */
+  embeddedDatabase?: PGlite | null;
   /** Where log lines go; standard output when absent. */
   logDestination?: DestinationStream;
   /** Modules added next to the application's own (tests mount probe controllers this way). */
@@ -32,13 +37,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.config),
-        DatabaseModule.forRoot(options.databaseUrl),
+        DatabaseModule.forRoot(options.databaseUrl, options.embeddedDatabase ?? null),
         RedisModule,
         CryptoModule,
-        BackgroundModule,
+        EventsModule,
         ThrottleModule,
         HealthModule,
+        AuditModule,
         UsersModule,
+        UsersApiModule,
         AuthModule,
         AuthzModule,
         AccessApiModule,

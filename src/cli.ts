@@ -10,7 +10,8 @@ import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/config.error';
 import { loadConfig } from './config/load-config';
 import { dataSourceOptions } from './database/data-source-options';
-import { openDatabaseEndpoint } from './database/database-endpoint';
+import { DatabaseEndpoint, openDatabaseEndpoint } from './database/database-endpoint';
+import { createJobQueueClient } from './modules/events/jobs/job-queue.service';
 import { runPendingMigrations } from './database/migrate';
 import { detectSchemaDrift, renderMigration } from './database/schema-drift';
 import { SigningKeyRepository } from './modules/auth/signing-key.repository';
@@ -22,8 +23,7 @@ import { DomainError } from './common/errors/domain-error';
 import { Transactions } from './database/transactions';
 import { AccessService } from './modules/access/access.service';
 import { ADMIN_ROLE } from './modules/access/built-in-roles';
-import { systemActor } from './modules/audit/audit-actor';
-import { AuthEventService } from './modules/audit/auth-event.service';
+import { systemActor } from './common/auth/actor';
 import { readNewPassword } from './modules/users/admin-bootstrap';
 import { UsersService } from './modules/users/users.service';
 import { GRANTABLE_SCOPES } from './modules/clients/client-identifiers';
@@ -34,7 +34,8 @@ import { DISPLAY_NAME } from './common/validation/profile-formats';
 const USAGE = `usage: npm run cli -- <command>
 
 commands:
-  migration:run              apply pending migrations (under the advisory lock)
+  migration:run              apply pending migrations (under the advisory lock) and install
+                             or migrate the job queue's schema (pg-boss)
   migration:generate <Name>  write migrations/<timestamp>-<Name>.ts from the entity changes
   migration:check            exit 1 if the entities need a migration that does not exist
   keys:rotate [--force]      make the next signing key current and publish a new next key
@@ -59,11 +60,17 @@ type Command = (
   dataSource: DataSource,
   args: string[],
   config: AppConfig,
-  databaseUrl: string,
+  database: DatabaseEndpoint,
 ) => Promise<number> | number;
 
 const commands: Record<string, Command> = {
-  'migration:run': () => 0,
+  // The job queue's schema is pg-boss's own: installed, or migrated, by starting it once.
+  'migration:run': async (_dataSource, _args, config, database) => {
+    const jobs = createJobQueueClient(config, database.embedded?.db ?? null, false);
+    await jobs.start();
+    await jobs.stop({ graceful: false });
+    return 0;
+  },
 
   'migration:generate': async (dataSource, [name]) => {
     if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) {
@@ -97,7 +104,7 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
-  'admin:create': async (_dataSource, args, config, databaseUrl) => {
+  'admin:create': async (_dataSource, args, config, database) => {
     const email = option(args, '--email');
     const name = option(args, '--name') ?? 'Administrator';
     // The same check as the login form's: an address it refuses could never sign in.
@@ -107,7 +114,7 @@ const commands: Record<string, Command> = {
     }
     const password = await readNewPassword(process.stdin, process.stdout);
     const context = await NestFactory.createApplicationContext(
-      AccountsCliModule.forRoot(config, databaseUrl),
+      AccountsCliModule.forRoot(config, database),
       { logger: ['error'], abortOnError: false },
     );
     try {
@@ -116,15 +123,11 @@ const commands: Record<string, Command> = {
       const passwordHash = await context.get(PasswordHasher, { strict: false }).hash(password);
       // The account, its admin role and the event commit together: never an account that
       // was meant to administer and cannot.
+      const actor = systemActor('cli');
       const id = await context.get(Transactions, { strict: false }).run(async () => {
-        const created = await users.createActive({ email, name, passwordHash });
+        const created = await users.createActive({ email, name, passwordHash }, { actor });
         if (!created) return null;
-        await context
-          .get(AccessService, { strict: false })
-          .grantRole(created, ADMIN_ROLE, systemActor('cli'));
-        await context
-          .get(AuthEventService, { strict: false })
-          .record({ type: 'admin_create', outcome: 'success', client: null, userId: created });
+        await context.get(AccessService, { strict: false }).grantRole(created, ADMIN_ROLE, actor);
         return created;
       });
       if (!id) {
@@ -147,7 +150,7 @@ const commands: Record<string, Command> = {
     }
   },
 
-  'clients:create': async (_dataSource, args, config, databaseUrl) => {
+  'clients:create': async (_dataSource, args, config, database) => {
     const name = option(args, '--name')?.trim();
     const scopes = (option(args, '--scopes') ?? '').split(/\s+/).filter((s) => s !== '');
     const unknown = scopes.filter((scope) => !GRANTABLE_SCOPES.includes(scope));
@@ -162,7 +165,7 @@ const commands: Record<string, Command> = {
       return 2;
     }
     const context = await NestFactory.createApplicationContext(
-      OAuthClientsCliModule.forRoot(config, databaseUrl),
+      OAuthClientsCliModule.forRoot(config, database),
       { logger: ['error'], abortOnError: false },
     );
     try {
@@ -209,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     await dataSource.initialize();
     const applied = await runPendingMigrations(dataSource);
     for (const migration of applied) say(`Applied ${migration.name}`);
-    return await command(dataSource, args, config, database.url);
+    return await command(dataSource, args, config, database);
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await database.embedded?.stop();

@@ -6,10 +6,18 @@ import { RunningService, startService } from './service';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-function bootstrap(): void {
+function bootstrap(args: string[]): void {
+  const worker = args.includes('--worker');
   let config;
   try {
     config = loadConfig();
+    // A worker works the job queues whatever JOBS_IN_PROCESS says: that is all it is for.
+    if (worker) config = { ...config, jobs: { ...config.jobs, inProcess: true } };
+    if (worker && !config.database.url) {
+      throw new ConfigError([
+        'DATABASE_URL: is required by --worker (the embedded database belongs to one process)',
+      ]);
+    }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`gatehouse: ${error.message}\n`);
@@ -18,13 +26,21 @@ function bootstrap(): void {
   const log = createRootLogger(config).child({ context: 'Bootstrap' });
   const grace = config.http.shutdownGraceMs;
 
-  const booting: Promise<RunningService> = startService(config, (message) => log.warn(message));
+  const booting: Promise<RunningService> = startService(
+    config,
+    (message) => log.warn(message),
+    worker ? 'worker' : 'api',
+  );
   let stopping = false;
 
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${signal} received: refusing new connections, finishing requests in flight`);
+    log.info(
+      worker
+        ? `${signal} received: finishing the jobs in flight`
+        : `${signal} received: refusing new connections, finishing requests in flight`,
+    );
     setTimeout(() => {
       log.error(`Shutdown took longer than ${grace} ms; exiting`);
       process.exit(1);
@@ -47,6 +63,10 @@ function bootstrap(): void {
   booting.then(
     () => {
       if (stopping) return;
+      if (worker) {
+        log.info('Gatehouse worker running jobs');
+        return;
+      }
       const docs = config.docs.enabled ? ` (API docs at ${config.http.publicUrl}/docs)` : '';
       log.info(`Gatehouse listening on ${config.http.publicUrl}${docs}`);
     },
@@ -57,4 +77,4 @@ function bootstrap(): void {
   );
 }
 
-bootstrap();
+bootstrap(process.argv.slice(2));

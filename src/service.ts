@@ -12,16 +12,23 @@ export interface RunningService {
 }
 
 /**
- * The service as `npm start` runs it: database endpoint, application, listening socket. Whatever
+ * The service as `npm start` runs it: database endpoint, application, listening socket (or, for
+ * a `--worker`, the application working the job queues and nothing else). Whatever
  * was opened is closed again when a later step fails, so a failed start leaves no embedded
  * database half-written.
  */
 export async function startService(
   config: AppConfig,
   announce: (message: string) => void,
+  /** `worker`: run jobs only (`--worker`), initialized but never listening for requests. */
+  role: 'api' | 'worker' = 'api',
 ): Promise<RunningService> {
   const database = await openDatabaseEndpoint(config, announce);
-  const app = await createApp({ config, databaseUrl: database.url }).catch(async (error) => {
+  const app = await createApp({
+    config,
+    databaseUrl: database.url,
+    embeddedDatabase: database.embedded?.db,
+  }).catch(async (error) => {
     await database.embedded?.stop();
     throw error;
   });
@@ -30,7 +37,8 @@ export async function startService(
     await database.embedded?.stop();
   };
   try {
-    await app.listen({ host: config.http.host, port: config.http.port });
+    if (role === 'worker') await app.init();
+    else await app.listen({ host: config.http.host, port: config.http.port });
   } catch (error) {
     await close();
     throw error;

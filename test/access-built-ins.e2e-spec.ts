@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { GATEHOUSE_PERMISSIONS } from '../src/common/auth/gatehouse-permissions';
 import { AccessService } from '../src/modules/access/access.service';
 import { PoliciesService } from '../src/modules/access/policies.service';
-import { systemActor } from '../src/modules/audit/audit-actor';
+import { systemActor } from '../src/common/auth/actor';
 import { CompiledPolicySet } from '../src/modules/authz/engine/compiled-policy-set';
 import { send, SignedInUser, signedInAdmin, signedInUser, uniqueName } from './support/access';
 import { expectProblem, sleep } from './support/assertions';

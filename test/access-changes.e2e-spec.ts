@@ -1,18 +1,12 @@
-import { Client, Notification } from 'pg';
+import { Injectable, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GATEHOUSE_PERMISSIONS } from '../src/common/auth/gatehouse-permissions';
 import { Transactions } from '../src/database/transactions';
-import {
-  AccessChange,
-  AccessChanges,
-  AUTHZ_NOTIFY_CHANNEL,
-} from '../src/modules/access/access-changes';
 import { AccessService } from '../src/modules/access/access.service';
-import { systemActor } from '../src/modules/audit/audit-actor';
+import { systemActor } from '../src/common/auth/actor';
+import { EventOf, OnBroadcast } from '../src/modules/events/on-event.decorator';
 import { send, SignedInUser, signedInAdmin, signedInUser, uniqueName } from './support/access';
-import { sleep } from './support/assertions';
 import { startTestApp, TestApp } from './support/test-app';
-import { onServer } from './support/server-only';
 
 const policy = () => ({
   name: uniqueName('changes'),
@@ -24,157 +18,145 @@ const policy = () => ({
   condition: 'context.ip != ""',
 });
 
-describe('announcing policy-set changes, and reading the set', () => {
+/** A broadcast consumer of access events that fails when told to, as a buggy one would. */
+@Injectable()
+class FailingConsumer {
+  failing = false;
+  seen: string[] = [];
+
+  @OnBroadcast('role.*', 'policy.*', 'user.role.*')
+  changed(event: EventOf<'role.*' | 'policy.*' | 'user.role.*'>): void {
+    this.seen.push(event.type);
+    if (this.failing) throw new Error('consumer failure');
+  }
+}
+
+@Module({ providers: [FailingConsumer] })
+class FailingConsumerModule {}
+
+describe('telling policy-set changes as events, and reading the set', () => {
   let t: TestApp;
   let admin: SignedInUser;
   let access: AccessService;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ extraModules: [FailingConsumerModule] });
     access = t.app.get(AccessService);
     admin = await signedInAdmin(t);
   });
   afterAll(() => t.close());
 
-  /** The AccessChanges this app emits while `work` runs. */
-  async function emittedDuring(work: () => Promise<unknown>): Promise<AccessChange[]> {
-    const seen: AccessChange[] = [];
-    const unsubscribe = t.app.get(AccessChanges).subscribe((change) => void seen.push(change));
-    try {
-      await work();
-      return seen;
-    } finally {
-      unsubscribe();
-    }
-  }
+  /** The access events written to the outbox about `subject` (a role, policy or user id). */
+  const eventsAbout = (subject: string) =>
+    t.app.get(DataSource).query<{ type: string; data: Record<string, unknown> }[]>(
+      `SELECT type, data FROM outbox
+        WHERE data->>'role_id' = $1 OR data->>'policy_id' = $1 OR data->>'user_id' = $1
+        ORDER BY id`,
+      [subject],
+    );
 
-  // The embedded PostgreSQL delivers no NOTIFY to another connection (see onServer).
-  (onServer ? describe : describe.skip)('PostgreSQL NOTIFY', () => {
-    let listener: Client;
-    const received: Notification[] = [];
-
-    beforeAll(async () => {
-      listener = new Client({ connectionString: t.config.database.url });
-      await listener.connect();
-      listener.on('notification', (n) => void received.push(n));
-      await listener.query(`LISTEN ${AUTHZ_NOTIFY_CHANNEL}`);
-    });
-    afterAll(() => listener.end());
-
-    /** The payload announcing `version`, once it arrived (other test files write too). */
-    async function announced(version: number): Promise<Record<string, unknown>> {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const payloads = received.map((n) => JSON.parse(n.payload!) as Record<string, unknown>);
-        const found = payloads.find((p) => p.version === version);
-        if (found) return found;
-        await sleep(20);
-      }
-      throw new Error(`version ${version} was never announced`);
-    }
-
-    it('announces a policy change as {version}, and a grant as {version, user_id}', async () => {
+  describe('events', () => {
+    it('each change is an event carrying the policy-set version it made, with its audit row', async () => {
       const created = await send(t, 'POST', '/v1/policies', admin.token, policy());
-      const { policy_set_version: policyVersion } = created.json<{ policy_set_version: number }>();
-      expect(await announced(policyVersion)).toEqual({ version: policyVersion });
+      const written = created.json<{ policy: { id: string }; policy_set_version: number }>();
+      expect(await eventsAbout(written.policy.id)).toEqual([
+        {
+          type: 'policy.created',
+          data: expect.objectContaining({
+            policy_id: written.policy.id,
+            policy_set_version: written.policy_set_version,
+          }),
+        },
+      ]);
 
       const role = await send(t, 'POST', '/v1/roles', admin.token, { name: uniqueName('r') });
-      const { role: created_role, policy_set_version: roleVersion } = role.json<{
-        role: { id: string };
-        policy_set_version: number;
-      }>();
-      expect(await announced(roleVersion)).toEqual({ version: roleVersion });
-
+      const { role: createdRole } = role.json<{ role: { id: string } }>();
       const user = await signedInUser(t);
       const granted = await send(
         t,
         'PUT',
-        `/v1/users/${user.id}/roles/${created_role.id}`,
+        `/v1/users/${user.id}/roles/${createdRole.id}`,
         admin.token,
         {},
       );
       const { policy_set_version: grantVersion } = granted.json<{ policy_set_version: number }>();
-      expect(await announced(grantVersion)).toEqual({ version: grantVersion, user_id: user.id });
-      expect(received.every((n) => n.channel === AUTHZ_NOTIFY_CHANNEL)).toBe(true);
-    });
-  });
-
-  describe('AccessChanges', () => {
-    it('tells listeners of every committed change with its version, after the commit', async () => {
-      let committedVersion: Promise<number> | undefined;
-      const user = await signedInUser(t);
-      let roleId = '';
-      let grantVersion = 0;
-      const seen = await emittedDuring(async () => {
-        const unsubscribe = t.app.get(AccessChanges).subscribe(() => {
-          // Read on another connection: the change must already be visible there.
-          committedVersion ??= access.currentVersion();
-        });
-        const role = await send(t, 'POST', '/v1/roles', admin.token, { name: uniqueName('r') });
-        roleId = role.json<{ role: { id: string } }>().role.id;
-        const granted = await send(t, 'PUT', `/v1/users/${user.id}/roles/${roleId}`, admin.token);
-        grantVersion = granted.json<{ policy_set_version: number }>().policy_set_version;
-        unsubscribe();
+      expect(await eventsAbout(user.id)).toContainEqual({
+        type: 'user.role.granted',
+        data: expect.objectContaining({
+          user_id: user.id,
+          role_id: createdRole.id,
+          policy_set_version: grantVersion,
+        }),
       });
-      expect(seen).toEqual([
-        { version: expect.any(Number) },
-        { version: grantVersion, userIds: [user.id] },
-      ]);
-      expect(await committedVersion).toBeGreaterThanOrEqual(seen[0].version);
+      const [audit] = await t.app
+        .get(DataSource)
+        .query<{ action: string; details: Record<string, unknown> }[]>(
+          `SELECT action, details FROM audit_events WHERE target_type = 'user' AND target_id = $1`,
+          [user.id],
+        );
+      expect(audit).toMatchObject({
+        action: 'user_role.grant',
+        details: { role_id: createdRole.id, policy_set_version: grantVersion },
+      });
     });
 
     it('says nothing of a change that did not happen', async () => {
       const existing = policy();
       expect((await send(t, 'POST', '/v1/policies', admin.token, existing)).statusCode).toBe(201);
-      const seen = await emittedDuring(async () => {
-        const duplicate = await send(t, 'POST', '/v1/policies', admin.token, existing);
-        expect(duplicate.statusCode).toBe(409);
-        const invalid = await send(t, 'POST', '/v1/policies', admin.token, {
-          ...policy(),
-          condition: 'nope ==',
-        });
-        expect(invalid.statusCode).toBe(422);
+      const before = await t.app
+        .get(DataSource)
+        .query<{ n: number }[]>("SELECT count(*)::int AS n FROM outbox WHERE type LIKE 'policy.%'");
+      const duplicate = await send(t, 'POST', '/v1/policies', admin.token, existing);
+      expect(duplicate.statusCode).toBe(409);
+      const invalid = await send(t, 'POST', '/v1/policies', admin.token, {
+        ...policy(),
+        condition: 'nope ==',
       });
-      expect(seen).toEqual([]);
+      expect(invalid.statusCode).toBe(422);
+      const after = await t.app
+        .get(DataSource)
+        .query<{ n: number }[]>("SELECT count(*)::int AS n FROM outbox WHERE type LIKE 'policy.%'");
+      expect(after).toEqual(before);
     });
 
-    it('a listener that fails does not fail the change', async () => {
-      const unsubscribe = t.app.get(AccessChanges).subscribe(() => {
-        throw new Error('listener failure');
-      });
+    it('a consumer that fails does not fail the change', async () => {
+      const consumer = t.app.get(FailingConsumer);
+      consumer.failing = true;
       try {
         const res = await send(t, 'POST', '/v1/policies', admin.token, policy());
         expect(res.statusCode).toBe(201);
+        expect(consumer.seen.at(-1)).toBe('policy.created');
       } finally {
-        unsubscribe();
+        consumer.failing = false;
       }
     });
 
-    it('waits for the caller’s transaction when a grant joins it, and is silent if it rolls back', async () => {
+    it('joins the caller’s transaction: nothing if it rolls back, consumers only after it commits', async () => {
       const user = await signedInUser(t);
       const transactions = t.app.get(Transactions);
-      const seen = await emittedDuring(async () => {
-        await expect(
-          transactions.run(async () => {
-            await access.grantRole(user.id, 'admin', systemActor('test'));
-            throw new Error('the rest of the work failed');
-          }),
-        ).rejects.toThrow('the rest of the work failed');
-      });
-      expect(seen).toEqual([]);
+      const consumer = t.app.get(FailingConsumer);
+      await expect(
+        transactions.run(async () => {
+          await access.grantRole(user.id, 'admin', systemActor('test'));
+          throw new Error('the rest of the work failed');
+        }),
+      ).rejects.toThrow('the rest of the work failed');
+      expect(await eventsAbout(user.id)).not.toContainEqual(
+        expect.objectContaining({ type: 'user.role.granted' }),
+      );
       expect(await access.rolesOfUser(user.id)).toEqual(['user']);
 
       let seenBeforeCommit: number | undefined;
-      const committed = await emittedDuring(async () => {
-        const seen: AccessChange[] = [];
-        const unsubscribe = t.app.get(AccessChanges).subscribe((c) => void seen.push(c));
-        await transactions.run(async () => {
-          await access.grantRole(user.id, 'admin', systemActor('test'));
-          seenBeforeCommit = seen.length;
-        });
-        unsubscribe();
+      const seenBefore = consumer.seen.length;
+      await transactions.run(async () => {
+        await access.grantRole(user.id, 'admin', systemActor('test'));
+        seenBeforeCommit = consumer.seen.length - seenBefore;
       });
       expect(seenBeforeCommit).toBe(0);
-      expect(committed).toEqual([{ version: expect.any(Number), userIds: [user.id] }]);
+      expect(consumer.seen.length - seenBefore).toBe(1);
+      expect(await eventsAbout(user.id)).toContainEqual(
+        expect.objectContaining({ type: 'user.role.granted' }),
+      );
       expect(await access.rolesOfUser(user.id)).toEqual(['admin', 'user']);
     });
   });

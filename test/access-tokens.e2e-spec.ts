@@ -387,8 +387,8 @@ describe('access tokens', () => {
   });
 
   describe('revocation across instances', () => {
-    it('a session ended on instance A stops working on instance B within 5 s', async () => {
-      const b = await startTestApp({ env: { PUBLIC_URL } });
+    it('a session ended on instance A stops working on instance B within 1 s', async () => {
+      const b = await startTestApp({ databaseUrl: t.config.database.url, env: { PUBLIC_URL } });
       try {
         const { tokens } = await signedInAccount(t);
         // B accepts what A issued, and now remembers the session as live.
@@ -415,8 +415,8 @@ describe('access tokens', () => {
       }
     });
 
-    it('a session ended on B through DELETE stops on A within 5 s', async () => {
-      const b = await startTestApp({ env: { PUBLIC_URL } });
+    it('a session ended on B through DELETE stops on A within 1 s', async () => {
+      const b = await startTestApp({ databaseUrl: t.config.database.url, env: { PUBLIC_URL } });
       try {
         const { email, password, tokens } = await signedInAccount(t);
         const onB = await login(b, email, password);

@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AccessService } from '../src/modules/access/access.service';
 import { UsersService } from '../src/modules/users/users.service';
-import { login, uniqueEmail } from './support/accounts';
-import { startTestApp, TEST_MASTER_KEY, testDatabaseUrl, TestApp } from './support/test-app';
+import { login, settled, uniqueEmail } from './support/accounts';
+import { startTestApp, TEST_MASTER_KEY, TestApp } from './support/test-app';
 
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
 const PASSWORD = 'bootstrap passphrase for the first admin';
 
 /** Runs the built CLI as an operator would, with the password piped to standard input. */
-async function adminCreate(args: string[], stdin: string) {
+async function adminCreate(t: TestApp, args: string[], stdin: string) {
   const child = spawn(process.execPath, [CLI, 'admin:create', ...args], {
     env: {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: testDatabaseUrl(),
+      DATABASE_URL: t.config.database.url!,
       MASTER_KEY: TEST_MASTER_KEY,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -40,7 +40,11 @@ describe('npm run cli -- admin:create', () => {
 
   it('creates an active, verified account that signs in with the piped password', async () => {
     const email = uniqueEmail('Admin');
-    const result = await adminCreate(['--email', email, '--name', 'First Admin'], `${PASSWORD}\n`);
+    const result = await adminCreate(
+      t,
+      ['--email', email, '--name', 'First Admin'],
+      `${PASSWORD}\n`,
+    );
     expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(email.toLowerCase()) });
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     const [row] = await dataSource.query<{ status: string; verified: boolean; name: string }[]>(
@@ -50,6 +54,7 @@ describe('npm run cli -- admin:create', () => {
     expect(row).toEqual({ status: 'active', verified: true, name: 'First Admin' });
     const tokens = await login(t, email, PASSWORD);
     expect(tokens.token_type).toBe('Bearer');
+    await settled(t);
     const events = await dataSource.query<{ type: string }[]>(
       `SELECT e.type FROM auth_events e JOIN users u ON u.id = e.user_id WHERE u.email = $1 AND e.type = 'admin_create'`,
       [email.toLowerCase()],
@@ -59,7 +64,7 @@ describe('npm run cli -- admin:create', () => {
 
   it('grants the admin role, without expiry, audited as done by the CLI', async () => {
     const email = uniqueEmail('granted');
-    const result = await adminCreate(['--email', email], PASSWORD);
+    const result = await adminCreate(t, ['--email', email], PASSWORD);
     expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('admin role') });
     const user = await t.app.get(UsersService).findByEmail(email);
     expect(await t.app.get(AccessService).rolesOfUser(user!.id)).toEqual(['admin', 'user']);
@@ -79,8 +84,8 @@ describe('npm run cli -- admin:create', () => {
 
   it('refuses an address that already has an account, whatever its case', async () => {
     const email = uniqueEmail('dup');
-    expect((await adminCreate(['--email', email], PASSWORD)).code).toBe(0);
-    const again = await adminCreate(['--email', email.toUpperCase()], PASSWORD);
+    expect((await adminCreate(t, ['--email', email], PASSWORD)).code).toBe(0);
+    const again = await adminCreate(t, ['--email', email.toUpperCase()], PASSWORD);
     expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
     // The existing account was granted admin once, by the first command only.
     const grants = await dataSource.query(
@@ -93,17 +98,17 @@ describe('npm run cli -- admin:create', () => {
 
   it('applies the password policy and creates nothing when it fails', async () => {
     const email = uniqueEmail('weak');
-    const result = await adminCreate(['--email', email], 'password1234\n');
+    const result = await adminCreate(t, ['--email', email], 'password1234\n');
     expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('too common') });
     const rows = await dataSource.query('SELECT 1 FROM users WHERE email = $1', [email]);
     expect(rows).toHaveLength(0);
   });
 
   it('needs --email and never takes the password from the command line', async () => {
-    const result = await adminCreate([], PASSWORD);
+    const result = await adminCreate(t, [], PASSWORD);
     expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--email') });
     // An address the login form refuses could never sign in.
-    const local = await adminCreate(['--email', 'admin@localhost'], PASSWORD);
+    const local = await adminCreate(t, ['--email', 'admin@localhost'], PASSWORD);
     expect(local).toMatchObject({ code: 2, stderr: expect.stringContaining('--email') });
   });
 });

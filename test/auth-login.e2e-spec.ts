@@ -6,6 +6,7 @@ import {
   GOOD_PASSWORD,
   login,
   post,
+  settled,
   TokenPairBody,
   uniqueEmail,
   uniqueIp,
@@ -60,8 +61,10 @@ function attempt(t: TestApp, email: string, password: string, ip = uniqueIp()) {
   return post(t, '/v1/auth/login', { email, password }, { ip });
 }
 
-function loginEvents(db: DataSource, where: { userId?: string; ip?: string }) {
-  return db.query<EventRow[]>(
+/** The login events recorded once what the app started has settled (they follow the events). */
+async function loginEvents(t: TestApp, where: { userId?: string; ip?: string }) {
+  await settled(t);
+  return t.app.get(DataSource).query<EventRow[]>(
     `SELECT type, outcome, reason, user_id, session_id, ip, user_agent FROM auth_events
      WHERE type = 'login' AND ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR ip = $2)
      ORDER BY created_at, id`,
@@ -139,6 +142,7 @@ describe('POST /v1/auth/login', () => {
     );
     expect(stored.token_hash.equals(sha256(body.refresh_token))).toBe(true);
 
+    await settled(t);
     const [{ last_login_at }] = await db.query<{ last_login_at: Date }[]>(
       'SELECT last_login_at FROM users WHERE id = $1',
       [userId],
@@ -146,7 +150,7 @@ describe('POST /v1/auth/login', () => {
     expect(last_login_at.getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(last_login_at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
 
-    expect(await loginEvents(db, { userId })).toEqual([
+    expect(await loginEvents(t, { userId })).toEqual([
       {
         type: 'login',
         outcome: 'success',
@@ -193,10 +197,10 @@ describe('POST /v1/auth/login', () => {
     expect(body.instance).toBe('/v1/auth/login');
     expect(wrong.body).not.toContain(email);
 
-    expect(await loginEvents(db, { userId })).toEqual([
+    expect(await loginEvents(t, { userId })).toEqual([
       expect.objectContaining({ outcome: 'failure', reason: 'wrong_password' }),
     ]);
-    expect(await loginEvents(db, { ip: unknownIp })).toEqual([
+    expect(await loginEvents(t, { ip: unknownIp })).toEqual([
       expect.objectContaining({ outcome: 'failure', reason: 'unknown_email', user_id: null }),
     ]);
   });
@@ -246,7 +250,7 @@ describe('POST /v1/auth/login', () => {
       [userId],
     );
     expect(sessions).toBe(0);
-    expect((await loginEvents(db, { userId })).map((e) => [e.outcome, e.reason])).toEqual([
+    expect((await loginEvents(t, { userId })).map((e) => [e.outcome, e.reason])).toEqual([
       ['failure', reason],
       ['failure', 'wrong_password'],
     ]);
@@ -295,7 +299,7 @@ describe('POST /v1/auth/login', () => {
     expect((problem.errors as { field: string }[]).map((e) => e.field)).toContain(field);
     expect(res.body).not.toContain(GOOD_PASSWORD);
     // Refused before any attempt is made: nothing is recorded or counted.
-    expect(await loginEvents(db, { ip })).toEqual([]);
+    expect(await loginEvents(t, { ip })).toEqual([]);
   });
 
   it('malformed JSON: 400 malformed_body', async () => {
@@ -322,7 +326,10 @@ describe('POST /v1/auth/login', () => {
     const original = await storedHash();
     expect(argon2Parameters(original)).toEqual({ m: 19456, t: 2, p: 1 });
 
-    const stronger = await startTestApp({ env: { ARGON2_ITERATIONS: '3' } });
+    const stronger = await startTestApp({
+      databaseUrl: t.config.database.url,
+      env: { ARGON2_ITERATIONS: '3' },
+    });
     try {
       expectProblem(await attempt(stronger, email, `${password}x`), 401, 'invalid_credentials');
       expect(await storedHash()).toBe(original);
@@ -348,7 +355,10 @@ describe('POST /v1/auth/login', () => {
       'SELECT password_hash FROM users WHERE email = $1',
       [email],
     );
-    const stronger = await startTestApp({ env: { ARGON2_ITERATIONS: '3' } });
+    const stronger = await startTestApp({
+      databaseUrl: t.config.database.url,
+      env: { ARGON2_ITERATIONS: '3' },
+    });
     try {
       expectProblem(await attempt(stronger, email, password), 403, 'account_suspended');
     } finally {
@@ -405,7 +415,7 @@ describe.each<[string, Record<string, string>]>([
 
     expectLocked(await attempt(t, email, password, lockedIp), 1);
     expectLocked(await attempt(t, email, 'yet another guess', lockedIp), 1);
-    const throttled = await loginEvents(db, { ip: lockedIp });
+    const throttled = await loginEvents(t, { ip: lockedIp });
     expect(throttled.map((e) => e.reason)).toEqual([
       'wrong_password',
       'wrong_password',
@@ -419,7 +429,7 @@ describe.each<[string, Record<string, string>]>([
     expectLocked(await attempt(t, email, password, lockedIp), 1);
     // A locked attempt is refused before the password is looked at: only three verdicts.
     expect(
-      (await loginEvents(db, { userId })).filter((e) => e.reason === 'wrong_password'),
+      (await loginEvents(t, { userId })).filter((e) => e.reason === 'wrong_password'),
     ).toHaveLength(3);
   });
 
@@ -440,7 +450,7 @@ describe.each<[string, Record<string, string>]>([
     expect(statuses.filter((s) => s === 401)).toHaveLength(3);
     expect(statuses.filter((s) => s === 429)).toHaveLength(9);
     expect(
-      (await loginEvents(db, { userId })).filter((e) => e.reason === 'wrong_password'),
+      (await loginEvents(t, { userId })).filter((e) => e.reason === 'wrong_password'),
     ).toHaveLength(3);
   });
 
@@ -517,7 +527,7 @@ describe.each<[string, Record<string, string>]>([
     expectLocked(await attempt(t, victim.email, victim.password, ip), 1);
     // The account itself is fine from elsewhere.
     expect((await attempt(t, victim.email, victim.password)).statusCode).toBe(200);
-    expect((await loginEvents(db, { ip })).map((e) => e.reason)).toEqual([
+    expect((await loginEvents(t, { ip })).map((e) => e.reason)).toEqual([
       'unknown_email',
       'unknown_email',
       'unknown_email',
@@ -548,7 +558,10 @@ describe.each<[string, Record<string, string>]>([
 
   if (storeEnv.REDIS_URL) {
     it('instances share the counters: failures on one lock the account on another', async () => {
-      const other = await startTestApp({ env: { ...THROTTLE_ENV, ...storeEnv } });
+      const other = await startTestApp({
+        databaseUrl: t.config.database.url,
+        env: { ...THROTTLE_ENV, ...storeEnv },
+      });
       try {
         const { email, password } = await createVerifiedAccount(t);
         const ip = uniqueIp();

@@ -86,12 +86,14 @@ describe('password flows', () => {
     return row.id;
   }
 
-  const eventsOf = (userId: string, type: string) =>
-    db.query<EventRow[]>(
+  const eventsOf = async (userId: string, type: string) => {
+    await settled(t);
+    return db.query<EventRow[]>(
       `SELECT type, outcome, reason, user_id, session_id FROM auth_events
        WHERE user_id = $1 AND type = $2 ORDER BY created_at, id`,
       [userId, type],
     );
+  };
 
   /** Asks for a reset link for `email` and returns its token. */
   async function resetToken(email: string): Promise<string> {

@@ -12,9 +12,10 @@ import {
   lastMailTo,
   login,
   post,
+  settled,
   signedInAccount,
-  TokenPairBody,
   tokenFromLink,
+  TokenPairBody,
   uniqueEmail,
   uniqueIp,
 } from './support/accounts';
@@ -77,11 +78,15 @@ describe('refresh tokens', () => {
     >('SELECT revoked_at, revoke_reason, absolute_expires_at FROM sessions WHERE id = $1', [id]);
     return row;
   };
-  const eventsOf = (sessionId: string, type: string) =>
-    db.query<{ user_id: string | null; outcome: string; reason: string | null; ip: string }[]>(
-      'SELECT user_id, outcome, reason, ip FROM auth_events WHERE session_id = $1 AND type = $2',
-      [sessionId, type],
-    );
+  const eventsOf = async (sessionId: string, type: string) => {
+    await settled(t);
+    return db.query<
+      { user_id: string | null; outcome: string; reason: string | null; ip: string }[]
+    >('SELECT user_id, outcome, reason, ip FROM auth_events WHERE session_id = $1 AND type = $2', [
+      sessionId,
+      type,
+    ]);
+  };
   const userIdOf = async (accessToken: string): Promise<string> => {
     const me = await get(t, '/v1/users/me', accessToken);
     expect(me.statusCode).toBe(200);
@@ -313,6 +318,7 @@ describe('refresh tokens', () => {
         'SELECT s::text AS whole FROM sessions s WHERE id = $1',
         [tokens.session_id],
       );
+      await settled(t);
       const [events] = await db.query<{ whole: string }[]>(
         "SELECT coalesce(string_agg(e::text, ' '), '') AS whole FROM auth_events e WHERE session_id = $1",
         [tokens.session_id],
@@ -392,6 +398,7 @@ describe('refresh tokens', () => {
         expectProblem(await refresh(t, candidate, ip), 401, 'invalid_refresh_token');
       }
       // Each attempt is on record, tied to no account.
+      await settled(t);
       const failures = await db.query<
         { user_id: string | null; outcome: string; reason: string }[]
       >("SELECT user_id, outcome, reason FROM auth_events WHERE type = 'refresh' AND ip = $1", [

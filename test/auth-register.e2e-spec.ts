@@ -89,13 +89,15 @@ describe('registration and email verification', () => {
     return rows[0];
   }
 
-  const eventsOf = (where: { userId?: string; ip?: string }, type: string) =>
-    db.query<EventRow[]>(
+  const eventsOf = async (where: { userId?: string; ip?: string }, type: string) => {
+    await settled(t);
+    return db.query<EventRow[]>(
       `SELECT type, outcome, reason, user_id, ip FROM auth_events
        WHERE type = $1 AND ($2::uuid IS NULL OR user_id = $2) AND ($3::text IS NULL OR ip = $3)
        ORDER BY created_at, id`,
       [type, where.userId ?? null, where.ip ?? null],
     );
+  };
 
   const tokenRow = async (token: string) =>
     (
@@ -519,6 +521,7 @@ describe('registration and email verification', () => {
       expect(strip(wrong)).toEqual(strip(unknown));
 
       const user = await userOf(email);
+      await settled(t);
       const events = await db.query<EventRow[]>(
         "SELECT type, outcome, reason, user_id, ip FROM auth_events WHERE type = 'login' AND user_id = $1 ORDER BY created_at, id",
         [user.id],
@@ -625,6 +628,7 @@ describe('registration and email verification', () => {
       // Another client is not affected.
       expect((await resend(uniqueEmail('other'))).statusCode).toBe(202);
 
+      await settled(t);
       const throttled = await db.query<EventRow[]>(
         "SELECT type, outcome, reason, user_id, ip FROM auth_events WHERE ip = $1 AND reason = 'throttled' ORDER BY created_at, id",
         [ip],

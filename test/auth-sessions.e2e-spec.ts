@@ -5,6 +5,7 @@ import {
   get,
   login,
   post,
+  settled,
   signedInAccount,
   TokenPairBody,
   uniqueIp,
@@ -58,11 +59,15 @@ describe('sessions, logout and logout-all', () => {
     );
     return row;
   };
-  const eventsOfUser = (accessTokenOwnerId: string, type: string) =>
-    db.query<{ session_id: string | null; outcome: string; ip: string; user_agent: string }[]>(
+  const eventsOfUser = async (accessTokenOwnerId: string, type: string) => {
+    await settled(t);
+    return db.query<
+      { session_id: string | null; outcome: string; ip: string; user_agent: string }[]
+    >(
       'SELECT session_id, outcome, ip, user_agent FROM auth_events WHERE user_id = $1 AND type = $2',
       [accessTokenOwnerId, type],
     );
+  };
   const userIdOf = async (accessToken: string): Promise<string> => {
     const res = await me(accessToken);
     expect(res.statusCode).toBe(200);

@@ -6,6 +6,9 @@ import { actionLink, passwordReset, verifyEmail } from '../src/modules/mail/mail
 import { SmtpPeer } from './peers/smtp-peer';
 import { startTestApp, TestApp } from './support/test-app';
 import { sleep } from './support/assertions';
+import { settled } from './support/accounts';
+import { migratedDatabase } from './support/test-database';
+import { MAIL_QUEUE } from '../src/modules/mail/mail.service';
 
 const FROM = 'Gatehouse <no-reply@gatehouse.test>';
 
@@ -19,8 +22,33 @@ function token(): string {
   return `evt_${randomUUID().replace(/-/g, '')}`;
 }
 
-function startMailApp(env: Record<string, string>): Promise<TestApp> {
-  return startTestApp({ env: { MAIL_FROM: FROM, ...env }, extraModules: [MailModule] });
+function startMailApp(
+  env: Record<string, string>,
+  options: { databaseUrl?: string } = {},
+): Promise<TestApp> {
+  return startTestApp({
+    env: { MAIL_FROM: FROM, ...env },
+    extraModules: [MailModule],
+    databaseUrl: options.databaseUrl,
+  });
+}
+
+/** The states of the queued mails (pg-boss's job states). */
+async function mailJobs(t: TestApp): Promise<{ state: string; retry_count: number }[]> {
+  return t.app
+    .get(DataSource)
+    .query('SELECT state, retry_count FROM pgboss.job WHERE name = $1 ORDER BY created_on', [
+      MAIL_QUEUE,
+    ]);
+}
+
+/** As if a retry's backoff had passed: the retries waiting are due now. */
+async function retriesDueNow(t: TestApp): Promise<void> {
+  await t.app
+    .get(DataSource)
+    .query("UPDATE pgboss.job SET start_after = now() WHERE name = $1 AND state = 'retry'", [
+      MAIL_QUEUE,
+    ]);
 }
 
 describe('mail through SMTP', () => {
@@ -45,8 +73,8 @@ describe('mail through SMTP', () => {
   it('delivers with From, To, Subject and body, authenticated with the credentials of SMTP_URL', async () => {
     const to = recipient();
     const message = verifyEmail(to.address, actionLink(t.config.mail.webAppUrl, 'verify', token()));
-    mail.dispatch(message);
-    await mail.settled();
+    await mail.enqueue(message);
+    await settled(t);
 
     const [delivered, ...more] = deliveredTo(to.address);
     expect(more).toHaveLength(0);
@@ -65,8 +93,8 @@ describe('mail through SMTP', () => {
   it('logs where mail goes without the password of SMTP_URL, and no mail text', async () => {
     const to = recipient();
     const link = actionLink(t.config.mail.webAppUrl, 'reset-password', token());
-    mail.dispatch(passwordReset(to.address, link));
-    await mail.settled();
+    await mail.enqueue(passwordReset(to.address, link));
+    await settled(t);
 
     expect(deliveredTo(to.address)).toHaveLength(1);
     const port = new URL(peer.url()).port;
@@ -82,49 +110,105 @@ describe('mail through SMTP', () => {
   it('takes the recipient as one mailbox, never as a list', async () => {
     const to = recipient();
     const other = recipient();
-    mail.dispatch(verifyEmail(`${to.address}, ${other.address}`, 'https://app.example/verify'));
-    await mail.settled();
+    await mail.enqueue(
+      verifyEmail(`${to.address}, ${other.address}`, 'https://app.example/verify'),
+    );
+    await settled(t);
 
     expect(deliveredTo(other.address)).toHaveLength(0);
     expect(peer.received.flatMap((m) => m.envelope.to)).not.toContain(other.address);
   });
 
-  it('returns before the mail is sent, and settled() waits until it is', async () => {
+  it('queues the mail and answers before it is sent; a worker then sends it', async () => {
     const to = recipient();
     const held = peer.hold();
-    expect(mail.dispatch(verifyEmail(to.address, 'https://app.example/verify'))).toBeUndefined();
+    await mail.enqueue(verifyEmail(to.address, 'https://app.example/verify'));
     expect(deliveredTo(to.address)).toHaveLength(0);
 
-    let settled = false;
-    const settling = mail.settled().then(() => (settled = true));
+    let done = false;
+    const settling = settled(t).then(() => (done = true));
     await held.arrived;
-    expect(settled).toBe(false);
+    expect(done).toBe(false);
     held.release();
     await settling;
     expect(deliveredTo(to.address)).toHaveLength(1);
   });
 
-  it('logs a recipient the server refuses, without the mail text, and the caller never sees it', async () => {
+  it('keeps the mail only sealed while it waits: no address, subject or link in the job', async () => {
+    const to = recipient();
+    const secret = token();
+    const held = peer.hold();
+    await mail.enqueue(passwordReset(to.address, actionLink(t.config.mail.webAppUrl, 'r', secret)));
+    await held.arrived;
+    const [job] = await t.app
+      .get(DataSource)
+      .query<{ data: unknown }[]>('SELECT data FROM pgboss.job WHERE name = $1 AND state = $2', [
+        MAIL_QUEUE,
+        'active',
+      ]);
+    held.release();
+    await settled(t);
+    const stored = JSON.stringify(job.data);
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(to.address);
+    expect(stored).not.toContain('password');
+  });
+
+  it('logs a recipient the server refuses, without the mail text, and does not retry it', async () => {
     const to = recipient();
     peer.refusedRecipients.add(to.address);
     const secret = token();
     const message = passwordReset(to.address, actionLink(t.config.mail.webAppUrl, 'reset', secret));
 
-    expect(() => mail.dispatch(message)).not.toThrow();
-    await mail.settled();
+    await mail.enqueue(message);
+    await settled(t);
 
     const line = await t.waitForLog(
-      (l) => l.msg === 'Mail could not be sent' && l.to === to.masked,
+      (l) =>
+        l.msg === 'Mail refused by the server for its recipient; not retried' && l.to === to.masked,
     );
-    expect(line).toMatchObject({
-      level: 'error',
-      context: 'MailService',
-      subject: message.subject,
-    });
-    expect((line.err as { message: string }).message).toMatch(/550/);
+    expect(line).toMatchObject({ level: 'warn', context: 'MailService', subject: message.subject });
+    expect(line.reason).toMatch(/550/);
     expect(JSON.stringify(line)).not.toContain(secret);
     expect(JSON.stringify(line)).not.toContain(to.address);
     expect(deliveredTo(to.address)).toHaveLength(0);
+  });
+});
+
+describe('mail while the SMTP server is down', () => {
+  const peer = new SmtpPeer();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await peer.start();
+    t = await startMailApp({ SMTP_URL: peer.url() });
+  });
+  afterAll(async () => {
+    await t.close();
+    await peer.stop();
+  });
+
+  it('retries with backoff and delivers once the server is back; the caller never waits', async () => {
+    await peer.stop();
+    const to = recipient();
+    await t.app.get(MailService).enqueue(verifyEmail(to.address, 'https://app.example/v'));
+    await settled(t);
+    // One attempt failed; the mail waits for its retry instead of being lost.
+    expect(await mailJobs(t)).toEqual([{ state: 'retry', retry_count: 0 }]);
+    await t.waitForLog(
+      (l) => l.msg === 'Mail could not be sent; it will be retried' && l.to === to.masked,
+    );
+
+    // Still down at the next attempt.
+    await retriesDueNow(t);
+    await settled(t);
+    expect(await mailJobs(t)).toEqual([{ state: 'retry', retry_count: 1 }]);
+
+    await peer.start();
+    await retriesDueNow(t);
+    await settled(t);
+    expect(peer.received.map((m) => m.envelope.to)).toEqual([[to.address]]);
+    expect(await mailJobs(t)).toEqual([{ state: 'completed', retry_count: 2 }]);
   });
 });
 
@@ -141,20 +225,21 @@ describe('mail through SMTP with wrong credentials', () => {
     await peer.stop();
   });
 
-  it('logs the refused login and does not throw into the caller', async () => {
+  it('logs the refused login and keeps the mail for a retry (an operator fixes credentials)', async () => {
     const mail = t.app.get(MailService);
     const to = recipient();
 
-    expect(() => mail.dispatch(verifyEmail(to.address, 'https://app.example/v'))).not.toThrow();
-    await mail.settled();
+    await mail.enqueue(verifyEmail(to.address, 'https://app.example/v'));
+    await settled(t);
 
     const line = await t.waitForLog(
-      (l) => l.msg === 'Mail could not be sent' && l.to === to.masked,
+      (l) => l.msg === 'Mail could not be sent; it will be retried' && l.to === to.masked,
     );
-    expect(line.level).toBe('error');
-    expect((line.err as { message: string }).message).toMatch(/535/);
+    expect(line.level).toBe('warn');
+    expect(line.reason).toMatch(/535/);
     expect(JSON.stringify(t.logs)).not.toContain(':wrong@');
     expect(peer.received).toHaveLength(0);
+    expect(await mailJobs(t)).toEqual([{ state: 'retry', retry_count: 0 }]);
   });
 });
 
@@ -168,7 +253,7 @@ describe('mail at shutdown', () => {
     const t = await startMailApp({ SMTP_URL: peer.url() });
     const to = recipient();
     const held = peer.hold();
-    t.app.get(MailService).dispatch(verifyEmail(to.address, 'https://app.example/v'));
+    await t.app.get(MailService).enqueue(verifyEmail(to.address, 'https://app.example/v'));
     await held.arrived;
 
     let deliveredBeforeClosed: boolean | undefined;
@@ -184,25 +269,31 @@ describe('mail at shutdown', () => {
     expect(deliveredBeforeClosed).toBe(true);
   });
 
-  it('waits a bounded time for a mail server that does not answer', async () => {
-    const t = await startMailApp({ SMTP_URL: peer.url() });
+  it('waits a bounded time for a mail server that does not answer, and keeps the mail queued', async () => {
+    const db = await migratedDatabase();
+    const first = await startMailApp({ SMTP_URL: peer.url() }, { databaseUrl: db.url });
     const held = peer.hold();
-    t.app.get(MailService).dispatch(verifyEmail(recipient().address, 'https://app.example/v'));
+    await first.app
+      .get(MailService)
+      .enqueue(verifyEmail(recipient().address, 'https://a.example/v'));
     await held.arrived;
 
     const started = Date.now();
     try {
-      await t.close();
+      await first.close();
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(4900);
       expect(waited).toBeLessThan(7000);
-      await t.waitForLog(
-        (l) =>
-          l.level === 'warn' &&
-          l.msg === 'Shutting down with 1 mail(s) still being sent after 5000 ms',
-      );
+      // Not lost: the attempt that was cut short is failed, and waits for its retry.
+      const next = await startMailApp({ SMTP_URL: peer.url() }, { databaseUrl: db.url });
+      try {
+        expect(await mailJobs(next)).toEqual([{ state: 'retry', retry_count: 0 }]);
+      } finally {
+        await next.close();
+      }
     } finally {
       held.release();
+      await db.drop();
     }
   });
 });
@@ -231,8 +322,8 @@ describe('mail in the development outbox', () => {
       to.address,
       actionLink(t.config.mail.webAppUrl, 'reset-password', token()),
     );
-    mail.dispatch(message);
-    await mail.settled();
+    await mail.enqueue(message);
+    await settled(t);
 
     const rows = await t.app
       .get(DataSource)
@@ -249,7 +340,7 @@ describe('mail in the development outbox', () => {
     );
     expect(line).toMatchObject({
       level: 'info',
-      context: 'OutboxMailer',
+      context: 'DevelopmentOutboxMailer',
       subject: message.subject,
       link: message.link,
     });
@@ -259,8 +350,8 @@ describe('mail in the development outbox', () => {
   it('stores a mail without a link with none', async () => {
     const mail = t.app.get(MailService);
     const to = recipient();
-    mail.dispatch({ to: to.address, subject: 'Notice', text: 'Nothing to click.\n' });
-    await mail.settled();
+    await mail.enqueue({ to: to.address, subject: 'Notice', text: 'Nothing to click.\n' });
+    await settled(t);
 
     const rows = await t.app
       .get(DataSource)

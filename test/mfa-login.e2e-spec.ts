@@ -1,14 +1,15 @@
 import { DataSource } from 'typeorm';
 import { AccessService } from '../src/modules/access/access.service';
 import { ADMIN_ROLE } from '../src/modules/access/built-in-roles';
-import { systemActor } from '../src/modules/audit/audit-actor';
+import { systemActor } from '../src/common/auth/actor';
 import {
   get,
   GOOD_PASSWORD,
   lastMailTo,
   post,
-  TokenPairBody,
+  settled,
   tokenFromLink,
+  TokenPairBody,
   uniqueIp,
 } from './support/accounts';
 import { send, signedInUser } from './support/access';
@@ -36,12 +37,16 @@ describe('login with a second factor (/v1/auth/login, /v1/auth/login/mfa)', () =
   });
   afterAll(() => t.close());
 
-  const eventsOf = (userId: string, type: string) =>
-    dataSource.query<{ outcome: string; reason: string | null; session_id: string | null }[]>(
+  const eventsOf = async (userId: string, type: string) => {
+    await settled(t);
+    return dataSource.query<
+      { outcome: string; reason: string | null; session_id: string | null }[]
+    >(
       `SELECT outcome, reason, session_id FROM auth_events
         WHERE user_id = $1 AND type = $2 ORDER BY created_at, id`,
       [userId, type],
     );
+  };
   const completeLogin = (mfaToken: string, factor: Record<string, unknown>, ip = uniqueIp()) =>
     post(t, '/v1/auth/login/mfa', { mfa_token: mfaToken, ...factor }, { ip });
 

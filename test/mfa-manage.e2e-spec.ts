@@ -2,7 +2,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { DataSource } from 'typeorm';
 import { decodeBase32 } from '../src/modules/mfa/base32';
-import { get, GOOD_PASSWORD, post, TokenPairBody, uniqueIp } from './support/accounts';
+import { get, GOOD_PASSWORD, post, settled, TokenPairBody, uniqueIp } from './support/accounts';
 import { send, signedInAdmin, signedInUser } from './support/access';
 import { expectInvalidField, expectProblem, Response } from './support/assertions';
 import {
@@ -44,14 +44,16 @@ describe('second factors (/v1/mfa) and step-up (/v1/auth/step-up)', () => {
   });
   afterAll(() => t.close());
 
-  const eventTypes = async (userId: string) =>
-    (
+  const eventTypes = async (userId: string) => {
+    await settled(t);
+    return (
       await dataSource.query<{ type: string; outcome: string; reason: string | null }[]>(
         `SELECT type, outcome, reason FROM auth_events
           WHERE user_id = $1 AND (type LIKE 'mfa%' OR type = 'step_up') ORDER BY created_at, id`,
         [userId],
       )
     ).map((e) => `${e.type}:${e.outcome}${e.reason ? `:${e.reason}` : ''}`);
+  };
   /** Makes the session's last authentication `seconds` old; its next refresh carries that. */
   const ageAuthentication = async (pair: TokenPairBody, seconds: number): Promise<string> => {
     await dataSource.query(

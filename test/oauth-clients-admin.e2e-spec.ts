@@ -8,18 +8,18 @@ import { signedInAdmin } from './support/access';
 import { CLIENT_CREDENTIALS_CACHE_MS } from '../src/modules/clients/oauth-clients.service';
 import { expectInvalidField, expectProblem, sha256, sleep, without } from './support/assertions';
 import { basic, clientToken, createClient, postForm, TestClient } from './support/clients';
-import { startTestApp, TEST_MASTER_KEY, testDatabaseUrl, TestApp } from './support/test-app';
+import { startTestApp, TEST_MASTER_KEY, TestApp } from './support/test-app';
 
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
 const SECRET = /^ghs_[A-Za-z0-9_-]{43}$/;
 const CLIENT_ID = /^ghc_[A-Za-z0-9_-]{22}$/;
 
 /** Runs the built CLI as an operator would. */
-async function cli(args: string[], stdin = '') {
+async function cli(t: TestApp, args: string[], stdin = '') {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: testDatabaseUrl(),
+      DATABASE_URL: t.config.database.url!,
       MASTER_KEY: TEST_MASTER_KEY,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -565,7 +565,7 @@ describe('/v1/admin/clients', () => {
 
   describe('npm run cli -- clients:create', () => {
     it('prints the client id and the secret once; they get a token', async () => {
-      const result = await cli([
+      const result = await cli(t, [
         'clients:create',
         '--name',
         'Nightly sync',
@@ -588,7 +588,7 @@ describe('/v1/admin/clients', () => {
 
     it('refuses unknown scopes, and a missing name or scope list, creating nothing', async () => {
       const name = `Refused ${randomUUID()}`;
-      const unknown = await cli([
+      const unknown = await cli(t, [
         'clients:create',
         '--name',
         name,
@@ -596,8 +596,8 @@ describe('/v1/admin/clients', () => {
         'authz:check root:all',
       ]);
       expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('root:all') });
-      expect((await cli(['clients:create', '--scopes', 'authz:check'])).code).toBe(2);
-      expect((await cli(['clients:create', '--name', name])).code).toBe(2);
+      expect((await cli(t, ['clients:create', '--scopes', 'authz:check'])).code).toBe(2);
+      expect((await cli(t, ['clients:create', '--name', name])).code).toBe(2);
       expect(await db.query('SELECT 1 FROM oauth_clients WHERE name = $1', [name])).toHaveLength(0);
     });
   });

@@ -6,6 +6,7 @@ import {
   login,
   mailsTo,
   post,
+  settled,
   signedInAccount,
   tokenFromLink,
   uniqueEmail,
@@ -213,6 +214,7 @@ describe('profile and preferences (/v1/users/me)', () => {
       expect((await lastMailTo(t, email)).subject).toMatch(/changed/i);
       expect((await post(t, '/v1/auth/verify-email', { token })).statusCode).toBe(400);
 
+      await settled(t);
       const events = await dataSource.query<{ type: string }[]>(
         `SELECT type FROM auth_events WHERE user_id = $1 AND type LIKE 'email_change%' ORDER BY created_at`,
         [me.id],
@@ -233,6 +235,7 @@ describe('profile and preferences (/v1/users/me)', () => {
       expect(wrong.statusCode).toBe(403);
       expect(problem(wrong.body).code).toBe('invalid_current_password');
       expect(await mailsTo(t, newEmail)).toHaveLength(0);
+      await settled(t);
       const events = await dataSource.query<{ reason: string }[]>(
         `SELECT reason FROM auth_events WHERE type = 'email_change_request' AND outcome = 'failure' AND user_id = (SELECT user_id FROM sessions WHERE id = $1)`,
         [tokens.session_id],

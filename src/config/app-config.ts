@@ -195,6 +195,19 @@ export const environmentSchema = z.object({
     })
     .default('Gatehouse'),
   MFA_REQUIRED_ROLES: commaList.pipe(z.array(z.string().max(100))).default([]),
+  JOBS_IN_PROCESS: booleanFlag.default(true),
+  JOBS_POOL_SIZE: integer(1, 100).default(4),
+  EVENTS_RETENTION_DAYS: integer(1, 3650).default(30),
+  EVENTS_REDIS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,200}$/, {
+      message: 'must be a Redis key of letters, digits, : . _ -',
+    })
+    .optional(),
+  EVENTS_REDIS_STREAM_MAX_LENGTH: integer(1000, 1_000_000_000).default(1_000_000),
+  WEBHOOK_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
+  WEBHOOK_TIMEOUT_MS: integer(100, 60000).default(15000),
+  WEBHOOK_DISABLE_AFTER_DAYS: integer(1, 365).default(5),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -238,6 +251,13 @@ export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ct
       code: 'custom',
       path: ['REFRESH_TOKEN_IDLE_DAYS'],
       message: 'must not exceed REFRESH_TOKEN_ABSOLUTE_DAYS',
+    });
+  }
+  if (env.EVENTS_REDIS_STREAM && !env.REDIS_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EVENTS_REDIS_STREAM'],
+      message: 'needs REDIS_URL (the stream is written to that Redis)',
     });
   }
   if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
@@ -320,6 +340,30 @@ export interface AppConfig {
     issuer: string;
     /** Holders of these roles must complete a second factor at every login, enrolling first. */
     requiredRoles: string[];
+  };
+  jobs: {
+    /** Whether this process works the job queues (off when `--worker` processes do). */
+    inProcess: boolean;
+    /** Connections of the job queue's own pool (on a PostgreSQL server). */
+    poolSize: number;
+  };
+  events: {
+    /** How long published events stay in the outbox: the window to resume a stream or replay. */
+    retentionDays: number;
+    /** Redis stream every event is added to, once; absent: no stream. */
+    redisStream: string | undefined;
+    /** The stream is trimmed to about this many entries. */
+    redisStreamMaxLength: number;
+  };
+  webhooks: {
+    /**
+     * Hosts (names or addresses) a webhook URL may reach although they resolve to loopback,
+     * private, link-local or metadata addresses, which are refused otherwise.
+     */
+    allowedHosts: string[];
+    timeoutMs: number;
+    /** An endpoint failing this long without a success is disabled. */
+    disableAfterDays: number;
   };
 }
 

@@ -77,5 +77,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       webAppUrl: (e.WEB_APP_URL ?? publicUrl).replace(/\/+$/, ''),
     },
     mfa: { issuer: e.MFA_ISSUER, requiredRoles: e.MFA_REQUIRED_ROLES },
+    jobs: { inProcess: e.JOBS_IN_PROCESS, poolSize: e.JOBS_POOL_SIZE },
+    events: {
+      retentionDays: e.EVENTS_RETENTION_DAYS,
+      redisStream: e.EVENTS_REDIS_STREAM,
+      redisStreamMaxLength: e.EVENTS_REDIS_STREAM_MAX_LENGTH,
+    },
+    webhooks: {
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
+    },
   };
 }

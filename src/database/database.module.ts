@@ -1,3 +1,4 @@
+import type { PGlite } from '@electric-sql/pglite';
 import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -5,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { runPendingMigrations } from './migrate';
 import { DatabaseNotifications } from './database-notifications';
+import { EMBEDDED_DATABASE } from './database.tokens';
 import { Transactions } from './transactions';
 
 /**
@@ -14,7 +16,7 @@ import { Transactions } from './transactions';
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(databaseUrl: string): DynamicModule {
+  static forRoot(databaseUrl: string, embedded: PGlite | null = null): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -43,8 +45,12 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [Transactions, DatabaseNotifications],
-      exports: [Transactions, DatabaseNotifications],
+      providers: [
+        Transactions,
+        DatabaseNotifications,
+        { provide: EMBEDDED_DATABASE, useValue: embedded },
+      ],
+      exports: [Transactions, DatabaseNotifications, EMBEDDED_DATABASE],
     };
   }
 }

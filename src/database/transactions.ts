@@ -8,6 +8,8 @@ import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 interface OpenTransaction {
   manager: EntityManager;
   afterCommit: (() => void | Promise<void>)[];
+  /** Savepoints opened so far, to name the next one. */
+  savepoints: number;
 }
 
 /**
@@ -54,7 +56,8 @@ export class Transactions implements OnModuleInit {
   /** The server's default isolation (read committed) unless asked: no extra SET statement. */
   private async open<T>(isolation: IsolationLevel | undefined, work: () => Promise<T>): Promise<T> {
     const afterCommit: (() => void | Promise<void>)[] = [];
-    const inside = (manager: EntityManager) => this.current.run({ manager, afterCommit }, work);
+    const inside = (manager: EntityManager) =>
+      this.current.run({ manager, afterCommit, savepoints: 0 }, work);
     const result = await (isolation
       ? this.dataSource.transaction(isolation, inside)
       : this.dataSource.transaction(inside));
@@ -90,6 +93,36 @@ export class Transactions implements OnModuleInit {
       : ((this.dataSource.driver as PostgresDriver).master as Pool);
     const result = await client.query<T>({ name, text, values });
     return result.rows;
+  }
+
+  /**
+   * The connection statements must go through to join the open transaction (or the pool's,
+   * outside one), as a plain `query(text, values)` answering pg's result: for libraries that
+   * write their own SQL, such as the job queue enqueuing a job atomically with a change.
+   */
+  async connection(): Promise<Pick<PoolClient, 'query'>> {
+    const transaction = this.current.getStore()?.manager.queryRunner;
+    if (transaction) return (await transaction.connect()) as PoolClient;
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  /**
+   * Runs `work` inside the open transaction behind a savepoint: if it fails, what it wrote is
+   * undone and the error rethrown, while the transaction stays usable for what follows.
+   */
+  async savepoint<T>(work: () => Promise<T>): Promise<T> {
+    const open = this.current.getStore();
+    if (!open) throw new Error('a savepoint needs an open transaction');
+    const name = `sp_${++open.savepoints}`;
+    await open.manager.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await work();
+      await open.manager.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await open.manager.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
+    }
   }
 
   /**

@@ -51,7 +51,8 @@ export class SmtpPeer {
     return url.toString();
   }
 
-  async start(): Promise<void> {
+  /** Listens on `port`, or on the one it had before a `stop` (a server back from an outage). */
+  async start(port = this.port): Promise<void> {
     const credentials = this.credentials;
     const server = new SMTPServer({
       logger: false,
@@ -82,7 +83,7 @@ export class SmtpPeer {
     server.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     this.port = (server.server.address() as AddressInfo).port;
     this.server = server;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AccessService } from '../../src/modules/access/access.service';
 import { ADMIN_ROLE } from '../../src/modules/access/built-in-roles';
-import { systemActor } from '../../src/modules/audit/audit-actor';
+import { systemActor } from '../../src/common/auth/actor';
 import { UsersService } from '../../src/modules/users/users.service';
 import { signedInAccount, TokenPairBody } from './accounts';
 import { TestApp } from './test-app';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { BackgroundTasks } from '../../src/common/background/background-tasks';
-import { MailService } from '../../src/modules/mail/mail.service';
+import { DomainEvents } from '../../src/modules/events/domain-events.service';
+import { DEAD_LETTER_QUEUE } from '../../src/modules/events/jobs/job-queue.service';
 import { Client } from 'pg';
 import { sleep } from './assertions';
 import { TestApp } from './test-app';
@@ -48,10 +48,30 @@ export function tokenFromLink(link: string): string {
   return token;
 }
 
-/** Waits for work requests left running (account lookups after a 202, mails being sent). */
+/** How long `settled` waits for the application to be done with what it started. */
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Waits until the application (on a database of its own) is done with everything it started:
+ * events written, published and consumed, and every job due by now worked (account requests
+ * answered 202, mails). Jobs waiting for a later time (a retry's backoff) are not waited for.
+ */
 export async function settled(t: TestApp): Promise<void> {
-  await t.app.get(BackgroundTasks).settled();
-  await t.app.get(MailService).settled();
+  await t.app.get(DomainEvents).settled();
+  const database = t.app.get(DataSource);
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const [{ busy }] = await database.query<{ busy: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM outbox WHERE position IS NULL)
+           OR EXISTS (SELECT 1 FROM pgboss.job
+                       WHERE name <> $1 AND state IN ('created', 'retry', 'active')
+                         AND start_after <= now()) AS busy`,
+      [DEAD_LETTER_QUEUE],
+    );
+    if (!busy) return;
+    if (Date.now() > deadline) throw new Error('the application never settled');
+    await sleep(10);
+  }
 }
 
 /**

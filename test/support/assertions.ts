@@ -6,8 +6,8 @@ export type Response = Awaited<ReturnType<typeof get>>;
 
 export const PROBLEM = /^application\/problem\+json/;
 
-/** How long a revoked session's access token may keep working on any instance (the bound). */
-export const REVOCATION_BOUND_MS = 5000;
+/** How long a revoked session, client or token may keep working on any instance (the bound). */
+export const REVOCATION_BOUND_MS = 1000;
 
 /**
  * An RFC 9457 problem with this status and code, as the one error filter writes it: its type

@@ -1,4 +1,4 @@
-import { systemActor } from '../../src/modules/audit/audit-actor';
+import { systemActor } from '../../src/common/auth/actor';
 import { ClientStatus } from '../../src/modules/clients/oauth-client.entity';
 import { OAuthClientsService } from '../../src/modules/clients/oauth-clients.service';
 import { uniqueIp } from './accounts';

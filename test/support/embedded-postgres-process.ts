@@ -7,7 +7,7 @@ const BUILT = join(__dirname, '..', '..', 'dist', 'src', 'database', 'embedded-p
 /** Runs in the child: start the embedded server, print its URL, stop cleanly on SIGTERM. */
 const CHILD_SCRIPT = `
 const { EmbeddedPostgres } = require(process.env.EMBEDDED_MODULE);
-EmbeddedPostgres.start(process.env.EMBEDDED_DIR, 8).then((db) => {
+EmbeddedPostgres.start(process.env.EMBEDDED_DIR, 8, process.env.EMBEDDED_DUMP || undefined).then((db) => {
   process.stdout.write(db.url + '\\n');
   process.once('SIGTERM', () => db.stop().then(() => process.exit(0)));
 }, (error) => { process.stderr.write(String(error.stack || error)); process.exit(1); });
@@ -26,10 +26,17 @@ export interface EmbeddedPostgresProcess {
  */
 export async function startEmbeddedPostgresProcess(
   dataDir: string,
+  /** A dump (EmbeddedPostgres.dump) the database starts as a copy of. */
+  fromDump?: string,
 ): Promise<EmbeddedPostgresProcess> {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build`);
   const child = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
-    env: { PATH: process.env.PATH ?? '', EMBEDDED_MODULE: BUILT, EMBEDDED_DIR: dataDir },
+    env: {
+      PATH: process.env.PATH ?? '',
+      EMBEDDED_MODULE: BUILT,
+      EMBEDDED_DIR: dataDir,
+      EMBEDDED_DUMP: fromDump ?? '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -3,6 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
+import { migratedDatabase } from './test-database';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -43,21 +44,36 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
 
 const logs: Record<string, unknown>[] = [];
 
-/** Boots the real application (all global pipes, filters, hooks) without opening a port. */
+/**
+ * Boots the real application (all global pipes, filters, hooks) without opening a port, on a
+ * migrated database of its own unless given one (several instances of one deployment share
+ * theirs). Closing it drops the database it was given none.
+ */
 export async function startTestApp(
   options: { env?: Record<string, string>; extraModules?: Type[]; databaseUrl?: string } = {},
 ): Promise<TestApp> {
-  const config = testConfig(options.env);
+  const own = options.databaseUrl ? null : await migratedDatabase();
+  const databaseUrl = options.databaseUrl ?? own!.url;
+  const config = testConfig({ DATABASE_URL: databaseUrl, ...options.env });
   const app = await createApp({
     config,
-    databaseUrl: options.databaseUrl ?? config.database.url!,
+    databaseUrl,
     extraModules: options.extraModules,
     logDestination: {
       write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
     },
+  }).catch(async (error: unknown) => {
+    await own?.drop();
+    throw error;
   });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  try {
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await own?.drop();
+    throw error;
+  }
   const waitForLog = async (predicate: (line: Record<string, unknown>) => boolean) => {
     for (let attempt = 0; attempt < 100; attempt++) {
       const line = logs.find(predicate);
@@ -66,5 +82,9 @@ export async function startTestApp(
     }
     throw new Error('expected log line was never written');
   };
-  return { app, config, logs, inject: app.inject.bind(app), waitForLog, close: () => app.close() };
+  const close = async () => {
+    await app.close();
+    await own?.drop();
+  };
+  return { app, config, logs, inject: app.inject.bind(app), waitForLog, close };
 }

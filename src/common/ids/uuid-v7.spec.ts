@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUUID } from 'class-validator';
-import { uuidV7, uuidV7Time } from './uuid-v7';
+import { monotonicUuidV7, uuidV7, uuidV7Time } from './uuid-v7';
 
 describe('uuidV7', () => {
   it('is a version 7, RFC 9562 variant UUID carrying its millisecond timestamp', () => {
@@ -16,5 +16,20 @@ describe('uuidV7', () => {
     expect(uuidV7Time(randomUUID())).toBeNull();
     expect(uuidV7Time('not-a-uuid')).toBeNull();
     expect(uuidV7Time(uuidV7().toUpperCase())).not.toBeNull();
+  });
+});
+
+describe('monotonicUuidV7', () => {
+  it('sorts in the order made, within one millisecond and across a clock stepping back', () => {
+    const at = Date.UTC(2026, 11, 6, 12, 0, 0, 0);
+    const ids = [
+      ...Array.from({ length: 5000 }, () => monotonicUuidV7(at)),
+      monotonicUuidV7(at - 10),
+      monotonicUuidV7(at + 5000),
+    ];
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => isUUID(id, 7))).toBe(true);
+    expect(uuidV7Time(ids[0])).toBe(at);
   });
 });

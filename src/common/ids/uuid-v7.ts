@@ -21,3 +21,29 @@ export function uuidV7Time(id: string): number | null {
   if (!UUID_V7.test(id)) return null;
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A UUIDv7 that sorts after every one this process made before (RFC 9562 §6.2, method 1): the
+ * 12 bits after the version count up within a millisecond (from a random start), and a clock
+ * that stepped back, or a counter that ran out, borrows the next millisecond. For ids whose
+ * order must follow the order they were made in, such as events emitted by one transaction.
+ */
+export function monotonicUuidV7(nowMs = Date.now()): string {
+  if (nowMs > lastMs) {
+    lastMs = nowMs;
+    sequence = randomBytes(2).readUInt16BE(0) & 0x1ff;
+  } else if (++sequence > 0xfff) {
+    lastMs += 1;
+    sequence = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -27,3 +27,8 @@ export const requestLogContext = new AsyncLocalStorage<RequestLogContext>();
 export function currentLogger(root: Logger): Logger {
   return requestLogContext.getStore()?.logger ?? root;
 }
+
+/** The id of the request being served, or null outside of one. */
+export function currentRequestId(): string | null {
+  return requestLogContext.getStore()?.requestId ?? null;
+}

@@ -1,40 +1,43 @@
 import { Injectable } from '@nestjs/common';
-import { Transactions } from '../../database/transactions';
-import { AuditRecord, AuditService } from '../audit/audit.service';
-import { AccessChanges } from './access-changes';
+import { Actor } from '../../common/auth/actor';
+import { DomainEvents } from '../events/domain-events.service';
+import { EventData } from '../events/event-catalogue';
 import { PolicySetRepository } from './policy-set.repository';
 
-export interface RecordedChange extends AuditRecord {
-  /** The one user whose grants changed, when the change is a grant or a revocation. */
-  userId?: string;
-}
+/** The events of changes to roles, grants and policies: each makes a new policy-set version. */
+export type AccessChangeType =
+  | 'role.created'
+  | 'role.updated'
+  | 'role.deleted'
+  | 'policy.created'
+  | 'policy.updated'
+  | 'policy.deleted'
+  | 'user.role.granted'
+  | 'user.role.revoked';
 
 /**
  * What every change of roles, grants or policies does besides itself, inside its transaction:
- * bump the policy-set version, write the audit event and queue the NOTIFY; then, once the
- * transaction commits, tell this instance's listeners.
+ * bump the policy-set version (concurrent changes take versions in the order they commit) and
+ * emit the change's event carrying it. The audit row and the reload of every instance's
+ * decision engine are the event's consumers.
  */
 @Injectable()
 export class AccessChangeRecorder {
   constructor(
     private readonly policySet: PolicySetRepository,
-    private readonly audit: AuditService,
-    private readonly changes: AccessChanges,
-    private readonly transactions: Transactions,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Call inside the change's transaction; returns the new policy-set version. */
-  async record(change: RecordedChange): Promise<number> {
-    const { userId, ...event } = change;
+  async record<T extends AccessChangeType>(
+    type: T,
+    data: Omit<EventData<T>, 'policy_set_version'>,
+    actor: Actor,
+  ): Promise<number> {
     const version = await this.policySet.bump();
-    await this.audit.record({
-      ...event,
-      details: { ...event.details, policy_set_version: version },
+    await this.events.emit(type, { ...data, policy_set_version: version } as EventData<T>, {
+      actor,
     });
-    await this.policySet.notify(userId ? { version, user_id: userId } : { version });
-    await this.transactions.afterCommit(() =>
-      this.changes.emit(userId ? { version, userIds: [userId] } : { version }),
-    );
     return version;
   }
 }

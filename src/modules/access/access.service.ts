@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
-import { AuditActor } from '../audit/audit-actor';
+import { Actor } from '../../common/auth/actor';
 import { PolicyDefinition, RoleDefinition } from '../../common/policy-language/policy-definition';
 import { UsersService } from '../users/users.service';
 import { USER_ROLE } from './built-in-roles';
@@ -77,7 +77,7 @@ export class AccessService {
    * Grants a role by name without an expiry (idempotent), joining the caller's transaction
    * when there is one; `grantedBy` is recorded as the grantor and in the audit trail.
    */
-  async grantRole(userId: string, roleName: string, grantedBy: AuditActor): Promise<void> {
+  async grantRole(userId: string, roleName: string, grantedBy: Actor): Promise<void> {
     await this.userRoles.grantByName(userId, roleName, grantedBy);
   }
 }

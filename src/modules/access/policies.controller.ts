@@ -12,7 +12,7 @@ import {
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { DelegationLimits } from '../../common/auth/delegation-limits';
 import { Caller, CurrentCaller } from '../../common/auth/principal';
-import { AuditActor, RequestActor } from '../audit/audit-actor';
+import { Actor, RequestActor } from '../../common/auth/actor';
 import { NAME_PATTERN } from './built-in-roles';
 import { PolicyBodyDto, PolicyDto, PolicyWriteDto } from './dto/policy.dto';
 import { PolicySetVersionDto } from './dto/role.dto';
@@ -90,7 +90,7 @@ export class PoliciesController {
   @ApiCreatedResponse({ type: PolicyWriteDto })
   async create(
     @Body() body: PolicyBodyDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<PolicyWriteDto> {
     await this.limits.assertMayHandOut(caller, { kind: 'policy', ...body });
@@ -118,7 +118,7 @@ export class PoliciesController {
   async replace(
     @Param('id', uuidParam('id')) id: string,
     @Body() body: PolicyBodyDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<PolicyWriteDto> {
     await this.limits.assertMayHandOut(caller, { kind: 'policy', ...body });
@@ -131,7 +131,7 @@ export class PoliciesController {
   @ApiOkResponse({ type: PolicySetVersionDto })
   async delete(
     @Param('id', uuidParam('id')) id: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<PolicySetVersionDto> {
     return { policy_set_version: await this.policies.delete(id, actor) };
   }

@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
-import { AuditActor } from '../audit/audit-actor';
+import { Actor } from '../../common/auth/actor';
 import { compileCondition } from '../../common/policy-language/compiled-condition';
 import { ConditionSyntaxError } from '../../common/policy-language/condition-syntax-error';
 import { AccessChangeRecorder } from './access-change-recorder';
 import { nameTaken, notFound } from './access-problems';
-import { fieldChanges } from './field-changes';
+import { fieldChanges } from '../../common/changes/field-changes';
 import { Policy } from './policy.entity';
 import { PolicyFields, PolicyRepository } from './policy.repository';
 import { PolicySetRepository } from './policy-set.repository';
@@ -29,8 +29,8 @@ export interface PolicyWrite {
   version: number;
 }
 
-function definitionOf(policy: PolicyFields): Record<string, unknown> {
-  return Object.fromEntries(POLICY_FIELDS.map((field) => [field, policy[field]]));
+function definitionOf(policy: PolicyFields): PolicyFields {
+  return Object.fromEntries(POLICY_FIELDS.map((field) => [field, policy[field]])) as PolicyFields;
 }
 
 /**
@@ -57,23 +57,22 @@ export class PoliciesService {
     return policy;
   }
 
-  create(fields: PolicyFields, actor: AuditActor): Promise<PolicyWrite> {
+  create(fields: PolicyFields, actor: Actor): Promise<PolicyWrite> {
     assertConditionCompiles(fields.condition);
     return this.transactions.run(async () => {
       const policy = await this.policies.insert(fields);
       if (!policy) throw nameTaken('policy');
-      const version = await this.recorder.record({
+      const version = await this.recorder.record(
+        'policy.created',
+        { policy_id: policy.id, ...definitionOf(policy) },
         actor,
-        action: 'policy.create',
-        target: { type: 'policy', id: policy.id },
-        details: definitionOf(policy),
-      });
+      );
       return { policy, version };
     });
   }
 
   /** Replaces every field; a replacement identical to the stored policy changes nothing. */
-  replace(id: string, fields: PolicyFields, actor: AuditActor): Promise<PolicyWrite> {
+  replace(id: string, fields: PolicyFields, actor: Actor): Promise<PolicyWrite> {
     assertConditionCompiles(fields.condition);
     return this.transactions.run(async () => {
       const current = await this.policies.findById(id, { forUpdate: true });
@@ -82,27 +81,25 @@ export class PoliciesService {
       if (!changed) return { policy: current, version: await this.policySet.currentVersion() };
       const policy = await this.policies.replace(id, fields);
       if (policy === 'name_taken') throw nameTaken('policy');
-      const version = await this.recorder.record({
+      const version = await this.recorder.record(
+        'policy.updated',
+        { policy_id: id, name: policy.name, changes: changed },
         actor,
-        action: 'policy.update',
-        target: { type: 'policy', id },
-        details: changed,
-      });
+      );
       return { policy, version };
     });
   }
 
-  delete(id: string, actor: AuditActor): Promise<number> {
+  delete(id: string, actor: Actor): Promise<number> {
     return this.transactions.run(async () => {
       const policy = await this.policies.findById(id, { forUpdate: true });
       if (!policy) throw notFound('policy');
       await this.policies.delete(id);
-      return this.recorder.record({
+      return this.recorder.record(
+        'policy.deleted',
+        { policy_id: id, ...definitionOf(policy) },
         actor,
-        action: 'policy.delete',
-        target: { type: 'policy', id },
-        details: definitionOf(policy),
-      });
+      );
     });
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
-import { AUTHZ_NOTIFY_CHANNEL } from './access-changes';
 
 @Injectable()
 export class PolicySetRepository {
@@ -26,12 +25,5 @@ export class PolicySetRepository {
       .manager()
       .query<{ version: string }[]>('SELECT version FROM policy_set_state');
     return Number(rows[0].version);
-  }
-
-  /** Queues a notification to listeners of AUTHZ_NOTIFY_CHANNEL, delivered at commit. */
-  async notify(payload: Record<string, unknown>): Promise<void> {
-    await this.transactions
-      .manager()
-      .query('SELECT pg_notify($1, $2)', [AUTHZ_NOTIFY_CHANNEL, JSON.stringify(payload)]);
   }
 }

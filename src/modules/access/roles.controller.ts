@@ -12,7 +12,7 @@ import {
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { DelegationLimits } from '../../common/auth/delegation-limits';
 import { Caller, CurrentCaller } from '../../common/auth/principal';
-import { AuditActor, RequestActor } from '../audit/audit-actor';
+import { Actor, RequestActor } from '../../common/auth/actor';
 import { NAME_PATTERN } from './built-in-roles';
 import {
   CreateRoleDto,
@@ -72,7 +72,7 @@ export class RolesController {
   @ApiCreatedResponse({ type: RoleWriteDto })
   async create(
     @Body() body: CreateRoleDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<RoleWriteDto> {
     await this.limits.assertMayHandOut(caller, {
@@ -108,7 +108,7 @@ export class RolesController {
   async update(
     @Param('id', uuidParam('id')) id: string,
     @Body() body: UpdateRoleDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<RoleWriteDto> {
     if (body.permissions !== undefined) {
@@ -136,7 +136,7 @@ export class RolesController {
   @ApiOkResponse({ type: PolicySetVersionDto })
   async delete(
     @Param('id', uuidParam('id')) id: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<PolicySetVersionDto> {
     return { policy_set_version: await this.roles.delete(id, actor) };
   }

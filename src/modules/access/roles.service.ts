@@ -3,11 +3,11 @@ import { GATEHOUSE_PERMISSIONS } from '../../common/auth/gatehouse-permissions';
 import { DomainError } from '../../common/errors/domain-error';
 import { AccessErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
-import { AuditActor } from '../audit/audit-actor';
+import { Actor } from '../../common/auth/actor';
 import { AccessChangeRecorder } from './access-change-recorder';
 import { invalidField, nameTaken, notFound } from './access-problems';
 import { ADMIN_ROLE } from './built-in-roles';
-import { fieldChanges } from './field-changes';
+import { fieldChanges } from '../../common/changes/field-changes';
 import { PolicyRepository } from './policy.repository';
 import { PolicySetRepository } from './policy-set.repository';
 import { Role } from './role.entity';
@@ -46,16 +46,20 @@ export class RolesService {
     return role;
   }
 
-  create(fields: RoleFields, actor: AuditActor): Promise<RoleWrite> {
+  create(fields: RoleFields, actor: Actor): Promise<RoleWrite> {
     return this.transactions.run(async () => {
       const role = await this.roles.insert(fields);
       if (!role) throw nameTaken('role');
-      const version = await this.recorder.record({
+      const version = await this.recorder.record(
+        'role.created',
+        {
+          role_id: role.id,
+          name: role.name,
+          description: role.description,
+          permissions: role.permissions,
+        },
         actor,
-        action: 'role.create',
-        target: { type: 'role', id: role.id },
-        details: { name: role.name, description: role.description, permissions: role.permissions },
-      });
+      );
       return { role, version };
     });
   }
@@ -65,7 +69,7 @@ export class RolesService {
    * they are rewritten in the same transaction, so a new role taking the old name cannot
    * inherit them.
    */
-  update(id: string, changes: Partial<RoleFields>, actor: AuditActor): Promise<RoleWrite> {
+  update(id: string, changes: Partial<RoleFields>, actor: Actor): Promise<RoleWrite> {
     return this.transactions.run(async () => {
       const current = await this.roles.findById(id, { forUpdate: true });
       if (!current) throw notFound('role');
@@ -87,12 +91,11 @@ export class RolesService {
         next.name === current.name
           ? []
           : await this.policies.renameSubject(`role:${current.name}`, `role:${next.name}`);
-      const version = await this.recorder.record({
+      const version = await this.recorder.record(
+        'role.updated',
+        { role_id: id, name: role.name, changes: changed, policies_updated: renamedIn },
         actor,
-        action: 'role.update',
-        target: { type: 'role', id },
-        details: { ...changed, ...(renamedIn.length > 0 ? { policies_updated: renamedIn } : {}) },
-      });
+      );
       return { role, version };
     });
   }
@@ -101,7 +104,7 @@ export class RolesService {
    * Deletes a role and its grants. Refused while policies name it: a role created later
    * under the same name would otherwise inherit them.
    */
-  delete(id: string, actor: AuditActor): Promise<number> {
+  delete(id: string, actor: Actor): Promise<number> {
     return this.transactions.run(async () => {
       const role = await this.roles.findById(id, { forUpdate: true });
       if (!role) throw notFound('role');
@@ -117,17 +120,17 @@ export class RolesService {
         );
       }
       const revokedGrants = await this.roles.delete(id);
-      return this.recorder.record({
-        actor,
-        action: 'role.delete',
-        target: { type: 'role', id },
-        details: {
+      return this.recorder.record(
+        'role.deleted',
+        {
+          role_id: id,
           name: role.name,
           description: role.description,
           permissions: role.permissions,
           revoked_grants: revokedGrants,
         },
-      });
+        actor,
+      );
     });
   }
 }

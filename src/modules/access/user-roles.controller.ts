@@ -5,7 +5,7 @@ import { RequirePermission } from '../../common/auth/require-permission.decorato
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { DelegationLimits } from '../../common/auth/delegation-limits';
 import { Caller, CurrentCaller } from '../../common/auth/principal';
-import { AuditActor, RequestActor } from '../audit/audit-actor';
+import { Actor, RequestActor } from '../../common/auth/actor';
 import { AccessService } from './access.service';
 import { PolicySetVersionDto } from './dto/role.dto';
 import { GrantRoleDto, UserRoleDto, UserRolesDto, UserRoleWriteDto } from './dto/user-role.dto';
@@ -64,7 +64,7 @@ export class UserRolesController {
     @Param('userId', uuidParam('userId')) userId: string,
     @Param('roleId', uuidParam('roleId')) roleId: string,
     @Body() body: GrantRoleDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserRoleWriteDto> {
@@ -91,7 +91,7 @@ export class UserRolesController {
   async revoke(
     @Param('userId', uuidParam('userId')) userId: string,
     @Param('roleId', uuidParam('roleId')) roleId: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<PolicySetVersionDto> {
     return { policy_set_version: await this.userRoles.revoke(userId, roleId, actor) };
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
 import { AccessErrorCode, CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
-import { AuditActor } from '../audit/audit-actor';
+import { Actor } from '../../common/auth/actor';
 import { UsersService } from '../users/users.service';
 import { AccessChangeRecorder } from './access-change-recorder';
 import { invalidField, notFound } from './access-problems';
@@ -46,20 +46,20 @@ export class UserRolesService {
     userId: string,
     roleId: string,
     expiresAt: Date | null,
-    actor: AuditActor,
+    actor: Actor,
   ): Promise<GrantWrite> {
     return this.transactions.run(async () =>
       this.grant(userId, await this.roles.findById(roleId), expiresAt, actor),
     );
   }
 
-  grantByName(userId: string, roleName: string, actor: AuditActor): Promise<GrantWrite> {
+  grantByName(userId: string, roleName: string, actor: Actor): Promise<GrantWrite> {
     return this.transactions.run(async () =>
       this.grant(userId, await this.roles.findByName(roleName), null, actor),
     );
   }
 
-  revoke(userId: string, roleId: string, actor: AuditActor): Promise<number> {
+  revoke(userId: string, roleId: string, actor: Actor): Promise<number> {
     return this.transactions.run(async () => {
       const role = await this.grantableRole(userId, await this.roles.findById(roleId));
       const grant = await this.roles.findGrantForUpdate(userId, role.id);
@@ -70,13 +70,11 @@ export class UserRolesService {
         await this.assertAnotherAdministrator(role, userId);
       }
       await this.roles.deleteGrant(userId, role.id);
-      return this.recorder.record({
+      return this.recorder.record(
+        'user.role.revoked',
+        { user_id: userId, role_id: role.id, role_name: role.name },
         actor,
-        action: 'user_role.revoke',
-        target: { type: 'user', id: userId },
-        details: { role_id: role.id, role_name: role.name },
-        userId,
-      });
+      );
     });
   }
 
@@ -84,7 +82,7 @@ export class UserRolesService {
     userId: string,
     found: Role | null,
     expiresAt: Date | null,
-    actor: AuditActor,
+    actor: Actor,
   ): Promise<GrantWrite> {
     if (expiresAt !== null && expiresAt.getTime() <= Date.now()) {
       throw invalidField('expires_at', 'must be in the future');
@@ -106,18 +104,17 @@ export class UserRolesService {
     if (result === 'missing') {
       throw new DomainError(CommonErrorCode.NotFound, 'The user or the role no longer exists.');
     }
-    const version = await this.recorder.record({
-      actor,
-      action: result.created ? 'user_role.grant' : 'user_role.update',
-      target: { type: 'user', id: userId },
-      details: {
+    const version = await this.recorder.record(
+      'user.role.granted',
+      {
+        user_id: userId,
         role_id: role.id,
         role_name: role.name,
         expires_at: expiresAt?.toISOString() ?? null,
         ...(existing ? { previous_expires_at: existing.expiresAt?.toISOString() ?? null } : {}),
       },
-      userId,
-    });
+      actor,
+    );
     return { grant: { ...result.grant, roleName: role.name }, created: result.created, version };
   }
 

@@ -1,7 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
-
-export const AUDIT_ACTOR_TYPES = ['user', 'service', 'system'] as const;
-export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+import { ActorType } from '../../common/auth/actor';
 
 /**
  * One administrative change: who made it (a user, a service client, or the system itself, as
@@ -19,7 +17,7 @@ export class AuditEvent {
   id!: string;
 
   @Column({ name: 'actor_type', type: 'text' })
-  actorType!: AuditActorType;
+  actorType!: ActorType;
 
   /** A user id, a client id, or for the system the name of the tool (`cli`). */
   @Column({ name: 'actor_id', type: 'text', nullable: true })

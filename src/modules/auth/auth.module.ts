@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessModule } from '../access/access.module';
-import { AuditModule } from '../audit/audit.module';
 import { OAuthClientsModule } from '../clients/oauth-clients.module';
-import { MailModule } from '../mail/mail.module';
 import { MfaModule } from '../mfa/mfa.module';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenGuard } from './access-token.guard';
+import { AccountRequests } from './account-requests';
 import { AccessTokenService } from './access-token.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -30,7 +29,7 @@ import { SigningKeyService } from './signing-key.service';
  * themselves; the mfa module never imports this one.
  */
 @Module({
-  imports: [UsersModule, AuditModule, MailModule, OAuthClientsModule, MfaModule, AccessModule],
+  imports: [UsersModule, OAuthClientsModule, MfaModule, AccessModule],
   controllers: [
     AuthController,
     JwksController,
@@ -46,6 +45,7 @@ import { SigningKeyService } from './signing-key.service';
     SessionService,
     LoginRepository,
     AuthService,
+    AccountRequests,
     OAuthService,
     SecondFactorService,
     { provide: APP_GUARD, useClass: AccessTokenGuard },

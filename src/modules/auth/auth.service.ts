@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
-import { BackgroundTasks } from '../../common/background/background-tasks';
 import { Principal } from '../../common/auth/principal';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { PasswordPolicy } from '../../common/crypto/password-policy';
@@ -11,9 +10,11 @@ import { RateLimiter } from '../../common/throttle/rate-limiter.service';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
-import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
-import * as templates from '../mail/mail-templates';
-import { MailService } from '../mail/mail.service';
+import { uuidV7 } from '../../common/ids/uuid-v7';
+import { currentRequestId } from '../../common/logging/request-log-context';
+import { AuthAttempt } from '../events/catalogue/account-events';
+import { DomainEvents } from '../events/domain-events.service';
+import { JobQueue } from '../events/jobs/job-queue.service';
 import { CredentialAttempts } from '../users/credential-attempts.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
@@ -24,11 +25,10 @@ import { MfaService } from '../mfa/mfa.service';
 import { LoginRepository } from './login.repository';
 import { Session } from './session.entity';
 import { SessionService } from './session.service';
+import { ACCOUNT_REQUEST_QUEUES, AccountRequest } from './account-requests';
 import { issueTokenPair, TokenPair } from './token-pair';
 
 const HOUR_S = 60 * 60;
-/** Mails about one address: enough for a user who lost one, too few to flood a mailbox. */
-const MAILS_PER_ADDRESS_PER_HOUR = 3;
 /** Unauthenticated account requests (register, resend, forgot) from one address. */
 const ACCOUNT_REQUESTS_PER_IP_PER_HOUR = 30;
 
@@ -55,8 +55,6 @@ const STATUS_PROBLEMS = {
 /** Registration, login, refresh, logout and the password flows. */
 @Injectable()
 export class AuthService {
-  private readonly logger = new Logger(AuthService.name);
-
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionService,
@@ -65,10 +63,9 @@ export class AuthService {
     private readonly policy: PasswordPolicy,
     private readonly credentials: CredentialAttempts,
     private readonly rateLimiter: RateLimiter,
-    private readonly mail: MailService,
-    private readonly events: AuthEventService,
+    private readonly events: DomainEvents,
+    private readonly jobs: JobQueue,
     private readonly transactions: Transactions,
-    private readonly background: BackgroundTasks,
     private readonly mfa: MfaService,
     private readonly access: AccessService,
     private readonly logins: LoginRepository,
@@ -77,9 +74,10 @@ export class AuthService {
 
   /**
    * Checks the request and hashes the password (both paths pay for it, and the request, not an
-   * unbounded queue, carries that cost), then answers. What depends on whether the address is
-   * taken runs after the response: a new account and its verification mail, or a mail to the
-   * owner of the address; neither the answer nor its timing tells the two apart.
+   * unbounded queue, carries that cost), then records the registration as a durable job and
+   * answers. What depends on whether the address is taken happens in the job: a new account
+   * and its verification mail, or a mail to the owner of the address; neither the answer nor
+   * its timing tells the two apart. The job holds the password's hash, never the password.
    */
   async register(
     input: { email: string; password: string; name: string },
@@ -89,114 +87,43 @@ export class AuthService {
     const email = normalizeEmail(input.email);
     this.policy.assertAcceptable(input.password, { email });
     const passwordHash = await this.hasher.hash(input.password);
-    const name = input.name.trim();
-    this.background.run('register', () =>
-      this.completeRegistration(email, name, passwordHash, client),
-    );
-  }
-
-  private async completeRegistration(
-    email: string,
-    name: string,
-    passwordHash: string,
-    client: ClientInfo,
-  ): Promise<void> {
-    const created = await this.transactions.run(async () => {
-      const id = await this.users.createPending({ email, name, passwordHash });
-      if (!id) return null;
-      const link = await this.users.issueEmailToken(id, 'verify_email');
-      await this.events.record({ type: 'register', outcome: 'success', client, userId: id });
-      return { id, link };
-    });
-    if (created) {
-      if (await this.mayMail(email)) this.mail.dispatch(templates.verifyEmail(email, created.link));
-      return;
-    }
-    const existing = await this.users.findByEmail(email);
-    await this.events.record({
-      type: 'register',
-      outcome: 'failure',
+    await this.request(ACCOUNT_REQUEST_QUEUES.register, {
+      email,
       client,
-      userId: existing?.id,
-      reason: 'email_taken',
+      registration: { user_id: uuidV7(), name: input.name.trim(), password_hash: passwordHash },
     });
-    if (!existing || !(await this.mayMail(email))) return;
-    if (existing.status === 'pending_verification') {
-      // Whoever registered first chose the password, and may not own the mailbox: confirming
-      // that password would hand them the account. The owner chooses the password instead.
-      const link = await this.transactions.run(async () => {
-        await this.users.cancelEmailTokens(existing.id, ['verify_email']);
-        return this.users.issueEmailToken(existing.id, 'reset_password');
-      });
-      this.mail.dispatch(templates.finishRegistration(email, link));
-    } else {
-      const base = this.config.mail.webAppUrl;
-      this.mail.dispatch(
-        templates.registrationAttempt(email, `${base}/login`, `${base}/forgot-password`),
-      );
-    }
   }
 
   /** Confirms an address: a new account's, or the new one of an email change. */
   async verifyEmail(token: string, client: ClientInfo): Promise<void> {
-    const outcome = await this.transactions.run(async () => {
+    const verified = await this.transactions.run(async () => {
       const used = await this.users.consumeEmailToken(token, ['verify_email', 'change_email']);
-      if (!used) return null;
+      const user = used && (await this.users.findById(used.userId));
+      if (!used || !user) return false;
       if (used.purpose === 'verify_email') {
-        await this.users.markEmailVerified(used.userId);
-        await this.events.record({
-          type: 'email_verify',
-          outcome: 'success',
-          client,
-          userId: used.userId,
-        });
-        return { changedTo: null };
+        await this.users.markEmailVerified(user, { client });
+        return true;
       }
-      const previous = await this.users.findById(used.userId);
-      if (!previous || previous.status === 'suspended' || previous.status === 'deactivated') {
-        return null;
-      }
-      if (!(await this.users.changeEmail(used.userId, used.newEmail!))) {
+      if (user.status === 'suspended' || user.status === 'deactivated') return false;
+      if (!(await this.users.changeEmail(user, used.newEmail!, { client }))) {
         throw new DomainError(UsersErrorCode.EmailTaken, 'Another account uses this address now.');
       }
       // A reset link mailed to the old address must not outlive the address.
-      await this.users.cancelEmailTokens(used.userId, ['reset_password']);
-      await this.events.record({
-        type: 'email_change',
-        outcome: 'success',
-        client,
-        userId: used.userId,
-      });
-      return { changedTo: used.newEmail!, previous: previous.email };
+      await this.users.cancelEmailTokens(user.id, ['reset_password']);
+      return true;
     });
-    if (!outcome) {
-      await this.events.record({
-        type: 'email_verify',
-        outcome: 'failure',
-        client,
-        reason: 'invalid_token',
-      });
+    if (!verified) {
+      await this.refused('email_verify', 'invalid_token', client);
       throw this.invalidEmailToken();
     }
-    if (outcome.changedTo !== null) this.mail.dispatch(templates.emailChanged(outcome.previous));
   }
 
-  /** Answers before looking the address up; a pending account gets a new link after. */
+  /** Answers once the request is recorded; a pending account gets a new link in the job. */
   async resendVerification(email: string, client: ClientInfo): Promise<void> {
     await this.limitAccountRequests('email_verify_resend', client);
-    this.background.run('email_verify_resend', async () => {
-      const user = await this.users.findByEmail(email);
-      if (!user || user.status !== 'pending_verification' || !(await this.mayMail(user.email))) {
-        return;
-      }
-      const link = await this.users.issueEmailToken(user.id, 'verify_email');
-      await this.events.record({
-        type: 'email_verify_resend',
-        outcome: 'success',
-        client,
-        userId: user.id,
-      });
-      this.mail.dispatch(templates.verifyEmail(user.email, link));
+    await this.request(ACCOUNT_REQUEST_QUEUES.resendVerification, {
+      email: normalizeEmail(email),
+      client,
     });
   }
 
@@ -250,14 +177,7 @@ export class AuthService {
     }
     const secondFactor = await this.secondFactorDue(userId, account.hasActiveFactor);
     if (secondFactor) {
-      const challenge = await this.mfa.issueChallenge(userId, secondFactor, passwordHash);
-      await this.events.record({
-        type: 'mfa_challenge',
-        outcome: 'success',
-        client,
-        userId,
-        reason: secondFactor === 'login' ? 'mfa_required' : 'mfa_enrollment_required',
-      });
+      const challenge = await this.mfa.issueChallenge(userId, secondFactor, passwordHash, client);
       return {
         kind: 'second_factor',
         purpose: secondFactor,
@@ -266,7 +186,7 @@ export class AuthService {
       };
     }
     const now = new Date();
-    // The session, its refresh token, last_login_at and the success event: one statement.
+    // The session, its refresh token and its event: one statement.
     const started = await this.sessions.start(userId, { amr: ['pwd'], authTime: now }, client, now);
     return { kind: 'tokens', ...(await issueTokenPair(this.accessTokens, started)) };
   }
@@ -288,120 +208,76 @@ export class AuthService {
   }
 
   /**
-   * The hot path is two statements: the rotation (one atomic statement, which also requires the
-   * account to be active) and the event. The rotation commits first; the success event is
-   * written after it and a failure to write it is logged rather than answered with an error,
-   * since a client that got no answer would retry with the rotated token and lose its session
-   * as a reuse.
+   * The hot path is one statement: the rotation, which also requires the account to be active
+   * and writes the `user.session.refreshed` event. A refused token is told apart (unknown,
+   * expired, revoked, reused, of an inactive account) in the event only, never in the answer.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
-    const result = await this.sessions.rotate(refreshToken);
+    const result = await this.sessions.rotate(refreshToken, client);
+    if (result.outcome === 'rotated') return issueTokenPair(this.accessTokens, result);
     if (result.outcome === 'inactive') {
       const { session } = result;
       await this.transactions.run(async () => {
-        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive');
-        await this.events.record({
-          type: 'refresh',
-          outcome: 'failure',
-          client,
-          userId: session.userId,
-          sessionId: session.id,
-          reason: result.accountStatus ?? 'account_deleted',
-        });
+        await this.sessions.revokeOne(session.userId, session.id, 'account_inactive', { client });
+        await this.refused('refresh', result.accountStatus ?? 'account_deleted', client, session);
       });
-      throw this.invalidRefreshToken();
-    }
-    if (result.outcome !== 'rotated') {
-      const session = 'session' in result ? result.session : null;
-      await this.events.record({
-        type: result.outcome === 'reused' ? 'refresh_token_reuse' : 'refresh',
-        outcome: 'failure',
+    } else if (result.outcome !== 'reused') {
+      // A reuse has its own event, emitted with the revocation it caused.
+      await this.refused(
+        'refresh',
+        result.outcome,
         client,
-        userId: session?.userId,
-        sessionId: session?.id,
-        reason: result.outcome,
-      });
-      throw this.invalidRefreshToken();
-    }
-    const { session } = result;
-    const pair = await issueTokenPair(this.accessTokens, result);
-    await this.events
-      .record({
-        type: 'refresh',
-        outcome: 'success',
-        client,
-        userId: session.userId,
-        sessionId: session.id,
-      })
-      .catch((error: unknown) =>
-        this.logger.error(
-          { err: error, session_id: session.id },
-          'Could not record a refresh; the new token pair is answered anyway',
-        ),
+        'session' in result ? result.session : null,
       );
-    return pair;
+    }
+    throw this.invalidRefreshToken();
   }
 
   async logout(principal: Principal, client: ClientInfo): Promise<void> {
-    await this.sessions.revokeOne(principal.userId, principal.sessionId, 'logout');
-    await this.events.record({
-      type: 'logout',
-      outcome: 'success',
-      client,
-      userId: principal.userId,
-      sessionId: principal.sessionId,
-    });
+    await this.sessions.revokeOne(
+      principal.userId,
+      principal.sessionId,
+      'logout',
+      { client },
+      { bySessionId: principal.sessionId },
+    );
   }
 
   /** Ends every session and every open reset or email-change link: the "I was hacked" button. */
-  async logoutAll(principal: Principal, client: ClientInfo): Promise<number> {
-    const ended = await this.transactions.run(async () => {
+  logoutAll(principal: Principal, client: ClientInfo): Promise<number> {
+    return this.transactions.run(async () => {
       await this.users.cancelEmailTokens(principal.userId, ['reset_password', 'change_email']);
-      return this.sessions.revokeAll(principal.userId, 'logout_all');
+      return this.sessions.revokeAll(
+        principal.userId,
+        'logout_all',
+        { client },
+        { bySessionId: principal.sessionId },
+      );
     });
-    await this.events.record({
-      type: 'logout_all',
-      outcome: 'success',
-      client,
-      userId: principal.userId,
-      sessionId: principal.sessionId,
-    });
-    return ended;
   }
 
   /** Ends one of the caller's own sessions; someone else's id is indistinguishable from none. */
   async revokeSession(principal: Principal, sessionId: string, client: ClientInfo): Promise<void> {
-    if (!(await this.sessions.revokeOne(principal.userId, sessionId, 'revoked_by_user'))) {
-      throw new DomainError(CommonErrorCode.NotFound, 'No such session.');
-    }
-    await this.events.record({
-      type: 'session_revoke',
-      outcome: 'success',
-      client,
-      userId: principal.userId,
+    const ended = await this.sessions.revokeOne(
+      principal.userId,
       sessionId,
-    });
+      'revoked_by_user',
+      { client },
+      { bySessionId: principal.sessionId },
+    );
+    if (!ended) throw new DomainError(CommonErrorCode.NotFound, 'No such session.');
   }
 
   listSessions(userId: string): Promise<Session[]> {
     return this.sessions.listLive(userId);
   }
 
-  /** Answers before looking the address up; an account that may reset gets a link after. */
+  /** Answers once the request is recorded; an account that may reset gets a link in the job. */
   async forgotPassword(email: string, client: ClientInfo): Promise<void> {
     await this.limitAccountRequests('password_forgot', client);
-    this.background.run('password_forgot', async () => {
-      const user = await this.users.findByEmail(email);
-      if (!user || user.status === 'deactivated' || user.status === 'suspended') return;
-      if (!(await this.mayMail(user.email))) return;
-      const link = await this.users.issueEmailToken(user.id, 'reset_password');
-      await this.events.record({
-        type: 'password_forgot',
-        outcome: 'success',
-        client,
-        userId: user.id,
-      });
-      this.mail.dispatch(templates.passwordReset(user.email, link));
+    await this.request(ACCOUNT_REQUEST_QUEUES.forgotPassword, {
+      email: normalizeEmail(email),
+      client,
     });
   }
 
@@ -417,33 +293,22 @@ export class AuthService {
     const reset = await this.transactions.run(async () => {
       const used = await this.users.consumeEmailToken(input.token, ['reset_password']);
       const user = used && (await this.users.findById(used.userId));
-      if (!user || user.status === 'deactivated' || user.status === 'suspended') return null;
+      if (!user || user.status === 'deactivated' || user.status === 'suspended') return false;
       this.policy.assertAcceptable(input.password, { email: user.email });
       const hash = await this.hasher.hash(input.password);
-      await this.users.setPasswordHash(user.id, hash);
+      const origin = { client };
+      await this.users.changePassword(user.id, hash, { method: 'reset', sessionId: null }, origin);
       // Following the link proved control of the mailbox.
-      if (user.emailVerifiedAt === null) await this.users.markEmailVerified(user.id);
-      await this.sessions.revokeAll(user.id, 'password_reset');
+      if (user.emailVerifiedAt === null) await this.users.markEmailVerified(user, origin);
+      await this.sessions.revokeAll(user.id, 'password_reset', origin);
       // An email change started by whoever knew the old password must not survive it.
       await this.users.cancelEmailTokens(user.id, ['change_email', 'reset_password']);
-      await this.events.record({
-        type: 'password_reset',
-        outcome: 'success',
-        client,
-        userId: user.id,
-      });
-      return { email: user.email };
+      return true;
     });
     if (!reset) {
-      await this.events.record({
-        type: 'password_reset',
-        outcome: 'failure',
-        client,
-        reason: 'invalid_token',
-      });
+      await this.refused('password_reset', 'invalid_token', client);
       throw this.invalidEmailToken();
     }
-    this.mail.dispatch(templates.passwordChanged(reset.email));
   }
 
   /** Needs the current password; ends every other session, keeps the caller's. */
@@ -464,35 +329,51 @@ export class AuthService {
     );
     this.policy.assertAcceptable(input.newPassword, { email: user.email, field: 'new_password' });
     const hash = await this.hasher.hash(input.newPassword);
+    const origin = { client };
     await this.transactions.run(async () => {
-      await this.users.setPasswordHash(user.id, hash);
-      await this.sessions.revokeAll(user.id, 'password_change', { except: principal.sessionId });
-      await this.users.cancelEmailTokens(user.id, ['change_email', 'reset_password']);
-      await this.events.record({
-        type: 'password_change',
-        outcome: 'success',
-        client,
-        userId: user.id,
-        sessionId: principal.sessionId,
+      await this.users.changePassword(
+        user.id,
+        hash,
+        { method: 'change', sessionId: principal.sessionId },
+        origin,
+      );
+      await this.sessions.revokeAll(user.id, 'password_change', origin, {
+        except: principal.sessionId,
+        bySessionId: principal.sessionId,
       });
+      await this.users.cancelEmailTokens(user.id, ['change_email', 'reset_password']);
     });
-    this.mail.dispatch(templates.passwordChanged(user.email));
   }
 
-  /** Per-address mail budget; exceeding it is silent, so it reveals nothing about the address. */
-  private async mayMail(email: string): Promise<boolean> {
-    return (await this.rateLimiter.consume(`mail:${email}`, MAILS_PER_ADDRESS_PER_HOUR, HOUR_S))
-      .allowed;
+  /** Records an account request as a job, so that the answer cannot outlive its work. */
+  private async request(queue: string, request: Omit<AccountRequest, 'request_id'>): Promise<void> {
+    await this.jobs.send(queue, {
+      ...request,
+      request_id: currentRequestId(),
+    } satisfies AccountRequest);
   }
 
-  private async limitAccountRequests(type: AuthEventType, client: ClientInfo): Promise<void> {
+  private async refused(
+    attempt: AuthAttempt,
+    reason: string,
+    client: ClientInfo,
+    session: { userId: string; id: string } | null = null,
+  ): Promise<void> {
+    await this.events.emit(
+      'auth.attempt.failed',
+      { attempt, reason, user_id: session?.userId ?? null, session_id: session?.id ?? null },
+      { client },
+    );
+  }
+
+  private async limitAccountRequests(type: AuthAttempt, client: ClientInfo): Promise<void> {
     const { allowed, retryAfterSeconds } = await this.rateLimiter.consume(
       `account-requests:${clientNetworkKey(client.ip)}`,
       ACCOUNT_REQUESTS_PER_IP_PER_HOUR,
       HOUR_S,
     );
     if (!allowed) {
-      await this.events.record({ type, outcome: 'failure', client, reason: 'throttled' });
+      await this.refused(type, 'throttled', client);
       throw tooManyAttempts(retryAfterSeconds);
     }
   }

@@ -11,7 +11,7 @@ import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
-import { AuditActor, RequestActor } from '../audit/audit-actor';
+import { Actor, RequestActor } from '../../common/auth/actor';
 import { secondFactorOf } from '../mfa/dto/mfa-requests.dto';
 import { RemovedTotpDto, RemoveTotpDto } from './dto/second-factor.dto';
 import { SecondFactorService } from './second-factor.service';
@@ -68,7 +68,7 @@ export class SecondFactorRemovalController {
   @ApiNotFoundResponse({ description: 'No such user.' })
   async reset(
     @Param('id', uuidParam('id')) id: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<void> {
     await this.secondFactor.resetByAdministrator(id, actor);
   }

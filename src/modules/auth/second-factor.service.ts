@@ -9,8 +9,8 @@ import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { AccessService } from '../access/access.service';
-import { AuditActor } from '../audit/audit-actor';
-import { AuthEventService } from '../audit/auth-event.service';
+import { Actor } from '../../common/auth/actor';
+import { DomainEvents } from '../events/domain-events.service';
 import {
   MfaService,
   passwordFingerprint,
@@ -59,7 +59,7 @@ export class SecondFactorService {
     private readonly users: UsersService,
     private readonly sessions: SessionService,
     private readonly accessTokens: AccessTokenService,
-    private readonly events: AuthEventService,
+    private readonly events: DomainEvents,
     private readonly access: AccessService,
     private readonly transactions: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -78,12 +78,11 @@ export class SecondFactorService {
       return found.user;
     });
     if (!user) {
-      await this.events.record({
-        type: 'mfa_enroll',
-        outcome: 'failure',
-        client,
-        reason: 'invalid_mfa_token',
-      });
+      await this.events.emit(
+        'auth.attempt.failed',
+        { attempt: 'mfa_enroll', reason: 'invalid_mfa_token', user_id: null, session_id: null },
+        { client },
+      );
       throw invalidMfaToken();
     }
     return this.mfa.startTotpEnrollment(user.id, user.email, client);
@@ -137,15 +136,11 @@ export class SecondFactorService {
         client,
         now,
       );
-      const sessionId = started.session.id;
-      await this.events.record({
-        type: 'mfa_verify',
-        outcome: 'success',
-        client,
-        userId,
-        sessionId,
-        reason: proof.method,
-      });
+      await this.events.emit(
+        'user.mfa.verified',
+        { user_id: userId, method: proof.method, session_id: started.session.id },
+        { client },
+      );
       return { kind: 'completed', started, backupCodes };
     });
     switch (outcome.kind) {
@@ -185,22 +180,21 @@ export class SecondFactorService {
     await this.reauthenticate(principal, proof, client, 'step_up');
     const amr = proof.method === 'password' ? ['pwd'] : PASSWORD_AND_CODE;
     const now = new Date();
-    const session = await this.sessions.reauthenticate(
-      principal.userId,
-      principal.sessionId,
-      { amr, authTime: now },
-      now,
-    );
-    if (!session) {
-      throw new DomainError(AuthErrorCode.InvalidToken, 'This session has ended.');
-    }
-    await this.events.record({
-      type: 'step_up',
-      outcome: 'success',
-      client,
-      userId: principal.userId,
-      sessionId: principal.sessionId,
-      reason: proof.method,
+    await this.transactions.run(async () => {
+      const session = await this.sessions.reauthenticate(
+        principal.userId,
+        principal.sessionId,
+        { amr, authTime: now },
+        now,
+      );
+      if (!session) {
+        throw new DomainError(AuthErrorCode.InvalidToken, 'This session has ended.');
+      }
+      await this.events.emit(
+        'user.session.reauthenticated',
+        { user_id: principal.userId, session_id: principal.sessionId, method: proof.method, amr },
+        { client },
+      );
     });
     const access = await this.accessTokens.issue({
       userId: principal.userId,
@@ -243,10 +237,16 @@ export class SecondFactorService {
       'mfa_disable',
     );
     await this.reauthenticate(principal, input.proof, client, 'mfa_disable');
-    await this.mfa.removeFactors(principal.userId, client, principal.sessionId);
-    return input.endOtherSessions
-      ? this.sessions.revokeAll(principal.userId, 'mfa_disabled', { except: principal.sessionId })
-      : 0;
+    return this.transactions.run(async () => {
+      await this.mfa.removeFactors(principal.userId, client, principal.sessionId);
+      if (!input.endOtherSessions) return 0;
+      return this.sessions.revokeAll(
+        principal.userId,
+        'mfa_disabled',
+        { client },
+        { except: principal.sessionId, bySessionId: principal.sessionId },
+      );
+    });
   }
 
   /**
@@ -255,7 +255,7 @@ export class SecondFactorService {
    * role requires a factor, enrolling a new one. Administrators remove their own factor as any
    * user does, with their password and a code.
    */
-  async resetByAdministrator(userId: string, actor: AuditActor): Promise<void> {
+  async resetByAdministrator(userId: string, actor: Actor): Promise<void> {
     if (actor.type === 'user' && actor.id === userId) {
       throw new DomainError(
         CommonErrorCode.Forbidden,
@@ -264,7 +264,7 @@ export class SecondFactorService {
     }
     await this.transactions.run(async () => {
       await this.mfa.resetByAdministrator(userId, actor);
-      await this.sessions.revokeAll(userId, 'mfa_reset');
+      await this.sessions.revokeAll(userId, 'mfa_reset', { actor });
     });
   }
 
@@ -298,8 +298,16 @@ export class SecondFactorService {
     return found.user.status === 'active' && timingSafeEqual(current, fingerprint);
   }
 
-  private recordFailure(userId: string | null, client: ClientInfo, reason: string): Promise<void> {
-    return this.events.record({ type: 'mfa_verify', outcome: 'failure', client, userId, reason });
+  private async recordFailure(
+    userId: string | null,
+    client: ClientInfo,
+    reason: string,
+  ): Promise<void> {
+    await this.events.emit(
+      'auth.attempt.failed',
+      { attempt: 'mfa_verify', reason, user_id: userId, session_id: null },
+      { client },
+    );
   }
 }
 

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { IsNull, Not } from 'typeorm';
 import { Transactions } from '../../database/transactions';
+import { DomainEvent } from '../events/domain-event';
+import { EventShell } from '../events/domain-events.service';
+import { outboxInsert, outboxInsertFrom } from '../events/outbox.repository';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { liveSession } from './session-liveness';
@@ -108,17 +111,17 @@ export class SessionRepository {
   }
 
   /**
-   * A login: a new session, the first refresh token of its family, the account's
-   * `last_login_at` and the login's success event, in one statement (atomic without a
-   * transaction around it). Login and refresh are the hot paths: their writes are plain SQL,
-   * one round trip each. The users and audit modules' rows are written here rather than by
-   * those modules in statements of their own because each round trip costs a login more CPU
-   * than the write itself, CPU its argon2 verification then lacks; batching the events does not
-   * help at login rates, where a batch rarely holds more than the one event.
+   * A login: a new session, the first refresh token of its family and the session's
+   * `user.session.created` event, in one statement (atomic without a transaction around it).
+   * Login and refresh are the hot paths: their writes are plain SQL, one round trip each,
+   * because each round trip costs a login more CPU than the write itself, CPU its argon2
+   * verification then lacks. What follows from a login elsewhere (`last_login_at`, the auth
+   * event) is done by the event's consumers.
    */
   async insertLogin(
     session: Pick<
       Session,
+      | 'id'
       | 'userId'
       | 'ip'
       | 'userAgent'
@@ -129,25 +132,25 @@ export class SessionRepository {
       | 'absoluteExpiresAt'
     >,
     tokenHash: Buffer,
+    event: DomainEvent<'user.session.created'>,
   ): Promise<Session> {
+    const outbox = outboxInsert(event, 11);
     const rows = await this.prepared<SessionRow>(
       'sessions.insert_login',
       `WITH s AS (
-         INSERT INTO sessions (user_id, ip, user_agent, amr, auth_time, last_seen_at,
+         INSERT INTO sessions (id, user_id, ip, user_agent, amr, auth_time, last_seen_at,
                                idle_expires_at, absolute_expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          RETURNING *
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
-         SELECT id, $9, idle_expires_at FROM s
-       ), u AS (
-         UPDATE users SET last_login_at = $6, updated_at = CURRENT_TIMESTAMP WHERE id = $1
+         SELECT id, $10, idle_expires_at FROM s
        ), e AS (
-         INSERT INTO auth_events (type, outcome, user_id, session_id, ip, user_agent)
-         SELECT 'login', 'success', user_id, id, ip, user_agent FROM s
+         ${outbox.sql}
        )
        SELECT * FROM s`,
       [
+        session.id,
         session.userId,
         session.ip,
         session.userAgent,
@@ -157,6 +160,7 @@ export class SessionRepository {
         session.idleExpiresAt,
         session.absoluteExpiresAt,
         tokenHash,
+        ...outbox.values,
       ],
     );
     return toSession(rows[0]);
@@ -192,10 +196,11 @@ export class SessionRepository {
    * Rotates a usable token of an active account in one statement, without a transaction
    * around it: the session and then the token are locked, the token marked rotated, its
    * successor inserted (after it, through the data dependency, so the one-live-token index never
-   * sees two) and the session's idle expiry moved on. Null when the token is not usable now
-   * (unknown, rotated, revoked or expired) or its account is not active. A concurrent rotation
-   * of the same token waits for the locks, then finds the token rotated and gets null, so of N
-   * concurrent presentations exactly one rotates. The account's status is read here rather
+   * sees two), the session's idle expiry moved on and its `user.session.refreshed` event
+   * written. Null when the token is not usable now (unknown, rotated, revoked or expired) or
+   * its account is not active. A concurrent rotation of the same token waits for the locks,
+   * then finds the token rotated and gets null, so of N concurrent presentations exactly one
+   * rotates. The account's status is read here rather
    * than by the users module in a statement of its own: refresh is the hottest write path,
    * and each round trip costs more CPU than the read itself.
    *
@@ -206,7 +211,13 @@ export class SessionRepository {
     tokenHash: Buffer,
     next: { tokenHash: Buffer; idleSeconds: number },
     at: Date,
+    event: EventShell<'user.session.refreshed'>,
   ): Promise<Session | null> {
+    const outbox = outboxInsertFrom(event, 5, {
+      from: 'touched',
+      userId: 'touched.user_id',
+      data: `jsonb_build_object('user_id', touched.user_id, 'session_id', touched.id)`,
+    });
     const rows = await this.prepared<SessionRow>(
       'sessions.rotate_if_usable',
       `WITH ${LOCK_PRESENTED_TOKEN}, target AS (
@@ -229,9 +240,11 @@ export class SessionRepository {
          UPDATE sessions s SET last_seen_at = $2, idle_expires_at = child.expires_at
            FROM child WHERE s.id = (SELECT session_id FROM target)
          RETURNING s.*
+       ), e AS (
+         ${outbox.sql}
        )
        SELECT * FROM touched`,
-      [tokenHash, at, next.idleSeconds, next.tokenHash],
+      [tokenHash, at, next.idleSeconds, next.tokenHash, ...outbox.values],
     );
     return rows[0] ? toSession(rows[0]) : null;
   }

@@ -2,15 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
 import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { issueOpaqueToken, presentedTokenHash } from '../../common/crypto/opaque-token';
+import { uuidV7 } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
+import { SESSION_REVOKE_REASONS } from '../events/catalogue/account-events';
+import { DomainEvents, EventOrigin } from '../events/domain-events.service';
+import { EventOf, OnBroadcast } from '../events/on-event.decorator';
 import { Session } from './session.entity';
 import { isSessionLive } from './session-liveness';
 import { SessionRepository, UsableRefreshToken } from './session.repository';
 
 /**
- * How long an instance trusts its last look at a session. A session revoked anywhere stops
- * authenticating requests on every instance within this time (the issue's bound is 5 s).
+ * How long an instance trusts its last look at a session: the safety net. A revocation reaches
+ * every instance as a `user.session.revoked` event within moments; should that be lost, a
+ * session revoked anywhere still stops authenticating requests everywhere within this time.
  */
 export const SESSION_STATUS_CACHE_MS = 2000;
 const SESSION_STATUS_CACHE_MAX_ENTRIES = 100_000;
@@ -30,6 +35,8 @@ export type RotationResult =
   /** A usable token of an account that is not active (null: no longer exists); not rotated. */
   | { outcome: 'inactive'; session: Session; accountStatus: string | null };
 
+export type SessionRevokeReason = (typeof SESSION_REVOKE_REASONS)[number];
+
 function secondsBetween(from: Date, to: Date): number {
   return Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000));
 }
@@ -47,12 +54,13 @@ export class SessionService {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly transactions: Transactions,
+    private readonly events: DomainEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * A login: a new session and its first refresh token, the account's `last_login_at` and the
-   * `login` success event, written together.
+   * A login: a new session, its first refresh token and its `user.session.created` event,
+   * written in one statement (login is a hot path: one round trip for its writes).
    */
   async start(
     userId: string,
@@ -65,8 +73,15 @@ export class SessionService {
     );
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
     const { token, hash } = issueOpaqueToken('refresh');
+    const id = uuidV7();
+    const event = this.events.prepare(
+      'user.session.created',
+      { user_id: userId, session_id: id, amr: login.amr, auth_time: login.authTime.toISOString() },
+      { client },
+    );
     const session = await this.sessions.insertLogin(
       {
+        id,
         userId,
         ip: client.ip,
         userAgent: client.userAgent,
@@ -77,7 +92,9 @@ export class SessionService {
         absoluteExpiresAt,
       },
       hash,
+      event,
     );
+    await this.events.written([event]);
     return { session, refreshToken: token, refreshExpiresIn: secondsBetween(now, idleExpiresAt) };
   }
 
@@ -87,22 +104,32 @@ export class SessionService {
    * lock to say why not; an already-rotated token is what a replayed stolen token looks like,
    * and ends the family.
    */
-  async rotate(presented: string, now = new Date()): Promise<RotationResult> {
+  async rotate(presented: string, client: ClientInfo, now = new Date()): Promise<RotationResult> {
     const hash = presentedTokenHash('refresh', presented);
     if (!hash) return { outcome: 'invalid' };
     const next = issueOpaqueToken('refresh');
     const idleSeconds = this.config.tokens.refreshIdleSeconds;
+    const origin = { client };
+    // The event's payload comes from the rows the statement rotates.
+    const event = this.events.prepareFromStatement('user.session.refreshed', origin);
     const rotateIfUsable = () =>
-      this.sessions.rotateIfUsable(hash, { tokenHash: next.hash, idleSeconds }, now);
-    const rotated = (session: Session): RotationResult => ({
-      outcome: 'rotated',
-      session,
-      refreshToken: next.token,
-      refreshExpiresIn: secondsBetween(now, session.idleExpiresAt),
-    });
+      this.sessions.rotateIfUsable(hash, { tokenHash: next.hash, idleSeconds }, now, event);
+    const rotated = async (session: Session): Promise<RotationResult> => {
+      await this.events.written([
+        event.complete({ user_id: session.userId, session_id: session.id }),
+      ]);
+      return {
+        outcome: 'rotated',
+        session,
+        refreshToken: next.token,
+        refreshExpiresIn: secondsBetween(now, session.idleExpiresAt),
+      };
+    };
     const session = await rotateIfUsable();
     if (session) return rotated(session);
-    const refused = await this.transactions.run(async (): Promise<RotationResult> => {
+    type Examined =
+      Exclude<RotationResult, { outcome: 'rotated' }> | { outcome: 'rotated'; session: Session };
+    const refused = await this.transactions.run(async (): Promise<Examined> => {
       const token = await this.sessions.findRefreshTokenForUpdate(hash);
       if (!token) return { outcome: 'invalid' };
       const { session } = token;
@@ -110,10 +137,11 @@ export class SessionService {
         return { outcome: 'revoked', session };
       }
       if (token.rotatedAt !== null) {
-        await this.sessions.revoke(
-          { userId: session.userId, sessionId: session.id },
-          'refresh_token_reuse',
-          now,
+        await this.revokeOne(session.userId, session.id, 'refresh_token_reuse', origin, { now });
+        await this.events.emit(
+          'user.session.refresh_reused',
+          { user_id: session.userId, session_id: session.id },
+          origin,
         );
         return { outcome: 'reused', session };
       }
@@ -127,10 +155,11 @@ export class SessionService {
       // Usable after all: the account became active again since the first attempt. The rows
       // are ours until the transaction ends, so this rotation cannot fail for a new reason.
       const reactivated = await rotateIfUsable();
-      return reactivated ? rotated(reactivated) : { outcome: 'expired', session };
+      return reactivated
+        ? { outcome: 'rotated', session: reactivated }
+        : { outcome: 'expired', session };
     });
-    if (refused.outcome === 'reused') this.forgetSession(refused.session.id);
-    return refused;
+    return refused.outcome === 'rotated' ? rotated(refused.session) : refused;
   }
 
   /** The refresh token if it could be exchanged now (for introspection); null otherwise. */
@@ -153,31 +182,52 @@ export class SessionService {
     return this.sessions.reauthenticate({ userId, sessionId }, login, now);
   }
 
-  /** Ends one session of the user; false when the user has no such live session. */
+  /**
+   * Ends one session of the user; false when the user has no such session left to end.
+   * `bySessionId`: the session of the user that asked (a logout ends the one it comes from).
+   */
   async revokeOne(
     userId: string,
     sessionId: string,
-    reason: string,
-    now = new Date(),
+    reason: SessionRevokeReason,
+    origin: EventOrigin,
+    options: { bySessionId?: string; now?: Date } = {},
   ): Promise<boolean> {
-    const ended = await this.sessions.revoke({ userId, sessionId }, reason, now);
-    for (const id of ended) this.forgetSession(id);
-    return ended.length > 0;
+    return (await this.revoke({ userId, sessionId }, reason, origin, options)) > 0;
   }
 
   /** Ends every session of the user, or every other one. Returns how many ended. */
-  async revokeAll(
+  revokeAll(
     userId: string,
-    reason: string,
-    options: { except?: string; now?: Date } = {},
+    reason: SessionRevokeReason,
+    origin: EventOrigin,
+    options: { except?: string; bySessionId?: string; now?: Date } = {},
   ): Promise<number> {
-    const ended = await this.sessions.revoke(
-      { userId, exceptSessionId: options.except },
-      reason,
-      options.now ?? new Date(),
-    );
-    for (const id of ended) this.forgetSession(id);
-    return ended.length;
+    return this.revoke({ userId, exceptSessionId: options.except }, reason, origin, options);
+  }
+
+  private revoke(
+    where: { userId: string; sessionId?: string; exceptSessionId?: string },
+    reason: SessionRevokeReason,
+    origin: EventOrigin,
+    options: { bySessionId?: string; now?: Date },
+  ): Promise<number> {
+    return this.transactions.run(async () => {
+      const ended = await this.sessions.revoke(where, reason, options.now ?? new Date());
+      if (ended.length > 0) {
+        await this.events.emit(
+          'user.session.revoked',
+          {
+            user_id: where.userId,
+            session_ids: ended,
+            reason,
+            by_session_id: options.bySessionId ?? null,
+          },
+          origin,
+        );
+      }
+      return ended.length;
+    });
   }
 
   /**
@@ -192,9 +242,10 @@ export class SessionService {
     return owner === userId;
   }
 
-  /** This instance judges the session afresh at its next request (it ended, say). */
-  forgetSession(sessionId: string): void {
-    this.owners.delete(sessionId);
+  /** Ended sessions stop authenticating requests on this instance at once. */
+  @OnBroadcast('user.session.revoked')
+  forgetRevoked(event: EventOf<'user.session.revoked'>): void {
+    for (const id of event.data.session_ids) this.owners.delete(id);
   }
 
   private idleExpiry(now: Date, absoluteExpiresAt: Date): Date {

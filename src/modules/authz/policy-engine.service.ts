@@ -1,22 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
-import Redis from 'ioredis';
-import { REDIS } from '../../common/redis/redis.module';
-import { DatabaseNotifications } from '../../database/database-notifications';
-import { AccessChanges, AUTHZ_NOTIFY_CHANNEL } from '../access/access-changes';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AccessService } from '../access/access.service';
+import { EventOf, OnBroadcast } from '../events/on-event.decorator';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
 
-/** The Redis channel used instead when REDIS_URL is set. */
-export const POLICY_REDIS_CHANNEL = 'gatehouse:authz';
 /**
- * Notifications are the fast path; this look at the stored version is the safety net for one
- * that was lost (a dropped connection, a Redis restart between publish and subscribe).
+ * The change's event is the fast path; this look at the stored version is the safety net for
+ * one that was lost.
  */
 const VERSION_POLL_MS = 5000;
 
@@ -32,9 +21,9 @@ export class PolicySetVersionUnavailableError extends Error {
 
 /**
  * Holds the compiled policy set every decision on this instance is made with, and replaces it
- * when the stored one changes anywhere: at once on this instance's own writes, within
- * milliseconds on the others (LISTEN/NOTIFY, or Redis pub/sub when configured), and within
- * VERSION_POLL_MS if a notification was lost.
+ * when the stored one changes anywhere: at once on this instance's own writes (before the
+ * change is answered: read-your-writes here), within milliseconds on the others (as the
+ * change's event is published), and within VERSION_POLL_MS if that was lost.
  */
 @Injectable()
 export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -44,44 +33,22 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
   /** A change arrived while a reload was reading: read again once it finishes. */
   private stale = false;
   private poll: NodeJS.Timeout | null = null;
-  private subscriber: Redis | null = null;
-  private unsubscribeChanges: (() => void) | null = null;
 
-  constructor(
-    private readonly access: AccessService,
-    private readonly changes: AccessChanges,
-    private readonly notifications: DatabaseNotifications,
-    @Inject(REDIS) private readonly redis: Redis | null,
-  ) {}
+  constructor(private readonly access: AccessService) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.reload();
-    // This instance's own writes answer once it decides with them (read-your-writes here).
-    this.unsubscribeChanges = this.changes.subscribe(async ({ version }) => {
-      if (this.redis) {
-        this.redis
-          .publish(POLICY_REDIS_CHANNEL, String(version))
-          .catch((error: Error) =>
-            this.logger.warn(`Could not publish policy set ${version}: ${error.message}`),
-          );
-      }
-      await this.seen(version);
-    });
-    if (this.redis) await this.subscribeRedis(this.redis);
-    else {
-      await this.notifications.listen(
-        AUTHZ_NOTIFY_CHANNEL,
-        (payload) => void this.seen(versionIn(payload)),
-        () => void this.refresh(),
-      );
-    }
     this.poll = setInterval(() => void this.checkStoredVersion(), VERSION_POLL_MS).unref();
   }
 
   onApplicationShutdown(): void {
     if (this.poll) clearInterval(this.poll);
-    this.unsubscribeChanges?.();
-    this.subscriber?.disconnect();
+  }
+
+  /** A change of roles, grants or policies: decide with its version from now on. */
+  @OnBroadcast('role.*', 'policy.*', 'user.role.*')
+  async changed(event: EventOf<'role.*' | 'policy.*' | 'user.role.*'>): Promise<void> {
+    await this.seen(event.data.policy_set_version);
   }
 
   /** The policy set decisions are made with now. */
@@ -151,41 +118,4 @@ export class PolicyEngine implements OnApplicationBootstrap, OnApplicationShutdo
     })();
     return this.inFlight;
   }
-
-  private async subscribeRedis(redis: Redis): Promise<void> {
-    // A subscribed connection can do nothing else, so it is a connection of its own. Messages
-    // published while it was away are lost: after every reconnect it catches up by reading.
-    const subscriber = redis.duplicate({
-      enableOfflineQueue: true,
-      connectionName: 'gatehouse-sub',
-    });
-    this.subscriber = subscriber;
-    let connectedOnce = false;
-    subscriber.on('error', () => undefined); // the main connection already reports outages
-    subscriber.on('ready', () => {
-      if (connectedOnce) void this.refresh();
-      connectedOnce = true;
-    });
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel === POLICY_REDIS_CHANNEL) void this.seen(versionIn(message));
-    });
-    await subscriber.subscribe(POLICY_REDIS_CHANNEL).catch((error: Error) => {
-      this.logger.warn(`Redis subscription failed, relying on polling: ${error.message}`);
-    });
-  }
-}
-
-/** The version in a notification: a bare number, or `{"version": n, ...}`. */
-function versionIn(payload: string): number | null {
-  let value: unknown;
-  try {
-    const parsed: unknown = JSON.parse(payload);
-    value =
-      typeof parsed === 'object' && parsed !== null
-        ? (parsed as { version?: unknown }).version
-        : parsed;
-  } catch {
-    return null;
-  }
-  return typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
 }

@@ -2,12 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { AccessService } from '../access/access.service';
 import { OAuthClientsService } from '../clients/oauth-clients.service';
+import { EventOf, OnBroadcast } from '../events/on-event.decorator';
 import { UsersService } from '../users/users.service';
 
+type AccountChange =
+  | 'user.updated'
+  | 'user.email_verified'
+  | 'user.email_changed'
+  | 'user.suspended'
+  | 'user.reactivated'
+  | 'user.deactivated'
+  | 'user.deleted';
+
 /**
- * How long an instance trusts what it read about a subject. A suspension or a profile change
- * reaches decisions within this time; role grants bump the policy-set version and reach them
- * at once on the next reload.
+ * How long an instance trusts what it read about a subject: the safety net. A suspension or a
+ * profile change reaches decisions as soon as its event does, and within this time if that is
+ * lost; role grants bump the policy-set version and reach them with the reload it causes.
  */
 export const SUBJECT_CACHE_MS = 2000;
 const SUBJECT_CACHE_MAX_ENTRIES = 50_000;
@@ -79,6 +89,26 @@ export class SubjectDirectory {
    */
   cached(type: SubjectType, id: string, policySetVersion: number): KnownSubject | undefined {
     return this.subjects.get(cacheKey(type, id, policySetVersion));
+  }
+
+  /** An account's status or profile changed: decisions read it afresh from now on. */
+  @OnBroadcast(
+    'user.updated',
+    'user.email_verified',
+    'user.email_changed',
+    'user.suspended',
+    'user.reactivated',
+    'user.deactivated',
+    'user.deleted',
+  )
+  accountChanged(event: EventOf<AccountChange>): void {
+    this.forget('user', event.data.user_id);
+  }
+
+  /** A service client was disabled or enabled: decisions read it afresh from now on. */
+  @OnBroadcast('client.disabled', 'client.enabled')
+  clientChanged(event: EventOf<'client.disabled' | 'client.enabled'>): void {
+    this.forget('service', event.data.client_id);
   }
 
   /** This instance reads the subject afresh at its next decision (its account changed, say). */

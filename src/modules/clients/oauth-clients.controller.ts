@@ -32,7 +32,7 @@ import {
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { DelegationLimits } from '../../common/auth/delegation-limits';
 import { Caller, CurrentCaller } from '../../common/auth/principal';
-import { AuditActor, RequestActor } from '../audit/audit-actor';
+import { Actor, RequestActor } from '../../common/auth/actor';
 import {
   AddSecretDto,
   ClientDto,
@@ -127,7 +127,7 @@ export class OAuthClientsController {
   @ApiCreatedResponse({ type: CreatedClientDto })
   async create(
     @Body() body: CreateClientDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<CreatedClientDto> {
     await this.limits.assertMayHandOut(caller, {
@@ -171,7 +171,7 @@ export class OAuthClientsController {
   async addSecret(
     @Param('id', uuidParam('id')) id: string,
     @Body() body: AddSecretDto,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<IssuedSecretDto> {
     await this.assertMayWield(caller, id);
@@ -194,7 +194,7 @@ export class OAuthClientsController {
   removeSecret(
     @Param('id', uuidParam('id')) id: string,
     @Param('secretId', uuidParam('secretId')) secretId: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<void> {
     return this.clients.removeSecret(id, secretId, actor);
   }
@@ -213,7 +213,7 @@ export class OAuthClientsController {
   @ApiNotFoundResponse()
   revokeTokens(
     @Param('id', uuidParam('id')) id: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<void> {
     return this.clients.revokeTokens(id, actor);
   }
@@ -231,7 +231,7 @@ export class OAuthClientsController {
   @ApiNotFoundResponse()
   async disable(
     @Param('id', uuidParam('id')) id: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
   ): Promise<ClientDto> {
     return toClientDto(await this.clients.setStatus(id, 'disabled', actor));
   }
@@ -244,7 +244,7 @@ export class OAuthClientsController {
   @ApiNotFoundResponse()
   async enable(
     @Param('id', uuidParam('id')) id: string,
-    @RequestActor() actor: AuditActor,
+    @RequestActor() actor: Actor,
     @CurrentCaller() caller: Caller,
   ): Promise<ClientDto> {
     await this.assertMayWield(caller, id);

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module';
 import { OAuthClientsRepository } from './oauth-clients.repository';
 import { OAuthClientsService } from './oauth-clients.service';
 
@@ -9,7 +8,6 @@ import { OAuthClientsService } from './oauth-clients.service';
  * OAuthClientsApiModule's; the OAuth endpoints live in the auth module, which issues the tokens.
  */
 @Module({
-  imports: [AuditModule],
   providers: [OAuthClientsRepository, OAuthClientsService],
   exports: [OAuthClientsService],
 })

@@ -1,8 +1,9 @@
 import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-token';
 import { Transactions } from '../../database/transactions';
-import { AuditService } from '../audit/audit.service';
+import { broadcastingTo } from '../../../test/support/broadcast-events';
+import { DomainEvents } from '../events/domain-events.service';
 import { ClientCredentials, OAuthClientsRepository } from './oauth-clients.repository';
-import { systemActor } from '../audit/audit-actor';
+import { systemActor } from '../../common/auth/actor';
 import { CLIENT_CREDENTIALS_CACHE_MS, OAuthClientsService } from './oauth-clients.service';
 
 const CLIENT_ID = 'ghc_AAAAAAAAAAAAAAAAAAAAAA';
@@ -34,7 +35,7 @@ describe('OAuthClientsService.authenticate', () => {
     service = new OAuthClientsService(
       { findCredentials } as unknown as OAuthClientsRepository,
       {} as Transactions,
-      {} as AuditService,
+      {} as DomainEvents,
     );
     compare = jest.spyOn(nodeCrypto, 'timingSafeEqual');
   });
@@ -97,7 +98,7 @@ describe('OAuthClientsService credentials cache', () => {
     service = new OAuthClientsService(
       repository as unknown as OAuthClientsRepository,
       { run: (work: () => Promise<unknown>) => work() } as unknown as Transactions,
-      { record: jest.fn(() => Promise.resolve()) } as unknown as AuditService,
+      broadcastingTo(() => service).events,
     );
   });
   afterEach(() => jest.useRealTimers());
@@ -154,8 +155,8 @@ describe('OAuthClientsService.isTokenLive', () => {
     const repository = { tokenState, revokeToken: jest.fn(() => Promise.resolve()) };
     service = new OAuthClientsService(
       repository as unknown as OAuthClientsRepository,
-      {} as Transactions,
-      {} as AuditService,
+      { run: (work: () => Promise<unknown>) => work() } as unknown as Transactions,
+      broadcastingTo(() => service).events,
     );
   });
 

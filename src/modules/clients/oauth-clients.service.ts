@@ -5,8 +5,9 @@ import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-to
 import { DomainError } from '../../common/errors/domain-error';
 import { ClientErrorCode, CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
-import { AuditActor } from '../audit/audit-actor';
-import { AuditService } from '../audit/audit.service';
+import { Actor } from '../../common/auth/actor';
+import { DomainEvents } from '../events/domain-events.service';
+import { EventOf, OnBroadcast } from '../events/on-event.decorator';
 import { isClientId, newClientId } from './client-identifiers';
 import { ClientStatus, OAuthClient } from './oauth-client.entity';
 import {
@@ -18,17 +19,18 @@ import {
 } from './oauth-clients.repository';
 
 /**
- * How long an instance trusts its last look at a service token's client and revocation. A client
- * disabled, or a token revoked, anywhere stops authenticating requests on every instance within
- * this time (the bound is 5 s), as with sessions (SESSION_STATUS_CACHE_MS).
+ * How long an instance trusts its last look at a service token's client and revocation: the
+ * safety net. The change's event reaches every instance within moments; should it be lost, a
+ * client disabled, or a token revoked, anywhere still stops authenticating requests on every
+ * instance within this time, as with sessions (SESSION_STATUS_CACHE_MS).
  */
 export const CLIENT_TOKEN_STATUS_CACHE_MS = 2000;
 const CLIENT_TOKEN_STATUS_CACHE_MAX_ENTRIES = 100_000;
 
 /**
  * How long an instance trusts its last read of a client's status and active secrets when
- * authenticating it. A client disabled, or a secret removed or expired, anywhere stops
- * authenticating on every instance within this time (at once on the instance that changed it).
+ * authenticating it: the safety net of the change's event, as above. A secret that expires
+ * (no event) stops authenticating within this time.
  */
 export const CLIENT_CREDENTIALS_CACHE_MS = 2000;
 const CLIENT_CREDENTIALS_CACHE_MAX_ENTRIES = 10_000;
@@ -51,9 +53,6 @@ export interface IssuedSecret extends SecretMetadata {
 function notFound(): DomainError {
   return new DomainError(CommonErrorCode.NotFound, 'There is no such client.');
 }
-
-/** The audit target of a client: its public id, the one its own actions are recorded under. */
-const target = (clientId: string) => ({ type: 'client', id: clientId });
 
 /**
  * Service clients: their lifecycle and secrets (each change committed together with its audit
@@ -84,13 +83,13 @@ export class OAuthClientsService {
   constructor(
     private readonly clients: OAuthClientsRepository,
     private readonly transactions: Transactions,
-    private readonly audit: AuditService,
+    private readonly events: DomainEvents,
   ) {}
 
   /** A new active client with the client-credentials grant, and its first secret. */
   async create(
     input: { name: string; scopes: string[]; secretExpiresAt: Date | null },
-    actor: AuditActor,
+    actor: Actor,
   ): Promise<{ client: ClientWithSecrets; secret: IssuedSecret }> {
     const { token, hash } = issueOpaqueToken('clientSecret');
     const created = await this.transactions.run(async () => {
@@ -103,17 +102,17 @@ export class OAuthClientsService {
         },
         { hash, expiresAt: input.secretExpiresAt },
       );
-      await this.audit.record({
-        actor,
-        action: 'client.create',
-        target: target(client.client.clientId),
-        details: {
+      await this.events.emit(
+        'client.created',
+        {
+          client_id: client.client.clientId,
           name: client.client.name,
           allowed_scopes: client.client.allowedScopes,
           secret_id: client.secrets[0].id,
           secret_expires_at: input.secretExpiresAt?.toISOString() ?? null,
         },
-      });
+        { actor },
+      );
       return client;
     });
     return { client: created, secret: { ...created.secrets[0], secret: token } };
@@ -141,19 +140,22 @@ export class OAuthClientsService {
   async addSecret(
     id: string,
     expiresAt: Date | null,
-    actor: AuditActor,
+    actor: Actor,
     now = new Date(),
   ): Promise<IssuedSecret> {
     const { token, hash } = issueOpaqueToken('clientSecret');
     const added = await this.transactions.run(async () => {
       const result = await this.clients.addSecret(id, { hash, expiresAt }, now);
       if (typeof result === 'object') {
-        await this.audit.record({
-          actor,
-          action: 'client.secret_add',
-          target: target(result.clientId),
-          details: { secret_id: result.secret.id, expires_at: expiresAt?.toISOString() ?? null },
-        });
+        await this.events.emit(
+          'client.secret.created',
+          {
+            client_id: result.clientId,
+            secret_id: result.secret.id,
+            expires_at: expiresAt?.toISOString() ?? null,
+          },
+          { actor },
+        );
       }
       return result;
     });
@@ -164,7 +166,6 @@ export class OAuthClientsService {
         `The client already has ${MAX_ACTIVE_SECRETS} active secrets; remove one first.`,
       );
     }
-    this.credentials.delete(added.clientId);
     return { ...added.secret, secret: token };
   }
 
@@ -174,28 +175,21 @@ export class OAuthClientsService {
    * holds (a token does not record which secret got it), on every instance within
    * CLIENT_TOKEN_STATUS_CACHE_MS. The client gets new ones with its other secret.
    */
-  async removeSecret(
-    id: string,
-    secretId: string,
-    actor: AuditActor,
-    now = new Date(),
-  ): Promise<void> {
+  async removeSecret(id: string, secretId: string, actor: Actor, now = new Date()): Promise<void> {
     const removed = await this.transactions.run(async () => {
       const clientId = await this.clients.removeSecret(id, secretId, now);
       if (clientId) {
-        await this.audit.record({
-          actor,
-          action: 'client.secret_remove',
-          target: target(clientId),
-          details: { secret_id: secretId },
-        });
+        await this.events.emit(
+          'client.secret.removed',
+          { client_id: clientId, secret_id: secretId },
+          { actor },
+        );
       }
       return clientId;
     });
     if (!removed) {
       throw new DomainError(CommonErrorCode.NotFound, 'The client has no such secret.');
     }
-    this.forgetClient(removed);
   }
 
   /**
@@ -203,21 +197,19 @@ export class OAuthClientsService {
    * (for "a token may have leaked"): refused at once here and within CLIENT_TOKEN_STATUS_CACHE_MS
    * on every instance; tokens issued afterwards work.
    */
-  async revokeTokens(id: string, actor: AuditActor, now = new Date()): Promise<void> {
+  async revokeTokens(id: string, actor: Actor, now = new Date()): Promise<void> {
     const retired = await this.transactions.run(async () => {
       const clientId = await this.clients.retireTokens(id, now);
       if (clientId) {
-        await this.audit.record({
-          actor,
-          action: 'client.tokens_revoke',
-          target: target(clientId),
-          details: { tokens_valid_after: now.toISOString() },
-        });
+        await this.events.emit(
+          'client.tokens_revoked',
+          { client_id: clientId, tokens_valid_after: now.toISOString() },
+          { actor },
+        );
       }
       return clientId;
     });
     if (!retired) throw notFound();
-    this.forgetClient(retired);
   }
 
   /**
@@ -230,22 +222,21 @@ export class OAuthClientsService {
   async setStatus(
     id: string,
     status: ClientStatus,
-    actor: AuditActor,
+    actor: Actor,
     now = new Date(),
   ): Promise<ClientWithSecrets> {
     const updated = await this.transactions.run(async () => {
       const changed = await this.clients.setStatus(id, status, now);
       if (changed) {
-        await this.audit.record({
-          actor,
-          action: status === 'disabled' ? 'client.disable' : 'client.enable',
-          target: target(changed),
-        });
+        await this.events.emit(
+          status === 'disabled' ? 'client.disabled' : 'client.enabled',
+          { client_id: changed },
+          { actor },
+        );
       }
       return this.clients.findById(id);
     });
     if (!updated) throw notFound();
-    this.forgetClient(updated.client.clientId);
     return updated;
   }
 
@@ -310,23 +301,51 @@ export class OAuthClientsService {
     token: { jti: string; expiresAt: Date },
     now = new Date(),
   ): Promise<void> {
-    await this.clients.revokeToken(
-      { jti: token.jti, clientId: client.id, expiresAt: token.expiresAt },
-      now,
-    );
-    this.tokenStatuses.delete(tokenStatusKey(client.clientId, token.jti));
+    await this.transactions.run(async () => {
+      await this.clients.revokeToken(
+        { jti: token.jti, clientId: client.id, expiresAt: token.expiresAt },
+        now,
+      );
+      await this.events.emit('client.access_token.revoked', {
+        client_id: client.clientId,
+        jti: token.jti,
+        expires_at: token.expiresAt.toISOString(),
+      });
+    });
+  }
+
+  /** A revoked token stops authenticating requests on this instance at once. */
+  @OnBroadcast('client.access_token.revoked')
+  forgetToken(event: EventOf<'client.access_token.revoked'>): void {
+    this.tokenStatuses.delete(tokenStatusKey(event.data.client_id, event.data.jti));
   }
 
   /**
    * This instance reads the client's status, secrets and tokens afresh at their next use (its
-   * status or secrets changed, or its tokens were ended).
+   * status or secrets changed, or its tokens were ended): at once where the change was made,
+   * and as soon as it is published on the others.
    */
-  forgetClient(clientId: string): void {
+  @OnBroadcast(
+    'client.secret.created',
+    'client.secret.removed',
+    'client.tokens_revoked',
+    'client.disabled',
+    'client.enabled',
+  )
+  forgetClient({ data: { client_id: clientId } }: ClientChange): void {
     this.credentials.delete(clientId);
     const prefix = tokenStatusKey(clientId, '');
     this.tokenStatuses.deleteWhere((key) => key.startsWith(prefix));
   }
 }
+
+type ClientChange = EventOf<
+  | 'client.secret.created'
+  | 'client.secret.removed'
+  | 'client.tokens_revoked'
+  | 'client.disabled'
+  | 'client.enabled'
+>;
 
 /** A token's key in the status cache: its client first, so that a client's tokens share a prefix. */
 function tokenStatusKey(clientId: string, jti: string): string {

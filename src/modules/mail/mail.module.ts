@@ -2,17 +2,17 @@ import { Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { MailService } from './mail.service';
 import { Mailer } from './mailer';
-import { OutboxMailer } from './outbox-mailer';
-import { OutboxRepository } from './outbox.repository';
+import { DevelopmentOutboxMailer } from './development-outbox-mailer';
+import { DevelopmentOutboxRepository } from './development-outbox.repository';
 import { SmtpMailer } from './smtp-mailer';
 
 @Module({
   providers: [
-    OutboxRepository,
+    DevelopmentOutboxRepository,
     {
       provide: Mailer,
-      inject: [APP_CONFIG, OutboxRepository],
-      useFactory: ({ mail }: AppConfig, outbox: OutboxRepository): Mailer => {
+      inject: [APP_CONFIG, DevelopmentOutboxRepository],
+      useFactory: ({ mail }: AppConfig, outbox: DevelopmentOutboxRepository): Mailer => {
         const logger = new Logger(MailModule.name);
         if (mail.smtpUrl) {
           // Scheme, host and port only: the URL's user and password stay out of the log.
@@ -21,7 +21,7 @@ import { SmtpMailer } from './smtp-mailer';
           return new SmtpMailer(mail.smtpUrl, mail.from);
         }
         logger.warn('SMTP_URL is not set: mails go to the development outbox, links logged');
-        return new OutboxMailer(outbox);
+        return new DevelopmentOutboxMailer(outbox);
       },
     },
     MailService,

@@ -1,49 +1,111 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { PendingWork } from '../../common/background/pending-work';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Job } from 'pg-boss';
+import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
+import { monotonicUuidV7 } from '../../common/ids/uuid-v7';
+import { JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
+import { JobQueue } from '../events/jobs/job-queue.service';
 import { maskAddress } from './mail-address';
 import { Mailer, MailMessage } from './mailer';
 
-/**
- * How long shutdown waits for mails still being sent; within the default HTTP_SHUTDOWN_GRACE_MS
- * (10 s), after which the process exits regardless.
- */
-const SHUTDOWN_DRAIN_MS = 5000;
+export const MAIL_QUEUE = 'mail.send';
+/** Binds a sealed mail to this use: a ciphertext copied elsewhere does not open. */
+const SEALED_MAIL_CONTEXT = 'mail.send';
 
 /**
- * Sends mail in the background. A request never waits for a mail, so a response takes the same
- * time whether or not one was sent (which would otherwise tell who has an account), and a mail
- * server that is down does not fail the request: the failure is logged instead.
+ * The server refused the recipient for good (5xx at RCPT TO: no such mailbox): sending again
+ * cannot help. Anything else (a server down, a temporary 4xx, refused credentials an operator
+ * will fix) is retried.
+ */
+function refusedRecipient(error: unknown): boolean {
+  const { code, responseCode } = error as { code?: string; responseCode?: number };
+  return code === 'EENVELOPE' && responseCode !== undefined && responseCode >= 500;
+}
+
+interface MailJob {
+  /** The message, envelope-encrypted: its text carries links with tokens. */
+  sealed: string;
+  /**
+   * When it was queued, as a UUIDv7 that sorts after every one queued before by this process:
+   * jobs queued by one transaction share pg-boss's `created_on`, which it then orders at random.
+   */
+  queued: string;
+}
+
+/**
+ * Durable mail: `enqueue` writes a job (in the caller's transaction, so a mail exists exactly
+ * when the change it tells of commits) and a worker hands it to the mailer, retrying with
+ * backoff for more than an hour when the mail server is down or refuses. A request never waits
+ * for a mail. The job holds the message only encrypted under the master key, and is deleted a
+ * day after it was sent.
  */
 @Injectable()
-export class MailService implements OnApplicationShutdown {
+export class MailService {
   private readonly logger = new Logger(MailService.name);
-  private readonly sending = new PendingWork(this.logger, 'mail(s) still being sent');
 
-  constructor(private readonly mailer: Mailer) {}
+  constructor(
+    private readonly jobs: JobQueue,
+    private readonly cipher: EnvelopeCipher,
+    private readonly mailer: Mailer,
+  ) {}
 
-  /** Returns at once; the mail goes out after the current event-loop turn. */
-  dispatch(message: MailMessage): void {
-    this.sending.start(
-      () => this.mailer.send(message),
-      (error) =>
+  async enqueue(message: MailMessage): Promise<void> {
+    const sealed = this.cipher.encrypt(Buffer.from(JSON.stringify(message)), SEALED_MAIL_CONTEXT);
+    await this.jobs.send(MAIL_QUEUE, { sealed, queued: monotonicUuidV7() } satisfies MailJob);
+  }
+
+  @JobHandler({
+    name: MAIL_QUEUE,
+    // 10 s doubling to 10 min, then every 10 min: about 3 h in all.
+    retryLimit: 22,
+    retryDelaySeconds: 10,
+    retryBackoff: true,
+    retryDelayMaxSeconds: 600,
+    expireInSeconds: 120,
+    deleteAfterSeconds: 24 * 60 * 60,
+    // One worker per process, sending in order: of two links to one address, the newer one
+    // (the one that works) arrives last.
+    batchSize: 10,
+  })
+  async send(jobs: Job<MailJob>[]): Promise<JobOutcome[]> {
+    const outcomes: JobOutcome[] = [];
+    const inOrder = [...jobs].sort((a, b) => (a.data.queued < b.data.queued ? -1 : 1));
+    for (const job of inOrder) {
+      let message: MailMessage;
+      try {
+        message = JSON.parse(
+          this.cipher.decrypt(job.data.sealed, SEALED_MAIL_CONTEXT).toString('utf8'),
+        ) as MailMessage;
+      } catch {
+        // Sealed under a master key this instance does not have: retrying cannot help.
+        this.logger.error({ job_id: job.id }, 'A queued mail cannot be opened; dropped');
+        outcomes.push({ id: job.id, status: 'deadletter', output: { error: 'cannot open' } });
+        continue;
+      }
+      try {
+        await this.mailer.send(message);
+        outcomes.push({ id: job.id, status: 'completed' });
+      } catch (error) {
         // The text and its link carry tokens: only who, what and why it failed are logged.
-        this.logger.error(
-          { err: error, to: maskAddress(message.to), subject: message.subject },
-          'Mail could not be sent',
-        ),
-    );
-  }
-
-  /** Resolves once every mail dispatched so far, and any dispatched meanwhile, is sent or failed. */
-  settled(): Promise<void> {
-    return this.sending.settled();
-  }
-
-  /**
-   * Nest shuts a module's providers down dependents first, so this runs before the mailer
-   * closes its connections; requests have finished by then, so no new mail is dispatched.
-   */
-  onApplicationShutdown(): Promise<void> {
-    return this.sending.drain(SHUTDOWN_DRAIN_MS);
+        const reason = (error as Error).message;
+        const refused = refusedRecipient(error);
+        this.logger.warn(
+          {
+            to: maskAddress(message.to),
+            subject: message.subject,
+            attempt: job.retryCount,
+            reason,
+          },
+          refused
+            ? 'Mail refused by the server for its recipient; not retried'
+            : 'Mail could not be sent; it will be retried',
+        );
+        outcomes.push({
+          id: job.id,
+          status: refused ? 'deadletter' : 'failed',
+          output: { error: reason.slice(0, 500) },
+        });
+      }
+    }
+    return outcomes;
   }
 }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module';
 import { UsersModule } from '../users/users.module';
 import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
@@ -12,7 +11,7 @@ import { MfaService } from './mfa.service';
  * management API that needs no session is MfaApiModule's.
  */
 @Module({
-  imports: [UsersModule, AuditModule],
+  imports: [UsersModule],
   providers: [MfaRepository, MfaService],
   exports: [MfaService],
 })

@@ -9,9 +9,9 @@ import { CommonErrorCode, MfaErrorCode } from '../../common/errors/error-code';
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
-import { AuditActor } from '../audit/audit-actor';
-import { AuditService } from '../audit/audit.service';
-import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
+import { Actor } from '../../common/auth/actor';
+import { AuthAttempt } from '../events/catalogue/account-events';
+import { DomainEvents } from '../events/domain-events.service';
 import { CredentialAttempts } from '../users/credential-attempts.service';
 import { UsersService } from '../users/users.service';
 import { BACKUP_CODE_COUNT, newBackupCode, normalizeBackupCode } from './backup-codes';
@@ -96,8 +96,7 @@ export class MfaService {
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly credentials: CredentialAttempts,
-    private readonly events: AuthEventService,
-    private readonly audit: AuditService,
+    private readonly events: DomainEvents,
     private readonly users: UsersService,
     private readonly transactions: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -139,7 +138,11 @@ export class MfaService {
         );
       }
       await this.repository.savePendingTotp(userId, sealed);
-      await this.events.record({ type: 'mfa_enroll', outcome: 'success', client, userId });
+      await this.events.emit(
+        'user.mfa.enrollment_started',
+        { user_id: userId, factor: 'totp' },
+        { client },
+      );
     });
     return { secret: encodeBase32(seed), otpauthUri: uri, qrCode };
   }
@@ -194,13 +197,11 @@ export class MfaService {
     await this.repository.replaceBackupCodes(userId, hashes);
     // A login that was asked to enroll must now present a code, not enroll again.
     await this.repository.consumeOpenChallenges(userId, now);
-    await this.events.record({
-      type: 'mfa_activate',
-      outcome: 'success',
-      client,
-      userId,
-      sessionId,
-    });
+    await this.events.emit(
+      'user.mfa.enrolled',
+      { user_id: userId, factor: 'totp', session_id: sessionId },
+      { client },
+    );
     return { ok: true, value: codes };
   }
 
@@ -215,13 +216,11 @@ export class MfaService {
     return this.transactions.run(async () => {
       if ((await this.repository.lockTotp(userId))?.status !== 'active') throw this.notEnabled();
       await this.repository.replaceBackupCodes(userId, hashes);
-      await this.events.record({
-        type: 'mfa_backup_codes_regenerate',
-        outcome: 'success',
-        client,
-        userId,
-        sessionId,
-      });
+      await this.events.emit(
+        'user.mfa.backup_codes_regenerated',
+        { user_id: userId, count: codes.length, session_id: sessionId },
+        { client },
+      );
       return codes;
     });
   }
@@ -235,7 +234,7 @@ export class MfaService {
     userId: string,
     proof: SecondFactorProof,
     client: ClientInfo,
-    eventType: AuthEventType,
+    eventType: AuthAttempt,
     sessionId: string,
   ): Promise<SecondFactorProof['method']> {
     return this.attempt(userId, client, eventType, sessionId, async () => {
@@ -294,13 +293,11 @@ export class MfaService {
     await this.transactions.run(async () => {
       if (!(await this.repository.deleteFactors(userId))) throw this.notEnabled();
       await this.repository.consumeOpenChallenges(userId, new Date());
-      await this.events.record({
-        type: 'mfa_disable',
-        outcome: 'success',
-        client,
-        userId,
-        sessionId,
-      });
+      await this.events.emit(
+        'user.mfa.removed',
+        { user_id: userId, by: 'user', removed: true, session_id: sessionId },
+        { client },
+      );
     });
   }
 
@@ -309,26 +306,18 @@ export class MfaService {
    * signs in with the password alone, or enrolls again where their role requires a factor.
    * An unknown user is a 404; a user without factors is reset all the same (recorded so).
    */
-  async resetByAdministrator(userId: string, actor: AuditActor): Promise<void> {
+  async resetByAdministrator(userId: string, actor: Actor): Promise<void> {
     await this.transactions.run(async () => {
       if ((await this.users.statusOf(userId)) === null) {
         throw new DomainError(CommonErrorCode.NotFound, 'No such user.');
       }
       const removed = await this.repository.deleteFactors(userId);
       await this.repository.consumeOpenChallenges(userId, new Date());
-      await this.events.record({
-        type: 'mfa_reset',
-        outcome: 'success',
-        client: actor.ip === null ? null : { ip: actor.ip, userAgent: null },
-        userId,
-        reason: removed ? null : 'no_factor',
-      });
-      await this.audit.record({
-        actor,
-        action: 'user.mfa_reset',
-        target: { type: 'user', id: userId },
-        details: { removed },
-      });
+      await this.events.emit(
+        'user.mfa.removed',
+        { user_id: userId, by: 'administrator', removed, session_id: null },
+        { actor },
+      );
     });
   }
 
@@ -337,16 +326,20 @@ export class MfaService {
     userId: string,
     purpose: MfaChallengePurpose,
     passwordHash: string | null,
+    client: ClientInfo,
     now = new Date(),
   ): Promise<IssuedChallenge> {
     const ttl = MFA_TOKEN_TTL_SECONDS;
     const { token, hash } = issueOpaqueToken('mfa');
-    await this.repository.insertChallenge({
-      userId,
-      purpose,
-      tokenHash: hash,
-      passwordFingerprint: passwordFingerprint(passwordHash),
-      expiresAt: new Date(now.getTime() + ttl * 1000),
+    await this.transactions.run(async () => {
+      await this.repository.insertChallenge({
+        userId,
+        purpose,
+        tokenHash: hash,
+        passwordFingerprint: passwordFingerprint(passwordHash),
+        expiresAt: new Date(now.getTime() + ttl * 1000),
+      });
+      await this.events.emit('user.mfa.challenged', { user_id: userId, purpose }, { client });
     });
     return { token, expiresIn: ttl };
   }
@@ -397,7 +390,7 @@ export class MfaService {
   private attempt<T>(
     userId: string,
     client: ClientInfo,
-    eventType: AuthEventType,
+    eventType: AuthAttempt,
     sessionId: string | null,
     work: () => Promise<{ ok: true; value: T } | { ok: false; reason: string }>,
   ): Promise<T> {

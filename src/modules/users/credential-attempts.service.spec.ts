@@ -3,7 +3,7 @@ import { CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code'
 import { LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { MemoryThrottleStore } from '../../common/throttle/throttle-store';
 import { loadConfig } from '../../config/load-config';
-import { AuthEventInput, AuthEventService } from '../audit/auth-event.service';
+import { DomainEvents, EventOrigin } from '../events/domain-events.service';
 import { CredentialAttempts } from './credential-attempts.service';
 
 const CLIENT = { ip: '198.51.100.7', userAgent: 'test' };
@@ -11,16 +11,17 @@ const KEYS = { account: 'owner@example.com', ip: CLIENT.ip };
 const WRONG = new DomainError(UsersErrorCode.InvalidCurrentPassword, 'Wrong.');
 
 describe('CredentialAttempts', () => {
-  let recorded: AuthEventInput[];
+  let recorded: { type: string; data: unknown; origin: EventOrigin }[];
   let attempts: CredentialAttempts;
 
   beforeEach(() => {
     recorded = [];
     const events = {
-      record: (input: AuthEventInput) => Promise.resolve(void recorded.push(input)),
+      emit: (type: string, data: unknown, origin: EventOrigin) =>
+        Promise.resolve(void recorded.push({ type, data, origin })),
     };
     const throttle = new LoginThrottle(new MemoryThrottleStore(), loadConfig({}), () => Date.now());
-    attempts = new CredentialAttempts(throttle, events as unknown as AuthEventService);
+    attempts = new CredentialAttempts(throttle, events as unknown as DomainEvents);
   });
 
   const attempt = (ok: boolean, check = jest.fn()) =>
@@ -37,20 +38,23 @@ describe('CredentialAttempts', () => {
       },
     });
 
-  it('answers what the check found, recording nothing of a success', async () => {
+  it('answers what the check found, emitting nothing of a success', async () => {
     expect(await attempt(true)).toBe('checked');
     expect(recorded).toEqual([]);
   });
 
-  it("refuses a failure with the check's error and records its reason", async () => {
+  it("refuses a failure with the check's error and emits its reason", async () => {
     await expect(attempt(false)).rejects.toBe(WRONG);
     expect(recorded).toEqual([
       {
-        type: 'password_change',
-        outcome: 'failure',
-        client: CLIENT,
-        userId: 'u-1',
-        reason: 'wrong_password',
+        type: 'auth.attempt.failed',
+        data: {
+          attempt: 'password_change',
+          reason: 'wrong_password',
+          user_id: 'u-1',
+          session_id: null,
+        },
+        origin: { client: CLIENT },
       },
     ]);
   });
@@ -65,7 +69,7 @@ describe('CredentialAttempts', () => {
       code: CommonErrorCode.TooManyRequests,
       details: { retryAfterSeconds: expect.any(Number) },
     });
-    expect(recorded.at(-1)).toMatchObject({ outcome: 'failure', reason: 'throttled' });
+    expect(recorded.at(-1)).toMatchObject({ data: { reason: 'throttled' } });
   });
 
   it('starts the counters afresh after a success', async () => {

@@ -3,11 +3,12 @@ import { ClientInfo } from '../../common/auth/client-info';
 import { DomainError } from '../../common/errors/domain-error';
 import { LoginAttempt, LoginThrottle } from '../../common/throttle/login-throttle.service';
 import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
-import { AuthEventService, AuthEventType } from '../audit/auth-event.service';
+import { AuthAttempt } from '../events/catalogue/account-events';
+import { DomainEvents } from '../events/domain-events.service';
 
-/** The auth event an attempt's failure is recorded as (its reason is the failure's). */
+/** What an attempt's failure is recorded as (`auth.attempt.failed`, with the failure's reason). */
 export interface AttemptEvent {
-  type: AuthEventType;
+  type: AuthAttempt;
   client: ClientInfo;
   userId?: string | null;
   sessionId?: string | null;
@@ -30,14 +31,14 @@ export type CredentialCheck<T> =
  * throttle (LoginThrottle) before the credential is checked, atomically, so that concurrent
  * guesses cannot slip between the check of a lock and the count that would set it; a locked
  * throttle refuses it unchecked (429). A failure stands as charged and is refused with the
- * checker's error, a success clears the counters. Every refusal is recorded as an auth event
- * here and only here; a success is recorded by the caller, with what it then does.
+ * checker's error, a success clears the counters. Every refusal is an `auth.attempt.failed`
+ * event emitted here and only here; a success is the caller's to tell, with what it then does.
  */
 @Injectable()
 export class CredentialAttempts {
   constructor(
     private readonly throttle: LoginThrottle,
-    private readonly events: AuthEventService,
+    private readonly events: DomainEvents,
   ) {}
 
   /**
@@ -69,7 +70,16 @@ export class CredentialAttempts {
     return checked.value;
   }
 
-  private recordFailure(event: AttemptEvent, reason: string): Promise<void> {
-    return this.events.record({ ...event, outcome: 'failure', reason });
+  private async recordFailure(event: AttemptEvent, reason: string): Promise<void> {
+    await this.events.emit(
+      'auth.attempt.failed',
+      {
+        attempt: event.type,
+        reason,
+        user_id: event.userId ?? null,
+        session_id: event.sessionId ?? null,
+      },
+      { client: event.client },
+    );
   }
 }

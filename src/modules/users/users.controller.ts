@@ -14,6 +14,7 @@ import { PreferencesDto } from './dto/preferences.dto';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
 import { ProfileChanges } from './users.repository';
+import { ProfileService } from './profile.service';
 import { Preferences, UsersService } from './users.service';
 
 function nullable<T>(
@@ -27,7 +28,10 @@ function nullable<T>(
 @ApiBearerAuth()
 @Controller('v1/users/me')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly profiles: ProfileService,
+  ) {}
 
   @Get()
   @Header('cache-control', 'no-store')
@@ -71,7 +75,7 @@ export class UsersController {
       body.email !== undefined && body.current_password !== undefined
         ? { email: body.email, currentPassword: body.current_password }
         : null;
-    await this.users.updateProfile(principal.userId, defined, emailChange, client);
+    await this.profiles.update(principal.userId, defined, emailChange, client);
     return this.profile(principal.userId);
   }
 
@@ -90,18 +94,23 @@ export class UsersController {
   async replacePreferences(
     @CurrentPrincipal() principal: Principal,
     @Body() body: PreferencesDto,
+    @Client() client: ClientInfo,
   ): Promise<PreferencesDto> {
-    const saved = await this.users.replacePreferences(principal.userId, {
-      theme: body.theme,
-      notifications: {
-        security_alerts: body.notifications.security_alerts,
-        product_updates: body.notifications.product_updates,
-        price_alerts: body.notifications.price_alerts,
-        channels: body.notifications.channels,
+    const saved = await this.users.replacePreferences(
+      principal.userId,
+      {
+        theme: body.theme,
+        notifications: {
+          security_alerts: body.notifications.security_alerts,
+          product_updates: body.notifications.product_updates,
+          price_alerts: body.notifications.price_alerts,
+          channels: body.notifications.channels,
+        },
+        watchlists: body.watchlists.map((w) => ({ name: w.name, symbols: w.symbols })),
+        defaultTradingAccountId: body.default_trading_account_id,
       },
-      watchlists: body.watchlists.map((w) => ({ name: w.name, symbols: w.symbols })),
-      defaultTradingAccountId: body.default_trading_account_id,
-    });
+      client,
+    );
     return toPreferencesDto(saved);
   }
 

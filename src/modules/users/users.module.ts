@@ -1,22 +1,23 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module';
-import { MailModule } from '../mail/mail.module';
 import { CredentialAttempts } from './credential-attempts.service';
 import { EmailTokenRepository } from './email-token.repository';
+import { LastLogin } from './last-login';
 import { UserPreferencesRepository } from './user-preferences.repository';
-import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
+/**
+ * Accounts, profiles and the proofs of their mailboxes. Tells what changes as `user.*` events;
+ * keeps `last_login_at` as a consumer of them. Its API and mails are UsersApiModule's.
+ */
 @Module({
-  imports: [AuditModule, MailModule],
-  controllers: [UsersController],
   providers: [
     UsersRepository,
     EmailTokenRepository,
     UserPreferencesRepository,
     UsersService,
     CredentialAttempts,
+    LastLogin,
   ],
   exports: [UsersService, CredentialAttempts],
 })

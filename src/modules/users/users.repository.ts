@@ -83,6 +83,11 @@ export class UsersRepository {
     return this.users.findOneBy({ id });
   }
 
+  /** The user, locked until the transaction ends: for a change computed from what it was. */
+  findByIdForUpdate(id: string): Promise<User | null> {
+    return this.users.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
   /** Only the status, for callers that need nothing else. */
   async statusOf(id: string): Promise<User['status'] | null> {
     const rows = await this.transactions
@@ -114,7 +119,7 @@ export class UsersRepository {
    * concurrent insert (ON CONFLICT waits for it, then does nothing).
    */
   async insert(
-    user: Pick<User, 'email' | 'name' | 'passwordHash' | 'status'>,
+    user: Pick<User, 'email' | 'name' | 'passwordHash' | 'status'> & { id?: string },
   ): Promise<string | null> {
     const result = await this.users
       .createQueryBuilder()
@@ -157,6 +162,18 @@ export class UsersRepository {
       }
       throw error;
     }
+  }
+
+  /** Moves `last_login_at` forward to each login's time, all in one statement. */
+  async recordLogins(logins: { userId: string; at: Date }[]): Promise<void> {
+    await this.transactions.prepared(
+      'users.record_logins',
+      `UPDATE users u SET last_login_at = GREATEST(u.last_login_at, l.at)
+         FROM (SELECT id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS x(id, at)
+                GROUP BY id) l
+        WHERE u.id = l.id`,
+      [logins.map((l) => l.userId), logins.map((l) => l.at)],
+    );
   }
 
   async updateProfile(id: string, changes: ProfileChanges): Promise<void> {

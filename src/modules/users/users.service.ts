@@ -7,12 +7,9 @@ import { CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code'
 import { invalidFields } from '../../common/errors/invalid-fields';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
-import { AuthEventService } from '../audit/auth-event.service';
-import { maskAddress } from '../mail/mail-address';
+import { fieldChanges } from '../../common/changes/field-changes';
+import { DomainEvents, EventOrigin } from '../events/domain-events.service';
 import { actionLink } from '../mail/mail-templates';
-import * as templates from '../mail/mail-templates';
-import { MailService } from '../mail/mail.service';
-import { MailMessage } from '../mail/mailer';
 import { CredentialAttempts } from './credential-attempts.service';
 import { normalizeEmail } from './email-address';
 import { EmailToken, EmailTokenPurpose } from './email-token.entity';
@@ -52,6 +49,31 @@ export const DEFAULT_PREFERENCES: Preferences = {
   defaultTradingAccountId: null,
 };
 
+const PROFILE_FIELDS = ['name', 'phone', 'avatarUrl', 'timezone', 'locale'] as const;
+
+/** Profile fields as events name them. */
+function profileFields(fields: ProfileChanges) {
+  const { avatarUrl, ...rest } = fields;
+  return avatarUrl === undefined ? rest : { ...rest, avatar_url: avatarUrl };
+}
+
+const PREFERENCE_FIELDS = [
+  'theme',
+  'notifications',
+  'watchlists',
+  'defaultTradingAccountId',
+] as const;
+
+const PREFERENCE_NAMES: Record<
+  string,
+  'theme' | 'notifications' | 'watchlists' | 'default_trading_account_id'
+> = {
+  theme: 'theme',
+  notifications: 'notifications',
+  watchlists: 'watchlists',
+  defaultTradingAccountId: 'default_trading_account_id',
+};
+
 export interface EmailChangeRequest {
   email: string;
   currentPassword: string;
@@ -70,8 +92,7 @@ export class UsersService {
     private readonly transactions: Transactions,
     private readonly hasher: PasswordHasher,
     private readonly credentials: CredentialAttempts,
-    private readonly mail: MailService,
-    private readonly events: AuthEventService,
+    private readonly events: DomainEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -92,48 +113,114 @@ export class UsersService {
     return this.users.findWithPasswordHash(id);
   }
 
-  /** A new account awaiting verification; null when the address is taken. */
-  createPending(input: {
-    email: string;
-    name: string;
-    passwordHash: string;
-  }): Promise<string | null> {
-    return this.users.insert({
-      email: normalizeEmail(input.email),
-      name: input.name,
-      passwordHash: input.passwordHash,
-      status: 'pending_verification',
+  /**
+   * A new account awaiting verification, with the id the registration chose: `created`, or
+   * `exists` when that very account was created before (a registration run again), or `taken`
+   * when another account holds the address.
+   */
+  createPending(
+    input: { id: string; email: string; name: string; passwordHash: string },
+    origin: EventOrigin,
+  ): Promise<'created' | 'exists' | 'taken'> {
+    return this.transactions.run(async () => {
+      const email = normalizeEmail(input.email);
+      const id = await this.users.insert({
+        id: input.id,
+        email,
+        name: input.name,
+        passwordHash: input.passwordHash,
+        status: 'pending_verification',
+      });
+      if (!id) return (await this.users.findById(input.id)) ? 'exists' : 'taken';
+      await this.events.emit(
+        'user.created',
+        {
+          user_id: id,
+          email,
+          name: input.name,
+          status: 'pending_verification',
+          source: 'registration',
+        },
+        origin,
+      );
+      return 'created';
     });
   }
 
-  /** An account that can sign in at once (bootstrap administrators). */
-  createActive(input: {
-    email: string;
-    name: string;
-    passwordHash: string;
-  }): Promise<string | null> {
+  /** An account that can sign in at once (bootstrap administrators); null when taken. */
+  createActive(
+    input: { email: string; name: string; passwordHash: string },
+    origin: EventOrigin,
+  ): Promise<string | null> {
     return this.transactions.run(async () => {
+      const email = normalizeEmail(input.email);
       const id = await this.users.insert({
-        email: normalizeEmail(input.email),
+        email,
         name: input.name,
         passwordHash: input.passwordHash,
         status: 'active',
       });
-      if (id) await this.users.markEmailVerified(id, new Date());
+      if (!id) return null;
+      await this.users.markEmailVerified(id, new Date());
+      await this.events.emit(
+        'user.created',
+        { user_id: id, email, name: input.name, status: 'active', source: 'cli' },
+        origin,
+      );
       return id;
     });
   }
 
+  /** Stores a new hash of the same password (new parameters): no change anyone is told of. */
   setPasswordHash(id: string, passwordHash: string): Promise<void> {
     return this.users.setPasswordHash(id, passwordHash);
   }
 
-  markEmailVerified(id: string, at = new Date()): Promise<void> {
-    return this.users.markEmailVerified(id, at);
+  /** The user chose a new password, in a session of theirs (`change`) or through a reset link. */
+  async changePassword(
+    id: string,
+    passwordHash: string,
+    how: { method: 'change' | 'reset'; sessionId: string | null },
+    origin: EventOrigin,
+  ): Promise<void> {
+    await this.transactions.run(async () => {
+      await this.users.setPasswordHash(id, passwordHash);
+      await this.events.emit(
+        'user.password_changed',
+        { user_id: id, method: how.method, session_id: how.sessionId },
+        origin,
+      );
+    });
   }
 
-  changeEmail(id: string, email: string, at = new Date()): Promise<boolean> {
-    return this.users.changeEmail(id, normalizeEmail(email), at);
+  /** Marks the address proven; a pending account becomes active. */
+  async markEmailVerified(user: Pick<User, 'id' | 'email'>, origin: EventOrigin): Promise<void> {
+    await this.transactions.run(async () => {
+      await this.users.markEmailVerified(user.id, new Date());
+      await this.events.emit(
+        'user.email_verified',
+        { user_id: user.id, email: user.email },
+        origin,
+      );
+    });
+  }
+
+  /** Switches the address to a proven new one; false when another account holds it. */
+  changeEmail(
+    user: Pick<User, 'id' | 'email'>,
+    newEmail: string,
+    origin: EventOrigin,
+  ): Promise<boolean> {
+    const to = normalizeEmail(newEmail);
+    return this.transactions.run(async () => {
+      if (!(await this.users.changeEmail(user.id, to, new Date()))) return false;
+      await this.events.emit(
+        'user.email_changed',
+        { user_id: user.id, from: user.email, to },
+        origin,
+      );
+      return true;
+    });
   }
 
   /**
@@ -206,25 +293,38 @@ export class UsersService {
   }
 
   /**
-   * Profile changes take effect at once; an email change needs the current password and only
-   * takes effect when the new address confirms it (`POST /auth/verify-email`).
+   * Changes profile fields (in the caller's transaction, if any); a change to no field
+   * changes, and tells, nothing.
    */
-  async updateProfile(
-    userId: string,
-    changes: ProfileChanges,
-    emailChange: EmailChangeRequest | null,
-    client: ClientInfo,
-  ): Promise<void> {
-    const newEmail = emailChange && (await this.checkEmailChange(userId, emailChange, client));
-    const mails = await this.transactions.run(async () => {
+  async updateProfile(userId: string, changes: ProfileChanges, client: ClientInfo): Promise<void> {
+    await this.transactions.run(async () => {
+      const current = await this.users.findByIdForUpdate(userId);
+      if (!current) {
+        throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
+      }
+      const changed = fieldChanges<ProfileChanges>(
+        current,
+        { ...current, ...changes },
+        PROFILE_FIELDS,
+      );
+      if (!changed) return;
       await this.users.updateProfile(userId, changes);
-      return newEmail ? this.startEmailChange(userId, newEmail, client) : [];
+      await this.events.emit(
+        'user.updated',
+        {
+          user_id: userId,
+          changes: { before: profileFields(changed.before), after: profileFields(changed.after) },
+        },
+        { client },
+      );
     });
-    for (const mail of mails) this.mail.dispatch(mail);
   }
 
-  /** The new address, once the request is valid and the current password proven. */
-  private async checkEmailChange(
+  /**
+   * Checks an email change (a new address, the current password proven) and returns the
+   * addresses it goes from and to.
+   */
+  async checkEmailChange(
     userId: string,
     request: EmailChangeRequest,
     client: ClientInfo,
@@ -246,20 +346,6 @@ export class UsersService {
       'email_change_request',
     );
     return { from: user.email, to: newEmail };
-  }
-
-  /** Issues the confirmation link and returns the mails to send once the change commits. */
-  private async startEmailChange(
-    userId: string,
-    email: { from: string; to: string },
-    client: ClientInfo,
-  ): Promise<MailMessage[]> {
-    const link = await this.issueEmailToken(userId, 'change_email', email.to);
-    await this.events.record({ type: 'email_change_request', outcome: 'success', client, userId });
-    const notice = templates.emailChangeNotice(email.from, maskAddress(email.to));
-    // Whether the new address is taken is only revealed to whoever controls it.
-    if (await this.users.findByEmail(email.to)) return [notice];
-    return [templates.emailChangeVerify(email.to, link), notice];
   }
 
   /**
@@ -301,8 +387,26 @@ export class UsersService {
     };
   }
 
-  async replacePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
-    await this.preferences.save({ userId, ...preferences });
+  async replacePreferences(
+    userId: string,
+    preferences: Preferences,
+    client: ClientInfo,
+  ): Promise<Preferences> {
+    await this.transactions.run(async () => {
+      const before = await this.getPreferences(userId);
+      const changed = fieldChanges(before, preferences, PREFERENCE_FIELDS);
+      await this.preferences.save({ userId, ...preferences });
+      if (changed) {
+        await this.events.emit(
+          'user.preferences.updated',
+          {
+            user_id: userId,
+            changed_fields: Object.keys(changed.after).map((field) => PREFERENCE_NAMES[field]),
+          },
+          { client },
+        );
+      }
+    });
     return this.getPreferences(userId);
   }
 }

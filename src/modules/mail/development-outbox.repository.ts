@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { OutboxMail } from './outbox-mail.entity';
 
 @Injectable()
-export class OutboxRepository {
+export class DevelopmentOutboxRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async add(mail: Pick<OutboxMail, 'recipient' | 'subject' | 'text' | 'link'>): Promise<void> {

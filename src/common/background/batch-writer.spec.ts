@@ -1,23 +1,19 @@
-import { AuthEventBatchWriter } from './auth-event-batch-writer';
-import { AuthEventRepository, AuthEventRow } from './auth-event.repository';
+import { Logger } from '@nestjs/common';
+import { BatchWriter } from './batch-writer';
 
-const event = (reason: string): AuthEventRow => ({
-  type: 'refresh',
-  outcome: 'success',
-  userId: null,
-  sessionId: null,
-  ip: '192.0.2.1',
-  userAgent: null,
-  reason,
-});
+interface Row {
+  reason: string;
+}
+
+const event = (reason: string): Row => ({ reason });
 
 /** A repository whose inserts finish when the test says so, recording each statement's rows. */
-function fakeRepository(refuse: (rows: AuthEventRow[]) => boolean = () => false) {
+function fakeRepository(refuse: (rows: Row[]) => boolean = () => false) {
   const statements: string[][] = [];
   const pending: (() => void)[] = [];
   const repository = {
-    insertMany: (rows: AuthEventRow[]) => {
-      statements.push(rows.map((row) => row.reason!));
+    insertMany: (rows: Row[]) => {
+      statements.push(rows.map((row) => row.reason));
       return new Promise<void>((resolve, reject) => {
         pending.push(() => (refuse(rows) ? reject(new Error('refused')) : resolve()));
       });
@@ -31,13 +27,13 @@ function fakeRepository(refuse: (rows: AuthEventRow[]) => boolean = () => false)
       pending.splice(0).forEach((finish) => finish());
     }
   };
-  return { repository: repository as unknown as AuthEventRepository, statements, finishAll };
+  return { repository, statements, finishAll };
 }
 
-describe('AuthEventBatchWriter', () => {
+describe('BatchWriter', () => {
   it('writes events recorded while a statement is in flight together, in the next one', async () => {
     const { repository, statements, finishAll } = fakeRepository();
-    const writer = new AuthEventBatchWriter(repository);
+    const writer = new BatchWriter<Row>(repository.insertMany, new Logger('test'), 'row(s)');
     const first = writer.write(event('a'));
     await new Promise((r) => setImmediate(r));
     const rest = ['b', 'c', 'd'].map((reason) => writer.write(event(reason)));
@@ -48,7 +44,7 @@ describe('AuthEventBatchWriter', () => {
 
   it('resolves a caller only once its own statement has finished', async () => {
     const { repository, finishAll } = fakeRepository();
-    const writer = new AuthEventBatchWriter(repository);
+    const writer = new BatchWriter<Row>(repository.insertMany, new Logger('test'), 'row(s)');
     let written = false;
     const promise = writer.write(event('a')).then(() => (written = true));
     await new Promise((r) => setImmediate(r));
@@ -62,7 +58,7 @@ describe('AuthEventBatchWriter', () => {
     const { repository, statements, finishAll } = fakeRepository((rows) =>
       rows.some((row) => row.reason === 'bad'),
     );
-    const writer = new AuthEventBatchWriter(repository);
+    const writer = new BatchWriter<Row>(repository.insertMany, new Logger('test'), 'row(s)');
     const outcomes = ['a', 'bad', 'c'].map((reason) =>
       writer.write(event(reason)).then(
         () => 'written',
@@ -76,7 +72,7 @@ describe('AuthEventBatchWriter', () => {
 
   it('settles once everything recorded is written, and writes again afterwards', async () => {
     const { repository, statements, finishAll } = fakeRepository();
-    const writer = new AuthEventBatchWriter(repository);
+    const writer = new BatchWriter<Row>(repository.insertMany, new Logger('test'), 'row(s)');
     void writer.write(event('a'));
     const settled = writer.settled();
     await finishAll();

@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { maskAddress } from './mail-address';
 import { Mailer, MailMessage } from './mailer';
-import { OutboxRepository } from './outbox.repository';
+import { DevelopmentOutboxRepository } from './development-outbox.repository';
 
 /**
  * The development outbox (no SMTP_URL): mails are stored instead of sent, and their links are
  * logged so that a developer can follow them. Production refuses to start without SMTP_URL, so
  * links never reach a production log this way.
  */
-export class OutboxMailer extends Mailer {
-  private readonly logger = new Logger(OutboxMailer.name);
+export class DevelopmentOutboxMailer extends Mailer {
+  private readonly logger = new Logger(DevelopmentOutboxMailer.name);
 
-  constructor(private readonly outbox: OutboxRepository) {
+  constructor(private readonly outbox: DevelopmentOutboxRepository) {
     super();
   }
 

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InTransaction, EventOf } from '../events/on-event.decorator';
+import { AuditEventRepository } from './audit-event.repository';
+
+const ADMINISTRATIVE = [
+  'role.*',
+  'policy.*',
+  'user.role.*',
+  'client.created',
+  'client.secret.*',
+  'client.tokens_revoked',
+  'client.disabled',
+  'client.enabled',
+  'webhook.endpoint.*',
+  'user.mfa.removed',
+] as const;
+
+type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
+
+interface Entry {
+  /** `<target type>.<verb>`, e.g. `role.create`, `user_role.grant`. */
+  action: string;
+  target: { type: string; id: string };
+  details: Record<string, unknown>;
+}
+
+/**
+ * The trail of administrative changes (`audit_events`), derived from their domain events and
+ * written in the transaction that makes the change: a change and its record commit, or roll
+ * back, together.
+ */
+@Injectable()
+export class AuditTrail {
+  constructor(private readonly entries: AuditEventRepository) {}
+
+  @InTransaction(...ADMINISTRATIVE)
+  async record(event: AdministrativeEvent): Promise<void> {
+    const entry = entryOf(event);
+    if (!entry) return;
+    if (!event.actor) throw new Error(`${event.type} emitted without an actor`);
+    await this.entries.insert({
+      actorType: event.actor.type,
+      actorId: event.actor.id,
+      action: entry.action,
+      targetType: entry.target.type,
+      targetId: entry.target.id,
+      details: entry.details,
+      requestId: event.context.requestId,
+      ip: event.context.ip,
+    });
+  }
+}
+
+function entryOf(event: AdministrativeEvent): Entry | null {
+  switch (event.type) {
+    case 'role.created':
+    case 'role.deleted': {
+      const { role_id, ...details } = event.data;
+      const verb = event.type === 'role.created' ? 'create' : 'delete';
+      return { action: `role.${verb}`, target: { type: 'role', id: role_id }, details };
+    }
+    case 'role.updated': {
+      const { role_id, changes, policies_updated, policy_set_version } = event.data;
+      return {
+        action: 'role.update',
+        target: { type: 'role', id: role_id },
+        details: {
+          ...changes,
+          ...(policies_updated.length > 0 ? { policies_updated } : {}),
+          policy_set_version,
+        },
+      };
+    }
+    case 'policy.created':
+    case 'policy.deleted': {
+      const { policy_id, ...details } = event.data;
+      const verb = event.type === 'policy.created' ? 'create' : 'delete';
+      return { action: `policy.${verb}`, target: { type: 'policy', id: policy_id }, details };
+    }
+    case 'policy.updated': {
+      const { policy_id, changes, policy_set_version } = event.data;
+      return {
+        action: 'policy.update',
+        target: { type: 'policy', id: policy_id },
+        details: { ...changes, policy_set_version },
+      };
+    }
+    case 'user.role.granted': {
+      const { user_id, ...details } = event.data;
+      const verb = details.previous_expires_at === undefined ? 'grant' : 'update';
+      return { action: `user_role.${verb}`, target: { type: 'user', id: user_id }, details };
+    }
+    case 'user.role.revoked': {
+      const { user_id, ...details } = event.data;
+      return { action: 'user_role.revoke', target: { type: 'user', id: user_id }, details };
+    }
+    case 'client.created':
+    case 'client.secret.created':
+    case 'client.secret.removed':
+    case 'client.tokens_revoked':
+    case 'client.disabled':
+    case 'client.enabled': {
+      const { client_id, ...details } = event.data;
+      return {
+        action: CLIENT_ACTIONS[event.type],
+        target: { type: 'client', id: client_id },
+        details,
+      };
+    }
+    case 'webhook.endpoint.created':
+    case 'webhook.endpoint.updated':
+    case 'webhook.endpoint.deleted':
+    case 'webhook.endpoint.secret_rotated':
+    case 'webhook.endpoint.disabled': {
+      const { endpoint_id, ...details } = event.data;
+      const verb = event.type.slice('webhook.endpoint.'.length);
+      return {
+        action: `webhook_endpoint.${verb}`,
+        target: { type: 'webhook_endpoint', id: endpoint_id },
+        details,
+      };
+    }
+    case 'user.mfa.removed':
+      if (event.data.by !== 'administrator') return null;
+      return {
+        action: 'user.mfa_reset',
+        target: { type: 'user', id: event.data.user_id },
+        details: { removed: event.data.removed },
+      };
+  }
+}
+
+const CLIENT_ACTIONS = {
+  'client.created': 'client.create',
+  'client.secret.created': 'client.secret_add',
+  'client.secret.removed': 'client.secret_remove',
+  'client.tokens_revoked': 'client.tokens_revoke',
+  'client.disabled': 'client.disable',
+  'client.enabled': 'client.enable',
+} as const;

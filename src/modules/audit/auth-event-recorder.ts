@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { OnPublished, PublishedEventOf } from '../events/on-event.decorator';
+import { AuthEventRepository, AuthEventRow } from './auth-event.repository';
+
+const ACCOUNT_SECURITY = ['user.*', 'auth.attempt.failed'] as const;
+
+type AccountEvent = PublishedEventOf<(typeof ACCOUNT_SECURITY)[number]>;
+
+type Outcome = Pick<AuthEventRow, 'type' | 'outcome'> &
+  Partial<Pick<AuthEventRow, 'sessionId' | 'reason'>>;
+
+const success = (type: string, extra: Partial<Outcome> = {}): Outcome => ({
+  type,
+  outcome: 'success',
+  ...extra,
+});
+
+/**
+ * The trail of authentication attempts and account-security changes (`auth_events`), derived
+ * from the domain events: one row for each event that is such an attempt or change, none for
+ * the others (a profile edit, a role grant). Written once per event, in the relay's
+ * transaction, so a row exists exactly when its event was published.
+ */
+@Injectable()
+export class AuthEventRecorder {
+  constructor(private readonly events: AuthEventRepository) {}
+
+  @OnPublished(...ACCOUNT_SECURITY)
+  async record(events: AccountEvent[]): Promise<void> {
+    const rows = events.flatMap((event) => {
+      const outcome = outcomeOf(event);
+      if (!outcome) return [];
+      return [
+        {
+          userId: event.userId,
+          sessionId: null,
+          ip: event.context.ip,
+          userAgent: event.context.userAgent,
+          reason: null,
+          createdAt: event.occurredAt,
+          ...outcome,
+        },
+      ];
+    });
+    if (rows.length > 0) await this.events.insertMany(rows);
+  }
+}
+
+/** What row an event makes in the trail, if any. */
+export function outcomeOf(e: AccountEvent): Outcome | null {
+  switch (e.type) {
+    case 'user.created':
+      if (e.data.source === 'registration') return success('register');
+      return e.data.source === 'cli' ? success('admin_create') : null;
+    case 'user.registration.duplicate':
+      return { type: 'register', outcome: 'failure', reason: 'email_taken' };
+    case 'user.email_verification.requested':
+      return success('email_verify_resend');
+    case 'user.email_verified':
+      return success('email_verify');
+    case 'user.email_change.requested':
+      return success('email_change_request');
+    case 'user.email_changed':
+      return success('email_change');
+    case 'user.password_reset.requested':
+      return success('password_forgot');
+    case 'user.password_changed':
+      return e.data.method === 'reset'
+        ? success('password_reset')
+        : success('password_change', { sessionId: e.data.session_id });
+    case 'user.session.created':
+      return success('login', { sessionId: e.data.session_id });
+    case 'user.session.refreshed':
+      return success('refresh', { sessionId: e.data.session_id });
+    case 'user.session.reauthenticated':
+      return success('step_up', { sessionId: e.data.session_id, reason: e.data.method });
+    case 'user.session.revoked':
+      return revocation(e.data.reason, e.data.session_ids, e.data.by_session_id);
+    case 'user.session.refresh_reused':
+      return {
+        type: 'refresh_token_reuse',
+        outcome: 'failure',
+        sessionId: e.data.session_id,
+        reason: 'reused',
+      };
+    case 'user.mfa.challenged':
+      return success('mfa_challenge', {
+        reason: e.data.purpose === 'login' ? 'mfa_required' : 'mfa_enrollment_required',
+      });
+    case 'user.mfa.verified':
+      return success('mfa_verify', { reason: e.data.method, sessionId: e.data.session_id });
+    case 'user.mfa.enrollment_started':
+      return success('mfa_enroll');
+    case 'user.mfa.enrolled':
+      return success('mfa_activate');
+    case 'user.mfa.backup_codes_regenerated':
+      return success('mfa_backup_codes_regenerate');
+    case 'user.mfa.removed':
+      if (e.data.by === 'user') return success('mfa_disable', { sessionId: e.data.session_id });
+      return success('mfa_reset', { reason: e.data.removed ? null : 'no_factor' });
+    case 'auth.attempt.failed':
+      return {
+        type: e.data.attempt,
+        outcome: 'failure',
+        reason: e.data.reason,
+        sessionId: e.data.session_id,
+      };
+    default:
+      return null;
+  }
+}
+
+/** Sessions the user ended are a row; those ended by another change are in that change's. */
+function revocation(
+  reason: string,
+  sessionIds: string[],
+  bySessionId: string | null,
+): Outcome | null {
+  switch (reason) {
+    case 'logout':
+      return success('logout', { sessionId: sessionIds[0] });
+    case 'revoked_by_user':
+      return success('session_revoke', { sessionId: sessionIds[0] });
+    case 'logout_all':
+      return success('logout_all', { sessionId: bySessionId });
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import type { Job } from 'pg-boss';
+import { ClientInfo } from '../../common/auth/client-info';
+import { DomainEvents, EventOrigin } from '../events/domain-events.service';
+import { JobHandler, JobOutcome, settleEach } from '../events/jobs/job-handler.decorator';
+import { UsersService } from '../users/users.service';
+
+export const ACCOUNT_REQUEST_QUEUES = {
+  register: 'account.register',
+  resendVerification: 'account.resend_verification',
+  forgotPassword: 'account.forgot_password',
+} as const;
+
+/** An unauthenticated account request, recorded before it was answered (202). */
+export interface AccountRequest {
+  /** Normalized. */
+  email: string;
+  client: ClientInfo;
+  request_id: string | null;
+  /** A registration's account: its id (so that a retry finds it made), name and password hash. */
+  registration?: { user_id: string; name: string; password_hash: string };
+}
+
+/** Retried for about a day when the database is away; completed jobs (hashes) kept an hour. */
+const ACCOUNT_REQUEST_QUEUE = {
+  retryLimit: 16,
+  retryDelaySeconds: 2,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 3600,
+  expireInSeconds: 60,
+  deleteAfterSeconds: 3600,
+  batchSize: 10,
+};
+
+/**
+ * The work of register, resend and forgot-password, which answer 202 at once whatever the
+ * address (for enumeration safety): each request is a job, recorded before the answer, so a
+ * crash after answering loses nothing. What follows (the mails) comes from the events these
+ * jobs emit.
+ */
+@Injectable()
+export class AccountRequests {
+  constructor(
+    private readonly users: UsersService,
+    private readonly events: DomainEvents,
+  ) {}
+
+  @JobHandler({ name: ACCOUNT_REQUEST_QUEUES.register, ...ACCOUNT_REQUEST_QUEUE })
+  register(jobs: Job<AccountRequest>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async ({ data }) => {
+      const { user_id, name, password_hash } = data.registration!;
+      const origin = originOf(data);
+      const outcome = await this.users.createPending(
+        { id: user_id, email: data.email, name, passwordHash: password_hash },
+        origin,
+      );
+      if (outcome !== 'taken') return;
+      const existing = await this.users.findByEmail(data.email);
+      if (existing) {
+        await this.events.emit(
+          'user.registration.duplicate',
+          { user_id: existing.id, status: existing.status },
+          origin,
+        );
+      }
+    });
+  }
+
+  @JobHandler({ name: ACCOUNT_REQUEST_QUEUES.resendVerification, ...ACCOUNT_REQUEST_QUEUE })
+  resendVerification(jobs: Job<AccountRequest>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async ({ data }) => {
+      const user = await this.users.findByEmail(data.email);
+      if (user?.status !== 'pending_verification') return;
+      await this.events.emit(
+        'user.email_verification.requested',
+        { user_id: user.id, email: user.email },
+        originOf(data),
+      );
+    });
+  }
+
+  @JobHandler({ name: ACCOUNT_REQUEST_QUEUES.forgotPassword, ...ACCOUNT_REQUEST_QUEUE })
+  forgotPassword(jobs: Job<AccountRequest>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async ({ data }) => {
+      const user = await this.users.findByEmail(data.email);
+      if (!user || user.status === 'deactivated' || user.status === 'suspended') return;
+      await this.events.emit('user.password_reset.requested', { user_id: user.id }, originOf(data));
+    });
+  }
+}
+
+function originOf(request: AccountRequest): EventOrigin {
+  return { client: request.client, requestId: request.request_id };
+}

@@ -1,0 +1,130 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Job } from 'pg-boss';
+import { Transactions } from '../../database/transactions';
+import { PublishedEvent } from './domain-event';
+import { EventConsumers } from './event-consumers';
+import { EventTail, EVENTS_NOTIFY_CHANNEL } from './event-tail';
+import { JobHandler, JobOutcome, settleEach } from './jobs/job-handler.decorator';
+import { JobQueue } from './jobs/job-queue.service';
+import { OutboxRepository } from './outbox.repository';
+
+export const RELAY_QUEUE = 'events.relay';
+export const CONSUME_AGAIN_QUEUE = 'events.consume';
+/** Events published (and consumed) per transaction of the relay. */
+const BATCH = 500;
+
+interface ConsumeAgain {
+  consumer: string;
+  event_id: string;
+}
+
+/**
+ * Publishes committed events: gives them their position, runs the relay-phase consumers in the
+ * same transaction (so an event is consumed exactly when it is published, and a crash leaves it
+ * unpublished, to be relayed again), then tells every instance (NOTIFY) that there is more to
+ * read. A job, asked for after every commit that wrote events and once a minute besides; at
+ * most one waits and one runs at a time, and each run publishes until nothing is left.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private requesting = false;
+  private again = false;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly consumers: EventConsumers,
+    private readonly jobs: JobQueue,
+    private readonly tail: EventTail,
+    private readonly transactions: Transactions,
+  ) {}
+
+  /** Events left unpublished by a process that stopped (or crashed) are published now. */
+  onApplicationBootstrap(): void {
+    this.request();
+  }
+
+  /**
+   * Asks for a relay run. One request is sent at a time; those made meanwhile become one more
+   * after it, so a burst of commits costs a few statements, not one each.
+   */
+  request(): void {
+    if (this.requesting) {
+      this.again = true;
+      return;
+    }
+    this.requesting = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.jobs.send(RELAY_QUEUE, {}).catch((error: Error) =>
+            // The minute's run, or the next commit, asks again.
+            this.logger.warn(`Could not ask for a relay run: ${error.message}`),
+          );
+        } while (this.again);
+      } finally {
+        this.requesting = false;
+      }
+    })();
+  }
+
+  @JobHandler({
+    name: RELAY_QUEUE,
+    policy: 'stately',
+    retryLimit: 1000,
+    retryDelaySeconds: 1,
+    retryBackoff: true,
+    retryDelayMaxSeconds: 60,
+    expireInSeconds: 300,
+    cron: '* * * * *',
+  })
+  async relay(jobs: Job<object>[]): Promise<JobOutcome[]> {
+    while ((await this.publishBatch()) === BATCH);
+    return jobs.map((job) => ({ id: job.id, status: 'completed' }));
+  }
+
+  /** A relay-phase consumer that failed on an event, run on it alone until it succeeds. */
+  @JobHandler({
+    name: CONSUME_AGAIN_QUEUE,
+    retryLimit: 15,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    retryDelayMaxSeconds: 3600,
+    expireInSeconds: 300,
+  })
+  consumeAgain(jobs: Job<ConsumeAgain>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async ({ data }) => {
+      const consumer = this.consumers.relayConsumer(data.consumer);
+      if (!consumer) throw new Error(`no event consumer ${data.consumer} in this version`);
+      await this.transactions.run(async () => {
+        const event = await this.outbox.findPublished(data.event_id);
+        // Gone past the retention window: nothing left to consume.
+        if (event) await this.consumers.retry(consumer, event);
+      });
+    });
+  }
+
+  private async publishBatch(): Promise<number> {
+    const published = await this.transactions.run(async (): Promise<PublishedEvent[]> => {
+      const events = await this.outbox.publishNext(BATCH);
+      if (events.length === 0) return events;
+      const failed = await this.consumers.published(events);
+      await this.jobs.sendMany(
+        CONSUME_AGAIN_QUEUE,
+        failed.flatMap(({ consumer, eventIds }) =>
+          eventIds.map((id) => ({ data: { consumer, event_id: id } })),
+        ),
+      );
+      await this.transactions
+        .manager()
+        .query('SELECT pg_notify($1, $2)', [
+          EVENTS_NOTIFY_CHANNEL,
+          String(events[events.length - 1].position),
+        ]);
+      return events;
+    });
+    if (published.length > 0) this.tail.read();
+    return published.length;
+  }
+}

@@ -1,0 +1,228 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../../database/transactions';
+import { ActorType } from '../../common/auth/actor';
+import { DomainEvent, PublishedEvent } from './domain-event';
+import { EventType } from './event-catalogue';
+
+/** Arbitrary but fixed: the relay of every instance publishes under this lock, one at a time. */
+const RELAY_LOCK_KEY = 7_243_118_602;
+
+interface OutboxRow {
+  id: string;
+  position: string | null;
+  type: string;
+  schema_version: number;
+  occurred_at: Date;
+  actor_type: ActorType | null;
+  actor_id: string | null;
+  user_id: string | null;
+  request_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  data: Record<string, unknown>;
+}
+
+const COLUMNS =
+  'id, type, schema_version, occurred_at, actor_type, actor_id, user_id, request_id, ip, user_agent, data';
+
+function toEvent(row: OutboxRow): DomainEvent {
+  return {
+    id: row.id,
+    type: row.type as EventType,
+    schemaVersion: row.schema_version,
+    occurredAt: row.occurred_at,
+    actor: row.actor_type ? { type: row.actor_type, id: row.actor_id } : null,
+    context: { requestId: row.request_id, ip: row.ip, userAgent: row.user_agent },
+    userId: row.user_id,
+    data: row.data as DomainEvent['data'],
+  };
+}
+
+function toPublished(row: OutboxRow): PublishedEvent {
+  return { ...toEvent(row), position: Number(row.position) };
+}
+
+/** The parameters of one event, in the order of COLUMNS. */
+function valuesOf(event: DomainEvent): unknown[] {
+  return [
+    event.id,
+    event.type,
+    event.schemaVersion,
+    event.occurredAt,
+    event.actor?.type ?? null,
+    event.actor?.id ?? null,
+    event.userId,
+    event.context.requestId,
+    event.context.ip,
+    event.context.userAgent,
+    JSON.stringify(event.data),
+  ];
+}
+
+/**
+ * The insertion of one event as part of a caller's own statement, for the hot paths that write
+ * their rows and their event in one round trip (a login): `sql` is the INSERT with parameters
+ * numbered from `first`, `values` its parameters.
+ */
+export function outboxInsert(
+  event: DomainEvent,
+  first: number,
+): { sql: string; values: unknown[] } {
+  const values = valuesOf(event);
+  const placeholders = values.map((_, i) => `$${first + i}`);
+  placeholders[placeholders.length - 1] += '::jsonb';
+  return { sql: `INSERT INTO outbox (${COLUMNS}) VALUES (${placeholders.join(', ')})`, values };
+}
+
+/**
+ * The insertion of an event whose user and payload come from the rows of the caller's
+ * statement (`from`, a CTE name; `userId` and `data` SQL expressions over it): the envelope's
+ * parameters are numbered from `first`. Inserts nothing when `from` has no row.
+ */
+export function outboxInsertFrom(
+  shell: Omit<DomainEvent, 'userId' | 'data'>,
+  first: number,
+  source: { from: string; userId: string; data: string },
+): { sql: string; values: unknown[] } {
+  const values = [
+    shell.id,
+    shell.type,
+    shell.schemaVersion,
+    shell.occurredAt,
+    shell.actor?.type ?? null,
+    shell.actor?.id ?? null,
+    shell.context.requestId,
+    shell.context.ip,
+    shell.context.userAgent,
+  ];
+  // A SELECT list gives parameters no type of their own: each is cast to its column's.
+  const types = ['uuid', 'text', 'int', 'timestamptz', 'text', 'text', 'text', 'text', 'text'];
+  const p = types.map((type, i) => `$${first + i}::${type}`);
+  return {
+    sql: `INSERT INTO outbox (${COLUMNS})
+          SELECT ${p.slice(0, 6).join(', ')}, ${source.userId}, ${p.slice(6).join(', ')}, ${source.data}
+            FROM ${source.from}`,
+    values,
+  };
+}
+
+/** The outbox: written with every change, read by the relay, the streams and replays. */
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  /** Any number of events in one statement, in the open transaction if there is one. */
+  async insert(events: DomainEvent[]): Promise<void> {
+    const column = (index: number) => events.map((event) => valuesOf(event)[index]);
+    await this.transactions.prepared(
+      'outbox.insert',
+      `INSERT INTO outbox (${COLUMNS})
+       SELECT id, type, schema_version, occurred_at, actor_type, actor_id, user_id, request_id,
+              ip, user_agent, data::jsonb
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::text[],
+                     $6::text[], $7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[])
+           AS e(id, type, schema_version, occurred_at, actor_type, actor_id, user_id,
+                request_id, ip, user_agent, data)`,
+      Array.from({ length: 11 }, (_, i) => column(i)),
+    );
+  }
+
+  /**
+   * Publishes up to `limit` events in the order they were emitted: gives each the next
+   * position and returns them in that order. Call inside a transaction; the relay lock is held
+   * until it ends, so positions follow the order in which publications commit, and a reader
+   * that has seen position n has seen every position below it.
+   */
+  async publishNext(limit: number): Promise<PublishedEvent[]> {
+    const manager = this.transactions.manager();
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK_KEY]);
+    const rows = await manager.query<OutboxRow[]>(
+      `WITH batch AS (
+         SELECT id FROM outbox WHERE position IS NULL ORDER BY id LIMIT $1 FOR UPDATE
+       ), top AS (
+         SELECT coalesce(max(position), 0) AS position FROM outbox
+       ), numbered AS (
+         SELECT batch.id, top.position + row_number() OVER (ORDER BY batch.id) AS position
+           FROM batch, top
+       ), published AS (
+         UPDATE outbox o SET position = numbered.position, published_at = now()
+           FROM numbered WHERE o.id = numbered.id
+         RETURNING o.*
+       )
+       SELECT * FROM published ORDER BY position`,
+      [limit],
+    );
+    return rows.map(toPublished);
+  }
+
+  /** Published events after `position`, in order. */
+  async after(position: number, limit: number): Promise<PublishedEvent[]> {
+    const rows = await this.transactions.prepared<OutboxRow>(
+      'outbox.after',
+      'SELECT * FROM outbox WHERE position > $1 ORDER BY position LIMIT $2',
+      [position, limit],
+    );
+    return rows.map(toPublished);
+  }
+
+  /** The position of the last published event; 0 before the first. */
+  async lastPosition(): Promise<number> {
+    const [row] = await this.transactions
+      .manager()
+      .query<{ position: string | null }[]>('SELECT max(position) AS position FROM outbox');
+    return Number(row.position ?? 0);
+  }
+
+  /** The oldest published position still kept, or null when none is. */
+  async firstPosition(): Promise<number | null> {
+    const [row] = await this.transactions
+      .manager()
+      .query<{ position: string | null }[]>('SELECT min(position) AS position FROM outbox');
+    return row.position === null ? null : Number(row.position);
+  }
+
+  /** Published events that occurred in [from, to), after `position`, in order. */
+  async publishedBetween(
+    from: Date,
+    to: Date,
+    afterPosition: number,
+    limit: number,
+  ): Promise<PublishedEvent[]> {
+    const rows = await this.transactions.manager().query<OutboxRow[]>(
+      `SELECT * FROM outbox
+          WHERE position > $3 AND occurred_at >= $1 AND occurred_at < $2
+          ORDER BY position LIMIT $4`,
+      [from, to, afterPosition, limit],
+    );
+    return rows.map(toPublished);
+  }
+
+  async findPublished(id: string): Promise<PublishedEvent | null> {
+    const [row] = await this.transactions
+      .manager()
+      .query<OutboxRow[]>('SELECT * FROM outbox WHERE id = $1 AND position IS NOT NULL', [id]);
+    return row ? toPublished(row) : null;
+  }
+
+  /** The id of the oldest event not yet published (a UUIDv7: it tells when it was emitted). */
+  async oldestUnpublishedId(): Promise<string | null> {
+    const [row] = await this.transactions
+      .manager()
+      .query<{ id: string }[]>('SELECT id FROM outbox WHERE position IS NULL ORDER BY id LIMIT 1');
+    return row?.id ?? null;
+  }
+
+  /** Deletes up to `limit` published events that occurred before `before`; returns how many. */
+  async purgePublished(before: Date, limit: number): Promise<number> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM outbox WHERE id IN (
+           SELECT id FROM outbox WHERE position IS NOT NULL AND occurred_at < $1 LIMIT $2
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [before, limit],
+    );
+    return rows.length;
+  }
+}
