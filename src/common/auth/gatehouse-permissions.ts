@@ -15,6 +15,9 @@ export const GATEHOUSE_PERMISSIONS = [
   'audit:read',
   'authz:check',
   'users:reset_mfa',
+  'webhooks:read',
+  'webhooks:write',
+  'events:read',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];
