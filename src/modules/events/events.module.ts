@@ -16,6 +16,6 @@ import { OutboxRepository } from './outbox.repository';
 @Module({
   imports: [DiscoveryModule],
   providers: [OutboxRepository, EventConsumers, JobQueue, EventTail, OutboxRelay, DomainEvents],
-  exports: [DomainEvents, JobQueue, EventTail],
+  exports: [DomainEvents, JobQueue, EventTail, OutboxRepository],
 })
 export class EventsModule {}
