@@ -19,7 +19,10 @@ export interface JobQueueDefinition {
   retryDelaySeconds: number;
   retryBackoff?: boolean;
   retryDelayMaxSeconds?: number;
-  /** How long an attempt may run before it counts as failed (a worker that died holding it). */
+  /**
+   * How long an attempt may run before it counts as failed. A worker that died holding it is
+   * noticed sooner, by its missed heartbeat.
+   */
   expireInSeconds: number;
   /** How long a completed job is kept (pg-boss's default: 7 days); shorter for secrets. */
   deleteAfterSeconds?: number;

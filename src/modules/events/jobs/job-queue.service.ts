@@ -27,6 +27,14 @@ const SHUTDOWN_GRACE_MS = 5000;
 /** Polling is the safety net of LISTEN/NOTIFY, which wakes workers when a job is created. */
 const NOTIFY_POLLING_SECONDS = 2;
 const POLLING_SECONDS = 1;
+/**
+ * A running job's worker refreshes its heartbeat every 5 s; a job whose heartbeat is 10 s old
+ * was held by a process that died (SIGKILL, a lost machine) and is retried. The supervisor
+ * looks every 5 s, so a crashed process's jobs run again within about 15 s, not only once
+ * their `expireInSeconds` is up.
+ */
+const HEARTBEAT_SECONDS = 10;
+const SUPERVISE_SECONDS = 5;
 
 /**
  * pg-boss on the database: on the embedded one through pg-boss's own PGlite adapter, never its
@@ -38,7 +46,13 @@ export function createJobQueueClient(
   embedded: PGlite | null,
   runsJobs: boolean,
 ): PgBoss {
-  const common = { useListenNotify: true, supervise: runsJobs, schedule: runsJobs };
+  const common = {
+    useListenNotify: true,
+    supervise: runsJobs,
+    schedule: runsJobs,
+    superviseIntervalSeconds: SUPERVISE_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_SECONDS,
+  };
   return embedded
     ? new PgBoss({ db: fromPglite(embedded), backend: 'pglite', ...common })
     : new PgBoss({
@@ -59,6 +73,7 @@ function queueOptions(definition: JobQueueDefinition): Queue {
     retryDelay: definition.retryDelaySeconds,
     retryBackoff: definition.retryBackoff ?? false,
     expireInSeconds: definition.expireInSeconds,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
     deadLetter: DEAD_LETTER_QUEUE,
     notify: true,
   };
