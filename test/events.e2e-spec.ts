@@ -1,0 +1,156 @@
+import { Injectable, Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Transactions } from '../src/database/transactions';
+import { PublishedEvent } from '../src/modules/events/domain-event';
+import { DomainEvents } from '../src/modules/events/domain-events.service';
+import { OnBroadcast, OnPublished } from '../src/modules/events/on-event.decorator';
+import { CONSUME_AGAIN_QUEUE } from '../src/modules/events/outbox-relay';
+import { settled } from './support/accounts';
+import { startTestApp, TestApp } from './support/test-app';
+
+type PreferencesEvent = PublishedEvent<'user.preferences.updated'>;
+
+/** Consumers of one event type that nothing else in Gatehouse consumes or derives rows from. */
+@Injectable()
+class ProbeConsumers {
+  readonly published: PreferencesEvent[] = [];
+  readonly broadcast: string[] = [];
+  readonly consumedByFlaky: string[] = [];
+  /** Event ids on which `flaky` throws, and how many more times it will. */
+  readonly failures = new Map<string, number>();
+
+  @OnPublished('user.preferences.updated')
+  record(events: PreferencesEvent[]): Promise<void> {
+    this.published.push(...events);
+    return Promise.resolve();
+  }
+
+  @OnPublished('user.preferences.updated')
+  async flaky(events: PreferencesEvent[]): Promise<void> {
+    for (const event of events) {
+      const left = this.failures.get(event.id) ?? 0;
+      if (left > 0) {
+        this.failures.set(event.id, left - 1);
+        throw new Error(`flaky consumer refuses ${event.id}`);
+      }
+    }
+    // Its writes, had it any, roll back with the savepoint of a failed attempt: record only now.
+    this.consumedByFlaky.push(...events.map((event) => event.id));
+    await Promise.resolve();
+  }
+
+  @OnBroadcast('user.preferences.updated')
+  seen(event: { id: string }): void {
+    this.broadcast.push(event.id);
+  }
+}
+
+@Module({ providers: [ProbeConsumers] })
+class ProbeConsumersModule {}
+
+describe('domain events', () => {
+  let t: TestApp;
+  let events: DomainEvents;
+  let transactions: Transactions;
+  let probe: ProbeConsumers;
+  let database: DataSource;
+
+  beforeAll(async () => {
+    t = await startTestApp({ extraModules: [ProbeConsumersModule] });
+    events = t.app.get(DomainEvents);
+    transactions = t.app.get(Transactions);
+    probe = t.app.get(ProbeConsumers);
+    database = t.app.get(DataSource);
+  });
+
+  afterAll(() => t.close());
+
+  const emitFor = (userId: string) =>
+    events.emit('user.preferences.updated', { user_id: userId, changed_fields: ['theme'] });
+
+  const outboxRowsOf = (userId: string) =>
+    database.query<{ id: string; position: string | null }[]>(
+      "SELECT id, position FROM outbox WHERE data->>'user_id' = $1 ORDER BY position",
+      [userId],
+    );
+
+  it('writes nothing, and tells no consumer, when the transaction that emitted rolls back', async () => {
+    const userId = randomUUID();
+    const emitted: string[] = [];
+    await expect(
+      transactions.run(async () => {
+        emitted.push((await emitFor(userId)).id, (await emitFor(userId)).id);
+        throw new Error('the change failed after its events were added');
+      }),
+    ).rejects.toThrow('the change failed');
+    await settled(t);
+    expect(await outboxRowsOf(userId)).toEqual([]);
+    expect(probe.published.filter((e) => e.data.user_id === userId)).toEqual([]);
+    for (const id of emitted) expect(probe.broadcast).not.toContain(id);
+  });
+
+  it('publishes a committed transaction’s events once each, in order, with their payloads', async () => {
+    const userId = randomUUID();
+    const emitted = await transactions.run(async () => [
+      await emitFor(userId),
+      await emitFor(userId),
+      await emitFor(userId),
+    ]);
+    await settled(t);
+
+    const rows = await outboxRowsOf(userId);
+    expect(rows.map((row) => row.id)).toEqual(emitted.map((event) => event.id));
+    const seen = probe.published.filter((e) => e.data.user_id === userId);
+    expect(seen.map((event) => event.id)).toEqual(emitted.map((event) => event.id));
+    const positions = seen.map((event) => event.position);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(new Set(positions).size).toBe(3);
+    expect(seen[0].data).toEqual({ user_id: userId, changed_fields: ['theme'] });
+    for (const event of emitted) expect(probe.broadcast).toContain(event.id);
+  });
+
+  it('refuses a payload outside its schema before anything is written', async () => {
+    const userId = randomUUID();
+    await expect(
+      events.emit('user.preferences.updated', {
+        user_id: userId,
+        changed_fields: ['theme'],
+        password_hash: 'x',
+      } as never),
+    ).rejects.toThrow('invalid user.preferences.updated payload');
+    expect(await outboxRowsOf(userId)).toEqual([]);
+  });
+
+  it('retries a failing consumer alone, as a job, without holding up the others', async () => {
+    const userId = randomUUID();
+    const [first, second] = await transactions.run(async () => [
+      await emitFor(userId),
+      await emitFor(userId),
+    ]);
+    // Fails on the relay's batch and on its first retry; the retry after that succeeds.
+    probe.failures.set(second.id, 2);
+    await settled(t);
+
+    // The other consumer, and the flaky one's batch, went on; the batch's failure set its events
+    // aside, so the flaky one had consumed none of them yet.
+    expect(probe.published.filter((e) => e.data.user_id === userId)).toHaveLength(2);
+    const retries = await database.query<{ state: string; data: { event_id: string } }[]>(
+      'SELECT state, data FROM pgboss.job WHERE name = $1 AND data->>$2 = ANY($3)',
+      [CONSUME_AGAIN_QUEUE, 'event_id', [first.id, second.id]],
+    );
+    expect(retries.map((job) => job.data.event_id).sort()).toEqual([first.id, second.id].sort());
+    expect(probe.consumedByFlaky).toContain(first.id);
+    expect(probe.consumedByFlaky).not.toContain(second.id);
+    expect(retries.find((job) => job.data.event_id === second.id)?.state).toBe('retry');
+
+    // As if the retry's backoff had passed.
+    await database.query(
+      "UPDATE pgboss.job SET start_after = now() WHERE name = $1 AND state = 'retry'",
+      [CONSUME_AGAIN_QUEUE],
+    );
+    await settled(t);
+    expect(probe.consumedByFlaky.filter((id) => id === second.id)).toHaveLength(1);
+    expect(probe.failures.get(second.id)).toBe(0);
+  });
+});
