@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_CATALOGUE, EVENT_TYPES, isKnownPattern, patternMatches } from './event-catalogue';
 
@@ -59,6 +61,19 @@ describe('the event catalogue', () => {
   it.each(EVENT_TYPES)('carries no secret in a %s payload', (type) => {
     const names = propertyNames(z.toJSONSchema(EVENT_CATALOGUE[type].data, { io: 'input' }));
     expect(names.filter((name) => SECRET_FIELD.test(name))).toEqual([]);
+  });
+
+  it('is listed in the README, every type with its version', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const listed = new Map(
+      [...readme.matchAll(/^\| `([a-z_.]+)` +\| (\d+) +\|/gm)].map(([, type, version]) => [
+        type,
+        Number(version),
+      ]),
+    );
+    expect(Object.fromEntries(listed)).toEqual(
+      Object.fromEntries(EVENT_TYPES.map((type) => [type, EVENT_CATALOGUE[type].version])),
+    );
   });
 
   it('refuses fields outside a payload schema', () => {
