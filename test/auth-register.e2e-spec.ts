@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { itOnServer } from './support/server-only';
 import { startTestApp, TestApp } from './support/test-app';
 import {
   createVerifiedAccount,
@@ -242,16 +243,19 @@ describe('registration and email verification', () => {
       expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'email_taken' });
     });
 
-    it('answers a taken and a new address before looking either up (no timing difference to measure)', async () => {
-      const owner = await createVerifiedAccount(t);
-      for (const email of [uniqueEmail('locked'), owner.email]) {
-        const res = await answeredWithAccountsLocked(t, () =>
-          register({ email, password: GOOD_PASSWORD, name: 'Locked Out' }),
-        );
-        expect(res.statusCode).toBe(202);
-        expect(res.body).toBe(ACCEPTED_BODY);
-      }
-    });
+    itOnServer(
+      'answers a taken and a new address before looking either up (no timing difference to measure)',
+      async () => {
+        const owner = await createVerifiedAccount(t);
+        for (const email of [uniqueEmail('locked'), owner.email]) {
+          const res = await answeredWithAccountsLocked(t, () =>
+            register({ email, password: GOOD_PASSWORD, name: 'Locked Out' }),
+          );
+          expect(res.statusCode).toBe(202);
+          expect(res.body).toBe(ACCEPTED_BODY);
+        }
+      },
+    );
 
     it('registering a pending address again lets the mailbox owner choose the password (no pre-registration takeover)', async () => {
       // The first registrant chose a password without proving the mailbox is theirs.
@@ -531,7 +535,7 @@ describe('registration and email verification', () => {
   });
 
   describe('POST /v1/auth/verify-email/resend', () => {
-    it('answers before looking the address up', async () => {
+    itOnServer('answers before looking the address up', async () => {
       const pending = await registerPending();
       for (const email of [pending.email, uniqueEmail('unknown')]) {
         const res = await answeredWithAccountsLocked(t, () => resend(email));

@@ -149,6 +149,8 @@ describe('profile and preferences (/v1/users/me)', () => {
       [{ id: '0190a0a0-0000-7000-8000-000000000000' }, 'id'],
     ])('refuses %j with 422 naming %s, changing nothing', async (payload, field) => {
       const { tokens } = await signedInAccount(t);
+      // The sign-in's own effects (`last_login_at`) are done before the snapshot.
+      await settled(t);
       const before = (await get(t, '/v1/users/me', tokens.access_token)).body;
       const res = await patch(tokens.access_token, { ...payload });
       expect(res.statusCode).toBe(422);

@@ -79,6 +79,8 @@ export async function settled(t: TestApp): Promise<void> {
  * returns its answer if it came while they were locked. A handler that looked an address up,
  * or wrote a token, before answering would wait for the lock instead: then this throws. So an
  * answer that cannot depend on whether the address has an account is shown without timing it.
+ * Only on a PostgreSQL server (`itOnServer`): the embedded database's one session would hold up
+ * the request's own job insert too.
  */
 export async function answeredWithAccountsLocked<T extends { statusCode: number }>(
   t: TestApp,

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
 const BUILT = join(__dirname, '..', '..', 'dist', 'src', 'database', 'embedded-postgres.js');
@@ -7,7 +8,7 @@ const BUILT = join(__dirname, '..', '..', 'dist', 'src', 'database', 'embedded-p
 /** Runs in the child: start the embedded server, print its URL, stop cleanly on SIGTERM. */
 const CHILD_SCRIPT = `
 const { EmbeddedPostgres } = require(process.env.EMBEDDED_MODULE);
-EmbeddedPostgres.start(process.env.EMBEDDED_DIR, 8, process.env.EMBEDDED_DUMP || undefined).then((db) => {
+EmbeddedPostgres.start(process.env.EMBEDDED_DIR, 32, process.env.EMBEDDED_DUMP || undefined).then((db) => {
   process.stdout.write(db.url + '\\n');
   process.once('SIGTERM', () => db.stop().then(() => process.exit(0)));
 }, (error) => { process.stderr.write(String(error.stack || error)); process.exit(1); });
@@ -40,13 +41,21 @@ export async function startEmbeddedPostgresProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // A test that fails before stopping its database must not keep Jest (or the machine) busy.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  child.unref();
   let errors = '';
   child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('\n')) resolve(output.trim());
+      if (output.includes('\n')) {
+        // Only its exit matters from now on: its pipes must not hold this process open.
+        for (const stream of [child.stdout, child.stderr]) (stream as unknown as Socket).unref();
+        resolve(output.trim());
+      }
     });
     void exited.then((code) =>
       reject(new Error(`embedded PostgreSQL exited (${code}): ${errors}`)),
@@ -55,6 +64,7 @@ export async function startEmbeddedPostgresProcess(
   return {
     url,
     stop: async () => {
+      process.off('exit', orphaned);
       child.kill('SIGTERM');
       const code = await exited;
       if (code !== 0) throw new Error(`embedded PostgreSQL stopped with ${code}: ${errors}`);

@@ -83,8 +83,11 @@ export async function startTestApp(
     throw new Error('expected log line was never written');
   };
   const close = async () => {
-    await app.close();
-    await own?.drop();
+    try {
+      await app.close();
+    } finally {
+      await own?.drop();
+    }
   };
   return { app, config, logs, inject: app.inject.bind(app), waitForLog, close };
 }
