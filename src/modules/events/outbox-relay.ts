@@ -77,6 +77,8 @@ export class OutboxRelay implements OnApplicationBootstrap {
     retryBackoff: true,
     retryDelayMaxSeconds: 60,
     expireInSeconds: 300,
+    // A run that a killed process held would block the relay (stately) until it expired.
+    heartbeatSeconds: 10,
     cron: '* * * * *',
   })
   async relay(jobs: Job<object>[]): Promise<JobOutcome[]> {

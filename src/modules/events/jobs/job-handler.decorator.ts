@@ -21,6 +21,12 @@ export interface JobQueueDefinition {
   retryDelayMaxSeconds?: number;
   /** How long an attempt may run before it counts as failed (a worker that died holding it). */
   expireInSeconds: number;
+  /**
+   * A running job's worker refreshes its heartbeat twice in this time (at least 10 s); one whose
+   * heartbeat stops (its process was killed) is failed and retried soon after, instead of
+   * holding its place until `expireInSeconds` (a `stately` queue's only place).
+   */
+  heartbeatSeconds?: number;
   /** How long a completed job is kept (pg-boss's default: 7 days); shorter for secrets. */
   deleteAfterSeconds?: number;
   /** `stately`: at most one job waiting and one running (a trigger, not a work item). */

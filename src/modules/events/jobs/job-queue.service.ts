@@ -27,6 +27,11 @@ const SHUTDOWN_GRACE_MS = 5000;
 /** Polling is the safety net of LISTEN/NOTIFY, which wakes workers when a job is created. */
 const NOTIFY_POLLING_SECONDS = 2;
 const POLLING_SECONDS = 1;
+/**
+ * How often pg-boss fails (to retry) the jobs that expired or whose heartbeat stopped: the jobs
+ * a killed process held run again within their heartbeat plus this (its default is a minute).
+ */
+const SUPERVISE_INTERVAL_SECONDS = 10;
 
 /**
  * pg-boss on the database: on the embedded one through pg-boss's own PGlite adapter, never its
@@ -38,7 +43,13 @@ export function createJobQueueClient(
   embedded: PGlite | null,
   runsJobs: boolean,
 ): PgBoss {
-  const common = { useListenNotify: true, supervise: runsJobs, schedule: runsJobs };
+  const common = {
+    useListenNotify: true,
+    supervise: runsJobs,
+    schedule: runsJobs,
+    superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+  };
   return embedded
     ? new PgBoss({ db: fromPglite(embedded), backend: 'pglite', ...common })
     : new PgBoss({
@@ -68,6 +79,9 @@ function queueOptions(definition: JobQueueDefinition): Queue {
   }
   if (definition.deleteAfterSeconds !== undefined) {
     options.deleteAfterSeconds = definition.deleteAfterSeconds;
+  }
+  if (definition.heartbeatSeconds !== undefined) {
+    options.heartbeatSeconds = definition.heartbeatSeconds;
   }
   return options;
 }

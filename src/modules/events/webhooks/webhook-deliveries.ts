@@ -105,6 +105,8 @@ export class WebhookDeliveries {
     retryDelayMaxSeconds: 600,
     // WEBHOOK_TIMEOUT_MS is at most 60 s.
     expireInSeconds: 90,
+    // Attempts a killed process held are made again within about 20 s, not 90.
+    heartbeatSeconds: 10,
     deleteAfterSeconds: 24 * 60 * 60,
     // Attempts of a batch run side by side: one slow receiver does not hold up the others.
     batchSize: 10,
