@@ -208,6 +208,9 @@ export const environmentSchema = z.object({
   WEBHOOK_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
   WEBHOOK_TIMEOUT_MS: integer(100, 60000).default(15000),
   WEBHOOK_DISABLE_AFTER_DAYS: integer(1, 365).default(5),
+  WEBHOOK_RETRY_INITIAL_DELAY_SECONDS: integer(1, 3600).default(5),
+  WEBHOOK_RETRY_MAX_DELAY_SECONDS: integer(1, 86400).default(3600),
+  WEBHOOK_RETRY_WINDOW_SECONDS: integer(1, 7 * 86400).default(86400),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -364,6 +367,12 @@ export interface AppConfig {
     timeoutMs: number;
     /** An endpoint failing this long without a success is disabled. */
     disableAfterDays: number;
+    /**
+     * A failed attempt is retried after `initialDelaySeconds`, doubling each time up to
+     * `maxDelaySeconds` (each delay ±20 % jitter), for as long as less than `windowSeconds` has
+     * passed since the delivery's first attempt.
+     */
+    retry: { initialDelaySeconds: number; maxDelaySeconds: number; windowSeconds: number };
   };
 }
 

@@ -87,6 +87,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
+      retry: {
+        initialDelaySeconds: e.WEBHOOK_RETRY_INITIAL_DELAY_SECONDS,
+        maxDelaySeconds: e.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
+        windowSeconds: e.WEBHOOK_RETRY_WINDOW_SECONDS,
+      },
     },
   };
 }

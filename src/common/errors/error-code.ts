@@ -78,6 +78,13 @@ export enum AuthzErrorCode {
   PrivilegeEscalation = 'privilege_escalation',
 }
 
+/** Outbound webhooks. */
+export enum WebhooksErrorCode {
+  InvalidWebhookUrl = 'invalid_webhook_url',
+  UnknownEventTypes = 'unknown_event_types',
+  EndpointDisabled = 'endpoint_disabled',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -86,7 +93,8 @@ export type ErrorCode =
   | MfaErrorCode
   | ClientErrorCode
   | AccessErrorCode
-  | AuthzErrorCode;
+  | AuthzErrorCode
+  | WebhooksErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -96,6 +104,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(ClientErrorCode),
   ...Object.values(AccessErrorCode),
   ...Object.values(AuthzErrorCode),
+  ...Object.values(WebhooksErrorCode),
 ];
 
 /**

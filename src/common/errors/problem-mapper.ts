@@ -10,6 +10,7 @@ import {
   ErrorCode,
   MfaErrorCode,
   UsersErrorCode,
+  WebhooksErrorCode,
 } from './error-code';
 import { Problem, PROBLEM_TYPE_PREFIX } from './problem';
 
@@ -66,6 +67,9 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [AccessErrorCode.LastAdministrator]: 409,
   [AuthzErrorCode.PolicySetVersionUnavailable]: 422,
   [AuthzErrorCode.PrivilegeEscalation]: 403,
+  [WebhooksErrorCode.InvalidWebhookUrl]: 400,
+  [WebhooksErrorCode.UnknownEventTypes]: 400,
+  [WebhooksErrorCode.EndpointDisabled]: 409,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../../../database/transactions';
+import { DeliveryOutcome, WebhookDelivery } from './webhook-delivery.entity';
+
+export type NewDelivery = Omit<WebhookDelivery, 'id' | 'endpoint'>;
+
+export interface DeliveryFilter {
+  eventId?: string;
+  outcome?: DeliveryOutcome;
+}
+
+/** The delivery log; the only code that reads or writes `webhook_deliveries`. */
+@Injectable()
+export class WebhookDeliveriesRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  private get deliveries() {
+    return this.transactions.manager().getRepository(WebhookDelivery);
+  }
+
+  async insert(delivery: NewDelivery): Promise<void> {
+    await this.deliveries.insert(delivery);
+  }
+
+  /** An endpoint's attempts, newest first, before the one with id `before`. */
+  list(
+    endpointId: string,
+    filter: DeliveryFilter,
+    limit: number,
+    before: string | null,
+  ): Promise<WebhookDelivery[]> {
+    const query = this.deliveries
+      .createQueryBuilder('d')
+      .where('d.endpoint_id = :endpointId', { endpointId })
+      .orderBy('d.id', 'DESC')
+      .limit(limit);
+    if (before) query.andWhere('d.id < :before', { before });
+    if (filter.eventId) query.andWhere('d.event_id = :eventId', { eventId: filter.eventId });
+    if (filter.outcome) query.andWhere('d.outcome = :outcome', { outcome: filter.outcome });
+    return query.getMany();
+  }
+
+  async attempted(endpointId: string, eventId: string): Promise<boolean> {
+    return this.deliveries.existsBy({ endpointId, eventId });
+  }
+}

@@ -1,0 +1,263 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Job } from 'pg-boss';
+import { systemActor } from '../../../common/auth/actor';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { Transactions } from '../../../database/transactions';
+import { DomainEvent } from '../domain-event';
+import { DomainEvents } from '../domain-events.service';
+import { errorMessage, JobHandler, JobOutcome } from '../jobs/job-handler.decorator';
+import { JobQueue } from '../jobs/job-queue.service';
+import { OutboxRepository } from '../outbox.repository';
+import { DeliveryOutcome } from './webhook-delivery.entity';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { DeliveryTarget, WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookMetrics } from './webhook-metrics';
+import { WebhookSecrets } from './webhook-secrets';
+import { SendResult, WebhookSender } from './webhook-sender';
+import { signatureHeader } from './webhook-signature';
+
+export const WEBHOOK_DELIVERY_QUEUE = 'webhooks.deliver';
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Who disables an endpoint that delivery gave up on, in its event and the audit trail. */
+const DELIVERY_ACTOR = systemActor('webhooks');
+
+/** One attempt to deliver one event to one endpoint. Carries ids only: no payload, no secret. */
+export interface DeliveryJob {
+  endpoint_id: string;
+  event_id: string;
+  /** 1 for a first attempt (or a redelivery), then 2, 3… */
+  attempt: number;
+  /** When the first attempt of this delivery was made (ISO 8601); absent on the first. */
+  first_attempt_at?: string;
+}
+
+export interface DeliveryRequest {
+  endpointId: string;
+  eventId: string;
+}
+
+/** The body of a delivery (Standard Webhooks): the event's type, when it happened, its data. */
+export function deliveryBody(event: DomainEvent): string {
+  return JSON.stringify({
+    type: event.type,
+    timestamp: event.occurredAt.toISOString(),
+    data: event.data,
+  });
+}
+
+/** A failure no retry can mend: a refused address, or a 4xx other than 408 and 429. */
+function isFinal(result: SendResult): boolean {
+  if (result.error === 'address_refused') return true;
+  const status = result.statusCode;
+  return (
+    result.error === 'http_status' &&
+    status !== null &&
+    status >= 400 &&
+    status < 500 &&
+    status !== 408 &&
+    status !== 429
+  );
+}
+
+/**
+ * Webhook deliveries as durable jobs: one per (endpoint, event), queued in the transaction that
+ * decided it (the relay's, a redelivery's, a replay's). Each attempt is signed afresh, logged,
+ * and, when it failed for a reason a retry may mend (5xx, 408, 429, a redirect, a timeout, a
+ * connection error), followed by a new job for the next attempt, written in the same
+ * transaction as the log: initial delay doubling up to a maximum, with jitter, until the retry
+ * window since the first attempt is over. A 410 disables the endpoint, and so does failing
+ * without a success for WEBHOOK_DISABLE_AFTER_DAYS.
+ */
+@Injectable()
+export class WebhookDeliveries {
+  private readonly logger = new Logger(WebhookDeliveries.name);
+
+  constructor(
+    private readonly jobs: JobQueue,
+    private readonly endpoints: WebhookEndpointsRepository,
+    private readonly log: WebhookDeliveriesRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly sender: WebhookSender,
+    private readonly secrets: WebhookSecrets,
+    private readonly events: DomainEvents,
+    private readonly transactions: Transactions,
+    private readonly metrics: WebhookMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Queues a first attempt of each delivery, in the open transaction if there is one. */
+  queue(deliveries: DeliveryRequest[]): Promise<void> {
+    return this.jobs.sendMany(
+      WEBHOOK_DELIVERY_QUEUE,
+      deliveries.map(({ endpointId, eventId }) => ({
+        data: { endpoint_id: endpointId, event_id: eventId, attempt: 1 } satisfies DeliveryJob,
+      })),
+    );
+  }
+
+  @JobHandler({
+    name: WEBHOOK_DELIVERY_QUEUE,
+    // Retries of the job itself, for when the database failed while an attempt was recorded;
+    // a receiver's failures are retried by the schedule above, as new jobs.
+    retryLimit: 10,
+    retryDelaySeconds: 10,
+    retryBackoff: true,
+    retryDelayMaxSeconds: 600,
+    // WEBHOOK_TIMEOUT_MS is at most 60 s.
+    expireInSeconds: 90,
+    deleteAfterSeconds: 24 * 60 * 60,
+    // Attempts of a batch run side by side: one slow receiver does not hold up the others.
+    batchSize: 10,
+    concurrency: 2,
+  })
+  deliver(jobs: Job<DeliveryJob>[]): Promise<JobOutcome[]> {
+    return Promise.all(
+      jobs.map(async (job): Promise<JobOutcome> => {
+        try {
+          await this.attempt(job.data);
+          return { id: job.id, status: 'completed' };
+        } catch (error) {
+          this.logger.error(
+            { err: error, endpoint_id: job.data.endpoint_id, event_id: job.data.event_id },
+            'A webhook delivery could not be recorded; it will be tried again',
+          );
+          return { id: job.id, status: 'failed', output: { error: errorMessage(error) } };
+        }
+      }),
+    );
+  }
+
+  private async attempt(job: DeliveryJob): Promise<void> {
+    const target = await this.endpoints.findTarget(job.endpoint_id);
+    // Deleted or disabled since it was queued: nothing more goes to it.
+    if (!target?.enabled) return;
+    const event = await this.outbox.findPublished(job.event_id);
+    // Past the outbox's retention: there is nothing left to deliver.
+    if (!event) return;
+    const body = deliveryBody(event);
+    const attemptedAt = new Date();
+    const timestamp = Math.floor(attemptedAt.getTime() / 1000);
+    const result = await this.sender.post(
+      target.url,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'Gatehouse-Webhooks/1',
+        'webhook-id': event.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(
+          this.keys(target, attemptedAt),
+          event.id,
+          timestamp,
+          body,
+        ),
+      },
+      body,
+    );
+    const firstAttemptAt = job.first_attempt_at ? new Date(job.first_attempt_at) : attemptedAt;
+    const outcome = await this.transactions.run(async (): Promise<DeliveryOutcome> => {
+      const outcome = await this.settle(target, job, result, attemptedAt, firstAttemptAt);
+      await this.log.insert({
+        endpointId: target.id,
+        eventId: event.id,
+        eventType: event.type,
+        attempt: job.attempt,
+        outcome,
+        statusCode: result.statusCode,
+        error: result.error,
+        latencyMs: result.latencyMs,
+        responseBody: result.responseBody,
+        attemptedAt,
+      });
+      return outcome;
+    });
+    this.metrics.countAttempt(outcome);
+    if (outcome !== 'success') {
+      this.logger.warn(
+        {
+          endpoint_id: target.id,
+          event_id: event.id,
+          attempt: job.attempt,
+          status: result.statusCode,
+          error: result.error,
+          outcome,
+        },
+        outcome === 'retrying'
+          ? 'A webhook delivery failed; it will be retried'
+          : 'A webhook delivery failed for good',
+      );
+    }
+  }
+
+  /** The current key, and the previous one while it is still valid after a rotation. */
+  private keys(target: DeliveryTarget, now: Date): Buffer[] {
+    const keys = [this.secrets.key(target.id, target.secretSealed)];
+    if (
+      target.previousSecretSealed &&
+      target.previousSecretExpiresAt &&
+      target.previousSecretExpiresAt > now
+    ) {
+      keys.push(this.secrets.key(target.id, target.previousSecretSealed));
+    }
+    return keys;
+  }
+
+  /**
+   * What an attempt's result makes of the endpoint and the delivery (inside the transaction
+   * that logs it): the endpoint's failing state, its disabling, and the next attempt's job.
+   */
+  private async settle(
+    target: DeliveryTarget,
+    job: DeliveryJob,
+    result: SendResult,
+    attemptedAt: Date,
+    firstAttemptAt: Date,
+  ): Promise<DeliveryOutcome> {
+    if (result.error === null) {
+      await this.endpoints.recordSuccess(target.id);
+      return 'success';
+    }
+    const failingSince = await this.endpoints.recordFailure(target.id, attemptedAt);
+    const disableAfterMs = this.config.webhooks.disableAfterDays * DAY_MS;
+    const reason =
+      result.statusCode === 410
+        ? 'gone'
+        : failingSince && attemptedAt.getTime() - failingSince.getTime() >= disableAfterMs
+          ? 'failing'
+          : null;
+    if (reason) {
+      if (await this.endpoints.disable(target.id, reason)) {
+        await this.events.emit(
+          'webhook.endpoint.disabled',
+          { endpoint_id: target.id, reason },
+          { actor: DELIVERY_ACTOR },
+        );
+      }
+      return 'failed';
+    }
+    if (isFinal(result)) return 'failed';
+    // Retried while the window since the first attempt is not over: the last attempt comes
+    // after it, so a delivery is tried for at least the whole window.
+    const { windowSeconds } = this.config.webhooks.retry;
+    if (attemptedAt.getTime() - firstAttemptAt.getTime() >= windowSeconds * 1000) return 'failed';
+    const next = this.nextAttemptAt(job.attempt, attemptedAt);
+    await this.jobs.send(
+      WEBHOOK_DELIVERY_QUEUE,
+      {
+        endpoint_id: target.id,
+        event_id: job.event_id,
+        attempt: job.attempt + 1,
+        first_attempt_at: firstAttemptAt.toISOString(),
+      } satisfies DeliveryJob,
+      { startAfter: next },
+    );
+    return 'retrying';
+  }
+
+  /** Initial delay doubling per attempt up to the maximum, each ±20 % at random. */
+  private nextAttemptAt(attempt: number, after: Date): Date {
+    const { initialDelaySeconds, maxDelaySeconds } = this.config.webhooks.retry;
+    const base = Math.min(initialDelaySeconds * 2 ** Math.min(attempt - 1, 30), maxDelaySeconds);
+    const jittered = base * (0.8 + Math.random() * 0.4);
+    return new Date(after.getTime() + Math.round(jittered * 1000));
+  }
+}
