@@ -10,6 +10,7 @@ import { ThrottleModule } from './common/throttle/throttle.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
+import { EventStreamsModule } from './modules/events/streams/event-streams.module';
 import { UsersApiModule } from './modules/users/users-api.module';
 import { UsersModule } from './modules/users/users.module';
 import { AccessApiModule } from './modules/access/access-api.module';
@@ -51,6 +52,7 @@ export class AppModule {
         AccessApiModule,
         OAuthClientsApiModule,
         MfaApiModule,
+        EventStreamsModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -78,6 +78,15 @@ export enum AuthzErrorCode {
   PrivilegeEscalation = 'privilege_escalation',
 }
 
+/** Event streams. */
+export enum EventStreamErrorCode {
+  /** `types=` named types or families that are not in the event catalogue. */
+  UnknownEventTypes = 'unknown_event_types',
+  /** `Last-Event-ID` is not a position this deployment has given out. */
+  UnknownEventPosition = 'unknown_event_position',
+  TooManyStreams = 'too_many_streams',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -86,7 +95,8 @@ export type ErrorCode =
   | MfaErrorCode
   | ClientErrorCode
   | AccessErrorCode
-  | AuthzErrorCode;
+  | AuthzErrorCode
+  | EventStreamErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -96,6 +106,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(ClientErrorCode),
   ...Object.values(AccessErrorCode),
   ...Object.values(AuthzErrorCode),
+  ...Object.values(EventStreamErrorCode),
 ];
 
 /**

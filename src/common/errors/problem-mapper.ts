@@ -8,6 +8,7 @@ import {
   ClientErrorCode,
   CommonErrorCode,
   ErrorCode,
+  EventStreamErrorCode,
   MfaErrorCode,
   UsersErrorCode,
 } from './error-code';
@@ -66,6 +67,9 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [AccessErrorCode.LastAdministrator]: 409,
   [AuthzErrorCode.PolicySetVersionUnavailable]: 422,
   [AuthzErrorCode.PrivilegeEscalation]: 403,
+  [EventStreamErrorCode.UnknownEventTypes]: 400,
+  [EventStreamErrorCode.UnknownEventPosition]: 400,
+  [EventStreamErrorCode.TooManyStreams]: 429,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

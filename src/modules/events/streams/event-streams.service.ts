@@ -1,0 +1,270 @@
+import type { ServerResponse } from 'node:http';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { Caller } from '../../../common/auth/principal';
+import { DomainError } from '../../../common/errors/domain-error';
+import { CommonErrorCode, EventStreamErrorCode } from '../../../common/errors/error-code';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { AccessTokenService, InvalidAccessTokenError } from '../../auth/access-token.service';
+import { SESSION_STATUS_CACHE_MS, SessionService } from '../../auth/session.service';
+import { AuthzService } from '../../authz/authz.service';
+import { OAuthClientsService } from '../../clients/oauth-clients.service';
+import { PublishedEvent } from '../domain-event';
+import { EventTail } from '../event-tail';
+import { OutboxRepository } from '../outbox.repository';
+import { EventMetrics } from './event-metrics';
+import { EventStreamConnection } from './event-stream-connection';
+import {
+  EventStreamFilter,
+  parseLastEventId,
+  parseTypesQuery,
+  StreamScope,
+} from './event-stream-filter';
+import { sseControl, sseEvent } from './server-sent-events';
+
+/** The permission that shows every event; without it a user sees their own `user.*` events. */
+const SEES_ALL = 'events:read';
+/** Events read from the outbox per query while a stream catches up. */
+const REPLAY_PAGE = 500;
+/**
+ * The control message that opens a stream resumed from a position whose events are gone (past
+ * EVENTS_RETENTION_DAYS): the client missed events and must reconcile some other way.
+ */
+export const EVENTS_MISSED = 'stream.events_missed';
+
+export interface StreamRequest {
+  caller: Caller;
+  /** The access token the stream was opened with, re-checked while it is open. */
+  token: string;
+  types?: string;
+  lastEventId?: string;
+}
+
+/** A stream checked and admitted, its slot held, not yet started. */
+export interface AdmittedStream {
+  request: StreamRequest;
+  filter: EventStreamFilter;
+  resumeAfter: number | null;
+  principal: string;
+}
+
+/**
+ * Server-Sent Events streams of published events. A stream resumed from `Last-Event-ID` first
+ * catches up from the outbox, then continues with what this instance's tail reads, with no gap
+ * and no duplicate: it subscribes first, replays from the outbox until it has reached what the
+ * tail delivered meanwhile, then sends the tail's events past the last position it sent. While
+ * open, the token, its session (or client) and, for a stream of every event, the permission are
+ * re-checked as often as the session cache lets a revocation go unseen; any that fails ends it.
+ */
+@Injectable()
+export class EventStreams implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(EventStreams.name);
+  /** Open streams by principal (`user:<id>`, `service:<client_id>`). */
+  private readonly open = new Map<string, Set<EventStreamConnection>>();
+
+  constructor(
+    private readonly tail: EventTail,
+    private readonly outbox: OutboxRepository,
+    private readonly authz: AuthzService,
+    private readonly tokens: AccessTokenService,
+    private readonly sessions: SessionService,
+    private readonly clients: OAuthClientsService,
+    private readonly metrics: EventMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Everything that can refuse a stream, before its response starts: the filter, the resume
+   * position, the caller's right to the scope it gets, and a free slot among the caller's
+   * streams (held from here: `start` must follow at once).
+   */
+  async admit(request: StreamRequest): Promise<AdmittedStream> {
+    const { caller } = request;
+    const patterns = parseTypesQuery(request.types);
+    const resumeAfter = parseLastEventId(request.lastEventId);
+    const seesAll = await this.authz.callerMay(caller, SEES_ALL);
+    if (caller.kind === 'service' && !seesAll) {
+      throw new DomainError(CommonErrorCode.Forbidden, `This needs the ${SEES_ALL} permission.`);
+    }
+    if (resumeAfter !== null && resumeAfter > (await this.outbox.lastPosition())) {
+      throw new DomainError(
+        EventStreamErrorCode.UnknownEventPosition,
+        'Last-Event-ID is past the last published event: it was not sent by this deployment.',
+      );
+    }
+    const scope: StreamScope =
+      seesAll || caller.kind === 'service'
+        ? { kind: 'all' }
+        : { kind: 'own', userId: caller.userId };
+    const principal =
+      caller.kind === 'service' ? `service:${caller.clientId}` : `user:${caller.userId}`;
+    if ((this.open.get(principal)?.size ?? 0) >= this.config.events.stream.maxPerPrincipal) {
+      throw new DomainError(
+        EventStreamErrorCode.TooManyStreams,
+        `At most ${this.config.events.stream.maxPerPrincipal} event streams may be open at once; close one first.`,
+      );
+    }
+    return { request, filter: new EventStreamFilter(scope, patterns), resumeAfter, principal };
+  }
+
+  /** Starts an admitted stream on a response nothing else writes to (hijacked). */
+  start(
+    admitted: AdmittedStream,
+    response: ServerResponse,
+    /** Headers already set for the response (request id, security headers). */
+    headers: Record<string, string | number | string[] | undefined>,
+  ): void {
+    const { filter, principal } = admitted;
+    const settings = this.config.events.stream;
+    const timers: NodeJS.Timeout[] = [];
+    let unsubscribe: () => void = () => undefined;
+    const connection = new EventStreamConnection(response, settings.queueLimit, () => {
+      for (const timer of timers) clearInterval(timer);
+      unsubscribe();
+      const mine = this.open.get(principal);
+      mine?.delete(connection);
+      if (mine?.size === 0) this.open.delete(principal);
+      this.metrics.streamClosed();
+    });
+    let mine = this.open.get(principal);
+    if (!mine) this.open.set(principal, (mine = new Set()));
+    mine.add(connection);
+    this.metrics.streamOpened();
+
+    response.on('close', () => connection.gone());
+    response.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // Proxies that buffer responses (nginx) would hold events back.
+      'x-accel-buffering': 'no',
+    });
+
+    timers.push(setInterval(() => connection.heartbeat(), settings.heartbeatMs).unref());
+    timers.push(
+      setInterval(() => void this.recheck(admitted, connection), SESSION_STATUS_CACHE_MS).unref(),
+    );
+
+    let cursor = 0;
+    let live = false;
+    /** What the tail delivered while the stream caught up; dropped (to be re-read) past the limit. */
+    let pending: PublishedEvent[] = [];
+    let behind = false;
+    const send = (event: PublishedEvent) => {
+      cursor = event.position;
+      if (filter.matches(event) && connection.push(sseEvent(event))) {
+        this.metrics.eventStreamed(event.type);
+      }
+    };
+    unsubscribe = this.tail.subscribe((events) => {
+      if (live) {
+        for (const event of events) if (event.position > cursor) send(event);
+        return;
+      }
+      pending.push(...events);
+      if (pending.length > settings.queueLimit) {
+        pending = [];
+        behind = true;
+      }
+    });
+
+    if (admitted.resumeAfter === null) {
+      cursor = this.tail.lastPosition;
+      live = true;
+      return;
+    }
+    const catchUp = async () => {
+      cursor = await this.skipPurged(admitted.resumeAfter!, connection);
+      for (;;) {
+        behind = false;
+        const page = await this.outbox.after(cursor, REPLAY_PAGE);
+        for (const event of page) {
+          if (filter.matches(event)) await connection.room();
+          if (connection.closed) return;
+          send(event);
+        }
+        if (page.length === REPLAY_PAGE || behind) continue;
+        // The outbox as of that read is sent; what was published since, the tail has delivered
+        // (pending) or will deliver: from here on, synchronously, everything goes out live.
+        for (const event of pending) if (event.position > cursor) send(event);
+        pending = [];
+        live = true;
+        return;
+      }
+    };
+    catchUp().catch((error: unknown) => {
+      this.logger.warn(`An event stream could not catch up: ${(error as Error).message}`);
+      connection.close('closed: could not read the events to resend; reconnect with Last-Event-ID');
+    });
+  }
+
+  /**
+   * Where a stream resumed after `position` starts: there, unless the events after it are gone
+   * (purged after EVENTS_RETENTION_DAYS). Then the stream opens with an `EVENTS_MISSED` message
+   * whose id is the position it resumes after, so a client reconnecting later is not told again.
+   */
+  private async skipPurged(position: number, connection: EventStreamConnection): Promise<number> {
+    const first = await this.outbox.firstPosition();
+    const oldestKept = first ?? (await this.outbox.lastPosition()) + 1;
+    if (oldestKept <= position + 1) return position;
+    const resumesAfter = oldestKept - 1;
+    connection.push(
+      sseControl(EVENTS_MISSED, resumesAfter, {
+        last_event_id: position,
+        resumes_after: resumesAfter,
+        detail:
+          'Events after last_event_id are no longer kept (EVENTS_RETENTION_DAYS); the stream resumes with the oldest kept.',
+      }),
+    );
+    return resumesAfter;
+  }
+
+  private async recheck(
+    admitted: AdmittedStream,
+    connection: EventStreamConnection,
+  ): Promise<void> {
+    if (connection.closed) return;
+    try {
+      const reason = await this.endedBecause(admitted);
+      if (reason !== null) connection.close(`closed: ${reason}`);
+    } catch (error) {
+      // Unknown is not ended: the next check decides.
+      this.logger.warn(`Could not re-check an event stream: ${(error as Error).message}`);
+    }
+  }
+
+  /** Why a stream may no longer be open, as the access-token guard would refuse it; or null. */
+  private async endedBecause({ request, filter }: AdmittedStream): Promise<string | null> {
+    let issuedAtMs: number;
+    try {
+      ({ issuedAtMs } = await this.tokens.verify(request.token));
+    } catch (error) {
+      if (!(error instanceof InvalidAccessTokenError)) throw error;
+      return 'the access token expired; reconnect with a new one and Last-Event-ID';
+    }
+    const { caller } = request;
+    if (caller.kind === 'user') {
+      if (!(await this.sessions.isLive(caller.sessionId, caller.userId)))
+        return 'the session ended';
+    } else if (!(await this.clients.isTokenLive(caller.clientId, caller.tokenId, issuedAtMs))) {
+      return 'the access token was revoked';
+    }
+    if (filter.scope.kind === 'all' && !(await this.authz.callerMay(caller, SEES_ALL))) {
+      return `the ${SEES_ALL} permission was withdrawn`;
+    }
+    return null;
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const streams of this.open.values()) {
+      for (const connection of streams) {
+        connection.close('closed: the server is shutting down; reconnect with Last-Event-ID');
+      }
+    }
+  }
+
+  /** Streams open on this instance for a principal (`user:<id>`, `service:<client_id>`). */
+  openStreams(principal: string): number {
+    return this.open.get(principal)?.size ?? 0;
+  }
+}
