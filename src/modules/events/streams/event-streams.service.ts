@@ -135,7 +135,8 @@ export class EventStreams implements BeforeApplicationShutdown {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      connection: 'keep-alive',
+      // Once the stream ends the connection does too: nothing else is sent on it.
+      connection: 'close',
       // Proxies that buffer responses (nginx) would hold events back.
       'x-accel-buffering': 'no',
     });
@@ -263,8 +264,11 @@ export class EventStreams implements BeforeApplicationShutdown {
     }
   }
 
-  /** Streams open on this instance for a principal (`user:<id>`, `service:<client_id>`). */
-  openStreams(principal: string): number {
-    return this.open.get(principal)?.size ?? 0;
+  /** Streams open on this instance: a principal's (`user:<id>`, `service:<client_id>`), or all. */
+  openStreams(principal?: string): number {
+    if (principal !== undefined) return this.open.get(principal)?.size ?? 0;
+    let count = 0;
+    for (const streams of this.open.values()) count += streams.size;
+    return count;
   }
 }
