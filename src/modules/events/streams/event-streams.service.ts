@@ -8,11 +8,11 @@ import { AccessTokenService, InvalidAccessTokenError } from '../../auth/access-t
 import { SESSION_STATUS_CACHE_MS, SessionService } from '../../auth/session.service';
 import { AuthzService } from '../../authz/authz.service';
 import { OAuthClientsService } from '../../clients/oauth-clients.service';
-import { PublishedEvent } from '../domain-event';
 import { EventTail } from '../event-tail';
 import { OutboxRepository } from '../outbox.repository';
 import { EventMetrics } from './event-metrics';
 import { EventStreamConnection } from './event-stream-connection';
+import { GaplessFeed } from './gapless-feed';
 import {
   EventStreamFilter,
   parseLastEventId,
@@ -146,57 +146,32 @@ export class EventStreams implements BeforeApplicationShutdown {
       setInterval(() => void this.recheck(admitted, connection), SESSION_STATUS_CACHE_MS).unref(),
     );
 
-    let cursor = 0;
-    let live = false;
-    /** What the tail delivered while the stream caught up; dropped (to be re-read) past the limit. */
-    let pending: PublishedEvent[] = [];
-    let behind = false;
-    const send = (event: PublishedEvent) => {
-      cursor = event.position;
-      if (filter.matches(event) && connection.push(sseEvent(event))) {
-        this.metrics.eventStreamed(event.type);
-      }
-    };
-    unsubscribe = this.tail.subscribe((events) => {
-      if (live) {
-        for (const event of events) if (event.position > cursor) send(event);
-        return;
-      }
-      pending.push(...events);
-      if (pending.length > settings.queueLimit) {
-        pending = [];
-        behind = true;
-      }
+    const feed = new GaplessFeed({
+      read: (after, limit) => this.outbox.after(after, limit),
+      pageSize: REPLAY_PAGE,
+      bufferLimit: settings.queueLimit,
+      emit: (event) => {
+        if (filter.matches(event) && connection.push(sseEvent(event))) {
+          this.metrics.eventStreamed(event.type);
+        }
+      },
+      pace: (event) => (filter.matches(event) ? connection.room() : Promise.resolve()),
+      stopped: () => connection.closed,
     });
-
+    unsubscribe = this.tail.subscribe((events) => feed.delivered(events));
     if (admitted.resumeAfter === null) {
-      cursor = this.tail.lastPosition;
-      live = true;
+      feed.goLive(this.tail.lastPosition);
       return;
     }
-    const catchUp = async () => {
-      cursor = await this.skipPurged(admitted.resumeAfter!, connection);
-      for (;;) {
-        behind = false;
-        const page = await this.outbox.after(cursor, REPLAY_PAGE);
-        for (const event of page) {
-          if (filter.matches(event)) await connection.room();
-          if (connection.closed) return;
-          send(event);
-        }
-        if (page.length === REPLAY_PAGE || behind) continue;
-        // The outbox as of that read is sent; what was published since, the tail has delivered
-        // (pending) or will deliver: from here on, synchronously, everything goes out live.
-        for (const event of pending) if (event.position > cursor) send(event);
-        pending = [];
-        live = true;
-        return;
-      }
-    };
-    catchUp().catch((error: unknown) => {
-      this.logger.warn(`An event stream could not catch up: ${(error as Error).message}`);
-      connection.close('closed: could not read the events to resend; reconnect with Last-Event-ID');
-    });
+    const resumeAfter = admitted.resumeAfter;
+    this.skipPurged(resumeAfter, connection)
+      .then((position) => feed.catchUp(position))
+      .catch((error: unknown) => {
+        this.logger.warn(`An event stream could not catch up: ${(error as Error).message}`);
+        connection.close(
+          'closed: could not read the events to resend; reconnect with Last-Event-ID',
+        );
+      });
   }
 
   /**
