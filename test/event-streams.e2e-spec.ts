@@ -581,3 +581,24 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
     });
   });
 });
+
+describe('event streams where administrators must use a second factor', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { MFA_REQUIRED_ROLES: 'admin' } });
+  });
+  afterAll(() => t.close());
+
+  it('refuses every event to an admin session without one, as the permission API does', async () => {
+    // Signed in with a password only, then made an administrator.
+    const admin = await signedInAdmin(t);
+    const res = await send(t, 'GET', '/v1/events/stream', admin.token);
+    expectProblem(res, 401, 'insufficient_user_authentication');
+    expect(res.headers['www-authenticate']).toContain('acr_values="aal2"');
+    expectProblem(
+      await send(t, 'GET', '/v1/roles', admin.token),
+      401,
+      'insufficient_user_authentication',
+    );
+  });
+});

@@ -85,6 +85,8 @@ export class EventStreams implements BeforeApplicationShutdown {
     if (caller.kind === 'service' && !seesAll) {
       throw new DomainError(CommonErrorCode.Forbidden, `This needs the ${SEES_ALL} permission.`);
     }
+    // Every event is what the permission API shows: under its second-factor rule too.
+    if (seesAll) await this.authz.assertAssuranceForPermissions(caller);
     if (resumeAfter !== null && resumeAfter > (await this.outbox.lastPosition())) {
       throw new DomainError(
         EventStreamErrorCode.UnknownEventPosition,
