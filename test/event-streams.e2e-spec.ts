@@ -159,6 +159,18 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
       }
       expect((await stream(user.token)).status).toBe(200);
     });
+
+    it('admits no more than the cap when streams are asked for at the same moment', async () => {
+      const user = await signedInUser(t);
+      const answers = await Promise.all(
+        Array.from({ length: MAX_PER_PRINCIPAL + 2 }, () => stream(user.token)),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([
+        ...Array<number>(MAX_PER_PRINCIPAL).fill(200),
+        ...Array<number>(2).fill(429),
+      ]);
+    });
   });
 
   describe('what each caller sees', () => {

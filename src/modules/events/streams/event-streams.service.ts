@@ -58,8 +58,9 @@ export interface AdmittedStream {
 @Injectable()
 export class EventStreams implements BeforeApplicationShutdown {
   private readonly logger = new Logger(EventStreams.name);
-  /** Open streams by principal (`user:<id>`, `service:<client_id>`). */
-  private readonly open = new Map<string, Set<EventStreamConnection>>();
+  /** Streams admitted and not yet ended, by principal (`user:<id>`, `service:<client_id>`). */
+  private readonly held = new Map<string, number>();
+  private readonly connections = new Set<EventStreamConnection>();
 
   constructor(
     private readonly tail: EventTail,
@@ -75,7 +76,7 @@ export class EventStreams implements BeforeApplicationShutdown {
   /**
    * Everything that can refuse a stream, before its response starts: the filter, the resume
    * position, the caller's right to the scope it gets, and a free slot among the caller's
-   * streams (held from here: `start` must follow at once).
+   * streams (held from here: `start` must follow at once, and releases it when the stream ends).
    */
   async admit(request: StreamRequest): Promise<AdmittedStream> {
     const { caller } = request;
@@ -99,12 +100,15 @@ export class EventStreams implements BeforeApplicationShutdown {
         : { kind: 'own', userId: caller.userId };
     const principal =
       caller.kind === 'service' ? `service:${caller.clientId}` : `user:${caller.userId}`;
-    if ((this.open.get(principal)?.size ?? 0) >= this.config.events.stream.maxPerPrincipal) {
+    // After the last await: requests arriving together cannot both take the last slot.
+    const holding = this.held.get(principal) ?? 0;
+    if (holding >= this.config.events.stream.maxPerPrincipal) {
       throw new DomainError(
         EventStreamErrorCode.TooManyStreams,
         `At most ${this.config.events.stream.maxPerPrincipal} event streams may be open at once; close one first.`,
       );
     }
+    this.held.set(principal, holding + 1);
     return { request, filter: new EventStreamFilter(scope, patterns), resumeAfter, principal };
   }
 
@@ -122,14 +126,11 @@ export class EventStreams implements BeforeApplicationShutdown {
     const connection = new EventStreamConnection(response, settings.queueLimit, () => {
       for (const timer of timers) clearInterval(timer);
       unsubscribe();
-      const mine = this.open.get(principal);
-      mine?.delete(connection);
-      if (mine?.size === 0) this.open.delete(principal);
+      this.connections.delete(connection);
+      this.release(principal);
       this.metrics.streamClosed();
     });
-    let mine = this.open.get(principal);
-    if (!mine) this.open.set(principal, (mine = new Set()));
-    mine.add(connection);
+    this.connections.add(connection);
     this.metrics.streamOpened();
 
     response.on('close', () => connection.gone());
@@ -234,18 +235,22 @@ export class EventStreams implements BeforeApplicationShutdown {
   }
 
   beforeApplicationShutdown(): void {
-    for (const streams of this.open.values()) {
-      for (const connection of streams) {
-        connection.close('closed: the server is shutting down; reconnect with Last-Event-ID');
-      }
+    for (const connection of [...this.connections]) {
+      connection.close('closed: the server is shutting down; reconnect with Last-Event-ID');
     }
   }
 
   /** Streams open on this instance: a principal's (`user:<id>`, `service:<client_id>`), or all. */
   openStreams(principal?: string): number {
-    if (principal !== undefined) return this.open.get(principal)?.size ?? 0;
+    if (principal !== undefined) return this.held.get(principal) ?? 0;
     let count = 0;
-    for (const streams of this.open.values()) count += streams.size;
+    for (const holding of this.held.values()) count += holding;
     return count;
+  }
+
+  private release(principal: string): void {
+    const holding = (this.held.get(principal) ?? 1) - 1;
+    if (holding > 0) this.held.set(principal, holding);
+    else this.held.delete(principal);
   }
 }
