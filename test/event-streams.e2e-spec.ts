@@ -11,7 +11,7 @@ import { OUTBOX_RETENTION_QUEUE } from '../src/modules/events/streams/outbox-ret
 import { settled, uniqueIp } from './support/accounts';
 import { send, SignedInUser, signedInAdmin, signedInUser, uniqueName } from './support/access';
 import { expectProblem, sleep } from './support/assertions';
-import { clientToken, createClient } from './support/clients';
+import { clientToken, createClient, revokeClientTokens } from './support/clients';
 import { EventStreamClient } from './support/event-stream-client';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -366,6 +366,34 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
       expect(client.comments.at(-1)).toBe('closed: the session ended');
       // Its own revocation was the last thing it was told.
       expect(client.messages.at(-1)?.event).toBe('user.session.revoked');
+    });
+
+    it('ends when the events:read permission is withdrawn', async () => {
+      const other = await signedInAdmin(t);
+      const client = await stream(other.token);
+      await ready(client);
+      const roles = (await send(t, 'GET', '/v1/roles?limit=100', admin.token)).json<{
+        items: { id: string; name: string }[];
+      }>();
+      const adminRole = roles.items.find((role) => role.name === 'admin')!;
+      const revoked = await send(
+        t,
+        'DELETE',
+        `/v1/users/${other.id}/roles/${adminRole.id}`,
+        admin.token,
+      );
+      expect(revoked.statusCode).toBeLessThan(300);
+      await client.untilEnded();
+      expect(client.comments.at(-1)).toBe('closed: the events:read permission was withdrawn');
+    });
+
+    it("ends when the service client's tokens are revoked", async () => {
+      const service = await createClient(t, ['events:read']);
+      const client = await stream((await clientToken(t, service)).access_token);
+      await ready(client);
+      await revokeClientTokens(t, service);
+      await client.untilEnded();
+      expect(client.comments.at(-1)).toBe('closed: the access token was revoked');
     });
 
     it('disconnects a client that does not read, without holding up the others', async () => {
