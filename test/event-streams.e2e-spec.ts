@@ -622,12 +622,30 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
   });
 });
 
-describe('event streams where administrators must use a second factor', () => {
+describe('event streams with the default heartbeat, where administrators must use a second factor', () => {
   let t: TestApp;
+  let port: number;
   beforeAll(async () => {
     t = await startTestApp({ env: { MFA_REQUIRED_ROLES: 'admin' } });
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
   });
   afterAll(() => t.close());
+
+  it('answers at once, long before the first heartbeat', async () => {
+    const user = await signedInUser(t);
+    const started = Date.now();
+    const client = await EventStreamClient.open(port, '/v1/events/stream', {
+      authorization: `Bearer ${user.token}`,
+    });
+    try {
+      expect(client.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(client.comments).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
 
   it('refuses every event to an admin session without one, as the permission API does', async () => {
     // Signed in with a password only, then made an administrator.

@@ -143,6 +143,8 @@ export class EventStreams implements BeforeApplicationShutdown {
       // Proxies that buffer responses (nginx) would hold events back.
       'x-accel-buffering': 'no',
     });
+    // The client learns the stream is open now, not with the first event or heartbeat.
+    response.flushHeaders();
 
     timers.push(setInterval(() => connection.heartbeat(), settings.heartbeatMs).unref());
     timers.push(
