@@ -11,6 +11,7 @@ import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
 import { WebhooksModule } from './modules/events/webhooks/webhooks.module';
+import { EventStreamsModule } from './modules/events/streams/event-streams.module';
 import { UsersApiModule } from './modules/users/users-api.module';
 import { UsersModule } from './modules/users/users.module';
 import { AccessApiModule } from './modules/access/access-api.module';
@@ -53,6 +54,7 @@ export class AppModule {
         OAuthClientsApiModule,
         MfaApiModule,
         WebhooksModule,
+        EventStreamsModule,
         MetricsModule,
         ...(options.extraModules ?? []),
       ],

@@ -205,6 +205,9 @@ export const environmentSchema = z.object({
     })
     .optional(),
   EVENTS_REDIS_STREAM_MAX_LENGTH: integer(1000, 1_000_000_000).default(1_000_000),
+  EVENTS_STREAM_HEARTBEAT_MS: integer(100, 300_000).default(15_000),
+  EVENTS_STREAM_QUEUE_LIMIT: integer(1, 100_000).default(1000),
+  EVENTS_STREAM_MAX_PER_PRINCIPAL: integer(1, 1000).default(5),
   WEBHOOK_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
   WEBHOOK_TIMEOUT_MS: integer(100, 60000).default(15000),
   WEBHOOK_DISABLE_AFTER_DAYS: integer(1, 365).default(5),
@@ -357,6 +360,15 @@ export interface AppConfig {
     redisStream: string | undefined;
     /** The stream is trimmed to about this many entries. */
     redisStreamMaxLength: number;
+    /** Server-Sent Events streams (`GET /v1/events/stream`). */
+    stream: {
+      /** A comment line is sent this often, so proxies and clients see the stream alive. */
+      heartbeatMs: number;
+      /** Events waiting for one slow client; past this it is disconnected. */
+      queueLimit: number;
+      /** Streams one user or service client may hold open on one instance. */
+      maxPerPrincipal: number;
+    };
   };
   webhooks: {
     /**

@@ -82,6 +82,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retentionDays: e.EVENTS_RETENTION_DAYS,
       redisStream: e.EVENTS_REDIS_STREAM,
       redisStreamMaxLength: e.EVENTS_REDIS_STREAM_MAX_LENGTH,
+      stream: {
+        heartbeatMs: e.EVENTS_STREAM_HEARTBEAT_MS,
+        queueLimit: e.EVENTS_STREAM_QUEUE_LIMIT,
+        maxPerPrincipal: e.EVENTS_STREAM_MAX_PER_PRINCIPAL,
+      },
     },
     webhooks: {
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()),

@@ -78,11 +78,15 @@ export enum AuthzErrorCode {
   PrivilegeEscalation = 'privilege_escalation',
 }
 
-/** Outbound webhooks. */
-export enum WebhooksErrorCode {
+/** Domain events leaving Gatehouse: outbound webhooks and event streams. */
+export enum EventsErrorCode {
   InvalidWebhookUrl = 'invalid_webhook_url',
+  /** An event-type filter named types or families that are not in the event catalogue. */
   UnknownEventTypes = 'unknown_event_types',
   EndpointDisabled = 'endpoint_disabled',
+  /** `Last-Event-ID` is not a position this deployment has given out. */
+  UnknownEventPosition = 'unknown_event_position',
+  TooManyStreams = 'too_many_streams',
 }
 
 /** Every `code` of a problem+json answer. */
@@ -94,7 +98,7 @@ export type ErrorCode =
   | ClientErrorCode
   | AccessErrorCode
   | AuthzErrorCode
-  | WebhooksErrorCode;
+  | EventsErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -104,7 +108,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(ClientErrorCode),
   ...Object.values(AccessErrorCode),
   ...Object.values(AuthzErrorCode),
-  ...Object.values(WebhooksErrorCode),
+  ...Object.values(EventsErrorCode),
 ];
 
 /**

@@ -8,9 +8,9 @@ import {
   ClientErrorCode,
   CommonErrorCode,
   ErrorCode,
+  EventsErrorCode,
   MfaErrorCode,
   UsersErrorCode,
-  WebhooksErrorCode,
 } from './error-code';
 import { Problem, PROBLEM_TYPE_PREFIX } from './problem';
 
@@ -67,9 +67,11 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [AccessErrorCode.LastAdministrator]: 409,
   [AuthzErrorCode.PolicySetVersionUnavailable]: 422,
   [AuthzErrorCode.PrivilegeEscalation]: 403,
-  [WebhooksErrorCode.InvalidWebhookUrl]: 400,
-  [WebhooksErrorCode.UnknownEventTypes]: 400,
-  [WebhooksErrorCode.EndpointDisabled]: 409,
+  [EventsErrorCode.InvalidWebhookUrl]: 400,
+  [EventsErrorCode.UnknownEventTypes]: 400,
+  [EventsErrorCode.EndpointDisabled]: 409,
+  [EventsErrorCode.UnknownEventPosition]: 400,
+  [EventsErrorCode.TooManyStreams]: 429,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

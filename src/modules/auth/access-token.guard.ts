@@ -9,6 +9,7 @@ import {
   REQUIRED_ASSURANCE,
 } from '../../common/auth/step-up.decorator';
 import { IS_PUBLIC } from '../../common/auth/public.decorator';
+import { SCOPING_PERMISSION } from '../../common/auth/permission-scoped.decorator';
 import { REQUIRED_PERMISSION } from '../../common/auth/require-permission.decorator';
 import { DomainError } from '../../common/errors/domain-error';
 import { AuthErrorCode, CommonErrorCode } from '../../common/errors/error-code';
@@ -27,10 +28,10 @@ const BEARER = /^bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
  * Failures follow RFC 6750 (`WWW-Authenticate`) and say nothing about why a token was refused;
  * the reason goes to the log.
  *
- * A service token is accepted only on routes marked `@RequirePermission`, whose permission check
- * knows services; elsewhere it is a 403 `user_token_required`. 403, not 401: the token is valid
- * and getting another one would not help, and a client that treated it as a 401 would fetch new
- * tokens in a loop.
+ * A service token is accepted only on routes marked `@RequirePermission` or `@PermissionScoped`,
+ * whose permission checks know services; elsewhere it is a 403 `user_token_required`. 403, not
+ * 401: the token is valid and getting another one would not help, and a client that treated it
+ * as a 401 would fetch new tokens in a loop.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -79,10 +80,10 @@ export class AccessTokenGuard implements CanActivate {
       if (!(await this.clients.isTokenLive(caller.clientId, caller.tokenId, issuedAtMs))) {
         throw this.invalid('client disabled, token revoked or issued before tokens_valid_after');
       }
-      const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, [
-        context.getHandler(),
-        context.getClass(),
-      ]);
+      const targets = [context.getHandler(), context.getClass()];
+      const permission =
+        this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets) ??
+        this.reflector.getAllAndOverride<string | undefined>(SCOPING_PERMISSION, targets);
       if (permission === undefined) {
         throw new DomainError(
           AuthErrorCode.UserTokenRequired,

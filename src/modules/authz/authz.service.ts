@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
 import { Caller } from '../../common/auth/principal';
+import { insufficientAuthentication } from '../../common/auth/step-up.decorator';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { DomainError } from '../../common/errors/domain-error';
 import { AuthzErrorCode, CommonErrorCode } from '../../common/errors/error-code';
@@ -79,7 +80,7 @@ export class AuthzService {
     private readonly directory: SubjectDirectory,
     private readonly access: AccessService,
     private readonly metrics: MetricsService,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.logsDenials = LEVELS_LOGGING_INFO.has(config.log.level);
   }
@@ -175,6 +176,22 @@ export class AuthzService {
     return caller.kind === 'service'
       ? Promise.resolve(caller.scopes.includes(permission))
       : this.userMay(caller.userId, permission);
+  }
+
+  /**
+   * A holder of a role that requires a second factor (MFA_REQUIRED_ROLES) uses Gatehouse's own
+   * permissions only from a session that presented one: a role granted during a password-only
+   * session, or a session that outlived the removal of its factor, must step up first (the
+   * step-up refusal). Services have no second factor to present.
+   */
+  async assertAssuranceForPermissions(caller: Caller): Promise<void> {
+    if (caller.kind !== 'user' || caller.acr === 'aal2') return;
+    const required = this.config.mfa.requiredRoles;
+    if (required.length === 0) return;
+    const roles = await this.rolesOf(caller.userId);
+    if (roles.some((role) => required.includes(role))) {
+      throw insufficientAuthentication({ assurance: 'aal2' });
+    }
   }
 
   /** The roles a user holds now (as decisions see them: cached up to 2 s). */

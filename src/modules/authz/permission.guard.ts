@@ -1,13 +1,10 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { GatehousePermission } from '../../common/auth/gatehouse-permissions';
-import { Principal } from '../../common/auth/principal';
 import { REQUIRED_PERMISSION } from '../../common/auth/require-permission.decorator';
-import { insufficientAuthentication } from '../../common/auth/step-up.decorator';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode } from '../../common/errors/error-code';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuthzService } from './authz.service';
 
 /**
@@ -23,7 +20,6 @@ export class PermissionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authz: AuthzService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,7 +34,7 @@ export class PermissionGuard implements CanActivate {
     const caller = request.caller;
     // The access-token guard runs first; a permission route marked @Public is a wiring error.
     if (!caller) throw new Error(`route requiring ${permission} has no authenticated caller`);
-    if (caller.kind === 'user' && caller.acr !== 'aal2') await this.assertNoRoleNeedsMfa(caller);
+    await this.authz.assertAssuranceForPermissions(caller);
     if (await this.authz.callerMay(caller, permission)) return true;
 
     this.logger.warn(
@@ -46,19 +42,5 @@ export class PermissionGuard implements CanActivate {
         (caller.kind === 'service' ? `client ${caller.clientId}` : `session ${caller.sessionId}`),
     );
     throw new DomainError(CommonErrorCode.Forbidden, `This needs the ${permission} permission.`);
-  }
-
-  /**
-   * A holder of a role that requires a second factor (MFA_REQUIRED_ROLES) uses the permission
-   * API only from a session that presented one: a role granted during a password-only session,
-   * or a session that outlived the removal of its factor, must step up first.
-   */
-  private async assertNoRoleNeedsMfa(caller: Principal): Promise<void> {
-    const required = this.config.mfa.requiredRoles;
-    if (required.length === 0) return;
-    const roles = await this.authz.rolesOf(caller.userId);
-    if (roles.some((role) => required.includes(role))) {
-      throw insufficientAuthentication({ assurance: 'aal2' });
-    }
   }
 }

@@ -212,12 +212,19 @@ export class OutboxRepository {
     return row?.id ?? null;
   }
 
-  /** Deletes up to `limit` published events that occurred before `before`; returns how many. */
+  /**
+   * Deletes up to `limit` published events that occurred before `before`; returns how many. The
+   * last published event always stays: positions continue from it (`publishNext`), and numbering
+   * them again from 1 would repeat ids streams and the Redis stream already gave out.
+   */
   async purgePublished(before: Date, limit: number): Promise<number> {
     const rows = await this.transactions.manager().query<{ id: string }[]>(
       `WITH gone AS (
          DELETE FROM outbox WHERE id IN (
-           SELECT id FROM outbox WHERE position IS NOT NULL AND occurred_at < $1 LIMIT $2
+           SELECT id FROM outbox
+            WHERE position IS NOT NULL AND occurred_at < $1
+              AND position < (SELECT max(position) FROM outbox)
+            LIMIT $2
          ) RETURNING id
        )
        SELECT id FROM gone`,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../../../common/auth/actor';
 import { DomainError } from '../../../common/errors/domain-error';
-import { CommonErrorCode, WebhooksErrorCode } from '../../../common/errors/error-code';
+import { CommonErrorCode, EventsErrorCode } from '../../../common/errors/error-code';
 import { monotonicUuidV7 } from '../../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { Transactions } from '../../../database/transactions';
@@ -249,7 +249,7 @@ export class WebhookEndpointsService {
     const endpoint = await this.get(actor, id);
     if (!endpoint.enabled) {
       throw new DomainError(
-        WebhooksErrorCode.EndpointDisabled,
+        EventsErrorCode.EndpointDisabled,
         'The webhook endpoint is disabled: enable it first.',
       );
     }
@@ -268,7 +268,7 @@ export class WebhookEndpointsService {
     const unknown = types.filter((type) => !isKnownPattern(type));
     if (unknown.length > 0) {
       throw new DomainError(
-        WebhooksErrorCode.UnknownEventTypes,
+        EventsErrorCode.UnknownEventTypes,
         `Unknown event types: ${unknown.join(', ')}.`,
         {
           errors: [{ field: 'event_types', message: `unknown: ${unknown.join(', ')}` }],

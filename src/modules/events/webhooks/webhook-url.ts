@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { DomainError } from '../../../common/errors/domain-error';
-import { WebhooksErrorCode } from '../../../common/errors/error-code';
+import { EventsErrorCode } from '../../../common/errors/error-code';
 import { classifyAddress } from './address-class';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
@@ -13,7 +13,7 @@ export interface WebhookUrlRules {
 }
 
 function invalid(message: string): DomainError {
-  return new DomainError(WebhooksErrorCode.InvalidWebhookUrl, `The webhook URL ${message}.`, {
+  return new DomainError(EventsErrorCode.InvalidWebhookUrl, `The webhook URL ${message}.`, {
     errors: [{ field: 'url', message }],
   });
 }
