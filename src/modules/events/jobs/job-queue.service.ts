@@ -155,6 +155,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
             name,
             {
               batchSize: definition.batchSize ?? 1,
+              // A backlog is worked without pause: a full batch is followed by the next at once.
+              burstWhenBatchFull: true,
               perJobResults: true,
               pollingIntervalSeconds: POLLING_SECONDS,
               notifyPollingIntervalSeconds: NOTIFY_POLLING_SECONDS,
