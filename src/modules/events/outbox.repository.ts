@@ -204,6 +204,17 @@ export class OutboxRepository {
     return row ? toPublished(row) : null;
   }
 
+  /** The published events among these ids (those past the retention window are gone). */
+  async findPublishedMany(ids: string[]): Promise<PublishedEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.transactions
+      .manager()
+      .query<OutboxRow[]>('SELECT * FROM outbox WHERE id = ANY($1) AND position IS NOT NULL', [
+        ids,
+      ]);
+    return rows.map(toPublished);
+  }
+
   /** The id of the oldest event not yet published (a UUIDv7: it tells when it was emitted). */
   async oldestUnpublishedId(): Promise<string | null> {
     const [row] = await this.transactions

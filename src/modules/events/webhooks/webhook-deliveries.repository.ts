@@ -18,8 +18,8 @@ export class WebhookDeliveriesRepository {
     return this.transactions.manager().getRepository(WebhookDelivery);
   }
 
-  async insert(delivery: NewDelivery): Promise<void> {
-    await this.deliveries.insert(delivery);
+  async insert(deliveries: NewDelivery[]): Promise<void> {
+    if (deliveries.length > 0) await this.deliveries.insert(deliveries);
   }
 
   /** An endpoint's attempts, newest first, before the one with id `before`. */

@@ -135,8 +135,10 @@ export class WebhookEndpointsRepository {
     });
   }
 
-  async findTarget(id: string): Promise<DeliveryTarget | null> {
-    const [row] = await this.query<{
+  /** The delivery targets among these endpoint ids (deleted ones are missing). */
+  async findTargets(ids: string[]): Promise<DeliveryTarget[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.query<{
       id: string;
       url: string;
       enabled: boolean;
@@ -145,18 +147,17 @@ export class WebhookEndpointsRepository {
       previous_secret_expires_at: Date | null;
     }>(
       `SELECT id, url, enabled, secret_sealed, previous_secret_sealed, previous_secret_expires_at
-         FROM webhook_endpoints WHERE id = $1`,
-      [id],
+         FROM webhook_endpoints WHERE id = ANY($1)`,
+      [ids],
     );
-    if (!row) return null;
-    return {
+    return rows.map((row) => ({
       id: row.id,
       url: row.url,
       enabled: row.enabled,
       secretSealed: row.secret_sealed,
       previousSecretSealed: row.previous_secret_sealed,
       previousSecretExpiresAt: row.previous_secret_expires_at,
-    };
+    }));
   }
 
   /** A delivery succeeded: the endpoint is no longer failing. */

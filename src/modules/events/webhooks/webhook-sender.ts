@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { Agent as HttpAgent, IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { classifyAddress } from './address-class';
 import { DeliveryError } from './webhook-delivery.entity';
@@ -10,6 +10,10 @@ import { hostOf, isAllowedHost } from './webhook-url';
 
 /** How much of a response body the delivery log keeps. */
 export const RESPONSE_EXCERPT_BYTES = 1024;
+/** Receivers whose idle connections are kept; beyond, the longest-known one's are closed. */
+const MAX_AGENTS = 256;
+/** Connections to one receiver at once, at most. */
+const SOCKETS_PER_RECEIVER = 32;
 
 export interface SendResult {
   /** The response status, when one came. */
@@ -50,8 +54,19 @@ function pinnedLookup(address: string, family: number): LookupFunction {
  * never follows a redirect, and gives up after WEBHOOK_TIMEOUT_MS (resolution included).
  */
 @Injectable()
-export class WebhookSender {
+export class WebhookSender implements OnApplicationShutdown {
+  /**
+   * Keep-alive connections, by scheme, host and the address checked for it: a delivery reuses
+   * a connection only to the address its own resolution checked, so pinning still holds.
+   */
+  private readonly agents = new Map<string, HttpAgent>();
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  onApplicationShutdown(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
 
   async post(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
     const started = performance.now();
@@ -112,6 +127,27 @@ export class WebhookSender {
     return addresses[0];
   }
 
+  private agentFor(url: URL, address: string, family: number): HttpAgent {
+    const key = `${url.protocol}//${url.host}@${address}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      if (this.agents.size >= MAX_AGENTS) {
+        // The oldest first: Maps iterate in insertion order.
+        const [oldestKey, oldest] = this.agents.entries().next().value as [string, HttpAgent];
+        oldest.destroy();
+        this.agents.delete(oldestKey);
+      }
+      const options = {
+        keepAlive: true,
+        maxSockets: SOCKETS_PER_RECEIVER,
+        lookup: pinnedLookup(address, family),
+      };
+      agent = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
   private request(
     url: URL,
     address: string,
@@ -121,8 +157,7 @@ export class WebhookSender {
     signal: AbortSignal,
   ): Promise<{ statusCode: number; excerpt: string }> {
     const https = url.protocol === 'https:';
-    const agentOptions = { keepAlive: false, lookup: pinnedLookup(address, family) };
-    const agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    const agent = this.agentFor(url, address, family);
     const send = https ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, {
@@ -135,9 +170,10 @@ export class WebhookSender {
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let kept = 0;
-        const finish = () => {
-          res.destroy();
-          agent.destroy();
+        const finish = (whole: boolean) => {
+          // A body read to its end leaves the connection to the next delivery; a longer one
+          // than the log keeps is not read on, and its connection is closed.
+          if (!whole) res.destroy();
           resolve({
             statusCode: res.statusCode ?? 0,
             excerpt: Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8'),
@@ -147,12 +183,12 @@ export class WebhookSender {
           chunks.push(chunk);
           kept += chunk.length;
           // The rest of the body is not needed: stop reading once the excerpt is full.
-          if (kept >= RESPONSE_EXCERPT_BYTES) finish();
+          if (kept >= RESPONSE_EXCERPT_BYTES) finish(false);
         });
-        res.on('end', finish);
+        res.on('end', () => finish(true));
         res.on('error', reject);
       });
       req.end(body);
-    }).finally(() => agent.destroy()) as Promise<{ statusCode: number; excerpt: string }>;
+    });
   }
 }
