@@ -9,6 +9,7 @@ import { refreshBenchmark } from './refresh.benchmark';
 import { RESULTS_PATH, writeResultsSection } from './results-file';
 import { GatehouseServer, startGatehouse } from './targets';
 import { usersMeBenchmark } from './users-me.benchmark';
+import { webhookDeliveryBenchmark } from './webhook-delivery.benchmark';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 const BENCHMARKS: Benchmark[] = [
@@ -18,6 +19,7 @@ const BENCHMARKS: Benchmark[] = [
   usersMeBenchmark,
   authzEngineBenchmark,
   ...DECISION_POINT_BENCHMARKS,
+  webhookDeliveryBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

@@ -68,6 +68,8 @@ export async function startGatehouse(
     // Otherwise throwaway, like the embedded database: nothing sealed in this run outlives it.
     MASTER_KEY: process.env.MASTER_KEY || randomBytes(32).toString('base64'),
     DATABASE_URL: process.env.DATABASE_URL,
+    // The delivery benchmark's receiver listens on loopback, which webhooks refuse otherwise.
+    WEBHOOK_ALLOWED_HOSTS: HOST,
   });
   const service = await startService(config, announce);
   try {
