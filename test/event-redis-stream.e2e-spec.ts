@@ -8,7 +8,7 @@ import {
 import { login, post, settled, uniqueIp } from './support/accounts';
 import { send, SignedInUser, signedInUser, uniqueName } from './support/access';
 import { sleep } from './support/assertions';
-import { TcpProxy } from './support/tcp-proxy';
+import { TcpProxy } from './peers/tcp-proxy';
 import { startTestApp, TestApp } from './support/test-app';
 import { TEST_REDIS_URL } from './support/throttle-redis';
 
@@ -29,16 +29,16 @@ describe('the Redis stream of published events', () => {
   const stream = `gatehouse:test:events:${randomUUID()}`;
 
   beforeAll(async () => {
-    const target = new URL(TEST_REDIS_URL);
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 6379) });
+    proxy = TcpProxy.forUrl(TEST_REDIS_URL);
+    await proxy.start();
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
     t = await startTestApp({
-      env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, EVENTS_REDIS_STREAM: stream },
+      env: { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), EVENTS_REDIS_STREAM: stream },
     });
   });
   afterAll(async () => {
     await t.close();
-    await proxy.down();
+    await proxy.cut();
     await redis.del(stream);
     await redis.quit();
   });
@@ -141,7 +141,7 @@ describe('the Redis stream of published events', () => {
     const before = await redis.xlen(stream);
     const [top] = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as Entry[];
 
-    await proxy.down();
+    await proxy.cut();
     const started = Date.now();
     await rename(user);
     const again = await login(t, user.email, 'correct horse battery staple 42', { ip: uniqueIp() });
@@ -169,7 +169,7 @@ describe('the Redis stream of published events', () => {
     );
     expect(unpublished).toBe(0);
 
-    await proxy.up();
+    await proxy.start();
     await streamCaughtUp(60_000);
     const ids = ((await redis.xrange(stream, '-', '+')) as Entry[]).map(([id]) => id);
     const missed = (await published())

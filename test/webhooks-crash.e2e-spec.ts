@@ -1,15 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { WebhookReceiver } from './peers/webhook-receiver';
 import { sleep } from './support/assertions';
+import { assertBuilt, freePort, MAIN } from './support/service-process';
 import { migratedDatabase } from './support/test-database';
 
-/** The built entry point and CLI, exactly what `npm start` and `npm run cli` run. */
-const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
+/** The built CLI, exactly what `npm run cli` runs. */
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
 const MASTER_KEY = Buffer.alloc(32, 11).toString('base64');
 /** Updates sent in the burst; the process is killed once KILL_AFTER of them were answered. */
@@ -21,14 +19,6 @@ const LANES = 4;
  * heartbeat, be failed by the supervisor and run again.
  */
 const DELIVERED_WITHIN_MS = 90_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function baseEnv(databaseUrl: string): Record<string, string> {
   return {
@@ -67,7 +57,7 @@ describe('webhook deliveries across a SIGKILL', () => {
   let port: number;
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
+    assertBuilt();
     database = await migratedDatabase();
     receiver = await new WebhookReceiver().start();
     port = await freePort();

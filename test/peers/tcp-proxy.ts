@@ -2,7 +2,7 @@ import { connect, Socket } from 'node:net';
 import { InterruptibleServer } from './interruptible-server';
 
 /**
- * A loopback TCP proxy in front of the database: the service connects through it, and a test
+ * A loopback TCP proxy in front of the database (or Redis): the service connects through it, and a test
  * can cut the line (refusing and dropping connections, as a dead server does) and restore it.
  */
 export class TcpProxy extends InterruptibleServer {
@@ -15,7 +15,8 @@ export class TcpProxy extends InterruptibleServer {
 
   static forUrl(url: string): TcpProxy {
     const parsed = new URL(url);
-    return new TcpProxy(parsed.hostname, Number(parsed.port || 5432));
+    const defaultPort = parsed.protocol === 'redis:' ? 6379 : 5432;
+    return new TcpProxy(parsed.hostname, Number(parsed.port || defaultPort));
   }
 
   /** The same URL with host and port pointing at this proxy. */
