@@ -11,19 +11,22 @@ import { startTestApp, TestApp } from './support/test-app';
 
 type PreferencesEvent = PublishedEvent<'user.preferences.updated'>;
 
-/** Consumers of one event type that nothing else in Gatehouse consumes or derives rows from. */
+/**
+ * Consumers of one event type that nothing else in Gatehouse consumes or derives rows from.
+ * Relay consumers write in the relay's transaction, as real ones do: `probe_consumed` holds
+ * what each consumed, once committed (its key refuses a second row for one event).
+ */
 @Injectable()
 class ProbeConsumers {
-  readonly published: PreferencesEvent[] = [];
   readonly broadcast: string[] = [];
-  readonly consumedByFlaky: string[] = [];
   /** Event ids on which `flaky` throws, and how many more times it will. */
   readonly failures = new Map<string, number>();
 
+  constructor(private readonly transactions: Transactions) {}
+
   @OnPublished('user.preferences.updated')
   record(events: PreferencesEvent[]): Promise<void> {
-    this.published.push(...events);
-    return Promise.resolve();
+    return this.consumed('record', events);
   }
 
   @OnPublished('user.preferences.updated')
@@ -35,14 +38,26 @@ class ProbeConsumers {
         throw new Error(`flaky consumer refuses ${event.id}`);
       }
     }
-    // Its writes, had it any, roll back with the savepoint of a failed attempt: record only now.
-    this.consumedByFlaky.push(...events.map((event) => event.id));
-    await Promise.resolve();
+    await this.consumed('flaky', events);
   }
 
   @OnBroadcast('user.preferences.updated')
   seen(event: { id: string }): void {
     this.broadcast.push(event.id);
+  }
+
+  private async consumed(consumer: string, events: PreferencesEvent[]): Promise<void> {
+    await this.transactions
+      .manager()
+      .query(
+        'INSERT INTO probe_consumed (consumer, event_id, user_id, position) SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::bigint[])',
+        [
+          consumer,
+          events.map((e) => e.id),
+          events.map((e) => e.data.user_id),
+          events.map((e) => e.position),
+        ],
+      );
   }
 }
 
@@ -58,6 +73,11 @@ describe('domain events', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ extraModules: [ProbeConsumersModule] });
+    await t.app
+      .get(DataSource)
+      .query(
+        'CREATE TABLE probe_consumed (consumer text, event_id uuid, user_id uuid, position bigint, PRIMARY KEY (consumer, event_id))',
+      );
     events = t.app.get(DomainEvents);
     transactions = t.app.get(Transactions);
     probe = t.app.get(ProbeConsumers);
@@ -68,6 +88,15 @@ describe('domain events', () => {
 
   const emitFor = (userId: string) =>
     events.emit('user.preferences.updated', { user_id: userId, changed_fields: ['theme'] });
+
+  /** What a consumer consumed of a user's events, committed, in order of position. */
+  const consumedBy = async (consumer: string, userId: string) =>
+    (
+      await database.query<{ event_id: string; position: string }[]>(
+        'SELECT event_id, position FROM probe_consumed WHERE consumer = $1 AND user_id = $2 ORDER BY position',
+        [consumer, userId],
+      )
+    ).map((row) => ({ id: row.event_id, position: Number(row.position) }));
 
   const outboxRowsOf = (userId: string) =>
     database.query<{ id: string; position: string | null }[]>(
@@ -86,7 +115,7 @@ describe('domain events', () => {
     ).rejects.toThrow('the change failed');
     await settled(t);
     expect(await outboxRowsOf(userId)).toEqual([]);
-    expect(probe.published.filter((e) => e.data.user_id === userId)).toEqual([]);
+    expect(await consumedBy('record', userId)).toEqual([]);
     for (const id of emitted) expect(probe.broadcast).not.toContain(id);
   });
 
@@ -101,12 +130,11 @@ describe('domain events', () => {
 
     const rows = await outboxRowsOf(userId);
     expect(rows.map((row) => row.id)).toEqual(emitted.map((event) => event.id));
-    const seen = probe.published.filter((e) => e.data.user_id === userId);
+    // Once each (the table's key would refuse a second), in the order they were emitted.
+    const seen = await consumedBy('record', userId);
     expect(seen.map((event) => event.id)).toEqual(emitted.map((event) => event.id));
-    const positions = seen.map((event) => event.position);
-    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(new Set(positions).size).toBe(3);
-    expect(seen[0].data).toEqual({ user_id: userId, changed_fields: ['theme'] });
+    expect(new Set(seen.map((event) => event.position)).size).toBe(3);
+    expect(await consumedBy('flaky', userId)).toEqual(seen);
     for (const event of emitted) expect(probe.broadcast).toContain(event.id);
   });
 
@@ -128,20 +156,20 @@ describe('domain events', () => {
       await emitFor(userId),
       await emitFor(userId),
     ]);
-    // Fails on the relay's batch and on its first retry; the retry after that succeeds.
-    probe.failures.set(second.id, 2);
+    // Fails on the relay's batch (run as is, then again with each consumer isolated) and on its
+    // first retry; the retry after that succeeds.
+    probe.failures.set(second.id, 3);
     await settled(t);
 
     // The other consumer, and the flaky one's batch, went on; the batch's failure set its events
     // aside, so the flaky one had consumed none of them yet.
-    expect(probe.published.filter((e) => e.data.user_id === userId)).toHaveLength(2);
+    expect((await consumedBy('record', userId)).map((e) => e.id)).toEqual([first.id, second.id]);
     const retries = await database.query<{ state: string; data: { event_id: string } }[]>(
       'SELECT state, data FROM pgboss.job WHERE name = $1 AND data->>$2 = ANY($3)',
       [CONSUME_AGAIN_QUEUE, 'event_id', [first.id, second.id]],
     );
     expect(retries.map((job) => job.data.event_id).sort()).toEqual([first.id, second.id].sort());
-    expect(probe.consumedByFlaky).toContain(first.id);
-    expect(probe.consumedByFlaky).not.toContain(second.id);
+    expect((await consumedBy('flaky', userId)).map((e) => e.id)).toEqual([first.id]);
     expect(retries.find((job) => job.data.event_id === second.id)?.state).toBe('retry');
 
     // As if the retry's backoff had passed.
@@ -150,7 +178,7 @@ describe('domain events', () => {
       [CONSUME_AGAIN_QUEUE],
     );
     await settled(t);
-    expect(probe.consumedByFlaky.filter((id) => id === second.id)).toHaveLength(1);
+    expect((await consumedBy('flaky', userId)).map((e) => e.id)).toEqual([first.id, second.id]);
     expect(probe.failures.get(second.id)).toBe(0);
   });
 });

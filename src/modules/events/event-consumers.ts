@@ -20,6 +20,16 @@ export interface FailedConsumption {
   error: unknown;
 }
 
+/** A relay consumer failed on a batch run without savepoints (see `EventConsumers.published`). */
+export class ConsumerFailed extends Error {
+  constructor(
+    readonly consumer: string,
+    readonly error: unknown,
+  ) {
+    super(`event consumer ${consumer} failed`);
+  }
+}
+
 /**
  * The consumers of domain events, found at startup on every provider (methods marked
  * `@InTransaction`, `@OnPublished` or `@OnBroadcast`), and how each phase runs them.
@@ -74,16 +84,26 @@ export class EventConsumers implements OnModuleInit {
   }
 
   /**
-   * Runs every relay-phase consumer on the events of a batch it consumes, each behind a
-   * savepoint of the relay's transaction: one that fails leaves no writes and is reported (its
-   * events are retried alone), the others are unaffected.
+   * Runs every relay-phase consumer on the events of a batch it consumes. With `isolated`, each
+   * runs behind a savepoint of the relay's transaction: one that fails leaves no writes and is
+   * reported (its events are retried alone), the others are unaffected. Without, they run
+   * directly (two statements fewer per consumer, the usual case: nothing fails) and the first
+   * failure throws `ConsumerFailed`, for the relay to roll back and run the batch isolated.
    */
-  async published(events: PublishedEvent[]): Promise<FailedConsumption[]> {
+  async published(events: PublishedEvent[], isolated: boolean): Promise<FailedConsumption[]> {
     const failed: FailedConsumption[] = [];
     for (const consumer of this.consumers) {
       if (consumer.phase !== 'relay') continue;
       const mine = events.filter((event) => this.consumes(consumer, event.type));
       if (mine.length === 0) continue;
+      if (!isolated) {
+        try {
+          await consumer.handle(mine);
+        } catch (error) {
+          throw new ConsumerFailed(consumer.name, error);
+        }
+        continue;
+      }
       try {
         await this.transactions.savepoint(async () => {
           await consumer.handle(mine);

@@ -11,7 +11,8 @@ export const EVENT_CONSUMER = Symbol('gatehouse:event-consumer');
  *   in order: for work derived from the change (auth events, `last_login_at`, mails and
  *   deliveries queued as jobs). Survives a crash: until the relay's transaction commits, the
  *   events stay unpublished and are relayed again. A consumer that fails is retried alone, as a
- *   job, without holding up the others.
+ *   job, without holding up the others (the batch is then run again, each consumer behind a
+ *   savepoint). Its effects must be its writes in that transaction, which roll back with it.
  * - `broadcast`: in every running instance, for what each holds in memory (caches, the
  *   compiled policy set): at once in the instance that made the change, and in the others as
  *   soon as the event is published. Must be idempotent: it may see an event twice.

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Transactions } from '../../database/transactions';
 import { PublishedEvent } from './domain-event';
-import { EventConsumers } from './event-consumers';
+import { ConsumerFailed, EventConsumers } from './event-consumers';
 import { EventTail, EVENTS_NOTIFY_CHANNEL } from './event-tail';
 import { JobHandler, JobOutcome, settleEach } from './jobs/job-handler.decorator';
 import { JobQueue } from './jobs/job-queue.service';
@@ -10,6 +10,8 @@ import { OutboxRepository } from './outbox.repository';
 
 export const RELAY_QUEUE = 'events.relay';
 export const CONSUME_AGAIN_QUEUE = 'events.consume';
+/** How long a run asked for, whose start this process has not seen, is trusted to come. */
+const PENDING_RUN_TRUST_MS = 250;
 /** Events published (and consumed) per transaction of the relay. */
 const BATCH = 500;
 
@@ -30,6 +32,10 @@ export class OutboxRelay implements OnApplicationBootstrap {
   private readonly logger = new Logger(OutboxRelay.name);
   private requesting = false;
   private again = false;
+  /** When a run was last asked for that has not started in this process since (ms), or 0. */
+  private askedAt = 0;
+  /** A request put off while a run was already asked for, made once that is no longer sure. */
+  private deferred: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -45,10 +51,21 @@ export class OutboxRelay implements OnApplicationBootstrap {
   }
 
   /**
-   * Asks for a relay run. One request is sent at a time; those made meanwhile become one more
-   * after it, so a burst of commits costs a few statements, not one each.
+   * Asks for a relay run. A run asked for that has not started yet will publish everything
+   * committed before it starts, so a request then costs nothing. That is known for sure only
+   * of runs this process works (their start is seen); one another instance may have taken is
+   * trusted for PENDING_RUN_TRUST_MS, and a request put off meanwhile is made after it. One
+   * request is sent at a time; those made meanwhile become one more after it.
    */
   request(): void {
+    const pendingFor = Date.now() - this.askedAt;
+    if (this.askedAt > 0 && pendingFor < PENDING_RUN_TRUST_MS) {
+      this.deferred ??= setTimeout(() => {
+        this.deferred = null;
+        this.request();
+      }, PENDING_RUN_TRUST_MS - pendingFor).unref();
+      return;
+    }
     if (this.requesting) {
       this.again = true;
       return;
@@ -58,10 +75,12 @@ export class OutboxRelay implements OnApplicationBootstrap {
       try {
         do {
           this.again = false;
-          await this.jobs.send(RELAY_QUEUE, {}).catch((error: Error) =>
+          this.askedAt = Date.now();
+          await this.jobs.send(RELAY_QUEUE, {}).catch((error: Error) => {
+            this.askedAt = 0;
             // The minute's run, or the next commit, asks again.
-            this.logger.warn(`Could not ask for a relay run: ${error.message}`),
-          );
+            this.logger.warn(`Could not ask for a relay run: ${error.message}`);
+          });
         } while (this.again);
       } finally {
         this.requesting = false;
@@ -80,6 +99,10 @@ export class OutboxRelay implements OnApplicationBootstrap {
     cron: '* * * * *',
   })
   async relay(jobs: Job<object>[]): Promise<JobOutcome[]> {
+    // From here on, what commits needs a run of its own; what committed before, this one takes.
+    this.askedAt = 0;
+    if (this.deferred) clearTimeout(this.deferred);
+    this.deferred = null;
     while ((await this.publishBatch()) === BATCH);
     return jobs.map((job) => ({ id: job.id, status: 'completed' }));
   }
@@ -105,11 +128,25 @@ export class OutboxRelay implements OnApplicationBootstrap {
     });
   }
 
+  /**
+   * Publishes the next batch. Its consumers run directly first; should one fail, the whole
+   * transaction rolls back and the batch is published again with each consumer behind a
+   * savepoint, so that the others' work commits and the failed one's events are retried alone.
+   */
   private async publishBatch(): Promise<number> {
+    try {
+      return await this.publishNext(false);
+    } catch (error) {
+      if (!(error instanceof ConsumerFailed)) throw error;
+      return this.publishNext(true);
+    }
+  }
+
+  private async publishNext(isolated: boolean): Promise<number> {
     const published = await this.transactions.run(async (): Promise<PublishedEvent[]> => {
       const events = await this.outbox.publishNext(BATCH);
       if (events.length === 0) return events;
-      const failed = await this.consumers.published(events);
+      const failed = await this.consumers.published(events, isolated);
       await this.jobs.sendMany(
         CONSUME_AGAIN_QUEUE,
         failed.flatMap(({ consumer, eventIds }) =>
@@ -124,7 +161,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
         ]);
       return events;
     });
-    if (published.length > 0) this.tail.read();
+    if (published.length > 0) this.tail.take(published);
     return published.length;
   }
 }
