@@ -66,11 +66,18 @@ class Receiver {
     const done = () => ids.every((id) => this.firstArrival.has(id));
     if (done()) return;
     const arrived = new Promise<void>((resolve) => this.waiting.push({ done, resolve }));
-    const timer = sleep(timeoutMs).then(() => {
+    const giveUp = new AbortController();
+    const timer = sleep(timeoutMs, undefined, { signal: giveUp.signal }).then(() => {
       const missing = ids.filter((id) => !this.firstArrival.has(id)).length;
       throw new Error(`${missing} of ${ids.length} events never arrived`);
     });
-    await Promise.race([arrived, timer]);
+    try {
+      await Promise.race([arrived, timer]);
+    } finally {
+      // A pending timer would keep the process (and the run) alive until it fires.
+      giveUp.abort();
+      timer.catch(() => undefined);
+    }
   }
 
   stop(): void {
