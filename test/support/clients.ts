@@ -1,5 +1,5 @@
 import { systemActor } from '../../src/common/auth/actor';
-import { ClientStatus } from '../../src/modules/clients/oauth-client.entity';
+import { ClientStatus } from '../../src/modules/clients/client-model';
 import { OAuthClientsService } from '../../src/modules/clients/oauth-clients.service';
 import { uniqueIp } from './accounts';
 import { TestApp } from './test-app';

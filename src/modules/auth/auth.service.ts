@@ -20,7 +20,7 @@ import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
 import { AccessService } from '../access/access.service';
-import { MfaChallengePurpose } from '../mfa/mfa-challenge.entity';
+import { MfaChallengePurpose } from '../mfa/mfa-challenge-purpose';
 import { MfaService } from '../mfa/mfa.service';
 import { LoginRepository } from './login.repository';
 import { Session } from './session.entity';

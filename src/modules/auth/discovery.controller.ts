@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth/public.decorator';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { GRANTABLE_SCOPES } from '../clients/client-identifiers';
-import { GRANT_TYPES } from '../clients/oauth-client.entity';
+import { GRANT_TYPES } from '../clients/client-model';
 import { ACCESS_TOKEN_TYPE } from './access-token.service';
 import { DiscoveryDto } from './dto/discovery.dto';
 import { CLIENT_AUTHENTICATION_METHODS } from './oauth-parameters';

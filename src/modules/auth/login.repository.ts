@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
-import { UserStatus } from '../users/user.entity';
+import { UserStatus } from '../users/user-status';
 
 /** What a password login needs to know of an account before and after checking the password. */
 export interface LoginAccount {

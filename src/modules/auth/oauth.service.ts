@@ -8,7 +8,7 @@ import { ClientAuthThrottle } from '../../common/throttle/client-auth-throttle.s
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { INTROSPECTION_SCOPE, parseScopeList } from '../clients/client-identifiers';
 import { OAuthClientsService } from '../clients/oauth-clients.service';
-import { ClientCredentials } from '../clients/oauth-clients.repository';
+import { ClientCredentials } from '../clients/client-model';
 import {
   AccessTokenService,
   CLOCK_TOLERANCE_S,

@@ -3,7 +3,7 @@ import { IsNull, Not } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { DomainEvent } from '../events/domain-event';
 import { EventShell } from '../events/domain-events.service';
-import { outboxInsert, outboxInsertFrom } from '../events/outbox.repository';
+import { outboxInsert, outboxInsertFrom } from '../events/outbox-statements';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { liveSession } from './session-liveness';

@@ -1,11 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-
-export const CLIENT_STATUSES = ['active', 'disabled'] as const;
-export type ClientStatus = (typeof CLIENT_STATUSES)[number];
-
-/** The grants a client may be allowed. Only the client-credentials grant exists today. */
-export const GRANT_TYPES = ['client_credentials'] as const;
-export type GrantType = (typeof GRANT_TYPES)[number];
+import { ClientStatus, GrantType } from './client-model';
 
 /**
  * A service that authenticates with its own credentials (OAuth 2.0 confidential client).

@@ -2,22 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { In, IsNull } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { OAuthClientSecret } from './oauth-client-secret.entity';
-import { ClientStatus, GrantType, OAuthClient } from './oauth-client.entity';
+import { OAuthClient } from './oauth-client.entity';
+import { ClientCredentials, ClientStatus, GrantType } from './client-model';
 import { RevokedClientToken } from './revoked-client-token.entity';
 
 /** At most this many secrets of a client are active (neither removed nor expired) at once. */
 export const MAX_ACTIVE_SECRETS = 2;
 
 /** A client as the token endpoint needs it: its state and the hashes of its active secrets. */
-export interface ClientCredentials {
-  id: string;
-  clientId: string;
-  status: ClientStatus;
-  grantTypes: GrantType[];
-  allowedScopes: string[];
-  lastUsedAt: Date | null;
-  secretHashes: Buffer[];
-}
 
 interface CredentialsRow {
   id: string;

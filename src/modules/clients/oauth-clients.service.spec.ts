@@ -2,7 +2,8 @@ import { hashOpaqueToken, issueOpaqueToken } from '../../common/crypto/opaque-to
 import { Transactions } from '../../database/transactions';
 import { broadcastingTo } from '../../../test/support/broadcast-events';
 import { DomainEvents } from '../events/domain-events.service';
-import { ClientCredentials, OAuthClientsRepository } from './oauth-clients.repository';
+import { OAuthClientsRepository } from './oauth-clients.repository';
+import { ClientCredentials } from './client-model';
 import { systemActor } from '../../common/auth/actor';
 import { CLIENT_CREDENTIALS_CACHE_MS, OAuthClientsService } from './oauth-clients.service';
 

@@ -9,14 +9,15 @@ import { Actor } from '../../common/auth/actor';
 import { DomainEvents } from '../events/domain-events.service';
 import { EventOf, OnBroadcast } from '../events/on-event.decorator';
 import { isClientId, newClientId } from './client-identifiers';
-import { ClientStatus, OAuthClient } from './oauth-client.entity';
+import { OAuthClient } from './oauth-client.entity';
+import { ClientStatus } from './client-model';
 import {
-  ClientCredentials,
   ClientWithSecrets,
   MAX_ACTIVE_SECRETS,
   OAuthClientsRepository,
   SecretMetadata,
 } from './oauth-clients.repository';
+import { ClientCredentials } from './client-model';
 
 /**
  * How long an instance trusts its last look at a service token's client and revocation: the

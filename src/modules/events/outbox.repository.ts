@@ -3,6 +3,7 @@ import { Transactions } from '../../database/transactions';
 import { ActorType } from '../../common/auth/actor';
 import { DomainEvent, PublishedEvent } from './domain-event';
 import { EventType } from './event-catalogue';
+import { COLUMNS, valuesOf } from './outbox-statements';
 
 /** Arbitrary but fixed: the relay of every instance publishes under this lock, one at a time. */
 const RELAY_LOCK_KEY = 7_243_118_602;
@@ -22,9 +23,6 @@ interface OutboxRow {
   data: Record<string, unknown>;
 }
 
-const COLUMNS =
-  'id, type, schema_version, occurred_at, actor_type, actor_id, user_id, request_id, ip, user_agent, data';
-
 function toEvent(row: OutboxRow): DomainEvent {
   return {
     id: row.id,
@@ -40,70 +38,6 @@ function toEvent(row: OutboxRow): DomainEvent {
 
 function toPublished(row: OutboxRow): PublishedEvent {
   return { ...toEvent(row), position: Number(row.position) };
-}
-
-/** The parameters of one event, in the order of COLUMNS. */
-function valuesOf(event: DomainEvent): unknown[] {
-  return [
-    event.id,
-    event.type,
-    event.schemaVersion,
-    event.occurredAt,
-    event.actor?.type ?? null,
-    event.actor?.id ?? null,
-    event.userId,
-    event.context.requestId,
-    event.context.ip,
-    event.context.userAgent,
-    JSON.stringify(event.data),
-  ];
-}
-
-/**
- * The insertion of one event as part of a caller's own statement, for the hot paths that write
- * their rows and their event in one round trip (a login): `sql` is the INSERT with parameters
- * numbered from `first`, `values` its parameters.
- */
-export function outboxInsert(
-  event: DomainEvent,
-  first: number,
-): { sql: string; values: unknown[] } {
-  const values = valuesOf(event);
-  const placeholders = values.map((_, i) => `$${first + i}`);
-  placeholders[placeholders.length - 1] += '::jsonb';
-  return { sql: `INSERT INTO outbox (${COLUMNS}) VALUES (${placeholders.join(', ')})`, values };
-}
-
-/**
- * The insertion of an event whose user and payload come from the rows of the caller's
- * statement (`from`, a CTE name; `userId` and `data` SQL expressions over it): the envelope's
- * parameters are numbered from `first`. Inserts nothing when `from` has no row.
- */
-export function outboxInsertFrom(
-  shell: Omit<DomainEvent, 'userId' | 'data'>,
-  first: number,
-  source: { from: string; userId: string; data: string },
-): { sql: string; values: unknown[] } {
-  const values = [
-    shell.id,
-    shell.type,
-    shell.schemaVersion,
-    shell.occurredAt,
-    shell.actor?.type ?? null,
-    shell.actor?.id ?? null,
-    shell.context.requestId,
-    shell.context.ip,
-    shell.context.userAgent,
-  ];
-  // A SELECT list gives parameters no type of their own: each is cast to its column's.
-  const types = ['uuid', 'text', 'int', 'timestamptz', 'text', 'text', 'text', 'text', 'text'];
-  const p = types.map((type, i) => `$${first + i}::${type}`);
-  return {
-    sql: `INSERT INTO outbox (${COLUMNS})
-          SELECT ${p.slice(0, 6).join(', ')}, ${source.userId}, ${p.slice(6).join(', ')}, ${source.data}
-            FROM ${source.from}`,
-    values,
-  };
 }
 
 /** The outbox: written with every change, read by the relay, the streams and replays. */

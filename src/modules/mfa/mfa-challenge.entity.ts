@@ -10,7 +10,7 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity';
 
-export type MfaChallengePurpose = 'login' | 'enroll';
+import { MfaChallengePurpose } from './mfa-challenge-purpose';
 
 /**
  * The `mfa_token` of a login whose password was right and whose second factor is still owed

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { BackupCode } from './backup-code.entity';
-import { MfaChallenge, MfaChallengePurpose } from './mfa-challenge.entity';
+import { MfaChallenge } from './mfa-challenge.entity';
+import { MfaChallengePurpose } from './mfa-challenge-purpose';
 import { TotpFactor } from './totp-factor.entity';
 
 /** The stored second factors of users and the pending second steps of their logins. */

@@ -1,12 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-export const USER_STATUSES = [
-  'pending_verification',
-  'active',
-  'suspended',
-  'deactivated',
-] as const;
-export type UserStatus = (typeof USER_STATUSES)[number];
+import { UserStatus } from './user-status';
 
 /**
  * A person with an account. `email` is stored lower-cased, which makes its uniqueness

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { Transactions } from '../../database/transactions';
-import { User, UserStatus } from './user.entity';
+import { User } from './user.entity';
+import { UserStatus } from './user-status';
 
 const UNIQUE_VIOLATION = '23505';
 

@@ -12,7 +12,7 @@ import {
 } from 'class-validator';
 import { IsDisplayName } from '../../../common/validation/profile-formats';
 import { GRANTABLE_SCOPES } from '../client-identifiers';
-import { CLIENT_STATUSES, ClientStatus, GRANT_TYPES } from '../oauth-client.entity';
+import { CLIENT_STATUSES, ClientStatus, GRANT_TYPES } from '../client-model';
 
 export class CreateClientDto {
   @ApiProperty({ example: 'Trading service', minLength: 1, maxLength: 200 })

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { USER_STATUSES, UserStatus } from '../user.entity';
+import { USER_STATUSES, UserStatus } from '../user-status';
 
 export class UserProfileDto {
   @ApiProperty({ format: 'uuid' })
