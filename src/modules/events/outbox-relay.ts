@@ -4,7 +4,7 @@ import { Transactions } from '../../database/transactions';
 import { PublishedEvent } from './domain-event';
 import { ConsumerFailed, EventConsumers } from './event-consumers';
 import { EventTail, EVENTS_NOTIFY_CHANNEL } from './event-tail';
-import { JobHandler, JobOutcome, settleEach } from './jobs/job-handler.decorator';
+import { CATCH_UP_JOB, JobHandler, JobOutcome, settleEach } from './jobs/job-handler.decorator';
 import { JobQueue } from './jobs/job-queue.service';
 import { OutboxRepository } from './outbox.repository';
 
@@ -88,16 +88,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
     })();
   }
 
-  @JobHandler({
-    name: RELAY_QUEUE,
-    policy: 'stately',
-    retryLimit: 1000,
-    retryDelaySeconds: 1,
-    retryBackoff: true,
-    retryDelayMaxSeconds: 60,
-    expireInSeconds: 300,
-    cron: '* * * * *',
-  })
+  @JobHandler({ name: RELAY_QUEUE, ...CATCH_UP_JOB })
   async relay(jobs: Job<object>[]): Promise<JobOutcome[]> {
     // From here on, what commits needs a run of its own; what committed before, this one takes.
     this.askedAt = 0;

@@ -36,6 +36,21 @@ export interface JobQueueDefinition {
   cron?: string;
 }
 
+/**
+ * A catch-up job: a trigger (at most one waiting and one running) whose run works until nothing
+ * is left, asked for when there is work and every minute besides, and retried at once and almost
+ * without end, since the work waits for it (the relay, the Redis stream publisher).
+ */
+export const CATCH_UP_JOB = {
+  policy: 'stately',
+  retryLimit: 1000,
+  retryDelaySeconds: 1,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 60,
+  expireInSeconds: 300,
+  cron: '* * * * *',
+} satisfies Omit<JobQueueDefinition, 'name'>;
+
 export type JobBatchHandler<T> = (jobs: Job<T>[]) => Promise<JobOutcome[]>;
 
 /**

@@ -4,7 +4,7 @@ import type { Job } from 'pg-boss';
 import { REDIS } from '../../../common/redis/redis.module';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { eventMessage, PublishedEvent } from '../domain-event';
-import { JobHandler, JobOutcome } from '../jobs/job-handler.decorator';
+import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../jobs/job-handler.decorator';
 import { JobQueue } from '../jobs/job-queue.service';
 import { OnPublished } from '../on-event.decorator';
 import { OutboxRepository } from '../outbox.repository';
@@ -40,16 +40,7 @@ export class RedisStreamPublisher {
     if (this.config.events.redisStream) await this.jobs.send(REDIS_STREAM_QUEUE, {});
   }
 
-  @JobHandler({
-    name: REDIS_STREAM_QUEUE,
-    policy: 'stately',
-    retryLimit: 1000,
-    retryDelaySeconds: 1,
-    retryBackoff: true,
-    retryDelayMaxSeconds: 60,
-    expireInSeconds: 300,
-    cron: '* * * * *',
-  })
+  @JobHandler({ name: REDIS_STREAM_QUEUE, ...CATCH_UP_JOB })
   async publish(jobs: Job<object>[]): Promise<JobOutcome[]> {
     const stream = this.config.events.redisStream;
     if (stream && this.redis) await this.addMissing(this.redis, stream);
