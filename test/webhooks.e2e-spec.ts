@@ -609,6 +609,30 @@ describe('outbound webhooks', () => {
       expect(verify(secret, next)).toBeTruthy();
       expect(() => verify(endpoint.secret, next)).toThrow();
     });
+    it('keeps both secrets of two rotations at once signing, and the original no longer', async () => {
+      const hook = await receiver();
+      const endpoint = await createEndpoint({
+        url: hook.url,
+        event_types: ['webhook.endpoint.updated'],
+      });
+      const rotate = () =>
+        send(t, 'POST', `/v1/admin/webhooks/${endpoint.id}/secret/rotate`, admin);
+      const answers = await Promise.all([rotate(), rotate()]);
+      expect(answers.map((res) => res.statusCode)).toEqual([200, 200]);
+      const secrets = answers.map((res) => res.json<{ secret: string }>().secret);
+      expect(new Set(secrets).size).toBe(2);
+
+      // One rotation came after the other: its secret is current, the other's the previous one.
+      const eventId = await touch(await source());
+      const [request] = await eventually(() => {
+        const got = hook.of(eventId);
+        expect(got).toHaveLength(1);
+        return got;
+      });
+      expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      for (const secret of secrets) expect(verify(secret, request)).toBeTruthy();
+      expect(() => verify(endpoint.secret, request)).toThrow();
+    });
   });
 
   describe('redelivery and replay', () => {
