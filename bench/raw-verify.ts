@@ -1,30 +1,58 @@
 import { performance } from 'node:perf_hooks';
+import * as rustArgon2 from '@node-rs/argon2';
 import * as argon2 from 'argon2';
 import type { AppConfig } from '../src/config/app-config';
 import type { LoadTarget, Sample } from './load-generator';
 import { percentile } from './statistics';
 
+type Argon2Parameters = AppConfig['passwords']['argon2'];
+
+/** An argon2id binding from the npm registry, as the benchmark drives it. */
+export interface Argon2Binding {
+  /** The package, as the results name it. */
+  name: string;
+  hash(password: string, parameters: Argon2Parameters): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+/** The binding the service verifies passwords with (src/common/crypto/password-hasher.ts). */
+export const NODE_RS_ARGON2: Argon2Binding = {
+  name: '@node-rs/argon2',
+  hash: (password, { memoryKib, iterations, parallelism }) =>
+    rustArgon2.hash(password, { memoryCost: memoryKib, timeCost: iterations, parallelism }),
+  verify: (hash, password) => rustArgon2.verify(hash, password),
+};
+
+/** The reference C implementation's binding, the one the service used before. */
+export const NODE_ARGON2: Argon2Binding = {
+  name: 'argon2',
+  hash: (password, { memoryKib, iterations, parallelism }) =>
+    argon2.hash(password, {
+      type: argon2.argon2id,
+      memoryCost: memoryKib,
+      timeCost: iterations,
+      parallelism,
+    }),
+  verify: (hash, password) => argon2.verify(hash, password),
+};
+
 /**
- * argon2id verification and nothing else: `concurrency` calls of argon2.verify kept in flight
- * against one hash of `password`, on this process's libuv threadpool, the one the server's
- * logins use. Latency is each call's, from the call to its promise settling.
+ * argon2id verification and nothing else: `concurrency` calls of the binding's verify kept in
+ * flight against one hash of `password`, on this process's libuv threadpool, the one the
+ * server's logins use. Latency is each call's, from the call to its promise settling.
  */
 export function rawVerifyTarget(
-  name: string,
-  parameters: AppConfig['passwords']['argon2'],
+  binding: Argon2Binding,
+  parameters: Argon2Parameters,
   password: string,
   concurrency: number,
 ): LoadTarget {
+  const name = `${binding.name} verify, ${concurrency} in flight`;
   let stored: Promise<string> | undefined;
   return {
     name,
     measure: async (durationS): Promise<Sample> => {
-      stored ??= argon2.hash(password, {
-        type: argon2.argon2id,
-        memoryCost: parameters.memoryKib,
-        timeCost: parameters.iterations,
-        parallelism: parameters.parallelism,
-      });
+      stored ??= binding.hash(password, parameters);
       const hash = await stored;
       const latencies: number[] = [];
       const started = performance.now();
@@ -32,7 +60,7 @@ export function rawVerifyTarget(
       const verifyUntilDeadline = async () => {
         while (performance.now() < deadline) {
           const callStarted = performance.now();
-          if (!(await argon2.verify(hash, password))) {
+          if (!(await binding.verify(hash, password))) {
             throw new Error(`${name}: the password did not verify against its own hash`);
           }
           latencies.push(performance.now() - callStarted);

@@ -3,6 +3,9 @@ import argon2 from 'argon2';
 import { loadConfig } from '../../config/load-config';
 import { PasswordHasher } from './password-hasher';
 
+/** The module object itself (an ES namespace import would be frozen), so `verify` can be spied on. */
+const rustArgon2 = jest.requireActual<typeof import('@node-rs/argon2')>('@node-rs/argon2');
+
 const PEPPER = Buffer.alloc(32, 9).toString('base64');
 const OTHER_PEPPER = Buffer.alloc(32, 8).toString('base64');
 
@@ -14,7 +17,7 @@ describe('PasswordHasher', () => {
 
   it('hashes with argon2id and the configured parameters, salted', async () => {
     const hash = await hasher.hash(password);
-    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(hash).not.toContain(password);
     expect(await hasher.hash(password)).not.toBe(hash);
   });
@@ -63,6 +66,31 @@ describe('PasswordHasher', () => {
     });
   });
 
+  it('verifies hashes stored by the `argon2` binding, peppered or not, and refuses wrong passwords', async () => {
+    const parameters = {
+      type: argon2.argon2id,
+      memoryCost: 19456,
+      timeCost: 2,
+      parallelism: 1,
+    } as const;
+    const stored = await argon2.hash(password, parameters);
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(await hasher.verify(stored, password)).toEqual({ valid: true, needsRehash: false });
+    expect((await hasher.verify(stored, `${password}!`)).valid).toBe(false);
+
+    const peppered = new PasswordHasher(loadConfig({ PASSWORD_PEPPER: PEPPER }));
+    const secret = Buffer.from(PEPPER, 'base64');
+    const storedPeppered = await argon2.hash(password, { ...parameters, secret });
+    expect(await peppered.verify(storedPeppered, password)).toEqual({
+      valid: true,
+      needsRehash: false,
+    });
+    expect((await hasher.verify(storedPeppered, password)).valid).toBe(false);
+    // And the other way round: what this service stores, the other binding reads.
+    expect(await argon2.verify(await hasher.hash(password), password)).toBe(true);
+    expect(await argon2.verify(await peppered.hash(password), password, { secret })).toBe(true);
+  });
+
   it('asks for a rehash of a hash of another argon2 variant', async () => {
     const hash = await argon2.hash(password, {
       type: argon2.argon2i,
@@ -75,10 +103,10 @@ describe('PasswordHasher', () => {
 
   it('spends a verification on a dummy hash with the current parameters when there is no hash', async () => {
     await hasher.onModuleInit();
-    const verify = jest.spyOn(argon2, 'verify');
+    const verify = jest.spyOn(rustArgon2, 'verify');
     expect(await hasher.verify(null, password)).toEqual({ valid: false, needsRehash: false });
     expect(verify).toHaveBeenCalledTimes(1);
-    expect(verify.mock.calls[0][0]).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(verify.mock.calls[0][0]).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     // Made once: every later call verifies against the same dummy.
     await hasher.verify(null, 'another guess');
     expect(verify.mock.calls[1][0]).toBe(verify.mock.calls[0][0]);
