@@ -35,6 +35,8 @@ export class EventTail implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly logger = new Logger(EventTail.name);
   private readonly listeners = new Set<PublishedListener>();
   private position = 0;
+  /** The last position this process's relay is committing, which `take` will bring. */
+  private coming = 0;
   private reading = false;
   private again = false;
   private poll: NodeJS.Timeout | null = null;
@@ -53,9 +55,11 @@ export class EventTail implements OnApplicationBootstrap, OnApplicationShutdown 
     if (!this.embedded) {
       await this.notifications.listen(
         EVENTS_NOTIFY_CHANNEL,
-        // The payload is the last position published: nothing to read if this one has it.
+        // The payload is the last position published: nothing to read if this instance has it
+        // or is about to take it from its own relay (the NOTIFY can arrive before the COMMIT's
+        // answer does).
         (payload) => {
-          if (!(Number(payload) <= this.position)) this.read();
+          if (!(Number(payload) <= Math.max(this.position, this.coming))) this.read();
         },
         () => this.read(),
       );
@@ -77,6 +81,14 @@ export class EventTail implements OnApplicationBootstrap, OnApplicationShutdown 
   subscribe(listener: PublishedListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * This process's relay is committing events up to `position` and will hand them to `take`;
+   * 0 when that commit failed.
+   */
+  committing(position: number): void {
+    this.coming = position;
   }
 
   /**

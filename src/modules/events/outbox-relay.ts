@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Transactions } from '../../database/transactions';
 import { PublishedEvent } from './domain-event';
@@ -24,12 +25,28 @@ interface ConsumeAgain {
  * Publishes committed events: gives them their position, runs the relay-phase consumers in the
  * same transaction (so an event is consumed exactly when it is published, and a crash leaves it
  * unpublished, to be relayed again), then tells every instance (NOTIFY) that there is more to
- * read. A job, asked for after every commit that wrote events and once a minute besides; at
- * most one waits and one runs at a time, and each run publishes until nothing is left.
+ * read. Each run publishes until nothing is left.
+ *
+ * A process that works jobs relays what its own commits wrote itself, at once, one run at a
+ * time: commits made during a run make one more after it. A run at boot and the relay job
+ * (every minute, and asked for with retries when a run fails) publish what a crash or a
+ * failure left behind; a process that works no jobs (`--worker` processes do them) asks for
+ * that job after its commits instead. The outbox, not
+ * this process's memory, is what makes publication certain: a run that never happens only
+ * delays it until the next one.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap {
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
+  /** The run of this process in progress, if any; `pending`: commits since it started. */
+  private running: Promise<void> | null = null;
+  private pending = false;
+  private stopped = false;
+  /**
+   * Starts a run in the context this relay was made in: not in that of the request whose
+   * commit asked for it (its request id, its finished transaction).
+   */
+  private readonly startRun = AsyncResource.bind(() => this.runHere());
   private requesting = false;
   private again = false;
   /** When a run was last asked for that has not started in this process since (ms), or 0. */
@@ -50,19 +67,51 @@ export class OutboxRelay implements OnApplicationBootstrap {
     this.request();
   }
 
+  /** A run in progress finishes; what commits later is left to the next process's. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** After a commit that wrote events: publish them. */
+  request(): void {
+    if (this.stopped) return;
+    if (!this.jobs.worksHere) {
+      this.askForRun();
+      return;
+    }
+    this.pending = true;
+    this.running ??= this.startRun();
+  }
+
+  private async runHere(): Promise<void> {
+    try {
+      while (this.pending && !this.stopped) {
+        this.pending = false;
+        await this.publishAll();
+      }
+    } catch (error) {
+      // The relay job, retried with backoff, publishes what this run could not.
+      this.logger.warn(`Could not publish events: ${(error as Error).message}`);
+      this.askForRun();
+    } finally {
+      this.running = null;
+    }
+  }
+
   /**
-   * Asks for a relay run. A run asked for that has not started yet will publish everything
-   * committed before it starts, so a request then costs nothing. That is known for sure only
+   * Asks for a run of the relay job. A run asked for that has not started yet will publish
+   * everything committed before it starts, so a request then costs nothing. That is known for sure only
    * of runs this process works (their start is seen); one another instance may have taken is
    * trusted for PENDING_RUN_TRUST_MS, and a request put off meanwhile is made after it. One
    * request is sent at a time; those made meanwhile become one more after it.
    */
-  request(): void {
+  private askForRun(): void {
     const pendingFor = Date.now() - this.askedAt;
     if (this.askedAt > 0 && pendingFor < PENDING_RUN_TRUST_MS) {
       this.deferred ??= setTimeout(() => {
         this.deferred = null;
-        this.request();
+        this.askForRun();
       }, PENDING_RUN_TRUST_MS - pendingFor).unref();
       return;
     }
@@ -94,8 +143,12 @@ export class OutboxRelay implements OnApplicationBootstrap {
     this.askedAt = 0;
     if (this.deferred) clearTimeout(this.deferred);
     this.deferred = null;
-    while ((await this.publishBatch()) === BATCH);
+    await this.publishAll();
     return jobs.map((job) => ({ id: job.id, status: 'completed' }));
+  }
+
+  private async publishAll(): Promise<void> {
+    while ((await this.publishBatch()) === BATCH);
   }
 
   /** A relay-phase consumer that failed on an event, run on it alone until it succeeds. */
@@ -134,24 +187,25 @@ export class OutboxRelay implements OnApplicationBootstrap {
   }
 
   private async publishNext(isolated: boolean): Promise<number> {
-    const published = await this.transactions.run(async (): Promise<PublishedEvent[]> => {
-      const events = await this.outbox.publishNext(BATCH);
-      if (events.length === 0) return events;
-      const failed = await this.consumers.published(events, isolated);
-      await this.jobs.sendMany(
-        CONSUME_AGAIN_QUEUE,
-        failed.flatMap(({ consumer, eventIds }) =>
-          eventIds.map((id) => ({ data: { consumer, event_id: id } })),
-        ),
-      );
-      await this.transactions
-        .manager()
-        .query('SELECT pg_notify($1, $2)', [
-          EVENTS_NOTIFY_CHANNEL,
-          String(events[events.length - 1].position),
-        ]);
-      return events;
-    });
+    let published: PublishedEvent[];
+    try {
+      published = await this.transactions.run(async (): Promise<PublishedEvent[]> => {
+        const events = await this.outbox.publishNext(BATCH, EVENTS_NOTIFY_CHANNEL);
+        if (events.length === 0) return events;
+        const failed = await this.consumers.published(events, isolated);
+        await this.jobs.sendMany(
+          CONSUME_AGAIN_QUEUE,
+          failed.flatMap(({ consumer, eventIds }) =>
+            eventIds.map((id) => ({ data: { consumer, event_id: id } })),
+          ),
+        );
+        this.tail.committing(events[events.length - 1].position);
+        return events;
+      });
+    } catch (error) {
+      this.tail.committing(0);
+      throw error;
+    }
     if (published.length > 0) this.tail.take(published);
     return published.length;
   }

@@ -144,9 +144,14 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     }
   }
 
+  /** Whether this process works the queues (otherwise `--worker` processes do). */
+  get worksHere(): boolean {
+    return this.config.jobs.inProcess;
+  }
+
   /** Workers start once every module is ready, so a job never meets a half-started service. */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.jobs.inProcess) return;
+    if (!this.worksHere) return;
     for (const [name, { definition, handler }] of this.queues) {
       const ids: string[] = [];
       for (let i = 0; i < (definition.concurrency ?? 1); i++) {
