@@ -63,6 +63,18 @@ describe('EnvelopeCipher', () => {
     expect(own.keyId).not.toBe(key.toString('hex').slice(0, 16));
   });
 
+  it('hashes a value under a key of its purpose and master key', () => {
+    const value = 'user-1 network 192.0.2.0/24';
+    const hash = cipher.keyedHash('sign-in contexts', value);
+    expect(hash).toHaveLength(32);
+    expect(cipher.keyedHash('sign-in contexts', value)).toEqual(hash);
+    expect(cipher.keyedHash('sign-in contexts', `${value} `)).not.toEqual(hash);
+    expect(cipher.keyedHash('another purpose', value)).not.toEqual(hash);
+    expect(new EnvelopeCipher(randomBytes(32)).keyedHash('sign-in contexts', value)).not.toEqual(
+      hash,
+    );
+  });
+
   it('accepts only a 32-byte master key', () => {
     expect(() => new EnvelopeCipher(randomBytes(16))).toThrow('32 bytes');
   });

@@ -3,6 +3,7 @@ import {
   createDecipheriv,
   createHmac,
   createSecretKey,
+  hkdfSync,
   KeyObject,
   randomBytes,
 } from 'node:crypto';
@@ -45,6 +46,8 @@ export class EnvelopeCipher {
   readonly keyId: string;
   /** A KeyObject in a #private field: neither util.inspect nor JSON shows the key. */
   readonly #masterKey: KeyObject;
+  /** Keys derived for keyed hashing, by purpose (see `keyedHash`). */
+  readonly #hashKeys = new Map<string, KeyObject>();
 
   constructor(masterKey: Buffer) {
     if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
@@ -91,6 +94,32 @@ export class EnvelopeCipher {
     } finally {
       dataKey.fill(0);
     }
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256) of `value` for data that must be recognised but not kept, such
+   * as the networks a user signed in from: without the master key, a guess cannot be checked
+   * against it. The key is derived from the master key for `purpose` (HKDF-SHA256), so hashes of
+   * one purpose say nothing about another's. They change with the master key (`keyId`), and
+   * cannot be converted: callers keep `keyId` beside them to know which still compare.
+   */
+  keyedHash(purpose: string, value: string): Buffer {
+    let key = this.#hashKeys.get(purpose);
+    if (!key) {
+      const derived = Buffer.from(
+        hkdfSync(
+          'sha256',
+          this.#masterKey,
+          Buffer.alloc(0),
+          `gatehouse keyed hash: ${purpose}`,
+          32,
+        ),
+      );
+      key = createSecretKey(derived);
+      derived.fill(0);
+      this.#hashKeys.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(value, 'utf8').digest();
   }
 
   private associatedData(keyId: string, context: string): Buffer {

@@ -22,6 +22,41 @@ export function clientNetworkKey(ip: string): string {
     .join(':')}::/64`;
 }
 
+/**
+ * The network of a given prefix length an address lies in, as `<first address>/<bits>`: IPv4
+ * with `ipv4Bits` (`192.0.2.0/24`), IPv6 with `ipv6Bits` (all eight groups, lower-case hex
+ * without leading zeros: `2001:db8:1:0:0:0:0:0/48`). Mapped IPv4 and zones are treated as by
+ * `clientNetworkKey`; anything that is not an address is returned unchanged.
+ */
+export function networkPrefix(ip: string, bits: { ipv4Bits: number; ipv6Bits: number }): string {
+  const address = ip.split('%')[0];
+  let ipv4: number[];
+  if (isIPv4(address)) {
+    ipv4 = address.split('.').map(Number);
+  } else if (isIPv6(address)) {
+    const groups = ipv6Groups(address);
+    if (!(groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff)) {
+      const bytes = groups.flatMap((group) => [group >> 8, group & 0xff]);
+      const masked = masked8(bytes, bits.ipv6Bits);
+      const out: string[] = [];
+      for (let i = 0; i < 16; i += 2) out.push(((masked[i] << 8) | masked[i + 1]).toString(16));
+      return `${out.join(':')}/${bits.ipv6Bits}`;
+    }
+    ipv4 = [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff];
+  } else {
+    return ip;
+  }
+  return `${masked8(ipv4, bits.ipv4Bits).join('.')}/${bits.ipv4Bits}`;
+}
+
+/** The bytes of an address with every bit after the first `bits` cleared. */
+function masked8(bytes: number[], bits: number): number[] {
+  return bytes.map((byte, i) => {
+    const kept = Math.min(8, Math.max(0, bits - i * 8));
+    return byte & ((0xff << (8 - kept)) & 0xff);
+  });
+}
+
 /** The eight 16-bit groups of a valid IPv6 address (without zone). */
 function ipv6Groups(address: string): number[] {
   let hex = address.toLowerCase();
