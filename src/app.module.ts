@@ -20,6 +20,7 @@ import { OAuthClientsApiModule } from './modules/clients/oauth-clients-api.modul
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { MfaApiModule } from './modules/mfa/mfa-api.module';
+import { SecurityNoticesModule } from './modules/mail/security-notices.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -53,6 +54,7 @@ export class AppModule {
         AccessApiModule,
         OAuthClientsApiModule,
         MfaApiModule,
+        SecurityNoticesModule,
         WebhooksModule,
         EventStreamsModule,
         MetricsModule,

@@ -11,6 +11,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
+import { KnownSignInRepository } from './known-sign-in.repository';
 import { LoginRepository } from './login.repository';
 import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
@@ -18,6 +19,7 @@ import { SecondFactorRemovalController } from './second-factor-removal.controlle
 import { SecondFactorService } from './second-factor.service';
 import { SessionRepository } from './session.repository';
 import { SessionService } from './session.service';
+import { SignInAnomalies } from './sign-in-anomalies';
 import { SigningKeyRepository } from './signing-key.repository';
 import { SigningKeyService } from './signing-key.service';
 
@@ -48,6 +50,8 @@ import { SigningKeyService } from './signing-key.service';
     AccountRequests,
     OAuthService,
     SecondFactorService,
+    KnownSignInRepository,
+    SignInAnomalies,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
   exports: [

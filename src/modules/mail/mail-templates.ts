@@ -73,14 +73,6 @@ export function passwordReset(to: string, link: string): MailMessage {
   };
 }
 
-export function passwordChanged(to: string): MailMessage {
-  return {
-    to,
-    subject: 'Your password was changed',
-    text: lines('The password of your account was just changed.', ACT_IF_NOT_YOU),
-  };
-}
-
 /** Sent to the new address; the change takes effect once it is confirmed. */
 export function emailChangeVerify(to: string, link: string): MailMessage {
   return {
@@ -111,13 +103,174 @@ export function emailChangeNotice(to: string, newEmailMasked: string): MailMessa
   };
 }
 
-export function emailChanged(to: string): MailMessage {
+/**
+ * What a security notice says about a change besides what it was: when, and from which device
+ * and address when it came from a request of the user. Links lead to pages where the user
+ * signs in or asks for a reset; none carries a token or acts by being opened.
+ */
+export interface NoticeDetails {
+  /** When it happened, as `formatWhen` gives it. */
+  when: string;
+  /** Browser and system ("Firefox on Linux"), when the change came from the user's request. */
+  device: string | null;
+  ip: string | null;
+  webAppUrl: string;
+}
+
+const WHEN_FORMAT: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+  timeZoneName: 'short',
+};
+
+/**
+ * A time as a notice gives it: in the user's time zone when the profile names a valid one,
+ * otherwise in UTC ("6 December 2026 at 20:04 UTC").
+ */
+export function formatWhen(at: Date, timeZone: string | null): string {
+  if (timeZone) {
+    try {
+      return new Intl.DateTimeFormat('en-GB', { ...WHEN_FORMAT, timeZone }).format(at);
+    } catch {
+      // Not a zone this runtime knows: UTC below.
+    }
+  }
+  return new Intl.DateTimeFormat('en-GB', { ...WHEN_FORMAT, timeZone: 'UTC' }).format(at);
+}
+
+function detailLines({ when, device, ip }: NoticeDetails): string {
+  return [
+    `When: ${when}`,
+    ...(device ? [`Device: ${device}`] : []),
+    ...(ip ? [`IP address: ${ip}`] : []),
+  ].join('\n');
+}
+
+/** What to do when the change was not the user's: reset the password, end strange sessions. */
+function ifNotYou({ webAppUrl }: NoticeDetails): string {
+  return lines(
+    'If this was not you, someone else may have your password. Reset it right away:',
+    `${webAppUrl}/forgot-password`,
+    'Then sign in, end the sessions you do not recognise and check your second factor, and contact support:',
+    `${webAppUrl}/login`,
+  ).trimEnd();
+}
+
+export function passwordChanged(
+  to: string,
+  method: 'change' | 'reset',
+  details: NoticeDetails,
+): MailMessage {
+  return {
+    to,
+    subject: 'Your password was changed',
+    text: lines(
+      method === 'reset'
+        ? 'The password of your account was reset through a link mailed to this address. Your other sessions were ended.'
+        : 'The password of your account was changed. Your other sessions were ended.',
+      detailLines(details),
+      ifNotYou(details),
+    ),
+  };
+}
+
+/**
+ * Sent to the address an account no longer has: it cannot reset the password any more, so it
+ * is told to contact support. The new address appears only masked.
+ */
+export function emailChanged(
+  to: string,
+  newEmailMasked: string,
+  details: NoticeDetails,
+): MailMessage {
   return {
     to,
     subject: 'Your email address was changed',
     text: lines(
-      'The email address of your account was just changed.',
+      `The email address of your account was changed to ${newEmailMasked}. This address no longer signs in to it.`,
+      detailLines(details),
       'If this was not you, contact support right away: someone else may have taken over your account.',
+    ),
+  };
+}
+
+/** Sent to the address that just became the account's, once it was confirmed. */
+export function emailChangedTo(
+  to: string,
+  oldEmailMasked: string,
+  details: NoticeDetails,
+): MailMessage {
+  return {
+    to,
+    subject: 'This is now the email address of your account',
+    text: lines(
+      `The email address of your account was changed from ${oldEmailMasked} to this one; sign in with it from now on.`,
+      detailLines(details),
+      ifNotYou(details),
+    ),
+  };
+}
+
+export function secondFactorAdded(to: string, details: NoticeDetails): MailMessage {
+  return {
+    to,
+    subject: 'An authenticator app was added to your account',
+    text: lines(
+      'An authenticator app was set up as the second factor of your account, with a new set of backup codes.',
+      detailLines(details),
+      ifNotYou(details),
+    ),
+  };
+}
+
+export function secondFactorRemoved(
+  to: string,
+  by: 'user' | 'administrator',
+  details: NoticeDetails,
+): MailMessage {
+  return {
+    to,
+    subject: 'The second factor of your account was removed',
+    text: lines(
+      by === 'administrator'
+        ? 'An administrator removed the authenticator app and the backup codes of your account; your sessions were ended. Signing in now takes only your password until you set up a second factor again.'
+        : 'The authenticator app and the backup codes of your account were removed. Signing in now takes only your password.',
+      detailLines(details),
+      ifNotYou(details),
+    ),
+  };
+}
+
+export function backupCodesRegenerated(
+  to: string,
+  count: number,
+  details: NoticeDetails,
+): MailMessage {
+  return {
+    to,
+    subject: 'New backup codes were made for your account',
+    text: lines(
+      `A new set of ${count} backup codes was made for your account; the old codes no longer work.`,
+      detailLines(details),
+      ifNotYou(details),
+    ),
+  };
+}
+
+/** A sign-in from a device and a network the account had never signed in from. */
+export function newSignIn(to: string, details: NoticeDetails): MailMessage {
+  return {
+    to,
+    subject: 'New sign-in to your account',
+    text: lines(
+      'Your account was signed in to from a device and a network it had not been signed in from before.',
+      detailLines(details),
+      'If this was you, there is nothing to do.',
+      ifNotYou(details),
     ),
   };
 }

@@ -15,8 +15,6 @@ const MAILED = [
   'user.registration.duplicate',
   'user.email_verification.requested',
   'user.password_reset.requested',
-  'user.email_changed',
-  'user.password_changed',
 ] as const;
 
 type MailedEvent = PublishedEventOf<(typeof MAILED)[number]>;
@@ -28,6 +26,8 @@ type MailedEvent = PublishedEventOf<(typeof MAILED)[number]>;
  * link is the exception: ProfileService makes it with the change, which shows it pending.) Mails anyone can cause
  * for an address they need not own (registration, verification, reset) count against that
  * address's hourly budget; beyond it they are silently not sent, which tells nothing about it.
+ * Notices of changes the account's holder made (password, address, second factors) are the
+ * mail module's SecurityNotices.
  */
 @Injectable()
 export class AccountMails {
@@ -64,13 +64,6 @@ export class AccountMails {
         if (!user || !(await this.mayMail(user.email))) return;
         const link = await this.users.issueEmailToken(user.id, 'reset_password');
         return this.mail.enqueue(templates.passwordReset(user.email, link));
-      }
-      case 'user.email_changed':
-        return this.mail.enqueue(templates.emailChanged(event.data.from));
-      case 'user.password_changed': {
-        const user = await this.users.findById(event.data.user_id);
-        if (user) await this.mail.enqueue(templates.passwordChanged(user.email));
-        return;
       }
     }
   }

@@ -184,6 +184,17 @@ export const ACCOUNT_EVENTS = {
       'A refresh token that had already been exchanged came back, as a stolen one would: its session was revoked.',
     data: z.strictObject({ user_id: id, session_id: id }),
   }),
+  'user.session.anomaly': defineEvent({
+    version: 1,
+    description:
+      'A sign-in came from a device and a network both new for this user (not the first sign-in); `device` names the browser and system. The user is told by mail.',
+    data: z.strictObject({
+      user_id: id,
+      session_id: id,
+      auth_time: timestamp,
+      device: z.string().max(100),
+    }),
+  }),
   'user.mfa.challenged': defineEvent({
     version: 1,
     description:
