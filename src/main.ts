@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { createRootLogger } from './common/logging/logger-options';
+import { superviseWorkers } from './cluster-primary';
 import { ConfigError } from './config/config.error';
 import { loadConfig } from './config/load-config';
-import { RunningService, startService } from './service';
+import type { RunningService } from './service';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -24,12 +26,15 @@ function bootstrap(args: string[]): void {
     process.exit(1);
   }
   const log = createRootLogger(config).child({ context: 'Bootstrap' });
+  if (!worker && cluster.isPrimary && config.http.workers > 1) {
+    superviseWorkers(config, log, SHUTDOWN_SIGNALS);
+    return;
+  }
   const grace = config.http.shutdownGraceMs;
 
-  const booting: Promise<RunningService> = startService(
-    config,
-    (message) => log.warn(message),
-    worker ? 'worker' : 'api',
+  // Loaded here, not above: a cluster's primary never loads the application.
+  const booting: Promise<RunningService> = import('./service.js').then(({ startService }) =>
+    startService(config, (message: string) => log.warn(message), worker ? 'worker' : 'api'),
   );
   let stopping = false;
 

@@ -16,6 +16,11 @@ describe('the service process', () => {
     [{ DATABASE_URL: '' }, 'DATABASE_URL: is required when NODE_ENV=production'],
     [{ MASTER_KEY: 'c2hvcnQ=' }, 'MASTER_KEY: must be 32 bytes, base64-encoded'],
     [{ SMTP_URL: '' }, 'SMTP_URL: is required when NODE_ENV=production'],
+    [{ WEB_CONCURRENCY: '0' }, 'WEB_CONCURRENCY: must be at least 1'],
+    [
+      { DATABASE_URL: '', EMBEDDED_DATABASE_IN_PRODUCTION: 'true', WEB_CONCURRENCY: '2' },
+      'WEB_CONCURRENCY: above 1 needs DATABASE_URL (the embedded database belongs to one process)',
+    ],
   ])('refuses %j with exit code 1, the variable named and no stack trace', async (env, message) => {
     const child = runService(env);
     expect(await exitOf(child)).toBe(1);

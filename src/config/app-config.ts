@@ -146,6 +146,7 @@ export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: integer(0, 65535).default(3000),
+  WEB_CONCURRENCY: integer(1, 256).optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
@@ -238,6 +239,13 @@ export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ct
         'is required when NODE_ENV=production (set EMBEDDED_DATABASE_IN_PRODUCTION=true to run on the embedded database anyway)',
     });
   }
+  if (env.WEB_CONCURRENCY !== undefined && env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEB_CONCURRENCY'],
+      message: 'above 1 needs DATABASE_URL (the embedded database belongs to one process)',
+    });
+  }
   if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
     ctx.addIssue({
       code: 'custom',
@@ -286,6 +294,11 @@ export interface AppConfig {
     trustProxy: false | string[];
     corsOrigins: string[];
     shutdownGraceMs: number;
+    /**
+     * Worker processes sharing the port, supervised by a primary (WEB_CONCURRENCY): by default
+     * one per core on a PostgreSQL server, one on the embedded database.
+     */
+    workers: number;
   };
   log: { level: Environment['LOG_LEVEL']; format: Environment['LOG_FORMAT'] };
   database: {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './config.error';
 import { loadConfig } from './load-config';
 
@@ -23,10 +24,24 @@ describe('loadConfig', () => {
       bodyLimitBytes: 65536,
       trustProxy: false,
       corsOrigins: [],
+      workers: 1,
     });
     expect(config.database).toMatchObject({ url: undefined, embeddedDataDir: './var/pglite' });
     expect(config.redis.url).toBeUndefined();
     expect(config.docs.enabled).toBe(true);
+  });
+
+  it('starts a worker per core on a PostgreSQL server unless WEB_CONCURRENCY says otherwise', () => {
+    const url = 'postgres://gatehouse@db.internal:5432/gatehouse';
+    expect(loadConfig({ DATABASE_URL: url }).http.workers).toBe(availableParallelism());
+    expect(loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: '3' }).http.workers).toBe(3);
+    expect(loadConfig({ WEB_CONCURRENCY: '1' }).http.workers).toBe(1);
+    expect(() => loadConfig({ WEB_CONCURRENCY: '2' })).toThrow(
+      'WEB_CONCURRENCY: above 1 needs DATABASE_URL',
+    );
+    expect(() => loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: 'many' })).toThrow(
+      'WEB_CONCURRENCY: must be a whole number',
+    );
   });
 
   it('runs production on the embedded database only when explicitly allowed', () => {

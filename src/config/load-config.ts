@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { AppConfig, validatedEnvironmentSchema } from './app-config';
 import { ConfigError } from './config.error';
 
@@ -30,6 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       trustProxy: e.HTTP_TRUST_PROXY,
       corsOrigins: e.HTTP_CORS_ORIGINS,
       shutdownGraceMs: e.HTTP_SHUTDOWN_GRACE_MS,
+      workers: e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? availableParallelism() : 1),
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     database: {

@@ -23,6 +23,8 @@ export function runService(env: Record<string, string>, args: string[] = []): Se
       MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
       // Nothing listens there: the pool connects on the first mail, which no test sends.
       SMTP_URL: 'smtp://127.0.0.1:9',
+      // One process, whatever the cores, unless a test asks for workers (test/cluster.e2e-spec.ts).
+      WEB_CONCURRENCY: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

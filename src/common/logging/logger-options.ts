@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config';
@@ -9,7 +10,10 @@ const SERIALIZED_KEYS: ReadonlySet<string> = new Set(['req', 'res']);
 export function pinoOptions(config: AppConfig): LoggerOptions {
   return {
     level: config.log.level,
-    base: { service: 'gatehouse' },
+    // Which of the workers (WEB_CONCURRENCY) logged a line, where there are several.
+    base: cluster.isWorker
+      ? { service: 'gatehouse', worker: cluster.worker?.id }
+      : { service: 'gatehouse' },
     messageKey: 'msg',
     serializers: {
       req: (req: IncomingMessage & { originalUrl?: string }) => ({

@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import { Global, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
 import { ClientAuthThrottle } from './client-auth-throttle.service';
+import { ClusterThrottleStore, primaryChannel } from './cluster-throttle-store';
 import { FallbackThrottleStore } from './fallback-throttle-store';
 import { LoginThrottle } from './login-throttle.service';
 import { RateLimiter } from './rate-limiter.service';
@@ -15,10 +17,13 @@ import { Clock, THROTTLE_CLOCK, THROTTLE_STORE } from './throttle.tokens';
     {
       provide: THROTTLE_STORE,
       inject: [REDIS],
-      useFactory: (redis: Redis | null): ThrottleStore =>
-        redis
-          ? new FallbackThrottleStore(new RedisThrottleStore(redis), new MemoryThrottleStore())
-          : new MemoryThrottleStore(),
+      useFactory: (redis: Redis | null): ThrottleStore => {
+        // The workers of one service (WEB_CONCURRENCY) count together, through their primary.
+        const local = cluster.isWorker
+          ? new ClusterThrottleStore(primaryChannel())
+          : new MemoryThrottleStore();
+        return redis ? new FallbackThrottleStore(new RedisThrottleStore(redis), local) : local;
+      },
     },
     LoginThrottle,
     ClientAuthThrottle,

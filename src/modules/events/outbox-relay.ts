@@ -1,5 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Transactions } from '../../database/transactions';
 import { PublishedEvent } from './domain-event';
@@ -36,7 +41,7 @@ interface ConsumeAgain {
  * delays it until the next one.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   /** The run of this process in progress, if any; `pending`: commits since it started. */
   private running: Promise<void> | null = null;
@@ -67,8 +72,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.request();
   }
 
-  /** A run in progress finishes; what commits later is left to the next process's. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * A run in progress finishes while the database is still open; what commits later is left
+   * to the next run of any process (a run publishes whatever is unpublished).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.running;
   }
@@ -91,6 +99,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         await this.publishAll();
       }
     } catch (error) {
+      if (this.stopped) return;
       // The relay job, retried with backoff, publishes what this run could not.
       this.logger.warn(`Could not publish events: ${(error as Error).message}`);
       this.askForRun();
