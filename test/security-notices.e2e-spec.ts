@@ -361,9 +361,9 @@ describe('security notices by mail', () => {
         networkHash: Buffer.alloc(32, 2),
         at: new Date(),
       };
-      const seen = await Promise.all(
-        [1, 2].map(() => transactions.run(() => known.record(context))),
-      );
+      const seen = (
+        await Promise.all([1, 2].map(() => transactions.run(() => known.record([context]))))
+      ).flat();
       // Each saw the context either not at all or (after the other committed) entirely.
       for (const before of seen) {
         expect([before.knownDevice, before.knownNetwork]).toEqual([
@@ -376,6 +376,30 @@ describe('security notices by mail', () => {
         [user.id],
       );
       expect(Number(count)).toBe(1);
+    });
+
+    it('records the sign-ins of several users in one statement, each compared with its own past', async () => {
+      const [first, second] = [await freshAccount(t), await freshAccount(t)];
+      const known = t.app.get(KnownSignInRepository);
+      const transactions = t.app.get(Transactions);
+      const context = (userId: string, device: number, network: number) => ({
+        userId,
+        keyId: 'test-key',
+        deviceHash: Buffer.alloc(32, device),
+        networkHash: Buffer.alloc(32, network),
+        at: new Date(),
+      });
+      await transactions.run(() => known.record([context(first.id, 1, 1)]));
+      const seen = await transactions.run(() =>
+        known.record([context(second.id, 1, 1), context(first.id, 2, 1)]),
+      );
+      expect(seen).toEqual([
+        { signedInBefore: false, knownDevice: false, knownNetwork: false },
+        { signedInBefore: true, knownDevice: false, knownNetwork: true },
+      ]);
+      await expect(
+        transactions.run(() => known.record([context(first.id, 3, 3), context(first.id, 4, 4)])),
+      ).rejects.toThrow('at most one sign-in per user');
     });
 
     it('after a master key change, the next sign-in counts as the first again', async () => {

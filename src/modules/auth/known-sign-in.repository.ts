@@ -23,35 +23,53 @@ export class KnownSignInRepository {
   constructor(private readonly transactions: Transactions) {}
 
   /**
-   * Records a sign-in's context and says what was known before it, in one statement: the
-   * lookup reads the rows as they were before the insert. Two recordings of one new context
-   * at once make one row (the unique index; the second waits for the first and updates it).
-   * A user deleted meanwhile gets no row, and counts as never seen.
+   * Records sign-ins' contexts and says, for each, what was known before it, in one statement:
+   * the lookup reads the rows as they were before the insert. At most one sign-in per user
+   * (of two, the second must see the first: record them in turn). Two recordings of one new
+   * context at once make one row (the unique index; the second waits for the first and
+   * updates it). A user deleted meanwhile gets no row, and counts as never seen.
    */
-  async record(context: SignInContext): Promise<SignInFamiliarity> {
-    const [row] = await this.transactions
+  async record(contexts: SignInContext[]): Promise<SignInFamiliarity[]> {
+    if (new Set(contexts.map((c) => c.userId)).size !== contexts.length) {
+      throw new Error('record takes at most one sign-in per user');
+    }
+    const column = <T>(pick: (c: SignInContext) => T) => contexts.map(pick);
+    const rows = await this.transactions
       .manager()
       .query<{ signed_in_before: boolean; known_device: boolean; known_network: boolean }[]>(
-        `WITH prior AS (
-         SELECT count(*) > 0 AS signed_in_before,
-                coalesce(bool_or(device_hash = $3::bytea), false) AS known_device,
-                coalesce(bool_or(network_hash = $4::bytea), false) AS known_network
-           FROM known_sign_ins WHERE user_id = $1::uuid AND key_id = $2::text
+        `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::timestamptz[])
+           WITH ORDINALITY AS i(user_id, key_id, device_hash, network_hash, at, n)
+       ), prior AS (
+         SELECT i.n,
+                count(k.user_id) > 0 AS signed_in_before,
+                coalesce(bool_or(k.device_hash = i.device_hash), false) AS known_device,
+                coalesce(bool_or(k.network_hash = i.network_hash), false) AS known_network
+           FROM input i
+           LEFT JOIN known_sign_ins k ON k.user_id = i.user_id AND k.key_id = i.key_id
+          GROUP BY i.n
        ), recorded AS (
          INSERT INTO known_sign_ins AS k
                 (user_id, key_id, device_hash, network_hash, first_seen_at, last_seen_at)
-         SELECT $1::uuid, $2::text, $3::bytea, $4::bytea, $5::timestamptz, $5::timestamptz
-          WHERE EXISTS (SELECT 1 FROM users WHERE id = $1::uuid)
+         SELECT i.user_id, i.key_id, i.device_hash, i.network_hash, i.at, i.at
+           FROM input i
+          WHERE EXISTS (SELECT 1 FROM users WHERE id = i.user_id)
          ON CONFLICT (user_id, device_hash, network_hash)
          DO UPDATE SET last_seen_at = greatest(k.last_seen_at, excluded.last_seen_at)
        )
-       SELECT * FROM prior`,
-        [context.userId, context.keyId, context.deviceHash, context.networkHash, context.at],
+       SELECT * FROM prior ORDER BY n`,
+        [
+          column((c) => c.userId),
+          column((c) => c.keyId),
+          column((c) => c.deviceHash),
+          column((c) => c.networkHash),
+          column((c) => c.at),
+        ],
       );
-    return {
+    return rows.map((row) => ({
       signedInBefore: row.signed_in_before,
       knownDevice: row.known_device,
       knownNetwork: row.known_network,
-    };
+    }));
   }
 }
