@@ -21,6 +21,7 @@ import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { MfaApiModule } from './modules/mfa/mfa-api.module';
 import { SecurityNoticesModule } from './modules/mail/security-notices.module';
+import { RetentionModule } from './modules/retention/retention.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -58,6 +59,7 @@ export class AppModule {
         WebhooksModule,
         EventStreamsModule,
         MetricsModule,
+        RetentionModule,
         ...(options.extraModules ?? []),
       ],
     };

@@ -7,7 +7,7 @@ import { DomainEvents } from '../src/modules/events/domain-events.service';
 import { JobQueue } from '../src/modules/events/jobs/job-queue.service';
 import { EventStreams } from '../src/modules/events/streams/event-streams.service';
 import { uuidV7 } from '../src/common/ids/uuid-v7';
-import { OUTBOX_RETENTION_QUEUE } from '../src/modules/events/streams/outbox-retention';
+import { RETENTION_QUEUE } from '../src/modules/retention/retention-purge';
 import { settled, uniqueIp } from './support/accounts';
 import { send, SignedInUser, signedInAdmin, signedInUser, uniqueName } from './support/access';
 import { expectProblem, sleep } from './support/assertions';
@@ -458,7 +458,7 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
         [old],
       );
 
-      await t.app.get(JobQueue).send(OUTBOX_RETENTION_QUEUE, {});
+      await t.app.get(JobQueue).send(RETENTION_QUEUE, {});
       await settled(t);
       const [{ left }] = await database.query<{ left: string }[]>(
         'SELECT count(*) AS left FROM outbox WHERE position <= $1',
@@ -483,7 +483,7 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
       const database = t.app.get(DataSource);
       const last = await lastPosition();
       await database.query(`UPDATE outbox SET occurred_at = now() - interval '400 days'`);
-      await t.app.get(JobQueue).send(OUTBOX_RETENTION_QUEUE, {});
+      await t.app.get(JobQueue).send(RETENTION_QUEUE, {});
       await settled(t);
       const rows = await database.query<{ position: string }[]>('SELECT position FROM outbox');
       expect(rows.map((r) => Number(r.position))).toEqual([last]);

@@ -215,6 +215,11 @@ export const environmentSchema = z.object({
   WEBHOOK_RETRY_INITIAL_DELAY_SECONDS: integer(1, 3600).default(5),
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: integer(1, 86400).default(3600),
   WEBHOOK_RETRY_WINDOW_SECONDS: integer(1, 7 * 86400).default(86400),
+  RETENTION_SESSIONS_DAYS: integer(0, 3650).default(30),
+  RETENTION_EMAIL_TOKENS_DAYS: integer(0, 3650).default(7),
+  RETENTION_MFA_CHALLENGES_DAYS: integer(0, 3650).default(7),
+  RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(0, 3650).default(30),
+  RETENTION_BATCH_SIZE: integer(1, 10_000).default(1000),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -398,6 +403,22 @@ export interface AppConfig {
      * passed since the delivery's first attempt.
      */
     retry: { initialDelaySeconds: number; maxDelaySeconds: number; windowSeconds: number };
+  };
+  /**
+   * Days each kind of row is kept once it is over, then purged by the `retention.purge` job; 0
+   * keeps it forever. Published events follow `events.retentionDays`.
+   */
+  retention: {
+    /** Ended sessions (revoked, or idle or absolute expiry reached) with their refresh tokens. */
+    sessionsDays: number;
+    /** Email tokens used, superseded or expired. */
+    emailTokensDays: number;
+    /** MFA challenges used, burnt or expired. */
+    mfaChallengesDays: number;
+    /** Webhook delivery attempts, counted from the attempt. */
+    webhookDeliveriesDays: number;
+    /** Rows deleted per statement, each batch its own transaction. */
+    batchSize: number;
   };
 }
 

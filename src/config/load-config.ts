@@ -100,5 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         windowSeconds: e.WEBHOOK_RETRY_WINDOW_SECONDS,
       },
     },
+    retention: {
+      sessionsDays: e.RETENTION_SESSIONS_DAYS,
+      emailTokensDays: e.RETENTION_EMAIL_TOKENS_DAYS,
+      mfaChallengesDays: e.RETENTION_MFA_CHALLENGES_DAYS,
+      webhookDeliveriesDays: e.RETENTION_WEBHOOK_DELIVERIES_DAYS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+    },
   };
 }

@@ -4,6 +4,7 @@ import { Transactions } from '../../database/transactions';
 import { DomainEvent } from '../events/domain-event';
 import { EventShell } from '../events/domain-events.service';
 import { outboxInsert, outboxInsertFrom } from '../events/outbox-statements';
+import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { liveSession } from './session-liveness';
@@ -347,6 +348,49 @@ export class SessionRepository {
       [where.sessionId, where.userId, login.amr, login.authTime, now],
     );
     return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  /**
+   * Purges sessions that ended (revoked, or their idle or absolute expiry reached: whichever came
+   * first) before `before`, with their refresh tokens. Up to `limit` of them are taken in the
+   * order they ended (IDX_sessions_ended_at) and locked, skipping any another transaction holds;
+   * then up to `limit` of their tokens are deleted, then those of them left without tokens. A
+   * family larger than a batch is finished by the next batches (its session comes first again).
+   * Answers the sessions and tokens deleted. An ended session never becomes live again, so
+   * nothing else writes these rows: a refresh presenting one of their tokens finds it gone.
+   */
+  @PurgesExpired({ kind: 'sessions', retentionDays: (config) => config.retention.sessionsDays })
+  async purgeEnded(before: Date, limit: number): Promise<number> {
+    return this.transactions.run(async () => {
+      const sessions = await this.query<{ id: string }>(
+        `SELECT s.id FROM sessions s
+          WHERE LEAST(s.revoked_at, s.idle_expires_at, s.absolute_expires_at) < $1
+          ORDER BY LEAST(s.revoked_at, s.idle_expires_at, s.absolute_expires_at)
+          LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [before, limit],
+      );
+      if (sessions.length === 0) return 0;
+      const ids = sessions.map((s) => s.id);
+      const tokens = await this.query<{ id: string }>(
+        `WITH gone AS (
+           DELETE FROM refresh_tokens WHERE id IN (
+             SELECT rt.id FROM refresh_tokens rt WHERE rt.session_id = ANY($1) LIMIT $2
+           ) RETURNING id
+         )
+         SELECT id FROM gone`,
+        [ids, limit],
+      );
+      const ended = await this.query<{ id: string }>(
+        `WITH gone AS (
+           DELETE FROM sessions s WHERE s.id = ANY($1)
+              AND NOT EXISTS (SELECT 1 FROM refresh_tokens rt WHERE rt.session_id = s.id)
+           RETURNING s.id
+         )
+         SELECT id FROM gone`,
+        [ids],
+      );
+      return tokens.length + ended.length;
+    });
   }
 
   /** The owner of the session if it can still authenticate requests, otherwise null. */

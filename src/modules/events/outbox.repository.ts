@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
+import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { ActorType } from '../../common/auth/actor';
 import { DomainEvent, PublishedEvent } from './domain-event';
 import { EventType } from './event-catalogue';
@@ -162,10 +163,16 @@ export class OutboxRepository {
   }
 
   /**
-   * Deletes up to `limit` published events that occurred before `before`; returns how many. The
-   * last published event always stays: positions continue from it (`publishNext`), and numbering
-   * them again from 1 would repeat ids streams and the Redis stream already gave out.
+   * Deletes up to `limit` published events that occurred before `before`; returns how many. Past
+   * EVENTS_RETENTION_DAYS a stream can no longer resume from them (it is told it missed events)
+   * and they cannot be replayed; unpublished events are never deleted. The last published event
+   * always stays: positions continue from it (`publishNext`), and numbering them again from 1
+   * would repeat ids streams and the Redis stream already gave out.
    */
+  @PurgesExpired({
+    kind: 'published_events',
+    retentionDays: (config) => config.events.retentionDays,
+  })
   async purgePublished(before: Date, limit: number): Promise<number> {
     const rows = await this.transactions.manager().query<{ id: string }[]>(
       `WITH gone AS (
@@ -173,7 +180,7 @@ export class OutboxRepository {
            SELECT id FROM outbox
             WHERE position IS NOT NULL AND occurred_at < $1
               AND position < (SELECT max(position) FROM outbox)
-            LIMIT $2
+            ORDER BY occurred_at LIMIT $2 FOR UPDATE SKIP LOCKED
          ) RETURNING id
        )
        SELECT id FROM gone`,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import { Transactions } from '../../database/transactions';
+import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { BackupCode } from './backup-code.entity';
 import { MfaChallenge } from './mfa-challenge.entity';
 import { MfaChallengePurpose } from './mfa-challenge-purpose';
@@ -141,5 +142,28 @@ export class MfaRepository {
   /** Ends every open challenge of the user (their factors changed under them). */
   async consumeOpenChallenges(userId: string, at: Date): Promise<void> {
     await this.challenges.update({ userId, consumedAt: IsNull() }, { consumedAt: at });
+  }
+
+  /**
+   * Deletes up to `limit` challenges spent before `before`: used, burnt or ended
+   * (`consumed_at`) or expired, whichever came first (IDX_mfa_challenges_spent_at). Rows another
+   * transaction holds (a second step being checked right now) are skipped.
+   */
+  @PurgesExpired({
+    kind: 'mfa_challenges',
+    retentionDays: (config) => config.retention.mfaChallengesDays,
+  })
+  async purgeSpentChallenges(before: Date, limit: number): Promise<number> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM mfa_challenges WHERE id IN (
+           SELECT id FROM mfa_challenges WHERE LEAST(consumed_at, expires_at) < $1
+            ORDER BY LEAST(consumed_at, expires_at) LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [before, limit],
+    );
+    return rows.length;
   }
 }

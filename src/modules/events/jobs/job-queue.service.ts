@@ -142,6 +142,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       await this.ensureQueue(queueOptions(definition));
       if (definition.cron) await boss.schedule(definition.name, definition.cron, {});
     }
+    // A schedule outlives the handler it was made for (pg-boss keeps it in the database): one
+    // whose queue this version no longer works would send jobs that nothing ever runs.
+    for (const schedule of await boss.getSchedules()) {
+      const definition = this.queues.get(schedule.name)?.definition;
+      if (!definition?.cron) await boss.unschedule(schedule.name, schedule.key);
+    }
   }
 
   /** Whether this process works the queues (otherwise `--worker` processes do). */

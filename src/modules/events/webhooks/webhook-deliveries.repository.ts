@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../../database/transactions';
+import { PurgesExpired } from '../../retention/retention-purge.decorator';
 import { DeliveryOutcome, WebhookDelivery } from './webhook-delivery.entity';
 
 export type NewDelivery = Omit<WebhookDelivery, 'id' | 'endpoint'>;
@@ -42,5 +43,27 @@ export class WebhookDeliveriesRepository {
 
   async attempted(endpointId: string, eventId: string): Promise<boolean> {
     return this.deliveries.existsBy({ endpointId, eventId });
+  }
+
+  /**
+   * Deletes up to `limit` attempts made before `before` (IDX_webhook_deliveries_attempted_at).
+   * The log only tells what happened: retries carry their own state in their jobs.
+   */
+  @PurgesExpired({
+    kind: 'webhook_deliveries',
+    retentionDays: (config) => config.retention.webhookDeliveriesDays,
+  })
+  async purgeAttempted(before: Date, limit: number): Promise<number> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM webhook_deliveries WHERE id IN (
+           SELECT id FROM webhook_deliveries WHERE attempted_at < $1
+            ORDER BY attempted_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [before, limit],
+    );
+    return rows.length;
   }
 }

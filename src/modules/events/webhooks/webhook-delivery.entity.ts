@@ -23,6 +23,7 @@ export type DeliveryError = (typeof DELIVERY_ERRORS)[number];
 @Entity('webhook_deliveries')
 @Index('IDX_webhook_deliveries_endpoint', ['endpointId', 'id'])
 @Index('IDX_webhook_deliveries_endpoint_event', ['endpointId', 'eventId'])
+@Index('IDX_webhook_deliveries_attempted_at', ['attemptedAt'])
 @Check('CHK_webhook_deliveries_outcome', `"outcome" IN ('success', 'retrying', 'failed')`)
 export class WebhookDelivery {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })
