@@ -196,3 +196,49 @@ describe('loadConfig', () => {
     expect(config.http.publicUrl).toBe('https://id.example.com');
   });
 });
+
+describe('loadConfig: retention', () => {
+  it('keeps each kind of row for its documented number of days by default', () => {
+    expect(loadConfig({}).retention).toEqual({
+      sessionsDays: 30,
+      emailTokensDays: 7,
+      mfaChallengesDays: 7,
+      webhookDeliveriesDays: 30,
+      batchSize: 1000,
+    });
+    expect(loadConfig({}).events.retentionDays).toBe(30);
+  });
+
+  it('reads each kind, and 0 keeps that kind forever', () => {
+    const config = loadConfig({
+      RETENTION_SESSIONS_DAYS: '0',
+      RETENTION_EMAIL_TOKENS_DAYS: '1',
+      RETENTION_MFA_CHALLENGES_DAYS: '2',
+      RETENTION_WEBHOOK_DELIVERIES_DAYS: '3650',
+      RETENTION_BATCH_SIZE: '50',
+    });
+    expect(config.retention).toEqual({
+      sessionsDays: 0,
+      emailTokensDays: 1,
+      mfaChallengesDays: 2,
+      webhookDeliveriesDays: 3650,
+      batchSize: 50,
+    });
+  });
+
+  it.each([
+    [{ RETENTION_SESSIONS_DAYS: '-1' }, 'RETENTION_SESSIONS_DAYS: must be a whole number'],
+    [{ RETENTION_SESSIONS_DAYS: '30d' }, 'RETENTION_SESSIONS_DAYS: must be a whole number'],
+    [{ RETENTION_EMAIL_TOKENS_DAYS: '1.5' }, 'RETENTION_EMAIL_TOKENS_DAYS: must be a whole number'],
+    [{ RETENTION_MFA_CHALLENGES_DAYS: 'forever' }, 'RETENTION_MFA_CHALLENGES_DAYS: must be'],
+    [
+      { RETENTION_WEBHOOK_DELIVERIES_DAYS: '3651' },
+      'RETENTION_WEBHOOK_DELIVERIES_DAYS: must be at most 3650',
+    ],
+    [{ RETENTION_BATCH_SIZE: '0' }, 'RETENTION_BATCH_SIZE: must be at least 1'],
+    [{ RETENTION_BATCH_SIZE: '10001' }, 'RETENTION_BATCH_SIZE: must be at most 10000'],
+    [{ EVENTS_RETENTION_DAYS: '0' }, 'EVENTS_RETENTION_DAYS: must be at least 1'],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(problemsOf(env).join('\n')).toContain(message);
+  });
+});

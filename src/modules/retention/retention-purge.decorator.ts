@@ -23,10 +23,10 @@ export type RetentionPurgeFunction = (before: Date, limit: number) => Promise<nu
  * on every provider; the `retention.purge` job runs every kind in small batches.
  */
 export function PurgesExpired(definition: RetentionKindDefinition) {
-  return (
+  return <M extends RetentionPurgeFunction>(
     target: object,
     key: string | symbol,
-    _descriptor: TypedPropertyDescriptor<RetentionPurgeFunction>,
+    _descriptor: TypedPropertyDescriptor<M>,
   ): void => {
     Reflect.defineMetadata(RETENTION_PURGE, definition, target, key);
   };
