@@ -574,11 +574,70 @@ class SecondSessionPurge {
 @Module({ providers: [SecondSessionPurge] })
 class SecondSessionPurgeModule {}
 
+@Injectable()
+class BrokenPurge {
+  @PurgesExpired({ kind: 'broken', retentionDays: () => 1 })
+  purge(_before: Date, _limit: number): Promise<number> {
+    return Promise.reject(new Error('relation "broken" does not exist'));
+  }
+}
+
+@Module({ providers: [BrokenPurge] })
+class BrokenPurgeModule {}
+
 describe('retention kinds', () => {
   it('refuses to start with two purges of one kind', async () => {
     await expect(startTestApp({ extraModules: [SecondSessionPurgeModule] })).rejects.toThrow(
       'two purges for the retention kind sessions',
     );
+  });
+
+  it('goes on with the other kinds when one fails, and fails the job so it is retried', async () => {
+    const t = await startTestApp({ extraModules: [BrokenPurgeModule] });
+    try {
+      const db = t.app.get(DataSource);
+      const user = await signedInUser(t);
+      const gone = await seedEmailToken(db, user.id, daysFromNow(-10), null);
+
+      const run = await t.app.get(RetentionPurge).run();
+
+      expect(run).toEqual({ purged: { email_tokens: 1 }, failed: ['broken'], finished: true });
+      expect(await existing(db, 'email_tokens', [gone])).toEqual([]);
+      expect(
+        t.logs.some(
+          (line) =>
+            line.msg === 'Purging rows past their retention failed' && line.kind === 'broken',
+        ),
+      ).toBe(true);
+
+      await t.app.get(JobQueue).send(RETENTION_QUEUE, {});
+      await settled(t);
+      const [job] = await db.query<{ state: string; output: { error: string } }[]>(
+        `SELECT state, output FROM pgboss.job WHERE name = $1 ORDER BY created_on DESC LIMIT 1`,
+        [RETENTION_QUEUE],
+      );
+      expect(job).toEqual({ state: 'retry', output: { error: 'purging failed: broken' } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('stops starting batches once its time budget is spent, leaving the rest to the next run', async () => {
+    const t = await startTestApp();
+    try {
+      const db = t.app.get(DataSource);
+      const user = await signedInUser(t);
+      const left = await seedEmailToken(db, user.id, daysFromNow(-10), null);
+
+      const spent = await t.app.get(RetentionPurge).run(new Date(), 0);
+
+      expect(spent).toEqual({ purged: {}, failed: [], finished: false });
+      expect(await existing(db, 'email_tokens', [left])).toEqual([left]);
+      const next = await t.app.get(RetentionPurge).run();
+      expect(next).toEqual({ purged: { email_tokens: 1 }, failed: [], finished: true });
+    } finally {
+      await t.close();
+    }
   });
 
   it('removes the schedule of a queue this version no longer works (the hourly events.retention)', async () => {
