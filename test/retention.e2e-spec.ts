@@ -152,9 +152,29 @@ async function seedDelivery(db: DataSource, endpointId: string, attemptedAt: Dat
   return row.id;
 }
 
+async function seedKnownSignIn(db: DataSource, userId: string, lastSeenAt: Date) {
+  const [row] = await db.query<{ id: string }[]>(
+    `INSERT INTO known_sign_ins (user_id, key_id, device_hash, network_hash, first_seen_at,
+                                 last_seen_at)
+     VALUES ($1, 'test-key', sha256(gen_random_uuid()::text::bytea), sha256(gen_random_uuid()::text::bytea), $2, $2) RETURNING id`,
+    [userId, lastSeenAt],
+  );
+  return row.id;
+}
+
+async function seedNoticeClaim(db: DataSource, notifiedAt: Date) {
+  const [row] = await db.query<{ id: string }[]>(
+    `INSERT INTO mail_notified_events (event_id, notified_at) VALUES (gen_random_uuid(), $1)
+     RETURNING event_id AS id`,
+    [notifiedAt],
+  );
+  return row.id;
+}
+
 async function existing(db: DataSource, table: string, ids: string[]): Promise<string[]> {
+  const key = table === 'mail_notified_events' ? 'event_id' : 'id';
   const rows = await db.query<{ id: string }[]>(
-    `SELECT id FROM ${table} WHERE id = ANY($1) ORDER BY id`,
+    `SELECT ${key} AS id FROM ${table} WHERE ${key} = ANY($1) ORDER BY ${key}`,
     [ids],
   );
   return rows.map((r) => r.id);
@@ -208,9 +228,11 @@ describe('retention', () => {
         { kind: 'mfa_challenges', retentionDays: 7 },
         { kind: 'published_events', retentionDays: 30 },
         { kind: 'webhook_deliveries', retentionDays: 30 },
+        { kind: 'known_sign_ins', retentionDays: 180 },
+        { kind: 'notice_claims', retentionDays: 30 },
       ]),
     );
-    expect(kinds).toHaveLength(5);
+    expect(kinds).toHaveLength(7);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {
@@ -330,6 +352,39 @@ describe('retention', () => {
 
     expect(run).toEqual({ purged: { mfa_challenges: 2 }, failed: [], finished: true });
     expect(await existing(db, 'mfa_challenges', [...gone, ...kept])).toEqual([...kept].sort());
+  });
+
+  it('forgets sign-in contexts not seen for 180 days, keeping the others', async () => {
+    await drained();
+    const gone = [
+      await seedKnownSignIn(db, user.id, daysFromNow(-181)),
+      await seedKnownSignIn(db, user.id, daysFromNow(-400)),
+    ];
+    const kept = [
+      await seedKnownSignIn(db, user.id, daysFromNow(-179)),
+      await seedKnownSignIn(db, user.id, new Date()),
+    ];
+
+    const run = await purge.run();
+
+    expect(run).toEqual({ purged: { known_sign_ins: 2 }, failed: [], finished: true });
+    expect(await existing(db, 'known_sign_ins', [...gone, ...kept])).toEqual([...kept].sort());
+  });
+
+  it('purges notice claims once the outbox no longer keeps their events', async () => {
+    await drained();
+    const gone = [await seedNoticeClaim(db, daysFromNow(-31))];
+    const kept = [
+      await seedNoticeClaim(db, daysFromNow(-29)),
+      await seedNoticeClaim(db, new Date()),
+    ];
+
+    const run = await purge.run();
+
+    expect(run).toEqual({ purged: { notice_claims: 1 }, failed: [], finished: true });
+    expect(await existing(db, 'mail_notified_events', [...gone, ...kept])).toEqual(
+      [...kept].sort(),
+    );
   });
 
   it('purges webhook delivery attempts past retention and keeps recent ones', async () => {

@@ -216,6 +216,7 @@ export const environmentSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: integer(1, 86400).default(3600),
   WEBHOOK_RETRY_WINDOW_SECONDS: integer(1, 7 * 86400).default(86400),
   RETENTION_SESSIONS_DAYS: integer(0, 3650).default(30),
+  RETENTION_KNOWN_SIGN_INS_DAYS: integer(0, 3650).default(180),
   RETENTION_EMAIL_TOKENS_DAYS: integer(0, 3650).default(7),
   RETENTION_MFA_CHALLENGES_DAYS: integer(0, 3650).default(7),
   RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(0, 3650).default(30),
@@ -417,6 +418,8 @@ export interface AppConfig {
     mfaChallengesDays: number;
     /** Webhook delivery attempts, counted from the attempt. */
     webhookDeliveriesDays: number;
+    /** Devices and networks users signed in from, counted from the last sign-in from them. */
+    knownSignInsDays: number;
     /** Rows deleted per statement, each batch its own transaction. */
     batchSize: number;
   };

@@ -204,6 +204,7 @@ describe('loadConfig: retention', () => {
       emailTokensDays: 7,
       mfaChallengesDays: 7,
       webhookDeliveriesDays: 30,
+      knownSignInsDays: 180,
       batchSize: 1000,
     });
     expect(loadConfig({}).events.retentionDays).toBe(30);
@@ -215,6 +216,7 @@ describe('loadConfig: retention', () => {
       RETENTION_EMAIL_TOKENS_DAYS: '1',
       RETENTION_MFA_CHALLENGES_DAYS: '2',
       RETENTION_WEBHOOK_DELIVERIES_DAYS: '3650',
+      RETENTION_KNOWN_SIGN_INS_DAYS: '90',
       RETENTION_BATCH_SIZE: '50',
     });
     expect(config.retention).toEqual({
@@ -222,6 +224,7 @@ describe('loadConfig: retention', () => {
       emailTokensDays: 1,
       mfaChallengesDays: 2,
       webhookDeliveriesDays: 3650,
+      knownSignInsDays: 90,
       batchSize: 50,
     });
   });

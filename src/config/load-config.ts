@@ -105,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       emailTokensDays: e.RETENTION_EMAIL_TOKENS_DAYS,
       mfaChallengesDays: e.RETENTION_MFA_CHALLENGES_DAYS,
       webhookDeliveriesDays: e.RETENTION_WEBHOOK_DELIVERIES_DAYS,
+      knownSignInsDays: e.RETENTION_KNOWN_SIGN_INS_DAYS,
       batchSize: e.RETENTION_BATCH_SIZE,
     },
   };

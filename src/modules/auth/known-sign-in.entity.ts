@@ -10,6 +10,7 @@ import { User } from '../users/user.entity';
  */
 @Entity('known_sign_ins')
 @Index('UQ_known_sign_ins_context', ['userId', 'deviceHash', 'networkHash'], { unique: true })
+@Index('IDX_known_sign_ins_last_seen_at', ['lastSeenAt'])
 export class KnownSignIn {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })
   id!: string;

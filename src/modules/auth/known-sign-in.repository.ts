@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
+import { PurgesExpired } from '../retention/retention-purge.decorator';
 
 /** A sign-in's device and network, as keyed hashes (see KnownSignIn). */
 export interface SignInContext {
@@ -71,5 +72,27 @@ export class KnownSignInRepository {
       knownDevice: row.known_device,
       knownNetwork: row.known_network,
     }));
+  }
+
+  /**
+   * Contexts not seen for the retention period: a sign-in from one of them counts as from a new
+   * device and network again.
+   */
+  @PurgesExpired({
+    kind: 'known_sign_ins',
+    retentionDays: (config) => config.retention.knownSignInsDays,
+  })
+  async purgeUnseen(before: Date, limit: number): Promise<number> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM known_sign_ins WHERE id IN (
+           SELECT id FROM known_sign_ins WHERE last_seen_at < $1
+            ORDER BY last_seen_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [before, limit],
+    );
+    return rows.length;
   }
 }
