@@ -279,6 +279,7 @@ describe('password flows', () => {
       ['too short', () => 'short pw 11', /at least 12/],
       ['common', () => 'password1234', /too common/],
       ['containing the email local part', (email) => `new ${email.split('@')[0]} pw`, /email/],
+      ['containing a line break', () => 'new passphrase\r\nsecond line', /control characters/],
     ])(
       'a new password %s: 422 naming password, and the token still works',
       async (_c, weak, message) => {
@@ -494,6 +495,7 @@ describe('password flows', () => {
       ['too short', () => 'tiny pw', /at least 12/],
       ['common', () => 'PASSWORD1234', /too common/],
       ['containing the email local part', (email) => `${email.split('@')[0]}-forever`, /email/],
+      ['containing a NUL character', () => 'new passphrase \u0000 here', /control characters/],
     ])('a new password %s: 422 naming new_password', async (_case, weak, message) => {
       const { email, password, tokens } = await signedInAccount(t);
       const other = await login(t, email, password);

@@ -18,6 +18,8 @@ function violation(
   }
 }
 
+const CONTROL_CHARACTERS = 'must not contain control characters (line breaks, tabs and the like)';
+
 describe('PasswordPolicy', () => {
   const policy = new PasswordPolicy(loadConfig({}));
   const acceptable = 'violet kettle orbit 42';
@@ -112,6 +114,28 @@ describe('PasswordPolicy', () => {
     expect(violation(policy, 'bob bundy forever', { email: 'bob@example.com' })).toBe(
       'must not contain your email address',
     );
+  });
+
+  it.each([
+    ['a line feed', 'first line of it\nsecond'],
+    ['a carriage return and line feed', 'first line of it\r\nsecond'],
+    ['a tab', 'tabbed\tpassphrase here'],
+    ['NUL', 'nul inside \u0000 this one'],
+    ['DEL', 'delete \u007f in passphrase'],
+    ['a C1 control (NEL)', 'next line \u0085 passphrase'],
+  ])('refuses %s', (_case, password) => {
+    expect(violation(policy, password)).toBe(CONTROL_CHARACTERS);
+  });
+
+  it('names control characters before any other rule: at the start, the end, in a short one', () => {
+    expect(violation(policy, '\nleading line break')).toBe(CONTROL_CHARACTERS);
+    expect(violation(policy, 'trailing line break\n')).toBe(CONTROL_CHARACTERS);
+    expect(violation(policy, 'pw\n')).toBe(CONTROL_CHARACTERS);
+  });
+
+  it('accepts spaces and other visible separators', () => {
+    expect(violation(policy, 'non\u00a0breaking space here')).toBeUndefined();
+    expect(violation(policy, 'ideographic\u3000space pass')).toBeUndefined();
   });
 
   it('normalizes with NFKC', () => {

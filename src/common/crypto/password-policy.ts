@@ -30,6 +30,13 @@ function codePoints(value: string): number {
   return [...value].length;
 }
 
+/**
+ * C0 and C1 controls (line breaks, tabs, NUL, DEL, …): no form or prompt types them into a
+ * password field, so a password holding one is a mistake (two lines piped to the CLI, a pasted
+ * line break) that would lock its owner out.
+ */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
 /** What precedes the last `@` (a quoted local part may contain one), folded. */
 function emailLocalPart(email: string): string {
   const at = email.lastIndexOf('@');
@@ -37,8 +44,8 @@ function emailLocalPart(email: string): string {
 }
 
 /**
- * What a new password must be: long enough, not too long, not a common password and not the
- * account's own email. No composition rules (NIST SP 800-63B §3.1.1.2).
+ * What a new password must be: free of control characters, long enough, not too long, not a
+ * common password and not the account's own email. No composition rules (NIST SP 800-63B §3.1.1.2).
  */
 @Injectable()
 export class PasswordPolicy {
@@ -54,6 +61,9 @@ export class PasswordPolicy {
   }
 
   private violation(password: string, email: string | undefined): string | undefined {
+    if (CONTROL_CHARACTER.test(password)) {
+      return 'must not contain control characters (line breaks, tabs and the like)';
+    }
     const { minLength, maxLength } = this.config.passwords;
     const length = codePoints(password);
     if (length < minLength) return `must be at least ${minLength} characters`;
