@@ -24,7 +24,7 @@ import { Transactions } from './database/transactions';
 import { AccessService } from './modules/access/access.service';
 import { ADMIN_ROLE } from './modules/access/built-in-roles';
 import { systemActor } from './common/auth/actor';
-import { readNewPassword } from './modules/users/admin-bootstrap';
+import { PasswordInputError, readNewPassword } from './modules/users/admin-bootstrap';
 import { UsersService } from './modules/users/users.service';
 import { GRANTABLE_SCOPES } from './modules/clients/client-identifiers';
 import { OAuthClientsCliModule } from './modules/clients/oauth-clients-cli.module';
@@ -112,7 +112,14 @@ const commands: Record<string, Command> = {
       process.stderr.write('admin:create needs --email <address>\n');
       return 2;
     }
-    const password = await readNewPassword(process.stdin, process.stdout);
+    let password: string;
+    try {
+      password = await readNewPassword(process.stdin, process.stdout);
+    } catch (error) {
+      if (!(error instanceof PasswordInputError)) throw error;
+      process.stderr.write(`admin:create: ${error.message}\n`);
+      return 1;
+    }
     const context = await NestFactory.createApplicationContext(
       AccountsCliModule.forRoot(config, database),
       { logger: ['error'], abortOnError: false },

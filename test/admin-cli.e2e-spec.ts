@@ -104,6 +104,40 @@ describe('npm run cli -- admin:create', () => {
     expect(rows).toHaveLength(0);
   });
 
+  it.each([
+    ['the password piped twice, as the prompts ask', `${PASSWORD}\n${PASSWORD}\n`],
+    ['a line break inside it (CRLF)', `${PASSWORD}\r\nsecond line`],
+    ['a blank line after it', `${PASSWORD}\n\n`],
+  ])('refuses %s, saying so, and creates nothing', async (_case, stdin) => {
+    const email = uniqueEmail('twice');
+    const result = await adminCreate(t, ['--email', email], stdin);
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('the piped password contains a line break'),
+    });
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    const rows = await dataSource.query('SELECT 1 FROM users WHERE email = $1', [email]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('takes the password with a single trailing CRLF dropped', async () => {
+    const email = uniqueEmail('crlf');
+    expect((await adminCreate(t, ['--email', email], `${PASSWORD}\r\n`)).code).toBe(0);
+    await expect(login(t, email, PASSWORD)).resolves.toHaveProperty('access_token');
+  });
+
+  it('refuses other control characters through the password policy', async () => {
+    const email = uniqueEmail('control');
+    const result = await adminCreate(t, ['--email', email], `${PASSWORD}\tand a tab\n`);
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('password must not contain control characters'),
+    });
+    const rows = await dataSource.query('SELECT 1 FROM users WHERE email = $1', [email]);
+    expect(rows).toHaveLength(0);
+  });
+
   it('needs --email and never takes the password from the command line', async () => {
     const result = await adminCreate(t, [], PASSWORD);
     expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--email') });
