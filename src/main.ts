@@ -76,6 +76,12 @@ function bootstrap(args: string[]): void {
       log.info(`Gatehouse listening on ${config.http.publicUrl}${docs}`);
     },
     (error: unknown) => {
+      // A variable found wrong only once the database is open (MFA_REQUIRED_ROLES) is told as
+      // those loadConfig refuses are: the variable and what is wrong, no stack.
+      if (error instanceof ConfigError) {
+        log.fatal(`Gatehouse failed to start: ${error.message}`);
+        process.exit(1);
+      }
       log.fatal({ err: error }, 'Gatehouse failed to start');
       process.exit(1);
     },

@@ -35,6 +35,24 @@ describe('the service process', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { level: string; msg: string });
 
+  it('refuses MFA_REQUIRED_ROLES naming a role that does not exist, naming it, with exit code 1', async () => {
+    const child = runService({
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      PGLITE_DATA_DIR: 'memory://',
+      EMBEDDED_DATABASE_IN_PRODUCTION: 'true',
+      MFA_REQUIRED_ROLES: 'admin,finanse,auditor',
+    });
+    expect(await exitOf(child)).toBe(1);
+    const fatal = logLines(child).filter((line) => line.level === 'fatal');
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0].msg).toContain(
+      'MFA_REQUIRED_ROLES: unknown role(s) finanse, auditor; create them first or correct the list',
+    );
+    expect(child.output()).not.toContain('listening');
+    expect(child.output()).not.toMatch(/^\s+at |\\n\s+at /m);
+  });
+
   it('reports a database it cannot reach as one JSON line and exits 1', async () => {
     const deadPort = await freePort();
     const child = runService({

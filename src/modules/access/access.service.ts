@@ -73,6 +73,12 @@ export class AccessService {
     return [...(await this.roles.activeRoleNames(userId, new Date())), USER_ROLE];
   }
 
+  /** Those of `names` that no role is called, in their order. */
+  async unknownRoles(names: readonly string[]): Promise<string[]> {
+    const found = await Promise.all(names.map((name) => this.roles.findByName(name)));
+    return names.filter((_, index) => found[index] === null);
+  }
+
   /**
    * Grants a role by name without an expiry (idempotent), joining the caller's transaction
    * when there is one; `grantedBy` is recorded as the grantor and in the audit trail.

@@ -13,6 +13,7 @@ import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
 import { KnownSignInRepository } from './known-sign-in.repository';
 import { LoginRepository } from './login.repository';
+import { MfaRequiredRolesCheck } from './mfa-required-roles.check';
 import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
 import { SecondFactorRemovalController } from './second-factor-removal.controller';
@@ -52,6 +53,7 @@ import { SigningKeyService } from './signing-key.service';
     SecondFactorService,
     KnownSignInRepository,
     SignInAnomalies,
+    MfaRequiredRolesCheck,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
   exports: [
