@@ -6,7 +6,8 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { mountOpenApi } from './common/http/openapi';
 import { registerFormBodyParser } from './common/http/form-body';
-import { answerClientError, answerFrameworkError } from './common/http/framework-errors';
+import { MAX_PARAM_LENGTH } from './common/http/routing-limits';
+import { answerClientError, frameworkErrorHandler } from './common/http/framework-errors';
 import { REQUEST_ID_HEADER, resolveRequestId } from './common/http/request-id';
 import { registerSecurityHeaders } from './common/http/security-headers';
 import { AppLogger } from './common/logging/app-logger';
@@ -20,8 +21,10 @@ import { createValidationPipe } from './common/validation/validation.pipe';
  */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const { config } = options;
+  const logger = createRootLogger(config, options.logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: config.http.trustProxy,
     requestIdHeader: false,
     genReqId: (raw: IncomingMessage) => resolveRequestId(raw.headers[REQUEST_ID_HEADER]),
@@ -29,7 +32,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // Fastify's own 503 body is not problem+json; during shutdown connections close after the
     // response in flight instead (onSend below), so nothing further arrives on them.
     return503OnClosing: false,
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: frameworkErrorHandler(logger),
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
@@ -41,7 +44,6 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     closing = true;
     done();
   });
-  const logger = createRootLogger(config, options.logDestination);
   registerRequestLogging(fastify, logger);
   // Callback hooks: an async one costs a promise on every request.
   fastify.addHook('onRequest', (request, reply, done) => {

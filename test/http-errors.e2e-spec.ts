@@ -141,6 +141,30 @@ describe('HTTP errors are problem+json', () => {
     expect(res.body).not.toContain('FST_');
   });
 
+  it.each([
+    ['GET', `/v1/policies/${'a'.repeat(5000)}`],
+    ['DELETE', `/v1/users/${'a'.repeat(5000)}`],
+    ['GET', `/probe/items/${'a'.repeat(101)}`],
+  ])(
+    'a path segment over 100 characters (%s): 414 uri_too_long, its access line logged',
+    async (method, url) => {
+      const res = await t.inject({ method: method as 'GET', url });
+      const body = expectProblem(res, 414, 'uri_too_long');
+      expect(body.detail).toBe(
+        'A segment of the request path is longer than the 100 characters this server accepts.',
+      );
+      const line = await t.waitForLog((l) => l.request_id === body.request_id);
+      expect(line).toMatchObject({ level: 'warn', msg: 'request completed', res: { status: 414 } });
+    },
+  );
+
+  it('a path segment of exactly 100 characters is routed', async () => {
+    const id = 'a'.repeat(100);
+    const res = await t.inject({ method: 'GET', url: `/probe/items/${id}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ id });
+  });
+
   it('method not routed: 404 problem', async () => {
     const res = await t.inject({ method: 'DELETE', url: '/probe/items' });
     expectProblem(res, 404, 'route_not_found');

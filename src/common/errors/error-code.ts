@@ -21,6 +21,7 @@ export enum CommonErrorCode {
   UnsupportedMediaType = 'unsupported_media_type',
   TooManyRequests = 'too_many_requests',
   HeadersTooLarge = 'headers_too_large',
+  UriTooLong = 'uri_too_long',
   RequestTimeout = 'request_timeout',
   DependencyUnavailable = 'dependency_unavailable',
   ServiceUnavailable = 'service_unavailable',

@@ -67,6 +67,7 @@ describe('mapErrorToProblem', () => {
     [CommonErrorCode.UnsupportedMediaType, 415],
     [CommonErrorCode.TooManyRequests, 429],
     [CommonErrorCode.HeadersTooLarge, 431],
+    [CommonErrorCode.UriTooLong, 414],
     [CommonErrorCode.RequestTimeout, 408],
     [CommonErrorCode.DependencyUnavailable, 503],
     [CommonErrorCode.ServiceUnavailable, 503],
@@ -211,6 +212,42 @@ describe('mapErrorToProblem', () => {
         code: 'malformed_body',
         detail: 'The request body is not valid JSON.',
       });
+    });
+  });
+
+  describe('errors Fastify raises before routing (they arrive raw, not as HttpExceptions)', () => {
+    const fastifyError = (code: string, statusCode: number) =>
+      Object.assign(new Error(`raw ${code} with /v1/x/aaaa`), { code, statusCode });
+
+    it('a path parameter over the router limit is 414 uri_too_long, saying the limit', () => {
+      const { problem, unexpected } = map(fastifyError('FST_ERR_MAX_PARAM_LENGTH', 414), {
+        ...CONTEXT,
+        routeMatched: false,
+      });
+      expect(unexpected).toBe(false);
+      expect(problem).toMatchObject({
+        status: 414,
+        code: 'uri_too_long',
+        detail:
+          'A segment of the request path is longer than the 100 characters this server accepts.',
+      });
+    });
+
+    it('one the table does not name is the 4xx of its status, without its message', () => {
+      const { problem, unexpected } = map(fastifyError('FST_ERR_SOMETHING_NEW', 413));
+      expect(unexpected).toBe(false);
+      expect(problem).toMatchObject({ status: 413, code: 'payload_too_large' });
+      expect(problem.detail).toBe('The request was refused: Payload Too Large.');
+      expect(map(fastifyError('FST_ERR_OTHER', 418)).problem).toMatchObject({
+        status: 400,
+        code: 'bad_request',
+      });
+    });
+
+    it('a 5xx one stays an unexpected 500 to log', () => {
+      const { problem, unexpected } = map(fastifyError('FST_ERR_ASYNC_CONSTRAINT', 500));
+      expect(unexpected).toBe(true);
+      expect(problem).toMatchObject({ status: 500, code: 'internal_error' });
     });
   });
 

@@ -13,6 +13,7 @@ import {
   UsersErrorCode,
 } from './error-code';
 import { Problem, PROBLEM_TYPE_PREFIX } from './problem';
+import { MAX_PARAM_LENGTH } from '../http/routing-limits';
 
 /**
  * The one HTTP status of each code, whoever raises it. The type makes a new code without a
@@ -33,6 +34,7 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [CommonErrorCode.UnsupportedMediaType]: 415,
   [CommonErrorCode.TooManyRequests]: 429,
   [CommonErrorCode.HeadersTooLarge]: 431,
+  [CommonErrorCode.UriTooLong]: 414,
   [CommonErrorCode.RequestTimeout]: 408,
   [CommonErrorCode.DependencyUnavailable]: 503,
   [CommonErrorCode.ServiceUnavailable]: 503,
@@ -89,6 +91,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   408: CommonErrorCode.RequestTimeout,
   409: CommonErrorCode.Conflict,
   413: CommonErrorCode.PayloadTooLarge,
+  414: CommonErrorCode.UriTooLong,
   415: CommonErrorCode.UnsupportedMediaType,
   422: CommonErrorCode.ValidationFailed,
   429: CommonErrorCode.TooManyRequests,
@@ -117,6 +120,11 @@ const FASTIFY_ERRORS: Record<string, { code: ErrorCode; detail: string }> = {
   FST_ERR_BAD_URL: {
     code: CommonErrorCode.BadRequest,
     detail: 'The request URL is not valid (bad percent-encoding).',
+  },
+  // find-my-way refuses to match a path parameter longer than `maxParamLength` (100).
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: CommonErrorCode.UriTooLong,
+    detail: `A segment of the request path is longer than the ${MAX_PARAM_LENGTH} characters this server accepts.`,
   },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: CommonErrorCode.PayloadTooLarge,
@@ -181,8 +189,23 @@ export function mapErrorToProblem(error: unknown, ctx: ProblemContext): MappedPr
     return fromDomainError(error, error.code, ctx);
   }
 
-  const known = FASTIFY_ERRORS[fastifyErrorCode(error) ?? ''];
+  const fastifyCode = fastifyErrorCode(error);
+  const known = FASTIFY_ERRORS[fastifyCode ?? ''];
   if (known) return expected(known.code, known.detail, ctx);
+  // One the table does not name yet is still the client's fault when Fastify says it is: a
+  // clear 4xx, never a 500 (framework errors reach us raw, not wrapped by Nest).
+  const fastifyStatus = (error as { statusCode?: unknown }).statusCode;
+  if (
+    fastifyCode !== undefined &&
+    !(error instanceof HttpException) &&
+    typeof fastifyStatus === 'number' &&
+    fastifyStatus >= 400 &&
+    fastifyStatus < 500
+  ) {
+    const code = CODE_BY_STATUS[fastifyStatus] ?? CommonErrorCode.BadRequest;
+    const detail = `The request was refused: ${STATUS_CODES[fastifyStatus] ?? 'Bad Request'}.`;
+    return expected(code, detail, ctx);
+  }
 
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { CommonErrorCode } from '../errors/error-code';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
 import { buildProblem, mapErrorToProblem } from '../errors/problem-mapper';
+import { logAccessWhenSent } from '../logging/request-logging';
 import { REQUEST_ID_HEADER } from './request-id';
 
 /**
@@ -12,23 +14,35 @@ import { REQUEST_ID_HEADER } from './request-id';
  * problem+json shape as every other error.
  */
 
-/** A URL Fastify cannot decode (`/%zz`): the request exists but was never routed. */
-export function answerFrameworkError(
-  error: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  const { problem } = mapErrorToProblem(error, {
-    requestId: String(request.id),
-    method: request.method,
-    path: request.url.split('?', 1)[0],
-    routeMatched: false,
-  });
-  void reply
-    .status(problem.status)
-    .header(REQUEST_ID_HEADER, request.id)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(problem);
+/**
+ * Answers what Fastify refuses before routing: a URL it cannot decode (`/%zz`) or route (a path
+ * parameter over `MAX_PARAM_LENGTH`), a failing route constraint. Neither the Nest filter nor the
+ * request hooks see these requests, so the access line, and the error of an unexpected one, are
+ * logged here, with the request id.
+ */
+export function frameworkErrorHandler(
+  root: Logger,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    const { problem, unexpected } = mapErrorToProblem(error, {
+      requestId: String(request.id),
+      method: request.method,
+      path: request.url.split('?', 1)[0],
+      routeMatched: false,
+    });
+    if (unexpected) {
+      root.error(
+        { err: error, request_id: problem.request_id },
+        'Unhandled error while routing the request',
+      );
+    }
+    logAccessWhenSent(root, request, reply);
+    void reply
+      .status(problem.status)
+      .header(REQUEST_ID_HEADER, request.id)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(problem);
+  };
 }
 
 /** Bytes that are not a parseable HTTP request (headers too large, garbage, a stalled client). */

@@ -24,6 +24,20 @@ export function registerRequestLogging(fastify: FastifyInstance, root: Logger): 
   });
 }
 
+/**
+ * The access line of a request answered outside the hooks above (Fastify's framework errors,
+ * refused before routing), written when its response is.
+ */
+export function logAccessWhenSent(
+  root: Logger,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.raw.once('finish', () => {
+    logAccess(root, levelFor(reply.statusCode), 'request completed', request, reply);
+  });
+}
+
 function logAccess(
   root: Logger,
   level: Level,
