@@ -6,6 +6,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { mountOpenApi } from './common/http/openapi';
 import { registerFormBodyParser } from './common/http/form-body';
+import { registerJsonBodyParser } from './common/http/json-body';
 import { MAX_PARAM_LENGTH } from './common/http/routing-limits';
 import { answerClientError, frameworkErrorHandler } from './common/http/framework-errors';
 import { REQUEST_ID_HEADER, resolveRequestId } from './common/http/request-id';
@@ -57,6 +58,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   // JSON is the body format the API speaks; anything else is a 415, except the forms the OAuth
   // endpoints take (RFC 6749 §3.2).
   fastify.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(fastify);
   registerFormBodyParser(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(

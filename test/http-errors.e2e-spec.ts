@@ -37,6 +37,31 @@ describe('HTTP errors are problem+json', () => {
     expect(body.detail).toBe('The request body is not valid JSON.');
   });
 
+  it.each([
+    ['arrays', '['.repeat(5000) + ']'.repeat(5000)],
+    ['objects in a field', `{"name":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`],
+    ['65 levels', `{"name":"w","count":1,"tag":${'['.repeat(64)}${']'.repeat(64)}}`],
+  ])('JSON nested too deeply (%s): 400 malformed_body naming the limit', async (_case, payload) => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    const body = expectProblem(res, 400, 'malformed_body');
+    expect(body.detail).toBe('The request body nests arrays and objects more than 64 levels deep.');
+  });
+
+  it('JSON nested 64 levels deep is parsed (and validated as usual)', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/probe/items',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"name":"w","count":1,"tag":${'['.repeat(63)}${']'.repeat(63)}}`,
+    });
+    expectProblem(res, 422, 'validation_failed');
+  });
+
   it('empty body declared as JSON: 400 malformed_body', async () => {
     const res = await t.inject({
       method: 'POST',

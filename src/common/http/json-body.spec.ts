@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { nestsDeeperThan } from './json-body';
+
+/** How many arrays and objects the value holds inside one another, counted on the value. */
+function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const children = Array.isArray(value) ? value : Object.values(value);
+  return 1 + Math.max(0, ...children.map(depthOf));
+}
+
+describe('nestsDeeperThan', () => {
+  it('agrees with the depth of the parsed value, whatever strings hold', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 0, max: 6 }), (value, limit) => {
+        const text = JSON.stringify(value);
+        expect(nestsDeeperThan(text, limit)).toBe(depthOf(value) > limit);
+      }),
+      { seed: 64, numRuns: 500 },
+    );
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(nestsDeeperThan('{"a":"[[[{{{"}', 1)).toBe(false);
+    expect(nestsDeeperThan('{"a":"\\"[[[["}', 1)).toBe(false);
+    expect(nestsDeeperThan('{"a\\\\":[[1]]}', 2)).toBe(true);
+  });
+
+  it('finds thousands of levels in one pass', () => {
+    expect(nestsDeeperThan('['.repeat(100_000), 64)).toBe(true);
+    expect(nestsDeeperThan(`${'{"a":'.repeat(64)}1${'}'.repeat(64)}`, 64)).toBe(false);
+    expect(nestsDeeperThan(`${'{"a":'.repeat(65)}1${'}'.repeat(65)}`, 64)).toBe(true);
+  });
+});
