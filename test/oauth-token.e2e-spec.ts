@@ -298,6 +298,20 @@ describe('POST /oauth/token (client credentials)', () => {
       expectOAuthError(empty, 400, 'invalid_request');
     });
 
+    it('its errors are answers, not logged as unexpected ones', async () => {
+      const refused = [
+        await withBasic(client, { grant_type: 'password' }),
+        await token({}, { authorization: basic(client.clientId, client.secret) }),
+        await token({ grant_type: 'client_credentials' }),
+      ];
+      expect(refused.map((res) => res.statusCode)).toEqual([400, 400, 401]);
+      const ids = new Set(refused.map((res) => res.headers['x-request-id']));
+      // The filter logs before it answers: any such line is in already.
+      expect(t.logs.filter((l) => ids.has(l.request_id as string) && l.level === 'error')).toEqual(
+        [],
+      );
+    });
+
     it('a scope beyond the allowed ones, or a malformed one, is invalid_scope', async () => {
       for (const scope of [
         'clients:write',

@@ -24,7 +24,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       path: request.url.split('?', 1)[0],
       routeMatched: request.routeOptions?.url !== undefined,
     });
-    const { problem, headers, unexpected } = mapped;
+    const { problem, headers } = mapped;
+    const oauth = request.routeOptions?.config?.oauthEndpoint
+      ? toOAuthErrorResponse(error, mapped)
+      : undefined;
+    // An OAuth endpoint's own errors (`invalid_request`, …) are no problem code, hence
+    // "unexpected" to the problem mapper, yet answered as they should be: not ours to log.
+    const unexpected = mapped.unexpected && (oauth === undefined || oauth.status >= 500);
     if (unexpected) {
       this.logger.error(
         { err: error, request_id: problem.request_id },
@@ -32,8 +38,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       );
     }
     if (reply.sent) return;
-    if (request.routeOptions?.config?.oauthEndpoint) {
-      const oauth = toOAuthErrorResponse(error, mapped);
+    if (oauth) {
       void reply
         .status(oauth.status)
         .headers({ ...oauth.headers, 'cache-control': 'no-store' })
