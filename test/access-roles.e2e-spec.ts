@@ -3,6 +3,7 @@ import { AccessService } from '../src/modules/access/access.service';
 import { send, SignedInUser, signedInAdmin, signedInUser, uniqueName } from './support/access';
 import { expectInvalidField, expectProblem, Response } from './support/assertions';
 import { startTestApp, TestApp } from './support/test-app';
+import { migratedDatabase } from './support/test-database';
 
 interface RoleBody {
   id: string;
@@ -483,5 +484,66 @@ describe('roles (/v1/roles)', () => {
       }
       expect((await send(t, 'GET', `/v1/roles/${role.id}`, admin.token)).json()).toEqual(role);
     });
+  });
+});
+
+describe('a role MFA_REQUIRED_ROLES names', () => {
+  it('is required to exist at boot, and then cannot be deleted or renamed', async () => {
+    const database = await migratedDatabase();
+    const name = uniqueName('finance');
+    try {
+      // Created first: a boot with the setting naming it fails until it exists.
+      const before = await startTestApp({ databaseUrl: database.url });
+      try {
+        const created = await send(
+          before,
+          'POST',
+          '/v1/roles',
+          (await signedInAdmin(before)).token,
+          {
+            name,
+          },
+        );
+        expect(created.statusCode).toBe(201);
+      } finally {
+        await before.close();
+      }
+      const t = await startTestApp({
+        databaseUrl: database.url,
+        env: { MFA_REQUIRED_ROLES: name },
+      });
+      try {
+        const admin = await signedInAdmin(t);
+        const [{ id }] = await t.app
+          .get(DataSource)
+          .query<{ id: string }[]>('SELECT id FROM roles WHERE name = $1', [name]);
+        const deleted = expectProblem(
+          await send(t, 'DELETE', `/v1/roles/${id}`, admin.token),
+          409,
+          'role_in_use',
+        );
+        expect(deleted.detail).toBe(
+          'MFA_REQUIRED_ROLES names this role, so it cannot be deleted; change the setting first.',
+        );
+        const renamed = expectProblem(
+          await send(t, 'PATCH', `/v1/roles/${id}`, admin.token, { name: uniqueName('renamed') }),
+          409,
+          'role_in_use',
+        );
+        expect(renamed.detail).toMatch(/cannot be renamed/);
+        const role = await send(t, 'GET', `/v1/roles/${id}`, admin.token);
+        expect(role.json()).toMatchObject({ name });
+        // Anything but its name may change.
+        const described = await send(t, 'PATCH', `/v1/roles/${id}`, admin.token, {
+          description: 'Finance team',
+          name,
+        });
+        expect(described.statusCode).toBe(200);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 });

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { GATEHOUSE_PERMISSIONS } from '../../common/auth/gatehouse-permissions';
 import { DomainError } from '../../common/errors/domain-error';
 import { AccessErrorCode } from '../../common/errors/error-code';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { Actor } from '../../common/auth/actor';
 import { AccessChangeRecorder } from './access-change-recorder';
@@ -33,6 +34,7 @@ export class RolesService {
     private readonly policySet: PolicySetRepository,
     private readonly recorder: AccessChangeRecorder,
     private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Up to `limit` roles by name, after `afterName`. */
@@ -81,6 +83,7 @@ export class RolesService {
       if (current.builtIn && next.name !== current.name) {
         throw new DomainError(AccessErrorCode.BuiltInRole, 'Built-in roles cannot be renamed.');
       }
+      if (next.name !== current.name) this.assertNotRequiredToUseMfa(current.name, 'renamed');
       if (current.name === ADMIN_ROLE) assertKeepsGatehousePermissions(next.permissions);
       const changed = fieldChanges<RoleFields>(current, next, ROLE_FIELDS);
       if (!changed) return { role: current, version: await this.policySet.currentVersion() };
@@ -111,6 +114,7 @@ export class RolesService {
       if (role.builtIn) {
         throw new DomainError(AccessErrorCode.BuiltInRole, 'Built-in roles cannot be deleted.');
       }
+      this.assertNotRequiredToUseMfa(role.name, 'deleted');
       const namedBy = await this.policies.namesWithSubject(`role:${role.name}`);
       if (namedBy.length > 0) {
         throw new DomainError(
@@ -132,6 +136,19 @@ export class RolesService {
         actor,
       );
     });
+  }
+
+  /**
+   * A role MFA_REQUIRED_ROLES names keeps its name: renamed or deleted, its holders (or a new
+   * role's, taking the name) would sign in without the second factor required of them, and the
+   * next boot would stop on the unknown name.
+   */
+  private assertNotRequiredToUseMfa(name: string, change: 'renamed' | 'deleted'): void {
+    if (!this.config.mfa.requiredRoles.includes(name)) return;
+    throw new DomainError(
+      AccessErrorCode.RoleInUse,
+      `MFA_REQUIRED_ROLES names this role, so it cannot be ${change}; change the setting first.`,
+    );
   }
 }
 
