@@ -51,9 +51,26 @@ export interface DecisionBody {
   policy_set_version: number;
 }
 
+/** A policy as written through the admin API (`POST /v1/policies`). */
+export interface PolicyInput {
+  name: string;
+  effect: 'allow' | 'deny';
+  priority: number;
+  subjects: string[];
+  actions: string[];
+  resources: string[];
+  condition?: string;
+}
+
 /** What the HTTP decision benchmarks run against; `remove` deletes the roles and policies again. */
 export interface AuthzFixture {
   client: ServiceClient;
+  /** The policies written, as written: what a peer's equivalent policies are made from. */
+  policies: PolicyInput[];
+  /** The roles created, by name, with their permissions. */
+  roles: Record<string, string[]>;
+  /** The names of the roles granted to each subject user, by user id. */
+  grants: Record<string, string[]>;
   /** A service token of the client with scope `authz:check`, from POST /oauth/token. */
   accessToken: string;
   scenarios: CheckScenario[];
@@ -132,6 +149,7 @@ export async function createAuthzFixture(
       editor: [`${type('document')}:read`, `${type('document')}:write`],
       auditor: [`${type('report')}:read`, `${type('invoice')}:*`],
     };
+    const grants: Record<string, string[]> = {};
     for (const [role, permissions] of Object.entries(roles)) {
       const created = await api<{ role: { id: string } }>('POST', '/v1/roles', {
         name: name(role),
@@ -139,9 +157,10 @@ export async function createAuthzFixture(
       });
       roleIds.push(created.role.id);
       await api('PUT', `/v1/users/${users[role]}/roles/${created.role.id}`, {});
+      grants[users[role]] = [name(role)];
     }
 
-    const policies = [
+    const policies: PolicyInput[] = [
       {
         name: name('trade-own'),
         effect: 'allow',
@@ -307,6 +326,11 @@ export async function createAuthzFixture(
     const { access_token: accessToken } = await clientToken(gatehouse, client, CHECK_SCOPE);
     return {
       client,
+      policies,
+      roles: Object.fromEntries(
+        Object.entries(roles).map(([role, permissions]) => [name(role), permissions]),
+      ),
+      grants,
       accessToken,
       scenarios,
       policyCount: policyIds.length,

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { CONNECTION_SETUP_MODULE, ConnectionPlan, writePlan } from './connection-plan';
-import { threadCpuNanoseconds } from './thread-cpu';
+import { type CpuMeter, mainThreadCpu } from './process-cpu';
 
 export interface LoadSettings {
   warmupS: number;
@@ -16,10 +16,13 @@ export interface Sample {
   latencyP50Ms: number;
   latencyP99Ms: number;
   /**
-   * CPU time of the main thread (the servers') per answered request, in µs: what a request
-   * costs the server whether it or the load generator saturates first. HTTP targets on Linux only.
+   * CPU time of the server (by default the main thread, where in-process servers run) per
+   * answered request, in µs: what a request costs the server whether it or the load generator
+   * saturates first. HTTP targets on Linux only.
    */
   serverCpuMicrosPerRequest?: number;
+  /** The server's CPU time over the wall time of the measurement: how many cores it kept busy. */
+  serverCores?: number;
 }
 
 export interface Measurement extends Sample {
@@ -81,15 +84,25 @@ async function fire(name: string, load: HttpLoad, durationS: number): Promise<au
   return result;
 }
 
-/** HTTP load on one endpoint; `prepare` runs before every measurement (e.g. fresh sessions). */
-export function httpTarget(name: string, prepare: () => HttpLoad | Promise<HttpLoad>): LoadTarget {
+/**
+ * HTTP load on one endpoint; `prepare` runs before every measurement (e.g. fresh sessions).
+ * `serverCpu` reads the server's CPU time: by default this process's main thread, where the
+ * in-process targets run; a peer in a process of its own is measured there.
+ */
+export function httpTarget(
+  name: string,
+  prepare: () => HttpLoad | Promise<HttpLoad>,
+  serverCpu: CpuMeter = mainThreadCpu,
+): LoadTarget {
   return {
     name,
     measure: async (durationS) => {
       const load = await prepare();
-      const cpuBefore = threadCpuNanoseconds();
+      const cpuUsed = serverCpu();
+      const startedAt = process.hrtime.bigint();
       const result = await fire(name, load, durationS);
-      const cpuAfter = threadCpuNanoseconds();
+      const cpuNs = cpuUsed();
+      const wallNs = Number(process.hrtime.bigint() - startedAt);
       // autocannon stops with requests in flight and the server goes on serving them; give it
       // the longest latency seen to finish, so that work does not land in the next round.
       await delay(result.latency.max);
@@ -98,9 +111,10 @@ export function httpTarget(name: string, prepare: () => HttpLoad | Promise<HttpL
         latencyP50Ms: result.latency.p50,
         latencyP99Ms: result.latency.p99,
         serverCpuMicrosPerRequest:
-          cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+          cpuNs === undefined || result.requests.total === 0
             ? undefined
-            : (cpuAfter - cpuBefore) / 1000 / result.requests.total,
+            : cpuNs / 1000 / result.requests.total,
+        serverCores: cpuNs === undefined ? undefined : cpuNs / wallNs,
       };
     },
   };
@@ -136,6 +150,7 @@ export async function compareTargets(
   return targets.map((target, index) => {
     const rates = runs[index].map((r) => r.requestsPerSecond);
     const cpu = runs[index].map((r) => r.serverCpuMicrosPerRequest);
+    const cores = runs[index].map((r) => r.serverCores);
     return {
       target: target.name,
       requestsPerSecond: mean(rates),
@@ -144,6 +159,9 @@ export async function compareTargets(
       latencyP99Ms: mean(runs[index].map((r) => r.latencyP99Ms)),
       serverCpuMicrosPerRequest: cpu.every((value): value is number => value !== undefined)
         ? mean(cpu)
+        : undefined,
+      serverCores: cores.every((value): value is number => value !== undefined)
+        ? mean(cores)
         : undefined,
     };
   });

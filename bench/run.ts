@@ -1,10 +1,12 @@
 import { relative } from 'node:path';
+import { authzCerbosBenchmark } from './authz-cerbos.benchmark';
 import { authzEngineBenchmark } from './authz-engine.benchmark';
 import type { Benchmark } from './benchmark';
 import { DECISION_POINT_BENCHMARKS } from './decision-point.benchmarks';
 import { healthLiveBenchmark } from './health-live.benchmark';
 import type { LoadSettings } from './load-generator';
 import { loginBenchmark } from './login.benchmark';
+import { oauthOidcProviderBenchmark } from './oauth-oidc-provider.benchmark';
 import { refreshBenchmark } from './refresh.benchmark';
 import { RESULTS_PATH, writeResultsSection } from './results-file';
 import { GatehouseServer, startGatehouse } from './targets';
@@ -19,6 +21,8 @@ const BENCHMARKS: Benchmark[] = [
   usersMeBenchmark,
   authzEngineBenchmark,
   ...DECISION_POINT_BENCHMARKS,
+  authzCerbosBenchmark,
+  oauthOidcProviderBenchmark,
   webhookDeliveryBenchmark,
 ];
 

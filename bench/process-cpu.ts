@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { threadCpuNanoseconds } from './thread-cpu';
+
+/**
+ * A server's CPU clock over one measured interval: `start` reads it once, and the function it
+ * returns gives the CPU time (ns) the server has used since, or undefined where it cannot be read.
+ */
+export type CpuMeter = () => () => number | undefined;
+
+/** The main thread of this process, where every in-process target's event loop runs. */
+export const mainThreadCpu: CpuMeter = () => {
+  const before = threadCpuNanoseconds();
+  return () => {
+    const after = threadCpuNanoseconds();
+    return before === undefined || after === undefined ? undefined : after - before;
+  };
+};
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every thread of this process that exists when the interval starts: the in-process server's
+ * main thread, V8's helper threads and libuv's threadpool, but not the load generator, whose
+ * worker thread autocannon starts afresh for each run. A thread that ends during the interval
+ * takes its time with it; the server's threads live as long as the process.
+ */
+export const ownProcessCpu: CpuMeter = () => {
+  const threads = (() => {
+    try {
+      return readdirSync('/proc/self/task');
+    } catch {
+      return [];
+    }
+  })();
+  const read = () => {
+    const times = new Map<string, number>();
+    for (const thread of threads) {
+      const schedstat = readOrUndefined(`/proc/self/task/${thread}/schedstat`);
+      const onCpu = Number(schedstat?.split(' ')[0]);
+      if (Number.isFinite(onCpu)) times.set(thread, onCpu);
+    }
+    return times;
+  };
+  const before = read();
+  return () => {
+    if (before.size === 0) return undefined;
+    let used = 0;
+    for (const [thread, onCpu] of read()) used += onCpu - (before.get(thread) ?? onCpu);
+    return used;
+  };
+};
+
+let clockTicksPerSecond: number | undefined;
+
+/** The unit of /proc/<pid>/stat's CPU times (USER_HZ, 100 on nearly every Linux). */
+function clockTicks(): number {
+  if (clockTicksPerSecond === undefined) {
+    let ticks = 100;
+    try {
+      const configured = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+      if (Number.isInteger(configured) && configured > 0) ticks = configured;
+    } catch {
+      // getconf missing: Linux's USER_HZ is 100 everywhere it is not configured otherwise.
+    }
+    clockTicksPerSecond = ticks;
+  }
+  return clockTicksPerSecond;
+}
+
+/** User plus system CPU time of a whole process (all its threads, living and ended), in ns. */
+function processCpuNanoseconds(pid: number): number | undefined {
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // The command name, in parentheses, may hold spaces; the fields after it are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? (ticks / clockTicks()) * 1e9 : undefined;
+}
+
+/** Another process, such as a peer server the benchmark started: all its threads. */
+export function childProcessCpu(pid: number): CpuMeter {
+  return () => {
+    const before = processCpuNanoseconds(pid);
+    return () => {
+      const after = processCpuNanoseconds(pid);
+      return before === undefined || after === undefined ? undefined : after - before;
+    };
+  };
+}
