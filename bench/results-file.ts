@@ -14,9 +14,11 @@ harness, not this file.
 
 How the figures are produced:
 
-- Every target runs inside the benchmark's Node.js process and listens on 127.0.0.1; autocannon
-  drives it over loopback from a worker thread, so client and server do not share an event loop
-  (they do share the machine's cores, with PostgreSQL too when it runs locally).
+- Every target runs inside the benchmark's Node.js process and listens on 127.0.0.1, except the
+  peers (Cerbos, oidc-provider), which the benchmark starts in processes of their own on
+  loopback; autocannon drives each over loopback from a worker thread, so client and server do
+  not share an event loop (they do share the machine's cores, with PostgreSQL too when it runs
+  locally).
 - Each target is warmed up first, then the targets are measured in turn (A, B, A, B) and every
   figure is the mean over the rounds, so that drift on the machine affects all targets alike; the
   slowest and fastest round show how much it drifted.
@@ -31,6 +33,8 @@ How the figures are produced:
   not depend on whether the server or the load generator (a worker thread on the same cores)
   saturates first, as req/s does when the baseline is fast enough to keep the generator busy. It
   leaves out the generator, PostgreSQL, the libuv threadpool (argon2) and V8's helper threads.
+  The sections against peers say where they differ: there Gatehouse's figure is every thread of
+  the process but the load generator's, and a peer's is its whole process's (/proc/<pid>/stat).
 - Any error, timeout or non-2xx response fails the run: no figure comes from a failing server.
 - Absolute figures depend on the machine: compare them only within one section.`;
 
