@@ -12,6 +12,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
 import { WebhooksModule } from './modules/events/webhooks/webhooks.module';
 import { EventStreamsModule } from './modules/events/streams/event-streams.module';
+import { AdminUsersModule } from './modules/users/admin-users.module';
 import { UsersApiModule } from './modules/users/users-api.module';
 import { UsersModule } from './modules/users/users.module';
 import { AccessApiModule } from './modules/access/access-api.module';
@@ -51,6 +52,7 @@ export class AppModule {
         UsersModule,
         UsersApiModule,
         AuthModule,
+        AdminUsersModule,
         AuthzModule,
         AccessApiModule,
         OAuthClientsApiModule,

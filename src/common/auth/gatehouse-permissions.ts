@@ -18,6 +18,11 @@ export const GATEHOUSE_PERMISSIONS = [
   'webhooks:read',
   'webhooks:write',
   'events:read',
+  'users:invite',
+  'users:update',
+  'users:suspend',
+  'users:reset_password',
+  'users:revoke_sessions',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

@@ -6,6 +6,7 @@ export const TOKEN_PREFIXES = {
   verifyEmail: 'ghv_',
   resetPassword: 'ghp_',
   changeEmail: 'ghe_',
+  invitation: 'ghi_',
   clientSecret: 'ghs_',
   mfa: 'ghm_',
 } as const;

@@ -45,6 +45,10 @@ export enum AuthErrorCode {
 export enum UsersErrorCode {
   InvalidCurrentPassword = 'invalid_current_password',
   EmailTaken = 'email_taken',
+  /** An administrator's change that would leave them unable to sign in (suspending oneself). */
+  SelfLockout = 'self_lockout',
+  /** A status change that does not apply to the account's status (reactivating an active one). */
+  AccountStatusConflict = 'account_status_conflict',
 }
 
 /** Second factors. */

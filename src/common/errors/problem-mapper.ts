@@ -53,6 +53,8 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   // A signed-in user's wrong password: 403, or clients would take their token for invalid.
   [UsersErrorCode.InvalidCurrentPassword]: 403,
   [UsersErrorCode.EmailTaken]: 409,
+  [UsersErrorCode.SelfLockout]: 409,
+  [UsersErrorCode.AccountStatusConflict]: 409,
   [MfaErrorCode.InvalidMfaToken]: 401,
   // The second step of a login: the mfa_token and the code authenticate, as a password does.
   [MfaErrorCode.InvalidMfaCode]: 401,

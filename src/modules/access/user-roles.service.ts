@@ -133,6 +133,22 @@ export class UserRolesService {
     return role;
   }
 
+  /**
+   * Refuses (409 `last_administrator`) a change that would leave the user unable to administer
+   * (suspending, deactivating, a forced password reset) when they are the last active user
+   * holding `admin` without an expiry. Call inside the transaction that makes the change: the
+   * lock on the `admin` role it takes serializes it with grant changes and with other such
+   * changes, so two of them cannot each leave the other as the last administrator.
+   */
+  async assertAdministratorRemainsWithout(userId: string): Promise<void> {
+    const admin = await this.roles.findByName(ADMIN_ROLE);
+    if (!admin) return;
+    await this.roles.findById(admin.id, { forUpdate: true });
+    const grant = await this.roles.findGrantForUpdate(userId, admin.id);
+    if (grant?.expiresAt !== null || (await this.users.statusOf(userId)) !== 'active') return;
+    await this.assertAnotherAdministrator(admin, userId);
+  }
+
   private async assertAnotherAdministrator(admin: Role, userId: string): Promise<void> {
     for (const holder of await this.roles.permanentHolders(admin.id, userId)) {
       if ((await this.users.statusOf(holder)) === 'active') return;

@@ -13,6 +13,13 @@ const ADMINISTRATIVE = [
   'client.enabled',
   'webhook.endpoint.*',
   'user.mfa.removed',
+  'user.created',
+  'user.updated',
+  'user.suspended',
+  'user.reactivated',
+  'user.deactivated',
+  'user.password_reset_forced',
+  'user.session.revoked',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -120,6 +127,14 @@ function entryOf(event: AdministrativeEvent): Entry | null {
         details,
       };
     }
+    case 'user.created':
+    case 'user.updated':
+    case 'user.suspended':
+    case 'user.reactivated':
+    case 'user.deactivated':
+    case 'user.password_reset_forced':
+    case 'user.session.revoked':
+      return userLifecycleEntry(event);
     case 'user.mfa.removed':
       if (event.data.by !== 'administrator') return null;
       return {
@@ -138,3 +153,63 @@ const CLIENT_ACTIONS = {
   'client.disabled': 'client.disable',
   'client.enabled': 'client.enable',
 } as const;
+
+type UserLifecycleEvent = Extract<
+  AdministrativeEvent,
+  {
+    type:
+      | 'user.created'
+      | 'user.updated'
+      | 'user.suspended'
+      | 'user.reactivated'
+      | 'user.deactivated'
+      | 'user.password_reset_forced'
+      | 'user.session.revoked';
+  }
+>;
+
+/**
+ * An administrator's change to an account, with its values before and after. The same events
+ * of a user's own doing (their profile, their logout) have no actor and are not recorded here.
+ */
+function userLifecycleEntry(event: UserLifecycleEvent): Entry | null {
+  if (!event.actor) return null;
+  const target = { type: 'user', id: event.data.user_id };
+  switch (event.type) {
+    case 'user.created': {
+      if (event.data.source !== 'administrator') return null;
+      const { email, name, status } = event.data;
+      return { action: 'user.invite', target, details: { after: { email, name, status } } };
+    }
+    case 'user.updated':
+      return { action: 'user.update', target, details: event.data.changes };
+    case 'user.suspended':
+    case 'user.deactivated': {
+      const status = event.type === 'user.suspended' ? 'suspended' : 'deactivated';
+      return {
+        action: event.type === 'user.suspended' ? 'user.suspend' : 'user.deactivate',
+        target,
+        details: {
+          before: { status: event.data.previous_status },
+          after: { status },
+          reason: event.data.reason,
+        },
+      };
+    }
+    case 'user.reactivated':
+      return {
+        action: 'user.reactivate',
+        target,
+        details: { before: { status: event.data.previous_status }, after: { status: 'active' } },
+      };
+    case 'user.password_reset_forced':
+      return { action: 'user.password_reset_force', target, details: {} };
+    case 'user.session.revoked':
+      if (event.data.reason !== 'revoked_by_administrator') return null;
+      return {
+        action: 'user.sessions_revoke',
+        target,
+        details: { session_ids: event.data.session_ids },
+      };
+  }
+}

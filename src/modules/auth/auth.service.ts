@@ -48,6 +48,11 @@ const STATUS_PROBLEMS = {
     code: AuthErrorCode.EmailNotVerified,
     detail: 'The email address of this account has not been verified yet.',
   },
+  // An invited account has no password until the invitation is accepted: like a wrong one.
+  invited: {
+    code: AuthErrorCode.InvalidCredentials,
+    detail: 'The email or password is not correct.',
+  },
   suspended: { code: AuthErrorCode.AccountSuspended, detail: 'This account is suspended.' },
   deactivated: { code: AuthErrorCode.AccountDeactivated, detail: 'This account is deactivated.' },
 } as const;

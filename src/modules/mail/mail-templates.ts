@@ -274,3 +274,31 @@ export function newSignIn(to: string, details: NoticeDetails): MailMessage {
     ),
   };
 }
+
+/** An administrator created an account for this address; the link chooses its password. */
+export function invitation(to: string, link: string): MailMessage {
+  return {
+    to,
+    subject: 'You are invited to create your account',
+    text: lines(
+      'An administrator created an account for this email address.',
+      `To start using it, choose your password here (the link works for 72 hours):\n${link}`,
+      'If you did not expect this, you can ignore this message.',
+    ),
+    link,
+  };
+}
+
+/** An administrator ended the password of the account; the link chooses a new one. */
+export function forcedPasswordReset(to: string, link: string): MailMessage {
+  return {
+    to,
+    subject: 'Choose a new password',
+    text: lines(
+      'An administrator reset the password of your account: the old one no longer works, and you were signed out everywhere.',
+      `Choose a new password here (the link works for 1 hour):\n${link}`,
+      'If the link has expired, ask for a new one with "Forgot password".',
+    ),
+    link,
+  };
+}

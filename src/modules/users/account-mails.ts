@@ -15,6 +15,7 @@ const MAILED = [
   'user.registration.duplicate',
   'user.email_verification.requested',
   'user.password_reset.requested',
+  'user.password_reset_forced',
 ] as const;
 
 type MailedEvent = PublishedEventOf<(typeof MAILED)[number]>;
@@ -28,6 +29,7 @@ type MailedEvent = PublishedEventOf<(typeof MAILED)[number]>;
  * address's hourly budget; beyond it they are silently not sent, which tells nothing about it.
  * Notices of changes the account's holder made (password, address, second factors) are the
  * mail module's SecurityNotices.
+ * An administrator's invitation or forced reset is not budgeted: it is authenticated and audited.
  */
 @Injectable()
 export class AccountMails {
@@ -46,6 +48,10 @@ export class AccountMails {
   private async queueFor(event: MailedEvent): Promise<void> {
     switch (event.type) {
       case 'user.created': {
+        if (event.data.source === 'administrator') {
+          const link = await this.users.issueEmailToken(event.data.user_id, 'invitation');
+          return this.mail.enqueue(templates.invitation(event.data.email, link));
+        }
         if (event.data.source !== 'registration' || !(await this.mayMail(event.data.email))) {
           return;
         }
@@ -64,6 +70,13 @@ export class AccountMails {
         if (!user || !(await this.mayMail(user.email))) return;
         const link = await this.users.issueEmailToken(user.id, 'reset_password');
         return this.mail.enqueue(templates.passwordReset(user.email, link));
+      }
+      case 'user.password_reset_forced': {
+        const user = await this.users.findById(event.data.user_id);
+        // Reactivated or suspended since: a link only for an account that can still use it.
+        if (user?.status !== 'active') return;
+        const link = await this.users.issueEmailToken(user.id, 'reset_password');
+        return this.mail.enqueue(templates.forcedPasswordReset(user.email, link));
       }
     }
   }

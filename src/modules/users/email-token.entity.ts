@@ -10,7 +10,12 @@ import {
 } from 'typeorm';
 import { User } from './user.entity';
 
-export const EMAIL_TOKEN_PURPOSES = ['verify_email', 'reset_password', 'change_email'] as const;
+export const EMAIL_TOKEN_PURPOSES = [
+  'verify_email',
+  'reset_password',
+  'change_email',
+  'invitation',
+] as const;
 export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
 
 /**
@@ -20,7 +25,7 @@ export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
 @Entity('email_tokens')
 @Check(
   'CHK_email_tokens_purpose',
-  `"purpose" IN ('verify_email', 'reset_password', 'change_email')`,
+  `"purpose" IN ('verify_email', 'reset_password', 'change_email', 'invitation')`,
 )
 @Check('CHK_email_tokens_new_email', `("purpose" = 'change_email') = ("new_email" IS NOT NULL)`)
 @Index('IDX_email_tokens_user', ['userId', 'purpose'])

@@ -31,7 +31,7 @@ export class ProfileService {
   ): Promise<void> {
     const email = emailChange && (await this.users.checkEmailChange(userId, emailChange, client));
     await this.transactions.run(async () => {
-      await this.users.updateProfile(userId, changes, client);
+      await this.users.updateProfile(userId, changes, { client });
       if (!email) return;
       const link = await this.users.issueEmailToken(userId, 'change_email', email.to);
       await this.events.emit(

@@ -1,17 +1,36 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 import { UserStatus } from './user-status';
 
 /**
  * A person with an account. `email` is stored lower-cased, which makes its uniqueness
  * case-insensitive; `password_hash` is absent for users who only sign in through an external
- * identity provider.
+ * identity provider, for invited users until they accept, and after an administrator forced a
+ * reset.
+ *
+ * The indexes serve the administrators' search (AdminUsersService): every filter and both sort
+ * orders. The two prefix indexes use `text_pattern_ops` (so `LIKE 'ab%'` can use them whatever
+ * the collation), which TypeORM cannot declare: migration 1796590000000 creates them and
+ * `synchronize: false` keeps the drift check from dropping them.
  */
 @Entity('users')
 @Check(
   'CHK_users_status',
-  `"status" IN ('pending_verification', 'active', 'suspended', 'deactivated')`,
+  `"status" IN ('pending_verification', 'invited', 'active', 'suspended', 'deactivated')`,
 )
+@Index('IDX_users_email_prefix', { synchronize: false })
+@Index('IDX_users_name_prefix', { synchronize: false })
+@Index('IDX_users_created', ['createdAt', 'id'])
+@Index('IDX_users_status_created', ['status', 'createdAt', 'id'])
+@Index('IDX_users_last_login', ['lastLoginAt'])
 @Check('CHK_users_email_lower', `"email" = lower("email")`)
 export class User {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })

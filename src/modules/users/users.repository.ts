@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { Transactions } from '../../database/transactions';
+import { holdsRole } from '../access/role-holder-statements';
 import { User } from './user.entity';
 import { UserStatus } from './user-status';
 
@@ -23,6 +24,37 @@ interface UserRow {
   last_login_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** What the administrators' search filters by; every field is optional. */
+export interface UserSearch {
+  /** A prefix of the (lower-cased) address. */
+  emailPrefix?: string;
+  /** A prefix of the name, compared case-insensitively. */
+  namePrefix?: string;
+  status?: UserStatus;
+  role?: string;
+  /** `from` inclusive, `to` exclusive. */
+  created?: { from?: Date; to?: Date };
+  lastLogin?: { from?: Date; to?: Date };
+}
+
+export const USER_SORTS = ['created_at', 'email'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+export type SortOrder = 'asc' | 'desc';
+
+/** Where a page starts: after the row with this sort key and id. */
+export interface UserSearchPosition {
+  key: string;
+  id: string;
+}
+
+/** A user found by a search and the exact sort key (microseconds) a cursor carries. */
+export type FoundUser = User & { sortKey: string };
+
+/** `%`, `_` and the escape character itself stand for themselves in a LIKE prefix. */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 interface ProfileRow extends UserRow {
@@ -137,13 +169,15 @@ export class UsersRepository {
     await this.users.update({ id }, { passwordHash });
   }
 
+  /** Proves the address; a pending or invited account (a reset link followed) becomes active. */
   async markEmailVerified(id: string, at: Date): Promise<void> {
     await this.users
       .createQueryBuilder()
       .update()
       .set({
         emailVerifiedAt: at,
-        status: () => `CASE WHEN status = 'pending_verification' THEN 'active' ELSE status END`,
+        status: () =>
+          `CASE WHEN status IN ('pending_verification', 'invited') THEN 'active' ELSE status END`,
       })
       .where({ id })
       .execute();
@@ -179,5 +213,81 @@ export class UsersRepository {
 
   async updateProfile(id: string, changes: ProfileChanges): Promise<void> {
     if (Object.keys(changes).length > 0) await this.users.update({ id }, changes);
+  }
+
+  /**
+   * One page of the administrators' search: up to `limit` users matching every given filter,
+   * in the order asked, after `after`. Keyset pagination on (sort key, id): each filter and each
+   * order is served by an index of `users` (see User).
+   */
+  async search(
+    filter: UserSearch,
+    sort: { by: UserSort; order: SortOrder },
+    after: UserSearchPosition | null,
+    limit: number,
+    now: Date,
+  ): Promise<FoundUser[]> {
+    const parameters: unknown[] = [];
+    const param = (value: unknown) => {
+      parameters.push(value);
+      return `$${parameters.length}`;
+    };
+    const where: string[] = [];
+    if (filter.emailPrefix !== undefined) {
+      where.push(`u.email LIKE ${param(likePrefix(filter.emailPrefix.toLowerCase()))}`);
+    }
+    if (filter.namePrefix !== undefined) {
+      where.push(`lower(u.name) LIKE ${param(likePrefix(filter.namePrefix.toLowerCase()))}`);
+    }
+    if (filter.status !== undefined) where.push(`u.status = ${param(filter.status)}`);
+    if (filter.role !== undefined) {
+      where.push(holdsRole({ userId: 'u.id', status: 'u.status' }, param(filter.role), param(now)));
+    }
+    const range = (column: string, bounds?: { from?: Date; to?: Date }) => {
+      if (bounds?.from) where.push(`${column} >= ${param(bounds.from)}`);
+      if (bounds?.to) where.push(`${column} < ${param(bounds.to)}`);
+    };
+    range('u.created_at', filter.created);
+    range('u.last_login_at', filter.lastLogin);
+    const column = sort.by === 'email' ? 'u.email' : 'u.created_at';
+    const direction = sort.order === 'asc' ? 'ASC' : 'DESC';
+    if (after) {
+      const key = sort.by === 'email' ? param(after.key) : `${param(after.key)}::timestamptz`;
+      const comparison = sort.order === 'asc' ? '>' : '<';
+      where.push(`(${column}, u.id) ${comparison} (${key}, ${param(after.id)}::uuid)`);
+    }
+    const sortKey =
+      sort.by === 'email'
+        ? 'u.email'
+        : `to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+    const rows = await this.transactions.manager().query<(UserRow & { sort_key: string })[]>(
+      `SELECT ${USER_COLUMNS}, ${sortKey} AS sort_key FROM users u
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${column} ${direction}, u.id ${direction}
+        LIMIT ${param(limit)}`,
+      parameters,
+    );
+    return rows.map((row) => ({ ...toUser(row), sortKey: row.sort_key }));
+  }
+
+  /** Sets the status; the caller holds the row's lock (`findByIdForUpdate`). */
+  async setStatus(id: string, status: UserStatus): Promise<void> {
+    await this.users.update({ id }, { status });
+  }
+
+  /** Removes the password: no password signs in until a new one is chosen. */
+  async clearPasswordHash(id: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash: null });
+  }
+
+  /** An invited account chose its password: it becomes active, its address proven. */
+  async activateInvited(id: string, passwordHash: string, at: Date): Promise<boolean> {
+    const result = await this.users
+      .createQueryBuilder()
+      .update()
+      .set({ passwordHash, status: 'active', emailVerifiedAt: at })
+      .where({ id, status: 'invited' })
+      .execute();
+    return (result.affected ?? 0) > 0;
   }
 }

@@ -2,8 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ClientInfo } from '../../common/auth/client-info';
 import { issueOpaqueToken, presentedTokenHash, TokenKind } from '../../common/crypto/opaque-token';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
+import { PasswordPolicy } from '../../common/crypto/password-policy';
 import { DomainError } from '../../common/errors/domain-error';
-import { CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code';
+import { AuthErrorCode, CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code';
 import { invalidFields } from '../../common/errors/invalid-fields';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
@@ -17,7 +18,16 @@ import { EmailTokenRepository } from './email-token.repository';
 import { UserPreferences } from './user-preferences.entity';
 import { UserPreferencesRepository } from './user-preferences.repository';
 import { User } from './user.entity';
-import { ProfileChanges, UsersRepository } from './users.repository';
+import { UserStatus } from './user-status';
+import {
+  FoundUser,
+  ProfileChanges,
+  SortOrder,
+  UserSearch,
+  UserSearchPosition,
+  UserSort,
+  UsersRepository,
+} from './users.repository';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -26,6 +36,8 @@ const TOKEN_RULES: Record<EmailTokenPurpose, { kind: TokenKind; ttlMs: number }>
   change_email: { kind: 'changeEmail', ttlMs: 24 * HOUR_MS },
   // Short: a reset link sitting in a mailbox is a standing way into the account.
   reset_password: { kind: 'resetPassword', ttlMs: HOUR_MS },
+  // Long enough for an invitee to find it; forgot-password works for an invited account too.
+  invitation: { kind: 'invitation', ttlMs: 72 * HOUR_MS },
 };
 
 /** Where each kind of link lands in the web client (which posts the token back). */
@@ -33,6 +45,7 @@ const LINK_PATHS: Record<EmailTokenPurpose, string> = {
   verify_email: 'verify-email',
   change_email: 'verify-email',
   reset_password: 'reset-password',
+  invitation: 'accept-invitation',
 };
 
 export type Preferences = Omit<UserPreferences, 'user' | 'userId' | 'updatedAt'>;
@@ -74,6 +87,18 @@ const PREFERENCE_NAMES: Record<
   defaultTradingAccountId: 'default_trading_account_id',
 };
 
+/** What an administrator can do to an account's status, and the status each leads to. */
+export const STATUS_CHANGES = {
+  suspend: { to: 'suspended', from: ['active', 'pending_verification', 'invited'] },
+  deactivate: {
+    to: 'deactivated',
+    from: ['active', 'pending_verification', 'invited', 'suspended'],
+  },
+  reactivate: { to: 'active', from: ['suspended', 'deactivated'] },
+} as const satisfies Record<string, { to: UserStatus; from: readonly UserStatus[] }>;
+
+export type StatusChange = keyof typeof STATUS_CHANGES;
+
 export interface EmailChangeRequest {
   email: string;
   currentPassword: string;
@@ -91,6 +116,7 @@ export class UsersService {
     private readonly preferences: UserPreferencesRepository,
     private readonly transactions: Transactions,
     private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly credentials: CredentialAttempts,
     private readonly events: DomainEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -169,6 +195,136 @@ export class UsersService {
       );
       return id;
     });
+  }
+
+  /**
+   * An account an administrator invites: no password, status `invited`, until the invitee
+   * follows the link mailed to them (`acceptInvitation`). Null when the address is taken,
+   * including by a concurrent invitation or registration.
+   */
+  createInvited(
+    input: { email: string; name: string },
+    origin: EventOrigin,
+  ): Promise<string | null> {
+    return this.transactions.run(async () => {
+      const email = normalizeEmail(input.email);
+      const id = await this.users.insert({
+        email,
+        name: input.name,
+        passwordHash: null,
+        status: 'invited',
+      });
+      if (!id) return null;
+      await this.events.emit(
+        'user.created',
+        { user_id: id, email, name: input.name, status: 'invited', source: 'administrator' },
+        origin,
+      );
+      return id;
+    });
+  }
+
+  /**
+   * Accepts an invitation with its mailed token: the password is set, the address proven and
+   * the account active, once. False for an unknown, used or expired token, or an account that
+   * is no longer invited (suspended meanwhile, say); the token is then spent all the same. A
+   * password the policy refuses leaves the token usable.
+   */
+  async acceptInvitation(token: string, password: string, client: ClientInfo): Promise<void> {
+    const accepted = await this.transactions.run(async () => {
+      const used = await this.consumeEmailToken(token, ['invitation']);
+      const user = used && (await this.users.findByIdForUpdate(used.userId));
+      if (!user || user.status !== 'invited') return false;
+      this.policy.assertAcceptable(password, { email: user.email });
+      const hash = await this.hasher.hash(password);
+      if (!(await this.users.activateInvited(user.id, hash, new Date()))) return false;
+      const origin = { client };
+      await this.events.emit('user.invitation.accepted', { user_id: user.id }, origin);
+      await this.events.emit(
+        'user.email_verified',
+        { user_id: user.id, email: user.email },
+        origin,
+      );
+      return true;
+    });
+    if (!accepted) {
+      await this.events.emit(
+        'auth.attempt.failed',
+        { attempt: 'invitation_accept', reason: 'invalid_token', user_id: null, session_id: null },
+        { client },
+      );
+      throw new DomainError(
+        AuthErrorCode.InvalidOrExpiredToken,
+        'The link is invalid or has expired.',
+      );
+    }
+  }
+
+  /**
+   * Moves the account to the status of `change` and tells it (`user.suspended`…), in the
+   * caller's transaction; the row stays locked until it ends. Returns the status before, or null
+   * when the account already had the new one (nothing changes, nothing is told). 404 for an
+   * unknown account, 409 `account_status_conflict` for a change that does not apply.
+   */
+  async changeStatus(
+    id: string,
+    change: StatusChange,
+    reason: string | null,
+    origin: EventOrigin,
+  ): Promise<UserStatus | null> {
+    const rule = STATUS_CHANGES[change];
+    return this.transactions.run(async () => {
+      const user = await this.users.findByIdForUpdate(id);
+      if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The user does not exist.');
+      if (user.status === rule.to) return null;
+      if (!(rule.from as readonly UserStatus[]).includes(user.status)) {
+        throw new DomainError(
+          UsersErrorCode.AccountStatusConflict,
+          `A ${user.status} account cannot be ${change}d.`,
+        );
+      }
+      await this.users.setStatus(id, rule.to);
+      const previous_status = user.status;
+      if (change === 'reactivate') {
+        await this.events.emit('user.reactivated', { user_id: id, previous_status }, origin);
+      } else {
+        const type = change === 'suspend' ? 'user.suspended' : 'user.deactivated';
+        await this.events.emit(type, { user_id: id, reason, previous_status }, origin);
+      }
+      return previous_status;
+    });
+  }
+
+  /**
+   * An administrator's forced reset: the password stops working at once, open reset and email
+   * change links end, and the user is mailed a new reset link (AccountMails, on the event). In
+   * the caller's transaction. 404 for an unknown account; only an active account can be made to
+   * reset (409 otherwise: a suspended one could not use the link).
+   */
+  async forcePasswordReset(id: string, origin: EventOrigin): Promise<void> {
+    await this.transactions.run(async () => {
+      const user = await this.users.findByIdForUpdate(id);
+      if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The user does not exist.');
+      if (user.status !== 'active') {
+        throw new DomainError(
+          UsersErrorCode.AccountStatusConflict,
+          `A ${user.status} account cannot be made to reset its password.`,
+        );
+      }
+      await this.users.clearPasswordHash(id);
+      await this.cancelEmailTokens(id, ['reset_password', 'change_email']);
+      await this.events.emit('user.password_reset_forced', { user_id: id }, origin);
+    });
+  }
+
+  /** One page of the administrators' search (see UsersRepository.search). */
+  search(
+    filter: UserSearch,
+    sort: { by: UserSort; order: SortOrder },
+    after: UserSearchPosition | null,
+    limit: number,
+  ): Promise<FoundUser[]> {
+    return this.users.search(filter, sort, after, limit, new Date());
   }
 
   /** Stores a new hash of the same password (new parameters): no change anyone is told of. */
@@ -296,7 +452,7 @@ export class UsersService {
    * Changes profile fields (in the caller's transaction, if any); a change to no field
    * changes, and tells, nothing.
    */
-  async updateProfile(userId: string, changes: ProfileChanges, client: ClientInfo): Promise<void> {
+  async updateProfile(userId: string, changes: ProfileChanges, origin: EventOrigin): Promise<void> {
     await this.transactions.run(async () => {
       const current = await this.users.findByIdForUpdate(userId);
       if (!current) {
@@ -315,7 +471,7 @@ export class UsersService {
           user_id: userId,
           changes: { before: profileFields(changed.before), after: profileFields(changed.after) },
         },
-        { client },
+        origin,
       );
     });
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { changesOf, defineEvent, id, timestamp } from './event-definition';
 
 const email = z.string().max(320);
-const status = z.enum(['pending_verification', 'active', 'suspended', 'deactivated']);
+const status = z.enum(['pending_verification', 'invited', 'active', 'suspended', 'deactivated']);
 const secondFactorMethod = z.enum(['totp', 'backup_code']);
 
 /**
@@ -19,6 +19,7 @@ export const SESSION_REVOKE_REASONS = [
   'account_inactive',
   'mfa_disabled',
   'mfa_reset',
+  'revoked_by_administrator',
 ] as const;
 
 /** The kinds of authentication attempt a refusal can be of. */
@@ -37,6 +38,7 @@ export const AUTH_ATTEMPTS = [
   'mfa_verify',
   'mfa_disable',
   'step_up',
+  'invitation_accept',
 ] as const;
 
 export type AuthAttempt = (typeof AUTH_ATTEMPTS)[number];
@@ -54,7 +56,7 @@ export const ACCOUNT_EVENTS = {
   'user.created': defineEvent({
     version: 1,
     description:
-      'An account was created: by self-registration (pending until its address is verified), by the operator CLI, or by an administrator.',
+      'An account was created: by self-registration (pending until its address is verified), by the operator CLI, or by an administrator (`invited` until the invitation mailed to it is accepted).',
     data: z.strictObject({
       user_id: id,
       email,
@@ -113,18 +115,41 @@ export const ACCOUNT_EVENTS = {
   }),
   'user.suspended': defineEvent({
     version: 1,
-    description: 'The account was suspended: it cannot sign in and its sessions ended.',
-    data: z.strictObject({ user_id: id, reason: z.string().max(500).nullable() }),
+    description:
+      'The account was suspended: it cannot sign in and its sessions ended. `previous_status` is the status it had.',
+    data: z.strictObject({
+      user_id: id,
+      reason: z.string().max(500).nullable(),
+      previous_status: status.optional(),
+    }),
   }),
   'user.reactivated': defineEvent({
     version: 1,
-    description: 'A suspended or deactivated account became active again.',
-    data: z.strictObject({ user_id: id }),
+    description:
+      'A suspended or deactivated account became active again. `previous_status` is the status it had.',
+    data: z.strictObject({ user_id: id, previous_status: status.optional() }),
   }),
   'user.deactivated': defineEvent({
     version: 1,
-    description: 'The account was deactivated: it cannot sign in and its sessions ended.',
-    data: z.strictObject({ user_id: id, reason: z.string().max(500).nullable() }),
+    description:
+      'The account was deactivated: it cannot sign in and its sessions ended. `previous_status` is the status it had.',
+    data: z.strictObject({
+      user_id: id,
+      reason: z.string().max(500).nullable(),
+      previous_status: status.optional(),
+    }),
+  }),
+  'user.password_reset_forced': defineEvent({
+    version: 1,
+    description:
+      'An administrator forced a password reset: the password no longer works, the sessions ended and the user is mailed a link to choose a new one.',
+    data: z.strictObject({ user_id: id }),
+  }),
+  'user.invitation.accepted': defineEvent({
+    version: 1,
+    description:
+      'An invited user followed the invitation link and chose a password; the account became active.',
+    data: z.strictObject({ user_id: id }),
   }),
   'user.deleted': defineEvent({
     version: 1,
