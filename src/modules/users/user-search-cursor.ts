@@ -66,6 +66,9 @@ export function decodeSearchCursor(shape: SearchShape, cursor: string): UserSear
   return position;
 }
 
+/** A real instant (no 30 February): the database must never be the one to refuse it. */
 function isMicrosecondTime(key: string): boolean {
-  return MICROSECOND_TIME.test(key) && !Number.isNaN(Date.parse(key));
+  if (!MICROSECOND_TIME.test(key)) return false;
+  const parsed = new Date(key);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 23) === key.slice(0, 23);
 }
