@@ -87,18 +87,55 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
   const acceptInvitation = (token: string, password = GOOD_PASSWORD) =>
     post(t, '/v1/invitations/accept', { token, password });
 
+  it('is described in the OpenAPI document, each route with its permission', async () => {
+    const res = await t.inject({ method: 'GET', url: '/docs/openapi.json' });
+    const doc = res.json<{
+      paths: Record<
+        string,
+        Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>
+      >;
+    }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/admin/users',
+        '/v1/admin/users/{id}',
+        '/v1/admin/users/{id}/suspend',
+        '/v1/admin/users/{id}/deactivate',
+        '/v1/admin/users/{id}/reactivate',
+        '/v1/admin/users/{id}/password-reset',
+        '/v1/admin/users/{id}/sessions',
+        '/v1/admin/users/{id}/sessions/{sessionId}',
+        '/v1/invitations/accept',
+      ]),
+    );
+    const search = doc.paths['/v1/admin/users'].get;
+    expect(search.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['email', 'name', 'status', 'role', 'created_from', 'cursor', 'sort']),
+    );
+    expect(doc.paths['/v1/admin/users/{id}/suspend'].post.responses).toMatchObject({
+      '403': { description: 'The caller lacks the `users:suspend` permission.' },
+    });
+  });
+
   describe('every route needs a token and its own permission', () => {
-    const routes: ['GET' | 'POST' | 'PATCH' | 'DELETE', string, string, unknown?][] = [
-      ['GET', '/v1/admin/users', 'users:read'],
-      ['GET', `/v1/admin/users/${UNKNOWN_ID}`, 'users:read'],
+    // Every row has all four entries: jest passes a callback to a test taking more than its row.
+    // Every row has all four entries: jest hands a `done` callback to a test with more parameters.
+    const routes: ['GET' | 'POST' | 'PATCH' | 'DELETE', string, string, unknown][] = [
+      ['GET', '/v1/admin/users', 'users:read', undefined],
+      ['GET', `/v1/admin/users/${UNKNOWN_ID}`, 'users:read', undefined],
       ['POST', '/v1/admin/users', 'users:invite', { email: 'a@example.com', name: 'A' }],
       ['PATCH', `/v1/admin/users/${UNKNOWN_ID}`, 'users:update', { name: 'B' }],
       ['POST', `/v1/admin/users/${UNKNOWN_ID}/suspend`, 'users:suspend', {}],
       ['POST', `/v1/admin/users/${UNKNOWN_ID}/deactivate`, 'users:suspend', {}],
-      ['POST', `/v1/admin/users/${UNKNOWN_ID}/reactivate`, 'users:suspend'],
-      ['POST', `/v1/admin/users/${UNKNOWN_ID}/password-reset`, 'users:reset_password'],
-      ['DELETE', `/v1/admin/users/${UNKNOWN_ID}/sessions`, 'users:revoke_sessions'],
-      ['DELETE', `/v1/admin/users/${UNKNOWN_ID}/sessions/${UNKNOWN_ID}`, 'users:revoke_sessions'],
+      ['POST', `/v1/admin/users/${UNKNOWN_ID}/reactivate`, 'users:suspend', undefined],
+      ['POST', `/v1/admin/users/${UNKNOWN_ID}/password-reset`, 'users:reset_password', undefined],
+      ['DELETE', `/v1/admin/users/${UNKNOWN_ID}/sessions`, 'users:revoke_sessions', undefined],
+      [
+        'DELETE',
+        `/v1/admin/users/${UNKNOWN_ID}/sessions/${UNKNOWN_ID}`,
+        'users:revoke_sessions',
+        undefined,
+      ],
     ];
 
     it.each(routes)('%s %s: 401 without a token', async (method, url, _permission, body) => {
