@@ -23,11 +23,6 @@ import { Actor, RequestActor } from '../../common/auth/actor';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { invalidFields } from '../../common/errors/invalid-fields';
 import { DEFAULT_PAGE_SIZE, Page, PageDto } from '../../common/http/pagination';
-import {
-  canonicalLocale,
-  canonicalPhone,
-  canonicalTimeZone,
-} from '../../common/validation/profile-formats';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { describeDevice } from '../auth/device';
 import { AdminUsersService, UserDetail } from './admin-users.service';
@@ -40,9 +35,10 @@ import {
   StatusChangeDto,
   UserSearchQueryDto,
 } from './dto/admin-users.dto';
+import { profileChangesOf } from './dto/profile-changes';
 import { User } from './user.entity';
 import { decodeSearchCursor, encodeSearchCursor, SearchShape } from './user-search-cursor';
-import { ProfileChanges, UserSearch } from './users.repository';
+import { UserSearch } from './users.repository';
 import { StatusChange } from './users.service';
 
 const UserListDto = PageDto(AdminUserDto, 'AdminUserListDto');
@@ -115,19 +111,6 @@ function searchShapeOf(query: UserSearchQueryDto): SearchShape {
     lastLogin: rangeOf('last_login_from', query.last_login_from, query.last_login_to),
   };
   return { filter, sort: { by: query.sort ?? 'created_at', order: query.order ?? 'desc' } };
-}
-
-function profileChangesOf(body: AdminUpdateUserDto): ProfileChanges {
-  const nullable = <T>(value: T | null | undefined, canonical: (v: T) => T | null) =>
-    value === undefined || value === null ? value : canonical(value);
-  const changes: ProfileChanges = {
-    name: body.name?.trim(),
-    phone: nullable(body.phone, canonicalPhone),
-    avatarUrl: body.avatar_url,
-    timezone: nullable(body.timezone, canonicalTimeZone),
-    locale: nullable(body.locale, canonicalLocale),
-  };
-  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
 }
 
 const NOT_FOUND = 'No such user.';

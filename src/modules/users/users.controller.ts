@@ -5,24 +5,12 @@ import { CurrentPrincipal, Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode } from '../../common/errors/error-code';
 import { invalidFields } from '../../common/errors/invalid-fields';
-import {
-  canonicalLocale,
-  canonicalPhone,
-  canonicalTimeZone,
-} from '../../common/validation/profile-formats';
 import { PreferencesDto } from './dto/preferences.dto';
+import { profileChangesOf } from './dto/profile-changes';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
-import { ProfileChanges } from './users.repository';
 import { ProfileService } from './profile.service';
 import { Preferences, UsersService } from './users.service';
-
-function nullable<T>(
-  value: T | null | undefined,
-  canonical: (v: T) => T | null,
-): T | null | undefined {
-  return value === undefined || value === null ? value : canonical(value);
-}
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -61,21 +49,12 @@ export class UsersController {
         { field, message: 'email and current_password must be given together' },
       ]);
     }
-    const changes: ProfileChanges = {
-      name: body.name?.trim(),
-      phone: nullable(body.phone, canonicalPhone),
-      avatarUrl: body.avatar_url,
-      timezone: nullable(body.timezone, canonicalTimeZone),
-      locale: nullable(body.locale, canonicalLocale),
-    };
-    const defined = Object.fromEntries(
-      Object.entries(changes).filter(([, value]) => value !== undefined),
-    ) as ProfileChanges;
+    const changes = profileChangesOf(body);
     const emailChange =
       body.email !== undefined && body.current_password !== undefined
         ? { email: body.email, currentPassword: body.current_password }
         : null;
-    await this.profiles.update(principal.userId, defined, emailChange, client);
+    await this.profiles.update(principal.userId, changes, emailChange, client);
     return this.profile(principal.userId);
   }
 
