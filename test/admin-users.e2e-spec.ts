@@ -81,6 +81,13 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
         WHERE target_type = 'user' AND target_id = $1 ORDER BY created_at, id`,
       [userId],
     );
+  const authEventsOf = async (userId: string) => {
+    await settled(t);
+    return dataSource.query<{ type: string; outcome: string }[]>(
+      'SELECT type, outcome FROM auth_events WHERE user_id = $1 ORDER BY created_at, id',
+      [userId],
+    );
+  };
   const me = (token: string) => send(t, 'GET', '/v1/users/me', token);
   const invite = (email: string, name = 'Invited Person', token = admin.token) =>
     send(t, 'POST', '/v1/admin/users', token, { email, name });
@@ -441,6 +448,13 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
       const user = await send(t, 'GET', `/v1/admin/users/${body.id}`, admin.token);
       expect(user.json<UserBody>()).toMatchObject({ status: 'active', email_verified: true });
       await login(t, email, GOOD_PASSWORD);
+      expect(await authEventsOf(body.id)).toEqual(
+        expect.arrayContaining([
+          { type: 'invitation_accept', outcome: 'success' },
+          { type: 'email_verify', outcome: 'success' },
+          { type: 'login', outcome: 'success' },
+        ]),
+      );
     });
 
     it('refuses an expired, an unknown or a malformed invitation token', async () => {
@@ -686,6 +700,9 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
       });
       expect(reset.statusCode).toBe(204);
       await login(t, user.email, newPassword);
+      expect(await authEventsOf(user.id)).toEqual(
+        expect.arrayContaining([{ type: 'password_reset_forced', outcome: 'success' }]),
+      );
       expect(await auditOf(user.id)).toEqual([
         { action: 'user.password_reset_force', actor_id: admin.id, details: {} },
       ]);

@@ -68,6 +68,10 @@ export function outcomeOf(e: AccountEvent): Outcome | null {
       return e.data.method === 'reset'
         ? success('password_reset')
         : success('password_change', { sessionId: e.data.session_id });
+    case 'user.invitation.accepted':
+      return success('invitation_accept');
+    case 'user.password_reset_forced':
+      return success('password_reset_forced');
     case 'user.session.created':
       return success('login', { sessionId: e.data.session_id });
     case 'user.session.refreshed':
