@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { RedisModule } from './common/redis/redis.module';
 import { ThrottleModule } from './common/throttle/throttle.module';
+import { AuditApiModule } from './modules/audit/audit-api.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { EventsModule } from './modules/events/events.module';
@@ -49,6 +50,7 @@ export class AppModule {
         ThrottleModule,
         HealthModule,
         AuditModule,
+        AuditApiModule,
         UsersModule,
         UsersApiModule,
         AuthModule,

@@ -30,6 +30,9 @@ import { GRANTABLE_SCOPES } from './modules/clients/client-identifiers';
 import { OAuthClientsCliModule } from './modules/clients/oauth-clients-cli.module';
 import { OAuthClientsService } from './modules/clients/oauth-clients.service';
 import { DISPLAY_NAME } from './common/validation/profile-formats';
+import { AuditChainVerifier } from './modules/audit/audit-chain-verifier';
+import { AuditChainRepository } from './modules/audit/audit-chain.repository';
+import { toChainReportDto } from './modules/audit/audit-events.controller';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -46,7 +49,10 @@ commands:
                              when piped)
   clients:create --name <name> --scopes "<scope> ..."
                              create a service client allowed these scopes; prints its
-                             client_id and its secret, which is shown this once only`;
+                             client_id and its secret, which is shown this once only
+  audit:verify               check the audit log's hash chain and signed checkpoints; prints
+                             the report (JSON) and exits 1 naming the first row changed,
+                             deleted, inserted or reordered`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -100,6 +106,26 @@ const commands: Record<string, Command> = {
     const current = await keys.rotate({ force: args.includes('--force') });
     say(
       `Rotated: ${current.kid} now signs. Published: ${(await keys.publishedKeys()).map((k) => k.kid).join(', ')}`,
+    );
+    return 0;
+  },
+
+  'audit:verify': async (dataSource, _args, config) => {
+    const cipher = new EnvelopeCipher(loadMasterKey(config, say, { generate: false }));
+    const keys = new SigningKeyService(new SigningKeyRepository(dataSource), cipher, config);
+    const verifier = new AuditChainVerifier(
+      new AuditChainRepository(new Transactions(dataSource)),
+      keys,
+    );
+    const report = toChainReportDto(await verifier.verify());
+    say(JSON.stringify(report, null, 2));
+    if (report.finding) {
+      process.stderr.write(`audit:verify: ${report.finding.kind}: ${report.finding.detail}\n`);
+      return 1;
+    }
+    say(
+      `The audit log verifies: ${report.rows_checked} row(s) chained, ` +
+        `${report.checkpoints_checked} checkpoint(s) hold.`,
     );
     return 0;
   },

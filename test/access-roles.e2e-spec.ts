@@ -23,7 +23,7 @@ interface AuditRow {
   target_id: string | null;
   details: Record<string, unknown>;
   request_id: string | null;
-  ip: string | null;
+  network: string | null;
 }
 
 describe('roles (/v1/roles)', () => {
@@ -48,7 +48,7 @@ describe('roles (/v1/roles)', () => {
   };
   const auditOf = (targetId: string) =>
     dataSource.query<AuditRow[]>(
-      `SELECT actor_type, actor_id, action, target_type, target_id, details, request_id, ip
+      `SELECT actor_type, actor_id, action, target_type, target_id, details, request_id, ip_network::text AS network
          FROM audit_events WHERE target_id = $1 ORDER BY created_at, id`,
       [targetId],
     );
@@ -106,7 +106,7 @@ describe('roles (/v1/roles)', () => {
             policy_set_version: body.policy_set_version,
           },
           request_id: res.headers['x-request-id'],
-          ip: '127.0.0.1',
+          network: '127.0.0.0/24',
         },
       ]);
     });

@@ -18,6 +18,8 @@ export const GATEHOUSE_PERMISSIONS = [
   'webhooks:read',
   'webhooks:write',
   'events:read',
+  'audit:verify',
+  'audit:export',
   'users:invite',
   'users:update',
   'users:suspend',

@@ -94,6 +94,14 @@ export enum EventsErrorCode {
   TooManyStreams = 'too_many_streams',
 }
 
+/** The audit log: its queries, exports and verification. */
+export enum AuditErrorCode {
+  /** A filter that does not parse, contradicts another, or asks for too much at once. */
+  InvalidAuditFilter = 'invalid_audit_filter',
+  /** A cursor this list did not issue for this filter (altered, or from another list). */
+  InvalidCursor = 'invalid_cursor',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -103,7 +111,8 @@ export type ErrorCode =
   | ClientErrorCode
   | AccessErrorCode
   | AuthzErrorCode
-  | EventsErrorCode;
+  | EventsErrorCode
+  | AuditErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -114,6 +123,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(AccessErrorCode),
   ...Object.values(AuthzErrorCode),
   ...Object.values(EventsErrorCode),
+  ...Object.values(AuditErrorCode),
 ];
 
 /**

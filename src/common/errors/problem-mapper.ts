@@ -3,6 +3,7 @@ import { HttpException } from '@nestjs/common';
 import { DomainError } from './domain-error';
 import {
   AccessErrorCode,
+  AuditErrorCode,
   AuthErrorCode,
   AuthzErrorCode,
   ClientErrorCode,
@@ -76,6 +77,8 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [EventsErrorCode.EndpointDisabled]: 409,
   [EventsErrorCode.UnknownEventPosition]: 400,
   [EventsErrorCode.TooManyStreams]: 429,
+  [AuditErrorCode.InvalidAuditFilter]: 400,
+  [AuditErrorCode.InvalidCursor]: 400,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InTransaction, EventOf } from '../events/on-event.decorator';
-import { AuditEventRepository } from './audit-event.repository';
+import { AuditLog } from './audit-log';
 
 const ADMINISTRATIVE = [
   'role.*',
@@ -28,6 +28,7 @@ interface Entry {
   /** `<target type>.<verb>`, e.g. `role.create`, `user_role.grant`. */
   action: string;
   target: { type: string; id: string };
+  /** Personal values in it (emails, names: personal-fields.ts) are stored encrypted. */
   details: Record<string, unknown>;
 }
 
@@ -38,23 +39,31 @@ interface Entry {
  */
 @Injectable()
 export class AuditTrail {
-  constructor(private readonly entries: AuditEventRepository) {}
+  constructor(private readonly log: AuditLog) {}
 
   @InTransaction(...ADMINISTRATIVE)
   async record(event: AdministrativeEvent): Promise<void> {
     const entry = entryOf(event);
     if (!entry) return;
     if (!event.actor) throw new Error(`${event.type} emitted without an actor`);
-    await this.entries.insert({
-      actorType: event.actor.type,
-      actorId: event.actor.id,
-      action: entry.action,
-      targetType: entry.target.type,
-      targetId: entry.target.id,
-      details: entry.details,
-      requestId: event.context.requestId,
-      ip: event.context.ip,
-    });
+    await this.log.record([
+      {
+        id: event.id,
+        kind: 'administrative',
+        actor: event.actor,
+        action: entry.action,
+        outcome: 'success',
+        reason: null,
+        target: entry.target,
+        userId: entry.target.type === 'user' ? entry.target.id : null,
+        sessionId: null,
+        details: entry.details,
+        requestId: event.context.requestId,
+        ip: event.context.ip,
+        userAgent: event.context.userAgent,
+        occurredAt: event.occurredAt,
+      },
+    ]);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnPublished, PublishedEventOf } from '../events/on-event.decorator';
+import { AuditLog, AuditRecord } from './audit-log';
 import { AuthEventRepository, AuthEventRow } from './auth-event.repository';
 
 const ACCOUNT_SECURITY = ['user.*', 'auth.attempt.failed'] as const;
@@ -19,31 +20,62 @@ const success = (type: string, extra: Partial<Outcome> = {}): Outcome => ({
  * The trail of authentication attempts and account-security changes (`auth_events`), derived
  * from the domain events: one row for each event that is such an attempt or change, none for
  * the others (a profile edit, a role grant). Written once per event, in the relay's
- * transaction, so a row exists exactly when its event was published.
+ * transaction, so a row exists exactly when its event was published. Each is also a row of the
+ * audit log's timeline (`auth.<type>`), under the event's id: an event an administrative row
+ * already records (an administrator's reset of a factor) stays one row there.
  */
 @Injectable()
 export class AuthEventRecorder {
-  constructor(private readonly events: AuthEventRepository) {}
+  constructor(
+    private readonly events: AuthEventRepository,
+    private readonly log: AuditLog,
+  ) {}
 
   @OnPublished(...ACCOUNT_SECURITY)
   async record(events: AccountEvent[]): Promise<void> {
-    const rows = events.flatMap((event) => {
+    const rows: AuthEventRow[] = [];
+    const records: AuditRecord[] = [];
+    for (const event of events) {
       const outcome = outcomeOf(event);
-      if (!outcome) return [];
-      return [
-        {
-          userId: event.userId,
-          sessionId: null,
-          ip: event.context.ip,
-          userAgent: event.context.userAgent,
-          reason: null,
-          createdAt: event.occurredAt,
-          ...outcome,
-        },
-      ];
-    });
-    if (rows.length > 0) await this.events.insertMany(rows);
+      if (!outcome) continue;
+      const row: AuthEventRow = {
+        userId: event.userId,
+        sessionId: null,
+        ip: event.context.ip,
+        userAgent: event.context.userAgent,
+        reason: null,
+        createdAt: event.occurredAt,
+        ...outcome,
+      };
+      rows.push(row);
+      records.push({
+        id: event.id,
+        kind: 'authentication',
+        actor: event.actor ?? actorOfAttempt(row),
+        action: `auth.${row.type}`,
+        outcome: row.outcome,
+        reason: row.reason,
+        target: { type: 'account', id: row.userId },
+        userId: row.userId,
+        sessionId: row.sessionId,
+        details: {},
+        requestId: event.context.requestId,
+        ip: row.ip,
+        userAgent: row.userAgent,
+        occurredAt: row.createdAt,
+      });
+    }
+    if (rows.length === 0) return;
+    await this.events.insertMany(rows);
+    await this.log.record(records);
   }
+}
+
+/** Who acted when the event names nobody: the account's user if it succeeded, else unknown. */
+function actorOfAttempt(row: AuthEventRow): AuditRecord['actor'] {
+  return row.outcome === 'success' && row.userId
+    ? { type: 'user', id: row.userId }
+    : { type: 'anonymous', id: null };
 }
 
 /** What row an event makes in the trail, if any. */

@@ -4,11 +4,13 @@ import {
   createPublicKey,
   generateKeyPair,
   KeyObject,
+  verify,
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { signCompactJws } from './compact-jws';
 import { KeySetTransaction } from './key-set-transaction.repository';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeyRepository } from './signing-key.repository';
@@ -78,6 +80,25 @@ async function generateSigningKeyPair(
 export function signingKeyContext(kid: string): string {
   return `signing_keys:${kid}`;
 }
+
+/** A statement of Gatehouse's own, signed with the key that was current, and that key. */
+export interface SignedStatement {
+  jws: string;
+  kid: string;
+  /** The public half of the signing key, for verifying once the key is no longer published. */
+  publicJwk: PublicJwk;
+}
+
+/** What checking a signed statement found. */
+export type StatementCheck =
+  | { valid: true; payload: Record<string, unknown>; kid: string; key: 'published' | 'recorded' }
+  | { valid: false; reason: string };
+
+const STATEMENT_DIGESTS: Record<string, string | null> = {
+  ES256: 'sha256',
+  RS256: 'sha256',
+  EdDSA: null,
+};
 
 const PUBLISHED_ORDER: Record<SigningKey['status'], number> = { current: 0, next: 1, retired: 2 };
 
@@ -183,6 +204,80 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
       .filter((k) => k.status !== 'retired' || k.retiredAt!.getTime() > cutoff)
       .sort((a, b) => PUBLISHED_ORDER[a.status] - PUBLISHED_ORDER[b.status])
       .map((k) => k.publicJwk);
+  }
+
+  /**
+   * Signs a statement of Gatehouse's own (an audit checkpoint) with the current key: a compact
+   * JWS of type `typ` that anyone holding the JWKS can check.
+   */
+  async signStatement(typ: string, payload: Record<string, unknown>): Promise<SignedStatement> {
+    const signer = await this.currentSigner();
+    const jws = signCompactJws(
+      { alg: signer.alg, kid: signer.kid, typ },
+      payload,
+      signer.privateKey,
+    );
+    const jwk = createPublicKey(signer.privateKey).export({ format: 'jwk' }) as PublicJwk;
+    return {
+      jws,
+      kid: signer.kid,
+      publicJwk: { ...jwk, kid: signer.kid, alg: signer.alg, use: 'sig' },
+    };
+  }
+
+  /**
+   * Checks a statement of type `typ` signed by `signStatement`: with the published key of its
+   * kid, or, once that key was retired and pruned, with `recorded` (the JWK kept with the
+   * statement), which must be the key the kid names (its RFC 7638 thumbprint). The answer says
+   * which: a recorded key proves only that whoever wrote the statement held that key.
+   */
+  async verifyStatement(
+    typ: string,
+    jws: string,
+    recorded: PublicJwk | null,
+  ): Promise<StatementCheck> {
+    const parts = jws.split('.');
+    if (parts.length !== 3) return { valid: false, reason: 'not a compact JWS' };
+    let header: Record<string, unknown>;
+    let payload: Record<string, unknown>;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+      payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      return { valid: false, reason: 'not a compact JWS' };
+    }
+    if (header.typ !== typ || typeof header.kid !== 'string' || typeof header.alg !== 'string') {
+      return { valid: false, reason: `not a ${typ} statement` };
+    }
+    const kid = header.kid;
+    const digest = STATEMENT_DIGESTS[header.alg];
+    if (digest === undefined)
+      return { valid: false, reason: `unsupported algorithm ${header.alg}` };
+    let source: 'published' | 'recorded' = 'published';
+    let key = await this.verificationKey(kid);
+    if (!key) {
+      if (!recorded || recorded.kid !== kid || jwkThumbprint(recorded) !== kid) {
+        return { valid: false, reason: `signing key ${kid} is neither published nor recorded` };
+      }
+      key = { alg: recorded.alg, publicKey: createPublicKey({ key: recorded, format: 'jwk' }) };
+      source = 'recorded';
+    }
+    if (key.alg !== header.alg) return { valid: false, reason: `key ${kid} is not ${header.alg}` };
+    const valid = verify(
+      digest,
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      { key: key.publicKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(parts[2], 'base64url'),
+    );
+    return valid
+      ? { valid: true, payload, kid, key: source }
+      : { valid: false, reason: `the signature does not verify with key ${kid}` };
   }
 
   /** Algorithms of the current and next keys: what tokens are signed with now and soon. */

@@ -1,0 +1,92 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Job } from 'pg-boss';
+import { Transactions } from '../../database/transactions';
+import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
+import { JobQueue } from '../events/jobs/job-queue.service';
+import { chainHash, GENESIS_HASH } from './audit-chain-hash';
+import { AuditChainRepository, Seal } from './audit-chain.repository';
+
+export const SEAL_QUEUE = 'audit.seal';
+/** Rows sealed per transaction. */
+const SEAL_BATCH = 1000;
+
+/**
+ * The hash chain of the audit log. Writers never touch it: a row is inserted unsealed by the
+ * transaction that records it (a login's relay batch, an admin's change), so no writer waits
+ * for another. This job seals committed rows afterwards, one run at a time under the chain lock:
+ * each gets the next position and SHA-256 over the previous row's hash, its position and its
+ * content. Asked for after every commit that wrote rows, and every minute besides. Every hour a
+ * checkpoint signs the head (AuditCheckpoints).
+ */
+@Injectable()
+export class AuditChain {
+  private readonly logger = new Logger(AuditChain.name);
+  private requesting = false;
+  private again = false;
+
+  constructor(
+    private readonly chain: AuditChainRepository,
+    private readonly transactions: Transactions,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  /** Asks for a sealing run once the open transaction commits (at once outside one). */
+  async requestSealing(): Promise<void> {
+    await this.transactions.afterCommit(() => this.request());
+  }
+
+  private request(): void {
+    if (this.requesting) {
+      this.again = true;
+      return;
+    }
+    this.requesting = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.jobs.send(SEAL_QUEUE, {}).catch((error: Error) => {
+            // The minute's run seals what this one would have.
+            this.logger.warn(`Could not ask for an audit sealing run: ${error.message}`);
+          });
+        } while (this.again);
+      } finally {
+        this.requesting = false;
+      }
+    })();
+  }
+
+  @JobHandler({ name: SEAL_QUEUE, ...CATCH_UP_JOB })
+  async sealJob(jobs: Job<object>[]): Promise<JobOutcome[]> {
+    await this.sealPending();
+    return jobs.map((job) => ({ id: job.id, status: 'completed' }));
+  }
+
+  /** Seals every row committed so far; answers how many. */
+  async sealPending(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sealed = await this.transactions.run(() => this.sealBatch());
+      total += sealed;
+      if (sealed < SEAL_BATCH) return total;
+    }
+  }
+
+  private async sealBatch(): Promise<number> {
+    await this.chain.lock();
+    const rows = await this.chain.unsealed(SEAL_BATCH);
+    if (rows.length === 0) return 0;
+    const head = await this.chain.head();
+    let seq = head?.seq ?? 0;
+    let prevHash: Buffer = head?.hash ?? GENESIS_HASH;
+    const seals: Seal[] = rows.map((row) => {
+      seq += 1;
+      const hash = chainHash(prevHash, seq, row);
+      const seal = { id: row.id, seq, prevHash, hash };
+      prevHash = hash;
+      return seal;
+    });
+    await this.chain.seal(seals);
+    return rows.length;
+  }
+}
