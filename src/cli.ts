@@ -32,7 +32,7 @@ import { OAuthClientsService } from './modules/clients/oauth-clients.service';
 import { DISPLAY_NAME } from './common/validation/profile-formats';
 import { AuditChainVerifier } from './modules/audit/audit-chain-verifier';
 import { AuditChainRepository } from './modules/audit/audit-chain.repository';
-import { toChainReportDto } from './modules/audit/audit-events.controller';
+import { toChainReportDto } from './modules/audit/audit-views';
 
 const USAGE = `usage: npm run cli -- <command>
 

@@ -100,6 +100,8 @@ export enum AuditErrorCode {
   InvalidAuditFilter = 'invalid_audit_filter',
   /** A cursor this list did not issue for this filter (altered, or from another list). */
   InvalidCursor = 'invalid_cursor',
+  /** A download link altered, issued to someone else, or expired. */
+  InvalidDownloadLink = 'invalid_download_link',
 }
 
 /** Every `code` of a problem+json answer. */

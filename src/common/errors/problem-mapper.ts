@@ -79,6 +79,7 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [EventsErrorCode.TooManyStreams]: 429,
   [AuditErrorCode.InvalidAuditFilter]: 400,
   [AuditErrorCode.InvalidCursor]: 400,
+  [AuditErrorCode.InvalidDownloadLink]: 403,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

@@ -2,63 +2,11 @@ import { Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
 import { DEFAULT_PAGE_SIZE } from '../../common/http/pagination';
-import { AuditChainVerifier, ChainReport } from './audit-chain-verifier';
+import { AuditChainVerifier } from './audit-chain-verifier';
 import { parseAuditFilter } from './audit-filter';
-import { AuditEntry, AuditQueries } from './audit-queries.service';
-import {
-  AuditEventDto,
-  AuditEventListDto,
-  AuditEventQueryDto,
-  ChainReportDto,
-} from './dto/audit-event.dto';
-
-export function toAuditEventDto(entry: AuditEntry): AuditEventDto {
-  return {
-    id: entry.id,
-    kind: entry.kind,
-    occurred_at: entry.occurredAt.toISOString(),
-    action: entry.action,
-    outcome: entry.outcome,
-    reason: entry.reason,
-    actor: entry.actor,
-    target: entry.target,
-    user_id: entry.userId,
-    session_id: entry.sessionId,
-    request_id: entry.requestId,
-    ip: entry.ip,
-    user_agent: entry.userAgent,
-    network: entry.network,
-    details: entry.details,
-    seq: entry.seq,
-  };
-}
-
-export function toChainReportDto(report: ChainReport): ChainReportDto {
-  const latest = report.checkpoints.latest;
-  return {
-    valid: report.valid,
-    rows_checked: report.rowsChecked,
-    unsealed_rows: report.unsealedRows,
-    head_seq: report.head?.seq ?? null,
-    checkpoints_checked: report.checkpoints.checked,
-    latest_checkpoint: latest
-      ? {
-          seq: latest.seq,
-          signed_at: latest.signedAt.toISOString(),
-          kid: latest.kid,
-          key: latest.key,
-        }
-      : null,
-    finding: report.finding
-      ? {
-          kind: report.finding.kind,
-          seq: report.finding.seq,
-          row_id: report.finding.rowId,
-          detail: report.finding.detail,
-        }
-      : null,
-  };
-}
+import { AuditQueries } from './audit-queries.service';
+import { toAuditEventDto, toChainReportDto } from './audit-views';
+import { AuditEventListDto, AuditEventQueryDto, ChainReportDto } from './dto/audit-event.dto';
 
 /** The audit log for administrators (`/v1/admin/audit-events`). */
 @ApiTags('audit')
