@@ -13,6 +13,8 @@ export interface Benchmark {
   id: string;
   /** How many targets it compares, for the run's time budget; 2 when unset. */
   targets?: number;
+  /** Its time budget in seconds, for one that is not a comparison of targets (seeding, jobs). */
+  budgetSeconds?: number;
   /** Measures and returns the section's body. */
   run(context: BenchContext): Promise<string>;
 }
