@@ -259,6 +259,35 @@ describe('the audit log', () => {
     });
   });
 
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await get(t, '/docs/openapi.json')).json<{
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+    }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/admin/audit-events',
+        '/v1/admin/audit-events/verify',
+        '/v1/admin/audit-exports',
+        '/v1/admin/audit-exports/{id}',
+        '/v1/admin/audit-exports/{id}/download',
+        '/v1/users/me/activity',
+      ]),
+    );
+    const parameters = doc.paths['/v1/admin/audit-events'].get.parameters!.map((p) => p.name);
+    expect(parameters).toEqual(
+      expect.arrayContaining([
+        'limit',
+        'cursor',
+        'actor_id',
+        'user_id',
+        'action',
+        'ip',
+        'from',
+        'to',
+      ]),
+    );
+  });
+
   describe('personal data', () => {
     it('keeps addresses and user agents only encrypted, and nulls them once the user’s key is destroyed', async () => {
       const ip = uniqueIp();

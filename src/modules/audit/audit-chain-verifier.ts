@@ -47,6 +47,28 @@ export function checkpointDigest(jws: string): Buffer {
   return createHash('sha256').update(jws, 'utf8').digest();
 }
 
+/** The ids of the last rows verified, by position, to name a row a diagnosis points back to. */
+class RecentRows {
+  private readonly ids: (string | undefined)[];
+  private readonly seqs: number[];
+
+  constructor(private readonly size: number) {
+    this.ids = new Array<string | undefined>(size);
+    this.seqs = new Array<number>(size).fill(-1);
+  }
+
+  add(seq: number, id: string): void {
+    this.ids[seq % this.size] = id;
+    this.seqs[seq % this.size] = seq;
+  }
+
+  idAt(seq: number): string | null {
+    return seq >= 0 && this.seqs[seq % this.size] === seq
+      ? (this.ids[seq % this.size] ?? null)
+      : null;
+  }
+}
+
 interface Verified {
   checkpoint: AuditCheckpoint;
   key: 'published' | 'recorded';
@@ -105,7 +127,7 @@ export class AuditChainVerifier {
     let expectedSeq = 1;
     let expectedPrev: Buffer = GENESIS_HASH;
     let lastMatchedCheckpoint = 0;
-    const recent: { seq: number; id: string }[] = [];
+    const recent = new RecentRows(MAX_SHIFT);
     let batch = await this.chain.sealedAfter(0, BATCH);
     if (batch[0] && batch[0].seq > 1) {
       // A chain whose start was purged begins where a signed checkpoint said it stood.
@@ -143,8 +165,7 @@ export class AuditChainVerifier {
           }
           lastMatchedCheckpoint = row.seq;
         }
-        recent.push({ seq: row.seq, id: row.id });
-        if (recent.length > MAX_SHIFT) recent.shift();
+        recent.add(row.seq, row.id);
         report.rowsChecked++;
         report.head = { seq: row.seq, hash: row.hash.toString('hex') };
         expectedSeq = row.seq + 1;
@@ -171,7 +192,7 @@ export class AuditChainVerifier {
     next: SealedRow | undefined,
     expectedSeq: number,
     expectedPrev: Buffer,
-    recent: { seq: number; id: string }[],
+    recent: RecentRows,
     selfOk: boolean,
   ): Promise<ChainFinding> {
     const at = (kind: FindingKind, seq: number, rowId: string | null, detail: string) => ({
@@ -186,11 +207,10 @@ export class AuditChainVerifier {
     if (selfOk) {
       // Intact, at its position, but chained to a row that is not the one before it.
       if ((await this.chain.seqOfHash(row.prev_hash)) === null) {
-        const previous = recent.at(-1);
         return at(
           'changed',
           expectedSeq - 1,
-          previous?.id ?? null,
+          recent.idAt(expectedSeq - 1),
           `row ${expectedSeq - 1} was replaced (its content and hash changed)`,
         );
       }
@@ -219,11 +239,10 @@ export class AuditChainVerifier {
       );
     }
     if (original !== null && original < row.seq) {
-      const inserted = recent.find((r) => r.seq === original);
       return at(
         'inserted',
         original,
-        inserted?.id ?? null,
+        recent.idAt(original),
         `${row.seq - original} row(s) were inserted at ${original}, moving the rows after them`,
       );
     }
