@@ -125,6 +125,31 @@ describe('the audit hash chain', () => {
     expect(report.rows_checked).toBe(Number(stats.rows));
   });
 
+  it('serializes sealing runs that overlap: every row once, no position twice', async () => {
+    const chain = t.app.get(AuditChain);
+    const account = await createVerifiedAccount(t);
+    const sealed = await Promise.all([
+      chain.sealPending(),
+      login(t, account.email, account.password),
+      chain.sealPending(),
+      send(t, 'POST', '/v1/roles', admin.token, { name: uniqueName('overlap') }),
+      chain.sealPending(),
+    ]);
+    await settled(t);
+    await chain.sealPending();
+    expect(sealed.filter((n) => typeof n === 'number').length).toBe(3);
+    const [stats] = await db.query<
+      { rows: string; sealed: string; high: string; distinct: string }[]
+    >(
+      `SELECT count(*) AS rows, count(seq) AS sealed, max(seq) AS high,
+              count(DISTINCT seq) AS distinct FROM audit_events`,
+    );
+    expect(stats.sealed).toBe(stats.rows);
+    expect(stats.high).toBe(stats.rows);
+    expect(stats.distinct).toBe(stats.rows);
+    expect(await verifyChain()).toMatchObject({ valid: true, finding: null });
+  });
+
   it('signs a checkpoint of the head with the current signing key, once per new head', async () => {
     const checkpoints = t.app.get(AuditCheckpoints);
     const seq = await checkpoints.checkpoint();
