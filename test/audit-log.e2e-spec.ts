@@ -146,9 +146,17 @@ describe('the audit log', () => {
       const byAddress = await list(`?ip=${ip}`);
       expect(byAddress.items.length).toBeGreaterThanOrEqual(2);
       expect(byAddress.items.every((i) => i.ip === ip)).toBe(true);
-      const network = `${ip.split('.').slice(0, 2).join('.')}.0.0/16`;
-      const byNetwork = await list(`?ip=${encodeURIComponent(network)}&limit=100`);
-      expect(byNetwork.items.map((i) => i.id)).toEqual(
+      for (const network of [
+        `${ip.split('.').slice(0, 2).join('.')}.0.0/16`,
+        `${ip.split('.').slice(0, 3).join('.')}.0/24`,
+      ]) {
+        const byNetwork = await list(`?ip=${encodeURIComponent(network)}&limit=100`);
+        expect(byNetwork.items.map((i) => i.id)).toEqual(
+          expect.arrayContaining(byAddress.items.map((i) => i.id)),
+        );
+      }
+      const elsewhere = await list(`?ip=${encodeURIComponent('192.0.2.0/24')}`);
+      expect(elsewhere.items.map((i) => i.id)).not.toEqual(
         expect.arrayContaining(byAddress.items.map((i) => i.id)),
       );
 

@@ -16,8 +16,10 @@ export interface AuditRowConditions {
   actionFamily?: string;
   outcome?: string;
   ipHmac?: Buffer;
-  /** Rows whose network lies within this CIDR. */
+  /** Rows whose network lies within this CIDR (a range of the network index). */
   ipNetwork?: string;
+  /** Rows of exactly this /24 (/48) network: equality, so the index gives them in id order. */
+  ipNetworkEquals?: string;
   requestId?: string;
   /** Id bounds from the time range: `idFrom` <= id < `idTo`. */
   idFrom?: string;
@@ -101,6 +103,9 @@ export class AuditEventRepository {
     if (conditions.outcome) where.push(`outcome = ${bind(conditions.outcome)}`);
     if (conditions.ipHmac) where.push(`ip_hmac = ${bind(conditions.ipHmac)}`);
     if (conditions.ipNetwork) where.push(`ip_network <<= ${bind(conditions.ipNetwork)}::cidr`);
+    if (conditions.ipNetworkEquals) {
+      where.push(`ip_network = ${bind(conditions.ipNetworkEquals)}::cidr`);
+    }
     if (conditions.requestId) where.push(`request_id = ${bind(conditions.requestId)}`);
     if (conditions.idFrom) where.push(`id >= ${bind(conditions.idFrom)}`);
     if (conditions.idTo) where.push(`id < ${bind(conditions.idTo)}`);

@@ -3,6 +3,7 @@ import { AuditEventRepository, AuditRowConditions, ListedAuditRow } from './audi
 import { AuditCursors, CursorPosition } from './audit-cursor';
 import { AuditFilter, filterFingerprint } from './audit-filter';
 import { AuditKeyring, FieldOwner } from './audit-keyring';
+import { NETWORK_PREFIX } from './ip-address';
 import { actorFieldOwner, personalContext } from './audit-log';
 import { mergePersonal } from './personal-fields';
 
@@ -37,6 +38,12 @@ export interface AuditPage {
 
 /** Actions a user's activity leaves out: token refreshes are many and say nothing new. */
 const NOT_ACTIVITY = ['auth.refresh'];
+
+/** Whether a network is exactly as wide as those `ip_network` keeps (/24, /48). */
+function isKeptNetwork(network: string): boolean {
+  const prefix = Number(network.split('/')[1]);
+  return prefix === (network.includes(':') ? NETWORK_PREFIX[6] : NETWORK_PREFIX[4]);
+}
 
 /** The smallest UUIDv7 of an instant: ids from it on were made at or after it. */
 export function firstIdAt(instant: Date): string {
@@ -87,7 +94,11 @@ export class AuditQueries {
       actionFamily: filter.action && 'family' in filter.action ? filter.action.family : undefined,
       outcome: filter.outcome,
       ipHmac: ip && 'address' in ip ? await this.keyring.mac('ip', ip.address) : undefined,
-      ipNetwork: ip && 'network' in ip ? ip.network : undefined,
+      ...(ip && 'network' in ip
+        ? isKeptNetwork(ip.network)
+          ? { ipNetworkEquals: ip.network }
+          : { ipNetwork: ip.network }
+        : {}),
       requestId: filter.requestId,
       idFrom: filter.from ? firstIdAt(filter.from) : undefined,
       idTo: filter.to ? firstIdAt(filter.to) : undefined,
