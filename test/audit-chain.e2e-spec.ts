@@ -3,6 +3,8 @@ import { createPublicKey, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditChain } from '../src/modules/audit/audit-chain';
+import { AuditChainVerifier } from '../src/modules/audit/audit-chain-verifier';
+import { SigningKeyService } from '../src/modules/auth/signing-key.service';
 import {
   CHAINED_CONTENT_COLUMNS,
   chainHash,
@@ -390,6 +392,44 @@ describe('the audit hash chain', () => {
         await send(t, 'POST', '/v1/admin/audit-events/verify', fresh.access_token),
         403,
         'forbidden',
+      );
+    });
+  });
+
+  // Last: it retires the key the admin's token was signed with.
+  describe('once the key that signed a checkpoint is retired and pruned from the JWKS', () => {
+    it('verifies it with the key recorded with it, says so, and refuses a recorded key that is not the kid', async () => {
+      const keys = t.app.get(SigningKeyService);
+      const verifier = t.app.get(AuditChainVerifier);
+      const [{ kid }] = await db.query<{ kid: string }[]>(
+        'SELECT kid FROM audit_checkpoints ORDER BY created_at DESC LIMIT 1',
+      );
+      const rotatedAt = new Date(Date.now() + 30 * 24 * 3600_000);
+      expect(await keys.rotateIfDue(rotatedAt)).toBe(true);
+      await keys.rotateIfDue(new Date(rotatedAt.getTime() + 21 * 60_000));
+      expect((await keys.publishedKeys()).map((key) => key.kid)).not.toContain(kid);
+
+      const report = await verifier.verify();
+      expect(report).toMatchObject({
+        valid: true,
+        finding: null,
+        checkpoints: { latest: { kid, key: 'recorded' } },
+      });
+
+      await whileTampered(
+        () =>
+          db
+            .query(
+              `UPDATE audit_checkpoints SET public_jwk = jsonb_set(public_jwk, '{x}', to_jsonb($1::text))`,
+              [Buffer.alloc(32, 9).toString('base64url')],
+            )
+            .then(),
+        async () => {
+          expect((await verifier.verify()).finding).toMatchObject({
+            kind: 'checkpoint_invalid',
+            detail: expect.stringContaining('neither published nor recorded'),
+          });
+        },
       );
     });
   });
