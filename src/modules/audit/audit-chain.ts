@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Transactions } from '../../database/transactions';
 import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
@@ -9,20 +10,39 @@ import { AuditChainRepository, Seal } from './audit-chain.repository';
 export const SEAL_QUEUE = 'audit.seal';
 /** Rows sealed per transaction. */
 const SEAL_BATCH = 1000;
+/**
+ * How long committed rows wait to be sealed, at most, in a process that runs jobs: one run
+ * seals every row of that second, so sealing costs a few statements a second whatever the
+ * rate of sign-ins, rather than a run for each relay batch.
+ */
+const SEAL_DELAY_MS = 1000;
 
 /**
  * The hash chain of the audit log. Writers never touch it: a row is inserted unsealed by the
  * transaction that records it (a login's relay batch, an admin's change), so no writer waits
  * for another. This job seals committed rows afterwards, one run at a time under the chain lock:
  * each gets the next position and SHA-256 over the previous row's hash, its position and its
- * content. Asked for after every commit that wrote rows, and every minute besides. Every hour a
- * checkpoint signs the head (AuditCheckpoints).
+ * content. After a commit that wrote rows, a process that runs jobs seals within SEAL_DELAY_MS
+ * itself; one that runs none asks for the `audit.seal` job, which also runs every minute
+ * besides (what a crash left unsealed). Every hour a checkpoint signs the head
+ * (AuditCheckpoints).
  */
 @Injectable()
-export class AuditChain {
+export class AuditChain implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditChain.name);
   private requesting = false;
   private again = false;
+  /** The sealing run this process has scheduled, and the one it is doing. */
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  /** Outside the context of the request whose commit scheduled it. */
+  private readonly scheduleRun = AsyncResource.bind(() =>
+    setTimeout(() => {
+      this.timer = null;
+      this.running = this.sealHere().finally(() => (this.running = null));
+    }, SEAL_DELAY_MS).unref(),
+  );
 
   constructor(
     private readonly chain: AuditChainRepository,
@@ -35,7 +55,37 @@ export class AuditChain {
     await this.transactions.afterCommit(() => this.request());
   }
 
+  /**
+   * A run in progress finishes while the database is still open; rows not sealed yet are
+   * sealed by the next run of any process (the job's, every minute).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
   private request(): void {
+    if (this.stopped) return;
+    if (this.jobs.worksHere) {
+      this.timer ??= this.scheduleRun();
+      return;
+    }
+    this.askForJob();
+  }
+
+  private async sealHere(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.sealPending();
+    } catch (error) {
+      this.logger.warn(`Could not seal audit rows: ${(error as Error).message}`);
+      this.askForJob();
+    }
+  }
+
+  /** Asks for the sealing job (retried with backoff); those asked for meanwhile make one more. */
+  private askForJob(): void {
     if (this.requesting) {
       this.again = true;
       return;
