@@ -75,12 +75,34 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
   });
   afterAll(() => t.close());
 
-  const auditOf = (userId: string) =>
-    dataSource.query<{ action: string; actor_id: string; details: Record<string, unknown> }[]>(
-      `SELECT action, actor_id, details FROM audit_events
-        WHERE target_type = 'user' AND target_id = $1 ORDER BY created_at, id`,
-      [userId],
+  /**
+   * The administrative rows about a user, oldest first, as the audit API shows them: personal
+   * values (names, addresses) are stored only encrypted under the user's key.
+   */
+  const auditOf = async (userId: string) => {
+    const res = await send(
+      t,
+      'GET',
+      `/v1/admin/audit-events?user_id=${userId}&action=user.*&limit=100`,
+      admin.token,
     );
+    expect(res.statusCode).toBe(200);
+    const { items } = res.json<{
+      items: {
+        kind: string;
+        action: string;
+        actor: { id: string };
+        target: { type: string; id: string };
+        details: Record<string, unknown>;
+      }[];
+    }>();
+    return items
+      .filter(
+        (e) => e.kind === 'administrative' && e.target.type === 'user' && e.target.id === userId,
+      )
+      .reverse()
+      .map((e) => ({ action: e.action, actor_id: e.actor.id, details: e.details }));
+  };
   const authEventsOf = async (userId: string) => {
     await settled(t);
     return dataSource.query<{ type: string; outcome: string }[]>(
