@@ -4,6 +4,7 @@ import { RolesService } from '../src/modules/access/roles.service';
 import { SUBJECT_CACHE_MS, SubjectDirectory } from '../src/modules/authz/subject-directory';
 import { UsersService } from '../src/modules/users/users.service';
 import { signedInUser, uniqueName } from './support/access';
+import { settled } from './support/accounts';
 import { createClient, setClientStatus, TEST_ACTOR } from './support/clients';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -159,6 +160,8 @@ describe('subject directory (the attributes and roles decisions see)', () => {
   it('reads a subject again once told to forget it, and only that subject', async () => {
     const subject = await signedInUser(t);
     const other = await signedInUser(t);
+    // Their sign-up's events, published now, would make the directory forget them below.
+    await settled(t);
     const findById = jest.spyOn(users, 'findById');
     const version = await access.currentVersion();
 

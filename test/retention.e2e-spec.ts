@@ -13,6 +13,7 @@ import { GOOD_PASSWORD, login, post, settled } from './support/accounts';
 import { signedInUser, SignedInUser } from './support/access';
 import { migratedDatabase } from './support/test-database';
 import { startTestApp, TestApp } from './support/test-app';
+import { itOnServer } from './support/server-only';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const BATCH = 25;
@@ -405,50 +406,54 @@ describe('retention', () => {
     expect(await existing(db, 'webhook_deliveries', [...gone, ...kept])).toEqual([...kept].sort());
   });
 
-  it('purges published events past retention, never the last one nor an unpublished one', async () => {
-    await drained();
-    const [{ last }] = await db.query<{ last: string }[]>(
-      'SELECT max(position) AS last FROM outbox',
-    );
-    const published = await count(db, 'SELECT count(*) AS n FROM outbox WHERE position < $1', [
-      last,
-    ]);
-    expect(published).toBeGreaterThan(0);
-    await db.query(`UPDATE outbox SET occurred_at = now() - interval '31 days'`);
-    // The relay publishes under this lock: held, an event written long ago stays unpublished.
-    const holder = db.createQueryRunner();
-    await holder.connect();
-    const unpublished = uuidV7(Date.now() - 400 * DAY_MS);
-    try {
-      await holder.startTransaction();
-      await holder.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK_KEY]);
-      await db.query(
-        `INSERT INTO outbox (id, type, schema_version, occurred_at, user_id, data)
-         VALUES ($1, 'user.preferences.updated', 1, now() - interval '400 days', $2, $3::jsonb)`,
-        [unpublished, user.id, JSON.stringify({ user_id: user.id, changed_fields: [] })],
+  // A lock held by another session: the embedded database has one session for all connections.
+  itOnServer(
+    'purges published events past retention, never the last one nor an unpublished one',
+    async () => {
+      await drained();
+      const [{ last }] = await db.query<{ last: string }[]>(
+        'SELECT max(position) AS last FROM outbox',
       );
-
-      const run = await purge.run();
-
-      expect(run).toEqual({
-        purged: { published_events: published },
-        failed: [],
-        finished: true,
-      });
-      const rows = await db.query<{ id: string; position: string | null }[]>(
-        'SELECT id, position FROM outbox ORDER BY id',
-      );
-      // The unpublished one's UUIDv7 is 400 days old: it sorts first.
-      expect(rows).toEqual([
-        { id: unpublished, position: null },
-        { id: expect.any(String), position: last },
+      const published = await count(db, 'SELECT count(*) AS n FROM outbox WHERE position < $1', [
+        last,
       ]);
-    } finally {
-      await db.query('DELETE FROM outbox WHERE id = $1', [unpublished]);
-      await holder.rollbackTransaction();
-      await holder.release();
-    }
-  });
+      expect(published).toBeGreaterThan(0);
+      await db.query(`UPDATE outbox SET occurred_at = now() - interval '31 days'`);
+      // The relay publishes under this lock: held, an event written long ago stays unpublished.
+      const holder = db.createQueryRunner();
+      await holder.connect();
+      const unpublished = uuidV7(Date.now() - 400 * DAY_MS);
+      try {
+        await holder.startTransaction();
+        await holder.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK_KEY]);
+        await db.query(
+          `INSERT INTO outbox (id, type, schema_version, occurred_at, user_id, data)
+         VALUES ($1, 'user.preferences.updated', 1, now() - interval '400 days', $2, $3::jsonb)`,
+          [unpublished, user.id, JSON.stringify({ user_id: user.id, changed_fields: [] })],
+        );
+
+        const run = await purge.run();
+
+        expect(run).toEqual({
+          purged: { published_events: published },
+          failed: [],
+          finished: true,
+        });
+        const rows = await db.query<{ id: string; position: string | null }[]>(
+          'SELECT id, position FROM outbox ORDER BY id',
+        );
+        // The unpublished one's UUIDv7 is 400 days old: it sorts first.
+        expect(rows).toEqual([
+          { id: unpublished, position: null },
+          { id: expect.any(String), position: last },
+        ]);
+      } finally {
+        await db.query('DELETE FROM outbox WHERE id = $1', [unpublished]);
+        await holder.rollbackTransaction();
+        await holder.release();
+      }
+    },
+  );
 
   it('deletes in bounded batches: many rows go over several calls, each at most a batch', async () => {
     await drained();
