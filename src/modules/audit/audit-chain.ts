@@ -1,7 +1,7 @@
-import { AsyncResource } from 'node:async_hooks';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Transactions } from '../../database/transactions';
+import { CatchUpRun } from '../events/jobs/catch-up-run';
 import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
 import { JobQueue } from '../events/jobs/job-queue.service';
 import { chainHash, GENESIS_HASH } from './audit-chain-hash';
@@ -30,84 +30,39 @@ const SEAL_DELAY_MS = 1000;
 @Injectable()
 export class AuditChain implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditChain.name);
-  private requesting = false;
-  private again = false;
-  /** The sealing run this process has scheduled, and the one it is doing. */
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
-  /** Outside the context of the request whose commit scheduled it. */
-  private readonly scheduleRun = AsyncResource.bind(() =>
-    setTimeout(() => {
-      this.timer = null;
-      this.running = this.sealHere().finally(() => (this.running = null));
-    }, SEAL_DELAY_MS).unref(),
-  );
+  private readonly runs: CatchUpRun;
 
   constructor(
     private readonly chain: AuditChainRepository,
     private readonly transactions: Transactions,
-    private readonly jobs: JobQueue,
-  ) {}
+    jobs: JobQueue,
+  ) {
+    this.runs = new CatchUpRun(jobs, this.logger, {
+      queue: SEAL_QUEUE,
+      what: 'seal audit rows',
+      delayMs: SEAL_DELAY_MS,
+      work: async () => {
+        await this.sealPending();
+      },
+    });
+  }
 
   /** Asks for a sealing run once the open transaction commits (at once outside one). */
   async requestSealing(): Promise<void> {
-    await this.transactions.afterCommit(() => this.request());
+    await this.transactions.afterCommit(() => this.runs.request());
   }
 
   /**
    * A run in progress finishes while the database is still open; rows not sealed yet are
    * sealed by the next run of any process (the job's, every minute).
    */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private request(): void {
-    if (this.stopped) return;
-    if (this.jobs.worksHere) {
-      this.timer ??= this.scheduleRun();
-      return;
-    }
-    this.askForJob();
-  }
-
-  private async sealHere(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.sealPending();
-    } catch (error) {
-      this.logger.warn(`Could not seal audit rows: ${(error as Error).message}`);
-      this.askForJob();
-    }
-  }
-
-  /** Asks for the sealing job (retried with backoff); those asked for meanwhile make one more. */
-  private askForJob(): void {
-    if (this.requesting) {
-      this.again = true;
-      return;
-    }
-    this.requesting = true;
-    void (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.jobs.send(SEAL_QUEUE, {}).catch((error: Error) => {
-            // The minute's run seals what this one would have.
-            this.logger.warn(`Could not ask for an audit sealing run: ${error.message}`);
-          });
-        } while (this.again);
-      } finally {
-        this.requesting = false;
-      }
-    })();
+  beforeApplicationShutdown(): Promise<void> {
+    return this.runs.stop();
   }
 
   @JobHandler({ name: SEAL_QUEUE, ...CATCH_UP_JOB })
   async sealJob(jobs: Job<object>[]): Promise<JobOutcome[]> {
+    this.runs.jobStarted();
     await this.sealPending();
     return jobs.map((job) => ({ id: job.id, status: 'completed' }));
   }

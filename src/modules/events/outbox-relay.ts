@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks';
 import {
   BeforeApplicationShutdown,
   Injectable,
@@ -10,14 +9,13 @@ import { Transactions } from '../../database/transactions';
 import { PublishedEvent } from './domain-event';
 import { ConsumerFailed, EventConsumers } from './event-consumers';
 import { EventTail, EVENTS_NOTIFY_CHANNEL } from './event-tail';
+import { CatchUpRun } from './jobs/catch-up-run';
 import { CATCH_UP_JOB, JobHandler, JobOutcome, settleEach } from './jobs/job-handler.decorator';
 import { JobQueue } from './jobs/job-queue.service';
 import { OutboxRepository } from './outbox.repository';
 
 export const RELAY_QUEUE = 'events.relay';
 export const CONSUME_AGAIN_QUEUE = 'events.consume';
-/** How long a run asked for, whose start this process has not seen, is trusted to come. */
-const PENDING_RUN_TRUST_MS = 250;
 /** Events published (and consumed) per transaction of the relay. */
 const BATCH = 500;
 
@@ -43,21 +41,7 @@ interface ConsumeAgain {
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  /** The run of this process in progress, if any; `pending`: commits since it started. */
-  private running: Promise<void> | null = null;
-  private pending = false;
-  private stopped = false;
-  /**
-   * Starts a run in the context this relay was made in: not in that of the request whose
-   * commit asked for it (its request id, its finished transaction).
-   */
-  private readonly startRun = AsyncResource.bind(() => this.runHere());
-  private requesting = false;
-  private again = false;
-  /** When a run was last asked for that has not started in this process since (ms), or 0. */
-  private askedAt = 0;
-  /** A request put off while a run was already asked for, made once that is no longer sure. */
-  private deferred: NodeJS.Timeout | null = null;
+  private readonly runs: CatchUpRun;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -65,7 +49,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly jobs: JobQueue,
     private readonly tail: EventTail,
     private readonly transactions: Transactions,
-  ) {}
+  ) {
+    this.runs = new CatchUpRun(jobs, this.logger, {
+      queue: RELAY_QUEUE,
+      what: 'publish events',
+      delayMs: 0,
+      work: () => this.publishAll(),
+    });
+  }
 
   /** Events left unpublished by a process that stopped (or crashed) are published now. */
   onApplicationBootstrap(): void {
@@ -76,82 +67,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * A run in progress finishes while the database is still open; what commits later is left
    * to the next run of any process (a run publishes whatever is unpublished).
    */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.runs.stop();
   }
 
   /** After a commit that wrote events: publish them. */
   request(): void {
-    if (this.stopped) return;
-    if (!this.jobs.worksHere) {
-      this.askForRun();
-      return;
-    }
-    this.pending = true;
-    this.running ??= this.startRun();
-  }
-
-  private async runHere(): Promise<void> {
-    try {
-      while (this.pending && !this.stopped) {
-        this.pending = false;
-        await this.publishAll();
-      }
-    } catch (error) {
-      if (this.stopped) return;
-      // The relay job, retried with backoff, publishes what this run could not.
-      this.logger.warn(`Could not publish events: ${(error as Error).message}`);
-      this.askForRun();
-    } finally {
-      this.running = null;
-    }
-  }
-
-  /**
-   * Asks for a run of the relay job. A run asked for that has not started yet will publish
-   * everything committed before it starts, so a request then costs nothing. That is known for sure only
-   * of runs this process works (their start is seen); one another instance may have taken is
-   * trusted for PENDING_RUN_TRUST_MS, and a request put off meanwhile is made after it. One
-   * request is sent at a time; those made meanwhile become one more after it.
-   */
-  private askForRun(): void {
-    const pendingFor = Date.now() - this.askedAt;
-    if (this.askedAt > 0 && pendingFor < PENDING_RUN_TRUST_MS) {
-      this.deferred ??= setTimeout(() => {
-        this.deferred = null;
-        this.askForRun();
-      }, PENDING_RUN_TRUST_MS - pendingFor).unref();
-      return;
-    }
-    if (this.requesting) {
-      this.again = true;
-      return;
-    }
-    this.requesting = true;
-    void (async () => {
-      try {
-        do {
-          this.again = false;
-          this.askedAt = Date.now();
-          await this.jobs.send(RELAY_QUEUE, {}).catch((error: Error) => {
-            this.askedAt = 0;
-            // The minute's run, or the next commit, asks again.
-            this.logger.warn(`Could not ask for a relay run: ${error.message}`);
-          });
-        } while (this.again);
-      } finally {
-        this.requesting = false;
-      }
-    })();
+    this.runs.request();
   }
 
   @JobHandler({ name: RELAY_QUEUE, ...CATCH_UP_JOB })
   async relay(jobs: Job<object>[]): Promise<JobOutcome[]> {
     // From here on, what commits needs a run of its own; what committed before, this one takes.
-    this.askedAt = 0;
-    if (this.deferred) clearTimeout(this.deferred);
-    this.deferred = null;
+    this.runs.jobStarted();
     await this.publishAll();
     return jobs.map((job) => ({ id: job.id, status: 'completed' }));
   }
