@@ -35,30 +35,13 @@ import {
   StatusChangeDto,
   UserSearchQueryDto,
 } from './dto/admin-users.dto';
+import { toUserDto } from './user-views';
 import { profileChangesOf } from './dto/profile-changes';
-import { User } from './user.entity';
 import { decodeSearchCursor, encodeSearchCursor, SearchShape } from './user-search-cursor';
 import { UserSearch } from './users.repository';
 import { StatusChange } from './users.service';
 
 const UserListDto = PageDto(AdminUserDto, 'AdminUserListDto');
-
-function toUserDto(user: User): AdminUserDto {
-  return {
-    id: user.id,
-    email: user.email,
-    email_verified: user.emailVerifiedAt !== null,
-    name: user.name,
-    phone: user.phone,
-    avatar_url: user.avatarUrl,
-    timezone: user.timezone,
-    locale: user.locale,
-    status: user.status,
-    last_login_at: user.lastLoginAt?.toISOString() ?? null,
-    created_at: user.createdAt.toISOString(),
-    updated_at: user.updatedAt.toISOString(),
-  };
-}
 
 function toDetailDto(detail: UserDetail, now = Date.now()): AdminUserDetailDto {
   return {

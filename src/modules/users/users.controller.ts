@@ -11,6 +11,7 @@ import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
 import { ProfileService } from './profile.service';
 import { Preferences, UsersService } from './users.service';
+import { toUserDto } from './user-views';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -97,21 +98,7 @@ export class UsersController {
     const user = await this.users.profile(userId);
     // The guard saw a live session a moment ago; an account deleted since then is simply gone.
     if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
-    return {
-      id: user.id,
-      email: user.email,
-      email_verified: user.emailVerifiedAt !== null,
-      pending_email: user.pendingEmail,
-      name: user.name,
-      phone: user.phone,
-      avatar_url: user.avatarUrl,
-      timezone: user.timezone,
-      locale: user.locale,
-      status: user.status,
-      last_login_at: user.lastLoginAt?.toISOString() ?? null,
-      created_at: user.createdAt.toISOString(),
-      updated_at: user.updatedAt.toISOString(),
-    };
+    return { ...toUserDto(user), pending_email: user.pendingEmail };
   }
 }
 

@@ -15,6 +15,7 @@ import { IsDisplayName } from '../../../common/validation/profile-formats';
 import { USER_STATUSES, UserStatus } from '../user-status';
 import { SortOrder, USER_SORTS, UserSort } from '../users.repository';
 import { UpdateProfileDto } from './update-profile.dto';
+import { UserProfileDto } from './user-profile.dto';
 
 const DATE_TIME = { strict: true, strictSeparator: true } as const;
 const DATE_TIME_MESSAGE = { message: 'must be an ISO 8601 date-time' };
@@ -130,43 +131,8 @@ export class AcceptInvitationDto {
   password!: string;
 }
 
-export class AdminUserDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty({ example: 'ada@example.com' })
-  email!: string;
-
-  @ApiProperty()
-  email_verified!: boolean;
-
-  @ApiProperty({ example: 'Ada Lovelace' })
-  name!: string;
-
-  @ApiProperty({ type: String, nullable: true, example: '+447911123456' })
-  phone!: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  avatar_url!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'Europe/London' })
-  timezone!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'en-GB' })
-  locale!: string | null;
-
-  @ApiProperty({ enum: USER_STATUSES })
-  status!: UserStatus;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  last_login_at!: string | null;
-
-  @ApiProperty({ format: 'date-time' })
-  created_at!: string;
-
-  @ApiProperty({ format: 'date-time' })
-  updated_at!: string;
-}
+/** A user as administrators list them: the profile its owner sees, without a pending address. */
+export class AdminUserDto extends OmitType(UserProfileDto, ['pending_email'] as const) {}
 
 export class AdminUserRoleDto {
   @ApiProperty({ format: 'uuid' })
