@@ -4,6 +4,7 @@ import { Transactions } from '../../database/transactions';
 import { DomainEvent, PublishedEvent } from './domain-event';
 import { EventPattern, EventType, isKnownPattern, patternMatches } from './event-catalogue';
 import { EVENT_CONSUMER, EventConsumerMetadata, EventPhase } from './on-event.decorator';
+import { decoratedMethods } from '../../common/discovery/decorated-methods';
 
 export interface EventConsumer {
   /** `Class.method`: how a consumer is named in logs and in its retry jobs. */
@@ -48,23 +49,18 @@ export class EventConsumers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const metadata = Reflect.getMetadata(EVENT_CONSUMER, prototype, method) as
-          EventConsumerMetadata | undefined;
-        if (!metadata) continue;
-        const name = `${prototype.constructor.name}.${method}`;
-        for (const pattern of metadata.patterns) {
-          if (!isKnownPattern(pattern)) {
-            throw new Error(`${name} consumes unknown events ${String(pattern)}`);
-          }
+    const consumers = decoratedMethods<EventConsumerMetadata>(
+      this.discovery,
+      this.scanner,
+      EVENT_CONSUMER,
+    );
+    for (const { name, metadata, method } of consumers) {
+      for (const pattern of metadata.patterns) {
+        if (!isKnownPattern(pattern)) {
+          throw new Error(`${name} consumes unknown events ${String(pattern)}`);
         }
-        const handle = (instance[method] as (input: unknown) => unknown).bind(instance);
-        this.consumers.push({ name, ...metadata, handle });
       }
+      this.consumers.push({ name, ...metadata, handle: method as (input: unknown) => unknown });
     }
   }
 

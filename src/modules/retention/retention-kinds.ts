@@ -6,6 +6,7 @@ import {
   RetentionKindDefinition,
   RetentionPurgeFunction,
 } from './retention-purge.decorator';
+import { decoratedMethods } from '../../common/discovery/decorated-methods';
 
 export interface RetentionKind {
   kind: string;
@@ -29,23 +30,20 @@ export class RetentionKinds implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const definition = Reflect.getMetadata(RETENTION_PURGE, prototype, method) as
-          RetentionKindDefinition | undefined;
-        if (!definition) continue;
-        if (this.kinds.some((k) => k.kind === definition.kind)) {
-          throw new Error(`two purges for the retention kind ${definition.kind}`);
-        }
-        this.kinds.push({
-          kind: definition.kind,
-          retentionDays: definition.retentionDays(this.config),
-          purge: (instance[method] as RetentionPurgeFunction).bind(instance),
-        });
+    const purges = decoratedMethods<RetentionKindDefinition>(
+      this.discovery,
+      this.scanner,
+      RETENTION_PURGE,
+    );
+    for (const { metadata: definition, method } of purges) {
+      if (this.kinds.some((k) => k.kind === definition.kind)) {
+        throw new Error(`two purges for the retention kind ${definition.kind}`);
       }
+      this.kinds.push({
+        kind: definition.kind,
+        retentionDays: definition.retentionDays(this.config),
+        purge: method as RetentionPurgeFunction,
+      });
     }
   }
 

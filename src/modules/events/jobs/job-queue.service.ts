@@ -18,6 +18,7 @@ import {
   JobOutcome,
   JobQueueDefinition,
 } from './job-handler.decorator';
+import { decoratedMethods } from '../../../common/discovery/decorated-methods';
 
 /** Where every queue's jobs go once their retries are spent: kept for inspection and redrive. */
 export const DEAD_LETTER_QUEUE = 'jobs.dead';
@@ -246,20 +247,17 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   private discoverHandlers(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const definition = Reflect.getMetadata(JOB_HANDLER, prototype, method) as
-          JobQueueDefinition | undefined;
-        if (!definition) continue;
-        if (this.queues.has(definition.name)) {
-          throw new Error(`two job handlers for the queue ${definition.name}`);
-        }
-        const handler = (instance[method] as JobBatchHandler<unknown>).bind(instance);
-        this.queues.set(definition.name, { definition, handler: this.guarded(handler) });
+    const handlers = decoratedMethods<JobQueueDefinition>(
+      this.discovery,
+      this.scanner,
+      JOB_HANDLER,
+    );
+    for (const { metadata: definition, method } of handlers) {
+      if (this.queues.has(definition.name)) {
+        throw new Error(`two job handlers for the queue ${definition.name}`);
       }
+      const handler = method as JobBatchHandler<unknown>;
+      this.queues.set(definition.name, { definition, handler: this.guarded(handler) });
     }
   }
 
