@@ -24,6 +24,8 @@ export enum CommonErrorCode {
   UriTooLong = 'uri_too_long',
   RequestTimeout = 'request_timeout',
   DependencyUnavailable = 'dependency_unavailable',
+  /** A download link (of an export) altered, issued to someone else, or expired. */
+  InvalidDownloadLink = 'invalid_download_link',
   ServiceUnavailable = 'service_unavailable',
   InternalError = 'internal_error',
 }
@@ -100,8 +102,6 @@ export enum AuditErrorCode {
   InvalidAuditFilter = 'invalid_audit_filter',
   /** A cursor this list did not issue for this filter (altered, or from another list). */
   InvalidCursor = 'invalid_cursor',
-  /** A download link altered, issued to someone else, or expired. */
-  InvalidDownloadLink = 'invalid_download_link',
 }
 
 /** Every `code` of a problem+json answer. */

@@ -38,6 +38,7 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [CommonErrorCode.UriTooLong]: 414,
   [CommonErrorCode.RequestTimeout]: 408,
   [CommonErrorCode.DependencyUnavailable]: 503,
+  [CommonErrorCode.InvalidDownloadLink]: 403,
   [CommonErrorCode.ServiceUnavailable]: 503,
   [CommonErrorCode.InternalError]: 500,
   [AuthErrorCode.InvalidCredentials]: 401,
@@ -79,7 +80,6 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [EventsErrorCode.TooManyStreams]: 429,
   [AuditErrorCode.InvalidAuditFilter]: 400,
   [AuditErrorCode.InvalidCursor]: 400,
-  [AuditErrorCode.InvalidDownloadLink]: 403,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Actor } from '../../common/auth/actor';
+import { ChunkedFileCipher } from '../../common/crypto/chunked-file-cipher';
 import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
 import { DomainError } from '../../common/errors/domain-error';
 import { uuidV7 } from '../../common/ids/uuid-v7';
-import { AuditErrorCode, CommonErrorCode } from '../../common/errors/error-code';
+import { CommonErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
 import { JobHandler, JobOutcome, settleEach } from '../events/jobs/job-handler.decorator';
 import { JobQueue } from '../events/jobs/job-queue.service';
@@ -17,7 +18,7 @@ import { AuditFilterInput, filterFingerprint, parseAuditFilter } from './audit-f
 import { AuditKeyring } from './audit-keyring';
 import { AuditQueries } from './audit-queries.service';
 import { toAuditEventDto } from './audit-views';
-import { CSV_HEADER, csvRow, ExportChunkCipher } from './export-file';
+import { CSV_HEADER, csvRow } from './export-file';
 
 export const EXPORT_QUEUE = 'audit.export';
 /** Rows read per query while exporting. */
@@ -125,11 +126,11 @@ export class AuditExports {
     const expected = await this.linkSignature(requester, id, expires);
     const given = Buffer.from(signature, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new DomainError(AuditErrorCode.InvalidDownloadLink, 'The download link was altered.');
+      throw new DomainError(CommonErrorCode.InvalidDownloadLink, 'The download link was altered.');
     }
     if (expires * 1000 <= now.getTime()) {
       throw new DomainError(
-        AuditErrorCode.InvalidDownloadLink,
+        CommonErrorCode.InvalidDownloadLink,
         'The download link has expired; read the export again for a new one.',
       );
     }
@@ -137,7 +138,7 @@ export class AuditExports {
       throw new DomainError(CommonErrorCode.Conflict, `The export is ${exported.status}.`);
     }
     const key = this.cipher.decrypt(await this.exports.sealedKeyOf(id), exportKeyContext(id));
-    const chunks = new ExportChunkCipher(key, id);
+    const chunks = new ChunkedFileCipher(key, exportKeyContext(id));
     const count = exported.chunks ?? 0;
     const read = async function* (repository: AuditExportRepository) {
       for (let index = 0; index < count; index++) {
@@ -174,7 +175,7 @@ export class AuditExports {
     const exported = await this.exports.findWithKey(id);
     if (!exported || exported.status !== 'pending') return;
     const key = this.cipher.decrypt(exported.sealedKey, exportKeyContext(id));
-    const chunks = new ExportChunkCipher(key, id);
+    const chunks = new ChunkedFileCipher(key, exportKeyContext(id));
     const conditions = await this.queries.conditionsOf(parseAuditFilter(exported.filter));
     await this.exports.clearChunks(id);
     let pending: Buffer[] = [Buffer.from(exported.format === 'csv' ? CSV_HEADER : '')];

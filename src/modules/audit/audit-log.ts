@@ -4,7 +4,7 @@ import { AuditEventRepository, NewAuditRow } from './audit-event.repository';
 import { AuditChain } from './audit-chain';
 import { AuditKeyring, FieldOwner, UserKey } from './audit-keyring';
 import { formatAddress, networkOf, parseAddress } from './ip-address';
-import { splitPersonal } from './personal-fields';
+import { splitPersonal } from '../../common/privacy/personal-fields';
 
 /** One thing to record, as its trail (administrative or authentication) describes it. */
 export interface AuditRecord {

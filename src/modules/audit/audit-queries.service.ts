@@ -5,7 +5,7 @@ import { AuditFilter, filterFingerprint } from './audit-filter';
 import { AuditKeyring, FieldOwner } from './audit-keyring';
 import { NETWORK_PREFIX } from './ip-address';
 import { actorFieldOwner, personalContext } from './audit-log';
-import { mergePersonal } from './personal-fields';
+import { mergePersonal } from '../../common/privacy/personal-fields';
 
 /** A row of the audit log as read: personal fields opened, or null where erased. */
 export interface AuditEntry {
