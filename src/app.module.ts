@@ -23,6 +23,7 @@ import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { MfaApiModule } from './modules/mfa/mfa-api.module';
 import { SecurityNoticesModule } from './modules/mail/security-notices.module';
+import { PrivacyModule } from './modules/privacy/privacy.module';
 import { RetentionModule } from './modules/retention/retention.module';
 
 export interface AppModuleOptions {
@@ -64,6 +65,7 @@ export class AppModule {
         EventStreamsModule,
         MetricsModule,
         RetentionModule,
+        PrivacyModule,
         ...(options.extraModules ?? []),
       ],
     };

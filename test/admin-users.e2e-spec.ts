@@ -25,6 +25,7 @@ interface UserBody {
   locale: string | null;
   status: string;
   last_login_at: string | null;
+  deletion_due_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -269,6 +270,7 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
         locale: null,
         status: 'invited',
         last_login_at: null,
+        deletion_due_at: null,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

@@ -231,9 +231,10 @@ describe('retention', () => {
         { kind: 'webhook_deliveries', retentionDays: 30 },
         { kind: 'known_sign_ins', retentionDays: 180 },
         { kind: 'notice_claims', retentionDays: 30 },
+        { kind: 'personal_data_exports', retentionDays: 1 },
       ]),
     );
-    expect(kinds).toHaveLength(7);
+    expect(kinds).toHaveLength(8);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {

@@ -63,6 +63,7 @@ describe('profile and preferences (/v1/users/me)', () => {
         [
           'avatar_url',
           'created_at',
+          'deletion_due_at',
           'email',
           'email_verified',
           'id',

@@ -221,6 +221,7 @@ export const environmentSchema = z.object({
   RETENTION_MFA_CHALLENGES_DAYS: integer(0, 3650).default(7),
   RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(0, 3650).default(30),
   RETENTION_BATCH_SIZE: integer(1, 10_000).default(1000),
+  ACCOUNT_DELETION_GRACE_DAYS: integer(0, 365).default(30),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -422,6 +423,13 @@ export interface AppConfig {
     knownSignInsDays: number;
     /** Rows deleted per statement, each batch its own transaction. */
     batchSize: number;
+  };
+  privacy: {
+    /**
+     * Days between a user's asking to delete their account and its erasure, during which signing
+     * in cancels it; 0 erases at once.
+     */
+    deletionGraceDays: number;
   };
 }
 

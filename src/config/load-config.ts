@@ -108,5 +108,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       knownSignInsDays: e.RETENTION_KNOWN_SIGN_INS_DAYS,
       batchSize: e.RETENTION_BATCH_SIZE,
     },
+    privacy: { deletionGraceDays: e.ACCOUNT_DELETION_GRACE_DAYS },
   };
 }

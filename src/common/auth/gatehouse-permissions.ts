@@ -25,6 +25,8 @@ export const GATEHOUSE_PERMISSIONS = [
   'users:suspend',
   'users:reset_password',
   'users:revoke_sessions',
+  'users:export',
+  'users:delete',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

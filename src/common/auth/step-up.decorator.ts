@@ -22,6 +22,9 @@ const STEP_UP_DESCRIPTION =
   '`WWW-Authenticate: Bearer error="insufficient_user_authentication"` with `max_age` or ' +
   '`acr_values` (RFC 9470); `POST /v1/auth/step-up` returns a token that is.';
 
+/** How recent a login must be for a sensitive change of one's own account (10 minutes). */
+export const RECENT_AUTH_SECONDS = 10 * 60;
+
 /**
  * The signed-in user must have authenticated (logged in or stepped up) within `maxAgeSeconds`.
  * Otherwise 401 with `error="insufficient_user_authentication"` and `max_age` (RFC 9470).

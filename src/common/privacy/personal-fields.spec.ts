@@ -1,4 +1,4 @@
-import { mergePersonal, splitPersonal } from './personal-fields';
+import { mergePersonal, redactPersonal, splitPersonal } from './personal-fields';
 
 describe('splitPersonal', () => {
   it('moves personal values out at their paths, leaving null in their place', () => {
@@ -32,5 +32,24 @@ describe('splitPersonal', () => {
   it('shows erased values as null: the clear details alone', () => {
     const { details } = splitPersonal({ email: 'ada@example.com', kind: 'x' });
     expect(mergePersonal(details, null)).toEqual({ email: null, kind: 'x' });
+  });
+});
+
+describe('redactPersonal', () => {
+  it('blanks personal values at any depth, and the extra keys of the top level', () => {
+    const data = {
+      user_id: 'u1',
+      from: 'ada@example.com',
+      to: 'ada@example.org',
+      changes: { before: { name: 'Ada', phone: '+441234' }, after: { locale: 'en' } },
+      nested: { from: 'stays' },
+    };
+    expect(redactPersonal(data, ['from', 'to'])).toEqual({
+      user_id: 'u1',
+      from: null,
+      to: null,
+      changes: { before: { name: null, phone: null }, after: { locale: 'en' } },
+      nested: { from: 'stays' },
+    });
   });
 });

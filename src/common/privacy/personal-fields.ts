@@ -1,6 +1,7 @@
 /**
- * Names of values that identify a person, wherever they appear in an audit row's details: such
- * values are stored encrypted under the user's key (`subject_personal`), never in clear.
+ * Names of values that identify a person, wherever they appear in an audit row's details or an
+ * event's payload: in the audit log such values are stored encrypted under the user's key
+ * (`subject_personal`), never in clear; erasure blanks them in the event log (`redactPersonal`).
  */
 const PERSONAL_KEYS = new Set([
   'email',
@@ -59,4 +60,18 @@ export function mergePersonal(details: Json, personal: Json | null): Json {
         : value;
   }
   return merged;
+}
+
+/**
+ * The value with every personal value blanked (null), at any depth; `alsoPersonal` names more
+ * keys of the top level that hold one (an event's `from` and `to` addresses).
+ */
+export function redactPersonal(value: Json, alsoPersonal: readonly string[] = []): Json {
+  const redacted: Json = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (PERSONAL_KEYS.has(key) || alsoPersonal.includes(key)) redacted[key] = null;
+    else if (isPlainObject(inner)) redacted[key] = redactPersonal(inner);
+    else redacted[key] = inner;
+  }
+  return redacted;
 }

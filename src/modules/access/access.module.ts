@@ -3,6 +3,7 @@ import { UsersModule } from '../users/users.module';
 import { AccessChangeRecorder } from './access-change-recorder';
 import { AccessService } from './access.service';
 import { PoliciesService } from './policies.service';
+import { GrantPersonalData } from './grant-personal-data';
 import { PolicyRepository } from './policy.repository';
 import { PolicySetRepository } from './policy-set.repository';
 import { RoleRepository } from './role.repository';
@@ -25,6 +26,7 @@ import { UserRolesService } from './user-roles.service';
     UserRolesService,
     PoliciesService,
     AccessService,
+    GrantPersonalData,
   ],
   exports: [AccessService, RolesService, UserRolesService, PoliciesService],
 })

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { isConstraintViolation } from '../../database/constraint-violations';
 import { Transactions } from '../../database/transactions';
 import { Policy, PolicyEffect } from './policy.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 export type PolicyFields = Omit<Policy, 'id' | 'createdAt' | 'updatedAt'>;
 
@@ -118,12 +116,7 @@ export class PolicyRepository {
       );
       return toPolicy(rows[0]);
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
-      ) {
-        return 'name_taken';
-      }
+      if (isConstraintViolation(error, 'unique')) return 'name_taken';
       throw error;
     }
   }

@@ -1,17 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { isConstraintViolation } from '../../database/constraint-violations';
 import { Transactions } from '../../database/transactions';
 import { Role } from './role.entity';
 import { UserRole } from './user-role.entity';
-
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
-
-function isViolation(error: unknown, code: string): boolean {
-  return (
-    error instanceof QueryFailedError && (error.driverError as { code?: string }).code === code
-  );
-}
 
 export type RoleFields = Pick<Role, 'name' | 'description' | 'permissions'>;
 
@@ -127,7 +118,7 @@ export class RoleRepository {
       );
       return toRole(rows[0]);
     } catch (error) {
-      if (isViolation(error, UNIQUE_VIOLATION)) return 'name_taken';
+      if (isConstraintViolation(error, 'unique')) return 'name_taken';
       throw error;
     }
   }
@@ -205,7 +196,7 @@ export class RoleRepository {
         created: row.created,
       };
     } catch (error) {
-      if (isViolation(error, FOREIGN_KEY_VIOLATION)) return 'missing';
+      if (isConstraintViolation(error, 'foreign_key')) return 'missing';
       throw error;
     }
   }

@@ -9,6 +9,7 @@ import { AuditExportRepository } from './audit-export.repository';
 import { AuditExportsController } from './audit-exports.controller';
 import { AuditExports } from './audit-exports.service';
 import { AuditModule } from './audit.module';
+import { AuditPersonalData } from './audit-personal-data';
 import { AuditQueries } from './audit-queries.service';
 import { MyActivityController } from './my-activity.controller';
 
@@ -28,6 +29,7 @@ import { MyActivityController } from './my-activity.controller';
     AuditCheckpoints,
     AuditExportRepository,
     AuditExports,
+    AuditPersonalData,
   ],
 })
 export class AuditApiModule {}

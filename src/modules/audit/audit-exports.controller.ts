@@ -19,10 +19,11 @@ import {
 } from '@nestjs/swagger';
 import { Actor, RequestActor } from '../../common/auth/actor';
 import { RequirePermission } from '../../common/auth/require-permission.decorator';
+import { DownloadQueryDto } from '../../common/http/download-query.dto';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { AuditExport, AuditExportFormat } from './audit-export.entity';
 import { AuditExports } from './audit-exports.service';
-import { AuditExportDto, CreateAuditExportDto, DownloadQueryDto } from './dto/audit-export.dto';
+import { AuditExportDto, CreateAuditExportDto } from './dto/audit-export.dto';
 
 const MEDIA_TYPES: Record<AuditExportFormat, string> = {
   ndjson: 'application/x-ndjson',

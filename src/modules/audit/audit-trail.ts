@@ -20,6 +20,8 @@ const ADMINISTRATIVE = [
   'user.deactivated',
   'user.password_reset_forced',
   'user.session.revoked',
+  'user.deleted',
+  'user.data_export.requested',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -143,6 +145,8 @@ function entryOf(event: AdministrativeEvent): Entry | null {
     case 'user.deactivated':
     case 'user.password_reset_forced':
     case 'user.session.revoked':
+    case 'user.deleted':
+    case 'user.data_export.requested':
       return userLifecycleEntry(event);
     case 'user.mfa.removed':
       if (event.data.by !== 'administrator') return null;
@@ -173,7 +177,9 @@ type UserLifecycleEvent = Extract<
       | 'user.reactivated'
       | 'user.deactivated'
       | 'user.password_reset_forced'
-      | 'user.session.revoked';
+      | 'user.session.revoked'
+      | 'user.deleted'
+      | 'user.data_export.requested';
   }
 >;
 
@@ -219,6 +225,14 @@ function userLifecycleEntry(event: UserLifecycleEvent): Entry | null {
         action: 'user.sessions_revoke',
         target,
         details: { session_ids: event.data.session_ids },
+      };
+    case 'user.deleted':
+      return { action: 'user.delete', target, details: { scheduled: event.data.scheduled } };
+    case 'user.data_export.requested':
+      return {
+        action: 'user.data_export',
+        target,
+        details: { export_id: event.data.export_id },
       };
   }
 }

@@ -104,6 +104,14 @@ export function outcomeOf(e: AccountEvent): Outcome | null {
       return success('invitation_accept');
     case 'user.password_reset_forced':
       return success('password_reset_forced');
+    case 'user.deletion_scheduled':
+      return success('account_deletion_request');
+    case 'user.deletion_cancelled':
+      return success('account_deletion_cancel', { reason: 'signed_in' });
+    case 'user.deleted':
+      return success('account_delete', { reason: e.data.scheduled ? 'scheduled' : null });
+    case 'user.data_export.requested':
+      return success('data_export_request');
     case 'user.session.created':
       return success('login', { sessionId: e.data.session_id });
     case 'user.session.refreshed':

@@ -28,4 +28,13 @@ export class AuthEventRepository {
       ],
     );
   }
+
+  /** Erasure: the user's rows stay (ids, types, outcomes, times) without their network. */
+  async forgetNetworkOf(userId: string): Promise<void> {
+    await this.transactions.manager().query(
+      `UPDATE auth_events SET ip = NULL, user_agent = NULL
+          WHERE user_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL)`,
+      [userId],
+    );
+  }
 }

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { ClientInfo } from '../../common/auth/client-info';
+import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
+import { currentRequestId } from '../../common/logging/request-log-context';
 import { DomainEvents, EventOrigin } from '../events/domain-events.service';
 import { JobHandler, JobOutcome, settleEach } from '../events/jobs/job-handler.decorator';
+import { JobQueue } from '../events/jobs/job-queue.service';
 import { UsersService } from '../users/users.service';
 
 export const ACCOUNT_REQUEST_QUEUES = {
@@ -20,6 +23,19 @@ export interface AccountRequest {
   /** A registration's account: its id (so that a retry finds it made), name and password hash. */
   registration?: { user_id: string; name: string; password_hash: string };
 }
+
+type AccountRequestQueue = (typeof ACCOUNT_REQUEST_QUEUES)[keyof typeof ACCOUNT_REQUEST_QUEUES];
+
+/**
+ * A request as its job holds it: sealed (EnvelopeCipher) under the master key, so that the
+ * job table never holds an address, a name or a password hash in clear, and an erased
+ * person's leaves nothing readable there.
+ */
+interface SealedAccountRequest {
+  sealed: string;
+}
+
+const SEALED_REQUEST_CONTEXT = 'account_requests';
 
 /** Retried for about a day when the database is away; completed jobs (hashes) kept an hour. */
 const ACCOUNT_REQUEST_QUEUE = {
@@ -43,11 +59,30 @@ export class AccountRequests {
   constructor(
     private readonly users: UsersService,
     private readonly events: DomainEvents,
+    private readonly jobs: JobQueue,
+    private readonly cipher: EnvelopeCipher,
   ) {}
 
+  /** Records the request as a job, so that the answer cannot outlive its work. */
+  async record(
+    queue: AccountRequestQueue,
+    request: Omit<AccountRequest, 'request_id'>,
+  ): Promise<void> {
+    const full: AccountRequest = { ...request, request_id: currentRequestId() };
+    const sealed = this.cipher.encrypt(Buffer.from(JSON.stringify(full)), SEALED_REQUEST_CONTEXT);
+    await this.jobs.send(queue, { sealed } satisfies SealedAccountRequest);
+  }
+
+  private open(job: Job<SealedAccountRequest>): AccountRequest {
+    return JSON.parse(
+      this.cipher.decrypt(job.data.sealed, SEALED_REQUEST_CONTEXT).toString('utf8'),
+    ) as AccountRequest;
+  }
+
   @JobHandler({ name: ACCOUNT_REQUEST_QUEUES.register, ...ACCOUNT_REQUEST_QUEUE })
-  register(jobs: Job<AccountRequest>[]): Promise<JobOutcome[]> {
-    return settleEach(jobs, async ({ data }) => {
+  register(jobs: Job<SealedAccountRequest>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async (job) => {
+      const data = this.open(job);
       const { user_id, name, password_hash } = data.registration!;
       const origin = originOf(data);
       const outcome = await this.users.createPending(
@@ -67,8 +102,9 @@ export class AccountRequests {
   }
 
   @JobHandler({ name: ACCOUNT_REQUEST_QUEUES.resendVerification, ...ACCOUNT_REQUEST_QUEUE })
-  resendVerification(jobs: Job<AccountRequest>[]): Promise<JobOutcome[]> {
-    return settleEach(jobs, async ({ data }) => {
+  resendVerification(jobs: Job<SealedAccountRequest>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async (job) => {
+      const data = this.open(job);
       const user = await this.users.findByEmail(data.email);
       if (user?.status !== 'pending_verification') return;
       await this.events.emit(
@@ -80,8 +116,9 @@ export class AccountRequests {
   }
 
   @JobHandler({ name: ACCOUNT_REQUEST_QUEUES.forgotPassword, ...ACCOUNT_REQUEST_QUEUE })
-  forgotPassword(jobs: Job<AccountRequest>[]): Promise<JobOutcome[]> {
-    return settleEach(jobs, async ({ data }) => {
+  forgotPassword(jobs: Job<SealedAccountRequest>[]): Promise<JobOutcome[]> {
+    return settleEach(jobs, async (job) => {
+      const data = this.open(job);
       const user = await this.users.findByEmail(data.email);
       if (!user || user.status === 'deactivated' || user.status === 'suspended') return;
       await this.events.emit('user.password_reset.requested', { user_id: user.id }, originOf(data));

@@ -18,6 +18,7 @@ import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
 import { SecondFactorRemovalController } from './second-factor-removal.controller';
 import { SecondFactorService } from './second-factor.service';
+import { SessionPersonalData } from './session-personal-data';
 import { SessionRepository } from './session.repository';
 import { SessionService } from './session.service';
 import { SignInAnomalies } from './sign-in-anomalies';
@@ -54,6 +55,7 @@ import { SigningKeyService } from './signing-key.service';
     KnownSignInRepository,
     SignInAnomalies,
     MfaRequiredRolesCheck,
+    SessionPersonalData,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
   exports: [

@@ -11,10 +11,8 @@ import { tooManyAttempts } from '../../common/throttle/too-many-attempts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { uuidV7 } from '../../common/ids/uuid-v7';
-import { currentRequestId } from '../../common/logging/request-log-context';
 import { AuthAttempt } from '../events/catalogue/account-events';
 import { DomainEvents } from '../events/domain-events.service';
-import { JobQueue } from '../events/jobs/job-queue.service';
 import { CredentialAttempts } from '../users/credential-attempts.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
@@ -22,10 +20,11 @@ import { AccessTokenService } from './access-token.service';
 import { AccessService } from '../access/access.service';
 import { MfaChallengePurpose } from '../mfa/mfa-challenge-purpose';
 import { MfaService } from '../mfa/mfa.service';
+import { invalidCredentials } from './invalid-credentials';
 import { LoginRepository } from './login.repository';
 import { Session } from './session.entity';
 import { SessionService } from './session.service';
-import { ACCOUNT_REQUEST_QUEUES, AccountRequest } from './account-requests';
+import { ACCOUNT_REQUEST_QUEUES, AccountRequests } from './account-requests';
 import { issueTokenPair, TokenPair } from './token-pair';
 
 const HOUR_S = 60 * 60;
@@ -69,7 +68,7 @@ export class AuthService {
     private readonly credentials: CredentialAttempts,
     private readonly rateLimiter: RateLimiter,
     private readonly events: DomainEvents,
-    private readonly jobs: JobQueue,
+    private readonly accountRequests: AccountRequests,
     private readonly transactions: Transactions,
     private readonly mfa: MfaService,
     private readonly access: AccessService,
@@ -82,7 +81,7 @@ export class AuthService {
    * unbounded queue, carries that cost), then records the registration as a durable job and
    * answers. What depends on whether the address is taken happens in the job: a new account
    * and its verification mail, or a mail to the owner of the address; neither the answer nor
-   * its timing tells the two apart. The job holds the password's hash, never the password.
+   * its timing tells the two apart. The job holds the password's hash (sealed), never the password.
    */
   async register(
     input: { email: string; password: string; name: string },
@@ -92,7 +91,7 @@ export class AuthService {
     const email = normalizeEmail(input.email);
     this.policy.assertAcceptable(input.password, { email });
     const passwordHash = await this.hasher.hash(input.password);
-    await this.request(ACCOUNT_REQUEST_QUEUES.register, {
+    await this.accountRequests.record(ACCOUNT_REQUEST_QUEUES.register, {
       email,
       client,
       registration: { user_id: uuidV7(), name: input.name.trim(), password_hash: passwordHash },
@@ -126,7 +125,7 @@ export class AuthService {
   /** Answers once the request is recorded; a pending account gets a new link in the job. */
   async resendVerification(email: string, client: ClientInfo): Promise<void> {
     await this.limitAccountRequests('email_verify_resend', client);
-    await this.request(ACCOUNT_REQUEST_QUEUES.resendVerification, {
+    await this.accountRequests.record(ACCOUNT_REQUEST_QUEUES.resendVerification, {
       email: normalizeEmail(email),
       client,
     });
@@ -154,10 +153,7 @@ export class AuthService {
             ok: false,
             reason: account ? 'wrong_password' : 'unknown_email',
             userId: account?.userId,
-            error: new DomainError(
-              AuthErrorCode.InvalidCredentials,
-              'The email or password is not correct.',
-            ),
+            error: invalidCredentials(),
           };
         }
         if (account.status !== 'active') {
@@ -183,6 +179,7 @@ export class AuthService {
     const secondFactor = await this.secondFactorDue(userId, account.hasActiveFactor);
     if (secondFactor) {
       const challenge = await this.mfa.issueChallenge(userId, secondFactor, passwordHash, client);
+      if (!challenge) throw invalidCredentials();
       return {
         kind: 'second_factor',
         purpose: secondFactor,
@@ -280,7 +277,7 @@ export class AuthService {
   /** Answers once the request is recorded; an account that may reset gets a link in the job. */
   async forgotPassword(email: string, client: ClientInfo): Promise<void> {
     await this.limitAccountRequests('password_forgot', client);
-    await this.request(ACCOUNT_REQUEST_QUEUES.forgotPassword, {
+    await this.accountRequests.record(ACCOUNT_REQUEST_QUEUES.forgotPassword, {
       email: normalizeEmail(email),
       client,
     });
@@ -348,14 +345,6 @@ export class AuthService {
       });
       await this.users.cancelEmailTokens(user.id, ['change_email', 'reset_password']);
     });
-  }
-
-  /** Records an account request as a job, so that the answer cannot outlive its work. */
-  private async request(queue: string, request: Omit<AccountRequest, 'request_id'>): Promise<void> {
-    await this.jobs.send(queue, {
-      ...request,
-      request_id: currentRequestId(),
-    } satisfies AccountRequest);
   }
 
   private async refused(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IsNull, Not } from 'typeorm';
+import { isConstraintViolation } from '../../database/constraint-violations';
 import { Transactions } from '../../database/transactions';
 import { DomainEvent } from '../events/domain-event';
 import { EventShell } from '../events/domain-events.service';
@@ -134,11 +135,13 @@ export class SessionRepository {
     >,
     tokenHash: Buffer,
     event: DomainEvent<'user.session.created'>,
-  ): Promise<Session> {
+  ): Promise<Session | null> {
     const outbox = outboxInsert(event, 11);
-    const rows = await this.prepared<SessionRow>(
-      'sessions.insert_login',
-      `WITH s AS (
+    let rows: SessionRow[];
+    try {
+      rows = await this.prepared<SessionRow>(
+        'sessions.insert_login',
+        `WITH s AS (
          INSERT INTO sessions (id, user_id, ip, user_agent, amr, auth_time, last_seen_at,
                                idle_expires_at, absolute_expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -150,20 +153,25 @@ export class SessionRepository {
          ${outbox.sql}
        )
        SELECT * FROM s`,
-      [
-        session.id,
-        session.userId,
-        session.ip,
-        session.userAgent,
-        session.amr,
-        session.authTime,
-        session.lastSeenAt,
-        session.idleExpiresAt,
-        session.absoluteExpiresAt,
-        tokenHash,
-        ...outbox.values,
-      ],
-    );
+        [
+          session.id,
+          session.userId,
+          session.ip,
+          session.userAgent,
+          session.amr,
+          session.authTime,
+          session.lastSeenAt,
+          session.idleExpiresAt,
+          session.absoluteExpiresAt,
+          tokenHash,
+          ...outbox.values,
+        ],
+      );
+    } catch (error) {
+      // The account was erased since its password was checked.
+      if (isConstraintViolation(error, 'foreign_key')) return null;
+      throw error;
+    }
     return toSession(rows[0]);
   }
 
@@ -257,6 +265,15 @@ export class SessionRepository {
         WHERE s.user_id = $1 AND ${liveSession('s', '$2')}
         ORDER BY s.last_seen_at DESC`,
       [userId, now],
+    );
+    return rows.map(toSession);
+  }
+
+  /** Every session of the user still kept, live or ended, newest first (their data export). */
+  async findAllOf(userId: string): Promise<Session[]> {
+    const rows = await this.query<SessionRow>(
+      'SELECT s.* FROM sessions s WHERE s.user_id = $1 ORDER BY s.created_at DESC',
+      [userId],
     );
     return rows.map(toSession);
   }

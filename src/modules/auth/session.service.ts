@@ -8,6 +8,7 @@ import { Transactions } from '../../database/transactions';
 import { SESSION_REVOKE_REASONS } from '../events/catalogue/account-events';
 import { DomainEvents, EventOrigin } from '../events/domain-events.service';
 import { EventOf, OnBroadcast } from '../events/on-event.decorator';
+import { invalidCredentials } from './invalid-credentials';
 import { Session } from './session.entity';
 import { isSessionLive } from './session-liveness';
 import { SessionRepository, UsableRefreshToken } from './session.repository';
@@ -94,6 +95,10 @@ export class SessionService {
       hash,
       event,
     );
+    if (!session) {
+      // Erased since its password (and code) were checked: as for an unknown account.
+      throw invalidCredentials();
+    }
     await this.events.written([event]);
     return { session, refreshToken: token, refreshExpiresIn: secondsBetween(now, idleExpiresAt) };
   }

@@ -4,6 +4,7 @@ import { DomainEvents } from './domain-events.service';
 import { EventConsumers } from './event-consumers';
 import { EventTail } from './event-tail';
 import { JobQueue } from './jobs/job-queue.service';
+import { OutboxErasure } from './outbox-erasure';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxRepository } from './outbox.repository';
 
@@ -15,7 +16,15 @@ import { OutboxRepository } from './outbox.repository';
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [OutboxRepository, EventConsumers, JobQueue, EventTail, OutboxRelay, DomainEvents],
+  providers: [
+    OutboxRepository,
+    EventConsumers,
+    JobQueue,
+    EventTail,
+    OutboxRelay,
+    DomainEvents,
+    OutboxErasure,
+  ],
   exports: [DomainEvents, JobQueue, EventTail, OutboxRepository],
 })
 export class EventsModule {}

@@ -63,6 +63,29 @@ export class OutboxRepository {
   }
 
   /**
+   * Erasure: every event about the person or of their doing, with `redact` applied to its data
+   * and its network (ip, user agent) blanked, in the open transaction. The outbox has no index
+   * on either column (it would cost every write); its retention bounds the scan.
+   */
+  async forgetPerson(
+    userId: string,
+    redact: (type: string, data: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<number> {
+    const manager = this.transactions.manager();
+    const rows = await manager.query<{ id: string; type: string; data: Record<string, unknown> }[]>(
+      `SELECT id, type, data FROM outbox WHERE user_id = $1 OR actor_id = $1::text FOR UPDATE`,
+      [userId],
+    );
+    if (rows.length === 0) return 0;
+    await manager.query(
+      `UPDATE outbox o SET data = x.data::jsonb, ip = NULL, user_agent = NULL
+         FROM unnest($1::uuid[], $2::text[]) AS x(id, data) WHERE o.id = x.id`,
+      [rows.map((row) => row.id), rows.map((row) => JSON.stringify(redact(row.type, row.data)))],
+    );
+    return rows.length;
+  }
+
+  /**
    * Publishes up to `limit` events in the order they were emitted: gives each the next
    * position and returns them in that order. Call inside a transaction; the relay lock is held
    * until it ends, so positions follow the order in which publications commit, and a reader

@@ -302,3 +302,41 @@ export function forcedPasswordReset(to: string, link: string): MailMessage {
     link,
   };
 }
+
+/** The export of the person's data is built; it is downloaded from the account, signed in. */
+export function dataExportReady(to: string, until: string, webAppUrl: string): MailMessage {
+  return {
+    to,
+    subject: 'Your data export is ready',
+    text: lines(
+      'The export of your data you (or an administrator, at your request) asked for is ready.',
+      `Sign in and download it from your account until ${until}:\n${webAppUrl}/login`,
+      'If you did not ask for it, sign in, change your password and contact support.',
+    ),
+  };
+}
+
+/** The user asked to delete their account: when it happens, and how to stop it. */
+export function accountDeletionScheduled(to: string, when: string, webAppUrl: string): MailMessage {
+  return {
+    to,
+    subject: 'Your account will be deleted',
+    text: lines(
+      `As asked, your account and its data will be deleted on ${when}. You were signed out everywhere.`,
+      `If you change your mind, sign in before then and the deletion is cancelled:\n${webAppUrl}/login`,
+      'If you did not ask for this, sign in now, change your password and contact support.',
+    ),
+  };
+}
+
+/** A sign-in during the grace period cancelled the deletion. */
+export function accountDeletionCancelled(to: string, webAppUrl: string): MailMessage {
+  return {
+    to,
+    subject: 'Your account will not be deleted',
+    text: lines(
+      'You signed in, so the deletion of your account you asked for is cancelled: it stays as it was.',
+      `To delete it after all, ask again from your account:\n${webAppUrl}/login`,
+    ),
+  };
+}

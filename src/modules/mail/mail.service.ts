@@ -5,6 +5,7 @@ import { monotonicUuidV7 } from '../../common/ids/uuid-v7';
 import { JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
 import { JobQueue } from '../events/jobs/job-queue.service';
 import { maskAddress } from './mail-address';
+import { DevelopmentOutboxRepository } from './development-outbox.repository';
 import { Mailer, MailMessage } from './mailer';
 
 export const MAIL_QUEUE = 'mail.send';
@@ -46,7 +47,16 @@ export class MailService {
     private readonly jobs: JobQueue,
     private readonly cipher: EnvelopeCipher,
     private readonly mailer: Mailer,
+    private readonly developmentOutbox: DevelopmentOutboxRepository,
   ) {}
+
+  /**
+   * Erasure: the mails the development outbox kept for this address go (an SMTP server's copies
+   * are beyond reach; mails still queued are sealed, and sent or dropped within their retries).
+   */
+  async forgetRecipient(address: string): Promise<void> {
+    await this.developmentOutbox.deleteTo(address);
+  }
 
   async enqueue(message: MailMessage): Promise<void> {
     const sealed = this.cipher.encrypt(Buffer.from(JSON.stringify(message)), SEALED_MAIL_CONTEXT);

@@ -2,7 +2,11 @@ import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, ClientInfo } from '../../common/auth/client-info';
 import { CurrentPrincipal, Principal } from '../../common/auth/principal';
-import { RequireAal, RequireRecentAuth } from '../../common/auth/step-up.decorator';
+import {
+  RECENT_AUTH_SECONDS,
+  RequireAal,
+  RequireRecentAuth,
+} from '../../common/auth/step-up.decorator';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode } from '../../common/errors/error-code';
 import { UsersService } from '../users/users.service';
@@ -14,9 +18,6 @@ import {
   TotpEnrollmentDto,
 } from './dto/mfa-responses.dto';
 import { MfaService } from './mfa.service';
-
-/** How recent a login must be to enroll a factor or renew the backup codes (10 minutes). */
-const RECENT_AUTH_SECONDS = 10 * 60;
 
 @ApiTags('mfa')
 @ApiBearerAuth()

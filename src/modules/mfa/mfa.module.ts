@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
+import { MfaPersonalData } from './mfa-personal-data';
 import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
 
@@ -12,7 +13,7 @@ import { MfaService } from './mfa.service';
  */
 @Module({
   imports: [UsersModule],
-  providers: [MfaRepository, MfaService],
+  providers: [MfaRepository, MfaService, MfaPersonalData],
   exports: [MfaService],
 })
 export class MfaModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
+import { isConstraintViolation } from '../../database/constraint-violations';
 import { Transactions } from '../../database/transactions';
 import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { BackupCode } from './backup-code.entity';
@@ -89,6 +90,15 @@ export class MfaRepository {
     return this.backupCodes.countBy({ userId, usedAt: IsNull() });
   }
 
+  /** When each of the user's backup codes was made and used: never the codes' hashes. */
+  backupCodeUses(userId: string): Promise<Pick<BackupCode, 'createdAt' | 'usedAt'>[]> {
+    return this.backupCodes.find({
+      select: { createdAt: true, usedAt: true },
+      where: { userId },
+      order: { id: 'ASC' },
+    });
+  }
+
   /** Marks a code used; false when it already was (the caller holds the factor lock anyway). */
   async useBackupCode(id: string, at: Date): Promise<boolean> {
     const updated = await this.backupCodes.update({ id, usedAt: IsNull() }, { usedAt: at });
@@ -101,8 +111,15 @@ export class MfaRepository {
     tokenHash: Buffer;
     passwordFingerprint: Buffer;
     expiresAt: Date;
-  }): Promise<void> {
-    await this.challenges.insert(challenge);
+  }): Promise<boolean> {
+    try {
+      await this.challenges.insert(challenge);
+      return true;
+    } catch (error) {
+      // The account was erased since its password was checked.
+      if (isConstraintViolation(error, 'foreign_key')) return false;
+      throw error;
+    }
   }
 
   /** The user a challenge belongs to, whatever its state; nothing locked. */

@@ -322,27 +322,32 @@ export class MfaService {
     });
   }
 
-  /** A new `mfa_token` for a login whose password was right (`passwordHash`: the verified hash). */
+  /**
+   * A new `mfa_token` for a login whose password was right (`passwordHash`: the verified hash);
+   * null when the account was erased meanwhile.
+   */
   async issueChallenge(
     userId: string,
     purpose: MfaChallengePurpose,
     passwordHash: string | null,
     client: ClientInfo,
     now = new Date(),
-  ): Promise<IssuedChallenge> {
+  ): Promise<IssuedChallenge | null> {
     const ttl = MFA_TOKEN_TTL_SECONDS;
     const { token, hash } = issueOpaqueToken('mfa');
-    await this.transactions.run(async () => {
-      await this.repository.insertChallenge({
+    const issued = await this.transactions.run(async () => {
+      const inserted = await this.repository.insertChallenge({
         userId,
         purpose,
         tokenHash: hash,
         passwordFingerprint: passwordFingerprint(passwordHash),
         expiresAt: new Date(now.getTime() + ttl * 1000),
       });
+      if (!inserted) return false;
       await this.events.emit('user.mfa.challenged', { user_id: userId, purpose }, { client });
+      return true;
     });
-    return { token, expiresIn: ttl };
+    return issued ? { token, expiresIn: ttl } : null;
   }
 
   /**

@@ -11,9 +11,11 @@ export interface PersonalDataDefinition {
 /**
  * Answers what a module holds about one person, as plain JSON-serialisable data: ids, times and
  * the person's own fields; never a secret, a hash of one or a credential. An empty array (or
- * `null`) when the module holds nothing about them.
+ * `null`) when the module holds nothing about them. A long list may be given as an async
+ * iterable of its items (an async generator), which the export writes as a JSON array as it
+ * reads them.
  */
-export type PersonalDataFunction = (userId: string) => Promise<unknown>;
+export type PersonalDataFunction = (userId: string) => Promise<unknown> | AsyncIterable<unknown>;
 
 /**
  * Marks the provider method that contributes one file to every person's data export. Found at

@@ -14,6 +14,7 @@ export function toUserDto(user: User): AdminUserDto {
     locale: user.locale,
     status: user.status,
     last_login_at: user.lastLoginAt?.toISOString() ?? null,
+    deletion_due_at: user.deletionDueAt?.toISOString() ?? null,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };

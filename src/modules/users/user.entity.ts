@@ -31,6 +31,8 @@ import { UserStatus } from './user-status';
 @Index('IDX_users_created', ['createdAt', 'id'])
 @Index('IDX_users_status_created', ['status', 'createdAt', 'id'])
 @Index('IDX_users_last_login', ['lastLoginAt'])
+@Index('IDX_users_deletion_due', ['deletionDueAt'], { where: '"deletion_due_at" IS NOT NULL' })
+@Check('CHK_users_deletion', '("deletion_requested_at" IS NULL) = ("deletion_due_at" IS NULL)')
 @Check('CHK_users_email_lower', `"email" = lower("email")`)
 export class User {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })
@@ -70,6 +72,14 @@ export class User {
   /** Set by the statement that starts a login's session (SessionRepository.insertLogin). */
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
+
+  /** When the user asked to delete their account; null when no deletion is scheduled. */
+  @Column({ name: 'deletion_requested_at', type: 'timestamptz', nullable: true })
+  deletionRequestedAt!: Date | null;
+
+  /** When the account is erased unless its holder signs in before (ACCOUNT_DELETION_GRACE_DAYS). */
+  @Column({ name: 'deletion_due_at', type: 'timestamptz', nullable: true })
+  deletionDueAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

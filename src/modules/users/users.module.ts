@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CredentialAttempts } from './credential-attempts.service';
 import { EmailTokenRepository } from './email-token.repository';
 import { LastLogin } from './last-login';
+import { UserPersonalData } from './user-personal-data';
 import { UserPreferencesRepository } from './user-preferences.repository';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
@@ -18,6 +19,7 @@ import { UsersService } from './users.service';
     UsersService,
     CredentialAttempts,
     LastLogin,
+    UserPersonalData,
   ],
   exports: [UsersService, CredentialAttempts],
 })

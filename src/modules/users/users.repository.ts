@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { isConstraintViolation } from '../../database/constraint-violations';
 import { Transactions } from '../../database/transactions';
 import { holdsRole } from '../access/role-holder-statements';
 import { User } from './user.entity';
 import { UserStatus } from './user-status';
-
-const UNIQUE_VIOLATION = '23505';
 
 export type ProfileChanges = Partial<
   Pick<User, 'name' | 'phone' | 'avatarUrl' | 'timezone' | 'locale'>
@@ -22,6 +20,8 @@ interface UserRow {
   locale: string | null;
   status: UserStatus;
   last_login_at: Date | null;
+  deletion_requested_at: Date | null;
+  deletion_due_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -63,7 +63,7 @@ interface ProfileRow extends UserRow {
 
 /** Every column of `users` but the password hash, which is selected only where it is needed. */
 const USER_COLUMNS = `id, email, email_verified_at, name, phone, avatar_url, timezone, locale,
-       status, last_login_at, created_at, updated_at`;
+       status, last_login_at, deletion_requested_at, deletion_due_at, created_at, updated_at`;
 
 function toUser(row: UserRow, passwordHash: string | null = null): User {
   return {
@@ -78,6 +78,8 @@ function toUser(row: UserRow, passwordHash: string | null = null): User {
     locale: row.locale,
     status: row.status,
     lastLoginAt: row.last_login_at,
+    deletionRequestedAt: row.deletion_requested_at,
+    deletionDueAt: row.deletion_due_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -119,6 +121,27 @@ export class UsersRepository {
   /** The user, locked until the transaction ends: for a change computed from what it was. */
   findByIdForUpdate(id: string): Promise<User | null> {
     return this.users.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /**
+   * The account, locked against other changes (FOR NO KEY UPDATE) until the transaction ends. A
+   * sign-in whose session or challenge row (referencing the account) is being written is not
+   * held up, so it cannot deadlock with the erasure: it commits first and the deletion's cascade
+   * removes its rows, or it comes after and finds no account.
+   */
+  lockForErasure(id: string): Promise<User | null> {
+    return this.users.findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
+  }
+
+  /** The account's address and every address it asked to change to (its email tokens'). */
+  async addressesOf(id: string): Promise<string[]> {
+    const rows = await this.transactions.manager().query<{ address: string }[]>(
+      `SELECT email AS address FROM users WHERE id = $1
+       UNION
+       SELECT new_email FROM email_tokens WHERE user_id = $1 AND new_email IS NOT NULL`,
+      [id],
+    );
+    return rows.map((row) => row.address);
   }
 
   /** Only the status, for callers that need nothing else. */
@@ -189,26 +212,55 @@ export class UsersRepository {
       await this.users.update({ id }, { email, emailVerifiedAt: at });
       return true;
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
-      ) {
-        return false;
-      }
+      if (isConstraintViolation(error, 'unique')) return false;
       throw error;
     }
   }
 
   /** Moves `last_login_at` forward to each login's time, all in one statement. */
-  async recordLogins(logins: { userId: string; at: Date }[]): Promise<void> {
-    await this.transactions.prepared(
+  /**
+   * Moves `last_login_at` to each sign-in's time (never back), and cancels the scheduled deletion
+   * of an account signed into after it was asked for. Answers the users whose deletion it
+   * cancelled. (`old` is the row as the statement found it.)
+   */
+  async recordLogins(logins: { userId: string; at: Date }[]): Promise<string[]> {
+    const rows = await this.transactions.prepared<{ id: string; cancelled: boolean | null }>(
       'users.record_logins',
-      `UPDATE users u SET last_login_at = GREATEST(u.last_login_at, l.at)
-         FROM (SELECT id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS x(id, at)
-                GROUP BY id) l
-        WHERE u.id = l.id`,
+      `WITH changed AS (
+         UPDATE users u SET last_login_at = GREATEST(u.last_login_at, l.at),
+                deletion_requested_at = CASE WHEN l.at > u.deletion_requested_at THEN NULL
+                                             ELSE u.deletion_requested_at END,
+                deletion_due_at = CASE WHEN l.at > u.deletion_requested_at THEN NULL
+                                       ELSE u.deletion_due_at END
+           FROM (SELECT id, max(at) AS at FROM unnest($1::uuid[], $2::timestamptz[]) AS x(id, at)
+                  GROUP BY id) l, users old
+          WHERE u.id = l.id AND old.id = u.id
+          RETURNING u.id, l.at > old.deletion_requested_at AS cancelled)
+       SELECT id, cancelled FROM changed`,
       [logins.map((l) => l.userId), logins.map((l) => l.at)],
     );
+    return rows.filter((row) => row.cancelled === true).map((row) => row.id);
+  }
+
+  /** Schedules the erasure; the caller holds the row's lock (`findByIdForUpdate`). */
+  async scheduleDeletion(id: string, requestedAt: Date, dueAt: Date): Promise<void> {
+    await this.users.update({ id }, { deletionRequestedAt: requestedAt, deletionDueAt: dueAt });
+  }
+
+  /** Accounts whose grace period ended before `now`, the longest overdue first. */
+  async dueForDeletion(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.transactions
+      .manager()
+      .query<{ id: string }[]>(
+        'SELECT id FROM users WHERE deletion_due_at <= $1 ORDER BY deletion_due_at LIMIT $2',
+        [now, limit],
+      );
+    return rows.map((row) => row.id);
+  }
+
+  /** Deletes the account; every table holding its rows cascades. */
+  async delete(id: string): Promise<void> {
+    await this.users.delete({ id });
   }
 
   async updateProfile(id: string, changes: ProfileChanges): Promise<void> {

@@ -317,6 +317,52 @@ export class UsersService {
     });
   }
 
+  /**
+   * The user asked to delete their account: it is erased at `dueAt` unless they sign in before
+   * (LastLogin). In the caller's transaction, which ends the sessions; the row stays locked
+   * until it ends. 404 for an unknown account.
+   */
+  async scheduleDeletion(id: string, now: Date, dueAt: Date, origin: EventOrigin): Promise<void> {
+    await this.transactions.run(async () => {
+      const user = await this.users.findByIdForUpdate(id);
+      if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The user does not exist.');
+      await this.users.scheduleDeletion(id, now, dueAt);
+      await this.events.emit(
+        'user.deletion_scheduled',
+        { user_id: id, due_at: dueAt.toISOString() },
+        origin,
+      );
+    });
+  }
+
+  /** Accounts whose deletion grace period is over (see scheduleDeletion). */
+  dueForDeletion(now: Date, limit: number): Promise<string[]> {
+    return this.users.dueForDeletion(now, limit);
+  }
+
+  /**
+   * Starts erasing the account, in the caller's transaction: tells `user.deleted`, whose
+   * consumers forget what their modules hold of the person, then locks the account's row (see
+   * UsersRepository.lockForErasure) and answers it; null when there is no such account, and the
+   * caller must then roll back. The event comes first because its consumers lock the person's
+   * events in the outbox, and the relay takes outbox rows before account rows (`last_login_at`):
+   * taken in the same order, the two never deadlock.
+   */
+  async beginErasure(id: string, scheduled: boolean, origin: EventOrigin): Promise<User | null> {
+    await this.events.emit('user.deleted', { user_id: id, scheduled }, origin);
+    return this.users.lockForErasure(id);
+  }
+
+  /** The account's address and every address it asked to change to. */
+  addressesOf(id: string): Promise<string[]> {
+    return this.users.addressesOf(id);
+  }
+
+  /** Ends an erasure begun by `beginErasure`: the row goes, and every table referencing it cascades. */
+  async completeErasure(id: string): Promise<void> {
+    await this.users.delete(id);
+  }
+
   /** One page of the administrators' search (see UsersRepository.search). */
   search(
     filter: UserSearch,

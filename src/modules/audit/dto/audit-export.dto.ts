@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsOptional, ValidateNested } from 'class-validator';
 import { AUDIT_EXPORT_FORMATS } from '../audit-export.entity';
 import { AuditFilterDto } from './audit-event.dto';
 
@@ -14,19 +14,6 @@ export class CreateAuditExportDto {
   @ApiProperty({ enum: AUDIT_EXPORT_FORMATS })
   @IsIn(AUDIT_EXPORT_FORMATS)
   format!: string;
-}
-
-export class DownloadQueryDto {
-  @ApiProperty({ description: 'When the link stops working (seconds since the epoch)' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  expires!: number;
-
-  @ApiProperty()
-  @IsString()
-  @MaxLength(100)
-  signature!: string;
 }
 
 export class AuditExportDto {

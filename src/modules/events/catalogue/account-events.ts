@@ -20,6 +20,8 @@ export const SESSION_REVOKE_REASONS = [
   'mfa_disabled',
   'mfa_reset',
   'revoked_by_administrator',
+  'account_deletion_requested',
+  'account_deleted',
 ] as const;
 
 /** The kinds of authentication attempt a refusal can be of. */
@@ -91,11 +93,13 @@ export const ACCOUNT_EVENTS = {
     description:
       'The user asked to change their address; it changes once the new address confirms.',
     data: z.strictObject({ user_id: id, from: email, to: email }),
+    personal: ['from', 'to'],
   }),
   'user.email_changed': defineEvent({
     version: 1,
     description: 'The address of an account changed.',
     data: z.strictObject({ user_id: id, from: email, to: email }),
+    personal: ['from', 'to'],
   }),
   'user.password_reset.requested': defineEvent({
     version: 1,
@@ -153,8 +157,33 @@ export const ACCOUNT_EVENTS = {
   }),
   'user.deleted': defineEvent({
     version: 1,
-    description: 'The account was deleted.',
+    description:
+      "The account was erased with every row of personal data; what other events told of the person (addresses, names, phone numbers, networks) no longer reads in the event log. `scheduled` when it followed the user's own request after its grace period.",
+    data: z.strictObject({ user_id: id, scheduled: z.boolean() }),
+  }),
+  'user.deletion_scheduled': defineEvent({
+    version: 1,
+    description:
+      'The user asked to delete their account: their sessions ended, and it is erased at `due_at` unless they sign in before.',
+    data: z.strictObject({ user_id: id, due_at: timestamp }),
+  }),
+  'user.deletion_cancelled': defineEvent({
+    version: 1,
+    description:
+      'The user signed in during the grace period: their account is no longer to be erased.',
     data: z.strictObject({ user_id: id }),
+  }),
+  'user.data_export.requested': defineEvent({
+    version: 1,
+    description:
+      'An export of everything Gatehouse holds about the user was asked for, by them or by an administrator.',
+    data: z.strictObject({ user_id: id, export_id: id }),
+  }),
+  'user.data_export.ready': defineEvent({
+    version: 1,
+    description:
+      'The export is built and can be downloaded until `expires_at`; the user is told by mail.',
+    data: z.strictObject({ user_id: id, export_id: id, expires_at: timestamp }),
   }),
   'user.preferences.updated': defineEvent({
     version: 1,

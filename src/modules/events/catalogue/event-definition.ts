@@ -13,6 +13,11 @@ export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   version: number;
   description: string;
   data: S;
+  /**
+   * Top-level fields that hold a person's data under a name personal-fields.ts does not know
+   * (`from`, `to` of an address change): blanked with the others when the person is erased.
+   */
+  personal?: readonly string[];
 }
 
 export function defineEvent<S extends z.ZodType>(definition: EventDefinition<S>) {

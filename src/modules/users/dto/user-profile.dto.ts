@@ -39,6 +39,15 @@ export class UserProfileDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   last_login_at!: string | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'When the account will be erased, as its holder asked (`DELETE /v1/users/me`); signing in before cancels it. Null when no deletion is scheduled.',
+  })
+  deletion_due_at!: string | null;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
