@@ -25,6 +25,7 @@ import { MfaApiModule } from './modules/mfa/mfa-api.module';
 import { SecurityNoticesModule } from './modules/mail/security-notices.module';
 import { PrivacyModule } from './modules/privacy/privacy.module';
 import { RetentionModule } from './modules/retention/retention.module';
+import { TradingAccountsModule } from './modules/trading-accounts/trading-accounts.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -66,6 +67,7 @@ export class AppModule {
         MetricsModule,
         RetentionModule,
         PrivacyModule,
+        TradingAccountsModule,
         ...(options.extraModules ?? []),
       ],
     };

@@ -222,6 +222,24 @@ export const environmentSchema = z.object({
   RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(0, 3650).default(30),
   RETENTION_BATCH_SIZE: integer(1, 10_000).default(1000),
   ACCOUNT_DELETION_GRACE_DAYS: integer(0, 365).default(30),
+  KITE_API_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9]{6,64}$/, { message: 'must be 6-64 letters or digits' })
+    .optional(),
+  KITE_API_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9]{6,128}$/, { message: 'must be 6-128 letters or digits' })
+    .optional(),
+  KITE_LOGIN_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .default('https://kite.zerodha.com/connect/login'),
+  KITE_API_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .default('https://api.kite.trade'),
+  KITE_TIMEOUT_MS: integer(100, 60000).default(7000),
+  KITE_RATE_LIMIT_PER_SECOND: integer(1, 1000).default(10),
+  TRADING_LINK_TTL_SECONDS: integer(60, 3600).default(600),
+  TRADING_SESSION_FETCHES_PER_MINUTE: integer(1, 100_000).default(600),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -279,6 +297,13 @@ export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ct
       code: 'custom',
       path: ['EVENTS_REDIS_STREAM'],
       message: 'needs REDIS_URL (the stream is written to that Redis)',
+    });
+  }
+  if (Boolean(env.KITE_API_KEY) !== Boolean(env.KITE_API_SECRET)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.KITE_API_KEY ? 'KITE_API_SECRET' : 'KITE_API_KEY'],
+      message: 'is required with the other of KITE_API_KEY and KITE_API_SECRET',
     });
   }
   if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
@@ -430,6 +455,23 @@ export interface AppConfig {
      * in cancels it; 0 erases at once.
      */
     deletionGraceDays: number;
+  };
+  tradingAccounts: {
+    kite: {
+      /** The platform's Kite Connect app; absent: only users' own apps can link. */
+      platformApp: { apiKey: string; apiSecret: string } | null;
+      /** Where browsers log in (the official client ignores a custom one, so Gatehouse builds it). */
+      loginUrl: string;
+      /** The API root the official client is pointed at. */
+      apiUrl: string;
+      timeoutMs: number;
+      /** Kite's documented limit for every endpoint but quotes, history and orders. */
+      rateLimitPerSecond: number;
+    };
+    /** How long a link's `state` is accepted, from `POST /v1/trading-accounts/links`. */
+    linkTtlSeconds: number;
+    /** Broker sessions one service client may fetch per minute. */
+    sessionFetchesPerMinute: number;
   };
 }
 

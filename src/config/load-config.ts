@@ -109,5 +109,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       batchSize: e.RETENTION_BATCH_SIZE,
     },
     privacy: { deletionGraceDays: e.ACCOUNT_DELETION_GRACE_DAYS },
+    tradingAccounts: {
+      kite: {
+        platformApp:
+          e.KITE_API_KEY && e.KITE_API_SECRET
+            ? { apiKey: e.KITE_API_KEY, apiSecret: e.KITE_API_SECRET }
+            : null,
+        loginUrl: e.KITE_LOGIN_URL,
+        apiUrl: e.KITE_API_URL.replace(/\/+$/, ''),
+        timeoutMs: e.KITE_TIMEOUT_MS,
+        rateLimitPerSecond: e.KITE_RATE_LIMIT_PER_SECOND,
+      },
+      linkTtlSeconds: e.TRADING_LINK_TTL_SECONDS,
+      sessionFetchesPerMinute: e.TRADING_SESSION_FETCHES_PER_MINUTE,
+    },
   };
 }

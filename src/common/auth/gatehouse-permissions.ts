@@ -27,6 +27,7 @@ export const GATEHOUSE_PERMISSIONS = [
   'users:revoke_sessions',
   'users:export',
   'users:delete',
+  'trading_accounts:credentials',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

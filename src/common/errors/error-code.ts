@@ -104,6 +104,22 @@ export enum AuditErrorCode {
   InvalidCursor = 'invalid_cursor',
 }
 
+/** Trading accounts: broker links, their sessions and memberships. */
+export enum TradingAccountsErrorCode {
+  /** A link's `state` altered, expired, used already, or started by someone else. */
+  InvalidLinkState = 'invalid_link_state',
+  /** The broker refused the request token (expired, used already, or for another app). */
+  BrokerTokenRejected = 'broker_token_rejected',
+  /** The broker user is linked to another Gatehouse account. */
+  BrokerAccountLinkedElsewhere = 'broker_account_linked_elsewhere',
+  /** The account's broker session is not usable (expired, revoked, failing): link it again. */
+  TradingAccountInactive = 'trading_account_inactive',
+  /** The user is already a member of (or invited to) the account, or owns it. */
+  AlreadyMember = 'already_member',
+  /** No pending invitation of the caller to this account. */
+  NoInvitation = 'no_invitation',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -114,7 +130,8 @@ export type ErrorCode =
   | AccessErrorCode
   | AuthzErrorCode
   | EventsErrorCode
-  | AuditErrorCode;
+  | AuditErrorCode
+  | TradingAccountsErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -126,6 +143,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(AuthzErrorCode),
   ...Object.values(EventsErrorCode),
   ...Object.values(AuditErrorCode),
+  ...Object.values(TradingAccountsErrorCode),
 ];
 
 /**

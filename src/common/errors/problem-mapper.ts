@@ -11,6 +11,7 @@ import {
   ErrorCode,
   EventsErrorCode,
   MfaErrorCode,
+  TradingAccountsErrorCode,
   UsersErrorCode,
 } from './error-code';
 import { Problem, PROBLEM_TYPE_PREFIX } from './problem';
@@ -80,6 +81,12 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [EventsErrorCode.TooManyStreams]: 429,
   [AuditErrorCode.InvalidAuditFilter]: 400,
   [AuditErrorCode.InvalidCursor]: 400,
+  [TradingAccountsErrorCode.InvalidLinkState]: 400,
+  [TradingAccountsErrorCode.BrokerTokenRejected]: 400,
+  [TradingAccountsErrorCode.BrokerAccountLinkedElsewhere]: 409,
+  [TradingAccountsErrorCode.TradingAccountInactive]: 409,
+  [TradingAccountsErrorCode.AlreadyMember]: 409,
+  [TradingAccountsErrorCode.NoInvitation]: 404,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

@@ -22,6 +22,7 @@ const ADMINISTRATIVE = [
   'user.session.revoked',
   'user.deleted',
   'user.data_export.requested',
+  'trading_account.*',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -155,8 +156,38 @@ function entryOf(event: AdministrativeEvent): Entry | null {
         target: { type: 'user', id: event.data.user_id },
         details: { removed: event.data.removed },
       };
+    default:
+      return tradingAccountEntry(event);
   }
 }
+
+/**
+ * Every change to a trading account, its sharing, and every broker session handed to a service
+ * (`trading_account.session_issue`), with the user concerned among the details.
+ */
+function tradingAccountEntry(event: EventOf<'trading_account.*'>): Entry {
+  const { account_id, ...details } = event.data;
+  return {
+    action: TRADING_ACCOUNT_ACTIONS[event.type],
+    target: { type: 'trading_account', id: account_id },
+    details,
+  };
+}
+
+const TRADING_ACCOUNT_ACTIONS = {
+  'trading_account.linked': 'trading_account.link',
+  'trading_account.updated': 'trading_account.update',
+  'trading_account.unlinked': 'trading_account.unlink',
+  'trading_account.expired': 'trading_account.expire',
+  'trading_account.status_changed': 'trading_account.status_change',
+  'trading_account.profile_synced': 'trading_account.sync',
+  'trading_account.member_invited': 'trading_account.member_invite',
+  'trading_account.member_added': 'trading_account.member_add',
+  'trading_account.member_role_changed': 'trading_account.member_role_change',
+  'trading_account.member_removed': 'trading_account.member_remove',
+  'trading_account.ownership_transferred': 'trading_account.ownership_transfer',
+  'trading_account.session_issued': 'trading_account.session_issue',
+} as const;
 
 const CLIENT_ACTIONS = {
   'client.created': 'client.create',

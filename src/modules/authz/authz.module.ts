@@ -10,6 +10,7 @@ import { EngineDelegationLimits } from './engine-delegation-limits';
 import { AuthzService } from './authz.service';
 import { PermissionGuard } from './permission.guard';
 import { PolicyEngine } from './policy-engine.service';
+import { ResourceDirectory } from './resource-directory';
 import { SubjectDirectory } from './subject-directory';
 
 /**
@@ -24,10 +25,11 @@ import { SubjectDirectory } from './subject-directory';
   providers: [
     PolicyEngine,
     SubjectDirectory,
+    ResourceDirectory,
     AuthzService,
     { provide: APP_GUARD, useClass: PermissionGuard },
     { provide: DelegationLimits, useClass: EngineDelegationLimits },
   ],
-  exports: [AuthzService, PolicyEngine, DelegationLimits],
+  exports: [AuthzService, PolicyEngine, DelegationLimits, ResourceDirectory],
 })
 export class AuthzModule {}

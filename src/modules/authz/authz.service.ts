@@ -13,13 +13,18 @@ import { DecisionIds } from './decision-ids';
 import { CheckRequestDto, CheckSubjectDto } from './dto/check-request.dto';
 import { DecisionDto, EffectivePermissionsDto } from './dto/decision.dto';
 import { CompiledPolicySet } from './engine/compiled-policy-set';
-import { AuthzRequest, AuthzSubject } from '../../common/policy-language/authz-request';
+import {
+  AuthzRequest,
+  AuthzResource,
+  AuthzSubject,
+} from '../../common/policy-language/authz-request';
 import { ConditionBindingsBuilder } from '../../common/policy-language/condition-bindings';
 import { PreparedSubject } from '../../common/policy-language/prepared-subject';
 import { ConditionSyntaxError } from '../../common/policy-language/condition-syntax-error';
 import { PolicyDefinition } from '../../common/policy-language/policy-definition';
 import { SimulateRequestDto } from './dto/simulate-request.dto';
 import { PolicyEngine, PolicySetVersionUnavailableError } from './policy-engine.service';
+import { ResourceDirectory } from './resource-directory';
 import {
   KnownSubject,
   SERVICE_ATTRIBUTES,
@@ -78,6 +83,7 @@ export class AuthzService {
   constructor(
     private readonly engine: PolicyEngine,
     private readonly directory: SubjectDirectory,
+    private readonly resources: ResourceDirectory,
     private readonly access: AccessService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -106,6 +112,9 @@ export class AuthzService {
     const { ofCheck, distinct } = this.batchSubjects(requests);
     const missing = this.subjectsFromCache(distinct, policySet.version);
     if (missing.length > 0) await this.lookUpSubjects(missing, policySet.version);
+    const resources = await Promise.all(
+      requests.map((request) => this.resources.resolve(request.resource, request.subject)),
+    );
     const results: DecisionDto[] = [];
     let allowed = 0;
     for (let i = 0; i < requests.length; i++) {
@@ -114,6 +123,7 @@ export class AuthzService {
         policySet,
         requests[i],
         this.subjectOf(requests[i].subject, known!, prepared!),
+        resources[i],
         explain,
       );
       if (decision.allowed) allowed++;
@@ -258,10 +268,13 @@ export class AuthzService {
     const known =
       this.directory.cached(subject.type, subject.id, policySet.version) ??
       (await this.knownSubject(subject, policySet.version));
+    // Most resources are answered at once (no registered source, or its cache): no await then.
+    const resolved = this.resources.resolve(request.resource, subject);
     const decision = this.decideFor(
       policySet,
       request,
       this.subjectOf(subject, known),
+      resolved instanceof Promise ? await resolved : resolved,
       explain,
       counted,
     );
@@ -277,13 +290,14 @@ export class AuthzService {
     policySet: CompiledPolicySet,
     request: CheckRequestDto,
     subject: AuthzSubject,
+    resource: AuthzResource,
     explain: boolean,
     counted = true,
   ): DecisionDto {
     const authzRequest: AuthzRequest = {
       subject,
       action: request.action,
-      resource: request.resource,
+      resource,
       context: request.context,
     };
     const decision = explain

@@ -4,6 +4,7 @@ import { ACCOUNT_EVENTS } from './catalogue/account-events';
 import { CLIENT_EVENTS } from './catalogue/client-events';
 import { DELIVERY_EVENTS } from './catalogue/delivery-events';
 import { EventDefinition } from './catalogue/event-definition';
+import { TRADING_ACCOUNT_EVENTS } from './catalogue/trading-account-events';
 
 /**
  * Every domain event Gatehouse emits, by type: the one event map. A type is
@@ -15,6 +16,7 @@ export const EVENT_CATALOGUE = {
   ...ACCESS_EVENTS,
   ...CLIENT_EVENTS,
   ...DELIVERY_EVENTS,
+  ...TRADING_ACCOUNT_EVENTS,
 } satisfies Record<string, EventDefinition>;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;
