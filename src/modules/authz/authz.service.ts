@@ -113,7 +113,9 @@ export class AuthzService {
     const missing = this.subjectsFromCache(distinct, policySet.version);
     if (missing.length > 0) await this.lookUpSubjects(missing, policySet.version);
     const resources = await Promise.all(
-      requests.map((request) => this.resources.resolve(request.resource, request.subject)),
+      requests.map((request) =>
+        Promise.resolve(this.resources.resolve(request.resource, request.subject)),
+      ),
     );
     const results: DecisionDto[] = [];
     let allowed = 0;

@@ -146,7 +146,7 @@ export class KiteBroker {
     const profile = await this.call(app, accessToken, (kite) => kite.getProfile());
     const margins = await this.call(app, accessToken, (kite) => kite.getMargins());
     const segments = (margins ?? {}) as unknown as { equity?: unknown; commodity?: unknown };
-    return profileOf((profile ?? {}) as KiteProfileData, {
+    return profileOf(profile ?? {}, {
       equity: net(segments.equity),
       commodity: net(segments.commodity),
     });

@@ -78,9 +78,11 @@ export class TradingAccountsRepository {
         api_secret_sealed: string | null;
       }[]
     >(
-      `UPDATE trading_account_links SET consumed_at = $2
-        WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2
-        RETURNING id, user_id, app, api_key_sealed, api_secret_sealed`,
+      `WITH consumed AS (
+         UPDATE trading_account_links SET consumed_at = $2
+          WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2
+          RETURNING id, user_id, app, api_key_sealed, api_secret_sealed)
+       SELECT * FROM consumed`,
       [id, now],
     );
     const [row] = rows;
@@ -303,8 +305,10 @@ export class TradingAccountsRepository {
   /** Accepts a pending invitation; its role, or null when there was none. */
   async acceptInvitation(accountId: string, userId: string, at: Date): Promise<MemberRole | null> {
     const rows = await this.transactions.manager().query<{ role: MemberRole }[]>(
-      `UPDATE trading_account_members SET status = 'active', accepted_at = $3
-        WHERE account_id = $1 AND user_id = $2 AND status = 'invited' RETURNING role`,
+      `WITH accepted AS (
+         UPDATE trading_account_members SET status = 'active', accepted_at = $3
+          WHERE account_id = $1 AND user_id = $2 AND status = 'invited' RETURNING role)
+       SELECT role FROM accepted`,
       [accountId, userId, at],
     );
     return rows[0]?.role ?? null;
@@ -334,10 +338,12 @@ export class TradingAccountsRepository {
   @PurgesExpired({ kind: 'trading_account_links', retentionDays: () => 1 })
   async purgeLinks(before: Date, limit: number): Promise<number> {
     const rows = await this.transactions.manager().query<unknown[]>(
-      `DELETE FROM trading_account_links WHERE id IN (
-         SELECT id FROM trading_account_links WHERE expires_at < $1
-          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING id`,
+      `WITH purged AS (
+         DELETE FROM trading_account_links WHERE id IN (
+           SELECT id FROM trading_account_links WHERE expires_at < $1
+            ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id)
+       SELECT id FROM purged`,
       [before, limit],
     );
     return rows.length;
