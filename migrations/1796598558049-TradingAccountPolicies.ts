@@ -6,7 +6,8 @@ const OWNER_OR_MEMBER = 'resource.owner_id == subject.id || resource.member_role
  * The shipped policies on trading accounts (administrators change them like any other): owners
  * and members with `trader` or `manager` may trade on active accounts, every member may read,
  * and nobody trades on an account that is not active (a deny at a higher priority). The
- * built-in `admin` role holds the new permission for broker sessions.
+ * built-in `admin` role holds the new permission for broker sessions. The policy-set version is
+ * left alone: migrations run before the code that reads these policies starts, and loads them.
  */
 const POLICIES = [
   {
@@ -62,9 +63,6 @@ export class TradingAccountPolicies1796598558049 implements MigrationInterface {
         WHERE "name" = 'admin' AND "built_in" AND NOT ($1 = ANY ("permissions"))`,
       ['trading_accounts:credentials'],
     );
-    await queryRunner.query(
-      'UPDATE "policy_set_state" SET "version" = "version" + 1, "updated_at" = now()',
-    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
@@ -74,8 +72,5 @@ export class TradingAccountPolicies1796598558049 implements MigrationInterface {
     await queryRunner.query('UPDATE "roles" SET "permissions" = array_remove("permissions", $1)', [
       'trading_accounts:credentials',
     ]);
-    await queryRunner.query(
-      'UPDATE "policy_set_state" SET "version" = "version" + 1, "updated_at" = now()',
-    );
   }
 }

@@ -39,16 +39,21 @@ describe('built-in roles and the last administrator (a database of its own)', ()
     await db.drop();
   });
 
-  it('starts at version 1 with admin holding every Gatehouse permission and user none', async () => {
+  it('starts at version 1 with admin holding every Gatehouse permission, user none, and the shipped policies', async () => {
     expect(await access.currentVersion()).toBe(1);
-    expect(await access.snapshot()).toEqual({
+    const { policies, ...snapshot } = await access.snapshot();
+    expect(snapshot).toEqual({
       version: 1,
       roles: [
         { name: 'admin', permissions: [...GATEHOUSE_PERMISSIONS] },
         { name: 'user', permissions: [] },
       ],
-      policies: [],
     });
+    expect(policies.map((policy) => policy.name).sort()).toEqual([
+      'trading-account-inactive-no-trade',
+      'trading-account-read',
+      'trading-account-trade',
+    ]);
     first = await signedInAdmin(t);
     expect(await access.currentVersion()).toBe(2);
     const listed = await send(t, 'GET', '/v1/roles', first.token);
