@@ -5,6 +5,7 @@ import { clientToken, createClient } from './support/clients';
 import { startTestApp, TestApp } from './support/test-app';
 import { KitePeer } from './peers/kite-peer';
 import { TradingAccountSync } from '../src/modules/trading-accounts/trading-account-sync';
+import { TradingAccountsService } from '../src/modules/trading-accounts/trading-accounts.service';
 
 const API_KEY = 'platformkey1';
 const API_SECRET = 'platformsecret1';
@@ -395,6 +396,16 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
       expect(second.json()).toMatchObject({ items: [{ id: ids[2] }], next_cursor: null });
       const bad = await send(t, 'GET', '/v1/trading-accounts?cursor=zzz', owner.token);
       expect(bad.statusCode).toBe(422);
+    });
+
+    it('contributes the accounts and memberships to the data export, never a credential', async () => {
+      const owner = await signedInUser(t);
+      const brokerUser = newBrokerUser();
+      const account = await link(owner, brokerUser);
+      const data = JSON.stringify(await t.app.get(TradingAccountsService).personalData(owner.id));
+      expect(data).toContain(account.id);
+      expect(data).toContain(brokerUser);
+      expect(data).not.toContain(kite.liveSessionsOf(brokerUser)[0]);
     });
 
     it('unlinks: the broker session ends, the credentials are destroyed, members lose it', async () => {

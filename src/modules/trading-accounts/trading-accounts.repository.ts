@@ -334,6 +334,17 @@ export class TradingAccountsRepository {
     });
   }
 
+  /** The accounts a user owns and their memberships of others', without any credential. */
+  async personalDataOf(userId: string): Promise<{
+    owned: TradingAccount[];
+    memberships: TradingAccountMember[];
+  }> {
+    return {
+      owned: await this.accounts.find({ where: { ownerId: userId }, order: { id: 'ASC' } }),
+      memberships: await this.members.find({ where: { userId }, order: { createdAt: 'ASC' } }),
+    };
+  }
+
   /** Links past their expiry (consumed or not), kept a day for diagnosis; never usable again. */
   @PurgesExpired({ kind: 'trading_account_links', retentionDays: () => 1 })
   async purgeLinks(before: Date, limit: number): Promise<number> {

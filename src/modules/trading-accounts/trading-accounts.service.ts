@@ -8,6 +8,7 @@ import { uuidV7 } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { DomainEvents } from '../events/domain-events.service';
+import { PersonalData } from '../privacy/personal-data.decorator';
 import { BrokerApp, BrokerError, BrokerSession, KiteBroker } from './kite-broker';
 import { LinkState } from './link-state';
 import { kiteTokenExpiry } from './token-expiry';
@@ -224,6 +225,35 @@ export class TradingAccountsService {
       );
       return { account: (await this.repository.findById(account.id))!, role: 'owner' as const };
     });
+  }
+
+  @PersonalData({
+    file: 'trading-accounts.json',
+    describes:
+      'The broker accounts you linked (broker user id, name, broker profile, status, times) and your memberships of accounts shared with you; never a broker credential.',
+  })
+  async personalData(userId: string): Promise<unknown> {
+    const { owned, memberships } = await this.repository.personalDataOf(userId);
+    return {
+      owned: owned.map((account) => ({
+        id: account.id,
+        broker: account.broker,
+        broker_user_id: account.brokerUserId,
+        display_name: account.displayName,
+        status: account.status,
+        profile: account.profile,
+        token_expires_at: account.tokenExpiresAt.toISOString(),
+        linked_at: account.linkedAt.toISOString(),
+        synced_at: account.syncedAt.toISOString(),
+      })),
+      memberships: memberships.map((member) => ({
+        account_id: member.accountId,
+        role: member.role,
+        status: member.status,
+        created_at: member.createdAt.toISOString(),
+        accepted_at: member.acceptedAt?.toISOString() ?? null,
+      })),
+    };
   }
 
   list(userId: string, afterId: string | null, limit: number): Promise<AccountWithRole[]> {
