@@ -26,6 +26,7 @@ import { SecurityNoticesModule } from './modules/mail/security-notices.module';
 import { PrivacyModule } from './modules/privacy/privacy.module';
 import { RetentionModule } from './modules/retention/retention.module';
 import { TradingAccountsModule } from './modules/trading-accounts/trading-accounts.module';
+import { FederationModule } from './modules/federation/federation.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -68,6 +69,7 @@ export class AppModule {
         RetentionModule,
         PrivacyModule,
         TradingAccountsModule,
+        FederationModule,
         ...(options.extraModules ?? []),
       ],
     };

@@ -209,6 +209,8 @@ export const environmentSchema = z.object({
   EVENTS_STREAM_HEARTBEAT_MS: integer(100, 300_000).default(15_000),
   EVENTS_STREAM_QUEUE_LIMIT: integer(1, 100_000).default(1000),
   EVENTS_STREAM_MAX_PER_PRINCIPAL: integer(1, 1000).default(5),
+  FEDERATION_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
+  FEDERATION_TIMEOUT_MS: integer(100, 60000).default(5000),
   WEBHOOK_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
   WEBHOOK_TIMEOUT_MS: integer(100, 60000).default(15000),
   WEBHOOK_DISABLE_AFTER_DAYS: integer(1, 365).default(5),
@@ -414,6 +416,15 @@ export interface AppConfig {
       /** Streams one user or service client may hold open on one instance. */
       maxPerPrincipal: number;
     };
+  };
+  federation: {
+    /**
+     * Hosts (names or addresses) of identity providers that may resolve to loopback, private or
+     * link-local addresses, which are refused otherwise (tests, a provider inside the network).
+     */
+    allowedHosts: string[];
+    /** Each request to a provider (discovery, token, JWKS, management API) gives up after this. */
+    timeoutMs: number;
   };
   webhooks: {
     /**

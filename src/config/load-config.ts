@@ -90,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         maxPerPrincipal: e.EVENTS_STREAM_MAX_PER_PRINCIPAL,
       },
     },
+    federation: {
+      allowedHosts: e.FEDERATION_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+      timeoutMs: e.FEDERATION_TIMEOUT_MS,
+    },
     webhooks: {
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

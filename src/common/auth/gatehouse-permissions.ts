@@ -28,6 +28,8 @@ export const GATEHOUSE_PERMISSIONS = [
   'users:export',
   'users:delete',
   'trading_accounts:credentials',
+  'identity_providers:read',
+  'identity_providers:write',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

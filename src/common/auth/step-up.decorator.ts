@@ -9,8 +9,11 @@ export const REQUIRED_ASSURANCE = 'gatehouse:required-assurance';
 /** Authenticator assurance levels (NIST SP 800-63B), as the `acr` of Gatehouse's tokens. */
 export type AssuranceLevel = 'aal1' | 'aal2';
 
-/** Authentication methods (RFC 8176) that are a second factor. */
-const SECOND_FACTOR_METHODS = new Set(['otp']);
+/**
+ * Authentication methods (RFC 8176) that are a second factor: a code here, or `mfa` asserted by
+ * an identity provider that authenticated the user with more than one factor.
+ */
+const SECOND_FACTOR_METHODS = new Set(['otp', 'mfa']);
 
 /** The assurance of an authentication that used these methods (`amr`). */
 export function assuranceOf(amr: readonly string[]): AssuranceLevel {

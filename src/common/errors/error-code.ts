@@ -120,6 +120,31 @@ export enum TradingAccountsErrorCode {
   NoInvitation = 'no_invitation',
 }
 
+/** Sign-in through external identity providers, linked identities and provider webhooks. */
+export enum FederationErrorCode {
+  /** A provider slug that another provider has. */
+  ProviderSlugTaken = 'provider_slug_taken',
+  /** An issuer, redirect URI or management API URL that is not acceptable. */
+  InvalidProviderUrl = 'invalid_provider_url',
+  RedirectUriNotAllowed = 'redirect_uri_not_allowed',
+  /** A callback's `state` unknown, already used, expired, or of another provider. */
+  InvalidFederationState = 'invalid_federation_state',
+  /** The provider refused the code, or its ID token failed a check. */
+  FederationRejected = 'federation_rejected',
+  /** The provider did not answer, or answered with an error of its own. */
+  ProviderUnavailable = 'identity_provider_unavailable',
+  /** No account is linked and the provider may not provision or link one. */
+  AccountNotLinked = 'account_not_linked',
+  /** The provider's address for the person is unverified, or outside its allowed domains. */
+  EmailNotAcceptable = 'email_not_acceptable',
+  /** Removing the identity would leave the account without a way to sign in. */
+  LastSignInMethod = 'last_sign_in_method',
+  /** A provider webhook whose signature or authorization is missing or wrong. */
+  InvalidWebhookSignature = 'invalid_webhook_signature',
+  /** A sync asked of a provider without a management API. */
+  SyncNotConfigured = 'sync_not_configured',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -132,6 +157,7 @@ export type ErrorCode =
   | EventsErrorCode
   | AuditErrorCode
   | TradingAccountsErrorCode;
+  | FederationErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -144,6 +170,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(EventsErrorCode),
   ...Object.values(AuditErrorCode),
   ...Object.values(TradingAccountsErrorCode),
+  ...Object.values(FederationErrorCode),
 ];
 
 /**

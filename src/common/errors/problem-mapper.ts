@@ -10,6 +10,7 @@ import {
   CommonErrorCode,
   ErrorCode,
   EventsErrorCode,
+  FederationErrorCode,
   MfaErrorCode,
   TradingAccountsErrorCode,
   UsersErrorCode,
@@ -87,6 +88,17 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [TradingAccountsErrorCode.TradingAccountInactive]: 409,
   [TradingAccountsErrorCode.AlreadyMember]: 409,
   [TradingAccountsErrorCode.NoInvitation]: 404,
+  [FederationErrorCode.ProviderSlugTaken]: 409,
+  [FederationErrorCode.InvalidProviderUrl]: 400,
+  [FederationErrorCode.RedirectUriNotAllowed]: 400,
+  [FederationErrorCode.InvalidFederationState]: 400,
+  [FederationErrorCode.FederationRejected]: 401,
+  [FederationErrorCode.ProviderUnavailable]: 502,
+  [FederationErrorCode.AccountNotLinked]: 403,
+  [FederationErrorCode.EmailNotAcceptable]: 403,
+  [FederationErrorCode.LastSignInMethod]: 409,
+  [FederationErrorCode.InvalidWebhookSignature]: 401,
+  [FederationErrorCode.SyncNotConfigured]: 409,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

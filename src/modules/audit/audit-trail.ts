@@ -23,6 +23,9 @@ const ADMINISTRATIVE = [
   'user.deleted',
   'user.data_export.requested',
   'trading_account.*',
+  'identity_provider.created',
+  'identity_provider.updated',
+  'identity_provider.deleted',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -149,6 +152,17 @@ function entryOf(event: AdministrativeEvent): Entry | null {
     case 'user.deleted':
     case 'user.data_export.requested':
       return userLifecycleEntry(event);
+    case 'identity_provider.created':
+    case 'identity_provider.updated':
+    case 'identity_provider.deleted': {
+      const { provider_id, ...details } = event.data;
+      const verb = event.type.slice('identity_provider.'.length, -1);
+      return {
+        action: `identity_provider.${verb}`,
+        target: { type: 'identity_provider', id: provider_id },
+        details,
+      };
+    }
     case 'user.mfa.removed':
       if (event.data.by !== 'administrator') return null;
       return {

@@ -54,7 +54,7 @@ function toTokenPairDto(pair: TokenPair): TokenPairDto {
   };
 }
 
-function toLoginDto(result: LoginResult): TokenPairDto | MfaChallengeDto {
+export function toLoginDto(result: LoginResult): TokenPairDto | MfaChallengeDto {
   if (result.kind === 'tokens') return toTokenPairDto(result);
   const enrolling = result.purpose === 'enroll';
   return {

@@ -90,7 +90,7 @@ export class SecondFactorService {
 
   /**
    * The second step of a login: the `mfa_token` and a code (or a backup code) give the token
-   * pair, with `amr` ["pwd", "otp"] and `acr` aal2. For an `enroll` token the code activates
+   * pair, with `amr` ["pwd", "otp"] (["fed", "otp"] after an identity provider) and `acr` aal2. For an `enroll` token the code activates
    * the pending factor and the answer carries the new backup codes. The token is locked while it
    * is checked and used once; each wrong code counts against it (burnt at the fifth) and against
    * the user's throttle.
@@ -132,7 +132,7 @@ export class SecondFactorService {
       await this.mfa.consumeChallenge(challenge.id, now);
       const started = await this.sessions.start(
         userId,
-        { amr: PASSWORD_AND_CODE, authTime: now },
+        { amr: [challenge.firstFactor, 'otp'], authTime: now },
         client,
         now,
       );

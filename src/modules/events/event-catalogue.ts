@@ -5,6 +5,7 @@ import { CLIENT_EVENTS } from './catalogue/client-events';
 import { DELIVERY_EVENTS } from './catalogue/delivery-events';
 import { EventDefinition } from './catalogue/event-definition';
 import { TRADING_ACCOUNT_EVENTS } from './catalogue/trading-account-events';
+import { IDENTITY_EVENTS } from './catalogue/identity-events';
 
 /**
  * Every domain event Gatehouse emits, by type: the one event map. A type is
@@ -17,6 +18,7 @@ export const EVENT_CATALOGUE = {
   ...CLIENT_EVENTS,
   ...DELIVERY_EVENTS,
   ...TRADING_ACCOUNT_EVENTS,
+  ...IDENTITY_EVENTS,
 } satisfies Record<string, EventDefinition>;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;

@@ -47,6 +47,10 @@ export class MfaChallenge {
   @Column({ name: 'password_fingerprint', type: 'bytea' })
   passwordFingerprint!: Buffer;
 
+  /** How the first step authenticated (RFC 8176): `pwd`, or `fed` for an identity provider. */
+  @Column({ name: 'first_factor', type: 'text', default: 'pwd' })
+  firstFactor!: string;
+
   @Column({ name: 'failed_attempts', type: 'integer', default: 0 })
   failedAttempts!: number;
 

@@ -110,6 +110,7 @@ export class MfaRepository {
     purpose: MfaChallengePurpose;
     tokenHash: Buffer;
     passwordFingerprint: Buffer;
+    firstFactor: string;
     expiresAt: Date;
   }): Promise<boolean> {
     try {

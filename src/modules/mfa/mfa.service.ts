@@ -61,7 +61,10 @@ export interface IssuedChallenge {
 }
 
 /** What a presented `mfa_token` was issued for; locked until the transaction ends. */
-export type OpenChallenge = Pick<MfaChallenge, 'id' | 'userId' | 'purpose' | 'failedAttempts'> & {
+export type OpenChallenge = Pick<
+  MfaChallenge,
+  'id' | 'userId' | 'purpose' | 'failedAttempts' | 'firstFactor'
+> & {
   passwordFingerprint: Buffer;
 };
 
@@ -323,8 +326,9 @@ export class MfaService {
   }
 
   /**
-   * A new `mfa_token` for a login whose password was right (`passwordHash`: the verified hash);
-   * null when the account was erased meanwhile.
+   * A new `mfa_token` for a login whose first step succeeded (`passwordHash`: the account's hash
+   * then; `firstFactor`: `pwd`, or `fed` for a sign-in through an identity provider); null when
+   * the account was erased meanwhile.
    */
   async issueChallenge(
     userId: string,
@@ -332,6 +336,7 @@ export class MfaService {
     passwordHash: string | null,
     client: ClientInfo,
     now = new Date(),
+    firstFactor = 'pwd',
   ): Promise<IssuedChallenge | null> {
     const ttl = MFA_TOKEN_TTL_SECONDS;
     const { token, hash } = issueOpaqueToken('mfa');
@@ -341,6 +346,7 @@ export class MfaService {
         purpose,
         tokenHash: hash,
         passwordFingerprint: passwordFingerprint(passwordHash),
+        firstFactor,
         expiresAt: new Date(now.getTime() + ttl * 1000),
       });
       if (!inserted) return false;

@@ -198,6 +198,30 @@ export class UsersService {
   }
 
   /**
+   * An account provisioned at a first sign-in through an identity provider that proved the
+   * address: active and verified, without a password. Null when the address is taken.
+   */
+  createFederated(input: { email: string; name: string }, origin: EventOrigin): Promise<string | null> {
+    return this.transactions.run(async () => {
+      const email = normalizeEmail(input.email);
+      const id = await this.users.insert({
+        email,
+        name: input.name,
+        passwordHash: null,
+        status: 'active',
+      });
+      if (!id) return null;
+      await this.users.markEmailVerified(id, new Date());
+      await this.events.emit(
+        'user.created',
+        { user_id: id, email, name: input.name, status: 'active', source: 'federation' },
+        origin,
+      );
+      return id;
+    });
+  }
+
+  /**
    * An account an administrator invites: no password, status `invited`, until the invitee
    * follows the link mailed to them (`acceptInvitation`). Null when the address is taken,
    * including by a concurrent invitation or registration.

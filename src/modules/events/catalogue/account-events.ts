@@ -41,6 +41,7 @@ export const AUTH_ATTEMPTS = [
   'mfa_disable',
   'step_up',
   'invitation_accept',
+  'federated_login',
 ] as const;
 
 export type AuthAttempt = (typeof AUTH_ATTEMPTS)[number];
@@ -58,13 +59,13 @@ export const ACCOUNT_EVENTS = {
   'user.created': defineEvent({
     version: 1,
     description:
-      'An account was created: by self-registration (pending until its address is verified), by the operator CLI, or by an administrator (`invited` until the invitation mailed to it is accepted).',
+      'An account was created: by self-registration (pending until its address is verified), by the operator CLI, by an administrator (`invited` until the invitation mailed to it is accepted), or at a first sign-in through an identity provider (`federation`, active).',
     data: z.strictObject({
       user_id: id,
       email,
       name: z.string(),
       status,
-      source: z.enum(['registration', 'cli', 'administrator']),
+      source: z.enum(['registration', 'cli', 'administrator', 'federation']),
     }),
   }),
   'user.registration.duplicate': defineEvent({

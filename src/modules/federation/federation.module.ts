@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { AuthModule } from '../auth/auth.module';
+import { MfaModule } from '../mfa/mfa.module';
+import { UsersModule } from '../users/users.module';
+import { FederatedSignInService } from './federated-sign-in.service';
+import { FederationController } from './federation.controller';
+import { FederationLoginsRepository } from './federation-logins.repository';
+import { IdentityProvidersController } from './identity-providers.controller';
+import { IdentityProvidersRepository } from './identity-providers.repository';
+import { IdentityProvidersService } from './identity-providers.service';
+import { LinkedIdentitiesRepository } from './linked-identities.repository';
+import { LinkedIdentitiesService } from './linked-identities.service';
+import { MyIdentitiesController } from './my-identities.controller';
+import { OidcConfigurations } from './oidc-configurations';
+import { ProviderHttp } from './provider-http';
+import { ProviderSecrets } from './provider-secrets';
+import { ReceivedProviderEventsRepository } from './received-provider-events.repository';
+import { UserIdentitiesController } from './user-identities.controller';
+
+/**
+ * External identity providers: their administration, sign-in through them (OpenID Connect with
+ * openid-client), the identities linked to users, the providers' webhooks and syncs from them.
+ * Accounts, sessions and factors are asked of the users, auth and mfa modules.
+ */
+@Module({
+  imports: [UsersModule, AuthModule, MfaModule, AccessModule],
+  controllers: [
+    IdentityProvidersController,
+    FederationController,
+    MyIdentitiesController,
+    UserIdentitiesController,
+  ],
+  providers: [
+    ProviderHttp,
+    ProviderSecrets,
+    OidcConfigurations,
+    IdentityProvidersRepository,
+    LinkedIdentitiesRepository,
+    FederationLoginsRepository,
+    ReceivedProviderEventsRepository,
+    IdentityProvidersService,
+    FederatedSignInService,
+    LinkedIdentitiesService,
+  ],
+})
+export class FederationModule {}

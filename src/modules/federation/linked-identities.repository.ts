@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../../database/transactions';
+import { LinkedIdentity } from './linked-identity.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+export type NewLinkedIdentity = Pick<
+  LinkedIdentity,
+  'userId' | 'providerId' | 'issuer' | 'subject' | 'email' | 'lastLoginAt' | 'providerUpdatedAt'
+>;
+
+/** A linked identity with the slug and name of its provider, as its owner lists it. */
+export interface LinkedIdentityView extends LinkedIdentity {
+  providerSlug: string;
+  providerName: string;
+}
+
+/** Linked identities; the only code that reads or writes `linked_identities`. */
+@Injectable()
+export class LinkedIdentitiesRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  private get identities() {
+    return this.transactions.manager().getRepository(LinkedIdentity);
+  }
+
+  /** The new row, or null when (issuer, subject) is linked already (a concurrent sign-in). */
+  async insert(identity: NewLinkedIdentity): Promise<LinkedIdentity | null> {
+    try {
+      await this.transactions.savepoint(() => this.identities.insert(identity));
+      return await this.identities.findOneByOrFail({
+        issuer: identity.issuer,
+        subject: identity.subject,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return null;
+      throw error;
+    }
+  }
+
+  /** The identity of (issuer, subject), locked for the rest of the transaction. */
+  findBySubjectForUpdate(issuer: string, subject: string): Promise<LinkedIdentity | null> {
+    return this.identities
+      .createQueryBuilder('i')
+      .where('i.issuer = :issuer AND i.subject = :subject', { issuer, subject })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  findByProviderSubjectForUpdate(
+    providerId: string,
+    subject: string,
+  ): Promise<LinkedIdentity | null> {
+    return this.identities
+      .createQueryBuilder('i')
+      .where('i.provider_id = :providerId AND i.subject = :subject', { providerId, subject })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  findOfProviderAndUser(providerId: string, userId: string): Promise<LinkedIdentity | null> {
+    return this.identities.findOneBy({ providerId, userId });
+  }
+
+  /** The identities of one user, oldest first, with their providers' names. */
+  async listOfUser(userId: string): Promise<LinkedIdentityView[]> {
+    const rows = await this.identities
+      .createQueryBuilder('i')
+      .innerJoin('i.provider', 'p')
+      .addSelect(['p.slug', 'p.displayName'])
+      .where('i.user_id = :userId', { userId })
+      .orderBy('i.id', 'ASC')
+      .getMany();
+    return rows.map((row) => ({
+      ...row,
+      providerSlug: row.provider!.slug,
+      providerName: row.provider!.displayName,
+    }));
+  }
+
+  /** The identities of a provider after `after` (id order), a page of a sync. */
+  listOfProvider(
+    providerId: string,
+    limit: number,
+    after: string | null,
+  ): Promise<LinkedIdentity[]> {
+    const query = this.identities
+      .createQueryBuilder('i')
+      .where('i.provider_id = :providerId', { providerId })
+      .orderBy('i.id', 'ASC')
+      .limit(limit);
+    if (after) query.andWhere('i.id > :after', { after });
+    return query.getMany();
+  }
+
+  countOfUser(userId: string): Promise<number> {
+    return this.identities.countBy({ userId });
+  }
+
+  /** Deletes one identity of the user; false when the user has no such identity. */
+  async deleteOfUser(userId: string, id: string): Promise<LinkedIdentity | null> {
+    const found = await this.identities
+      .createQueryBuilder('i')
+      .where('i.id = :id AND i.user_id = :userId', { id, userId })
+      .setLock('pessimistic_write')
+      .getOne();
+    if (!found) return null;
+    await this.identities.delete({ id });
+    return found;
+  }
+
+  async recordSignIn(id: string, at: Date, email: string | null): Promise<void> {
+    await this.identities.update({ id }, { lastLoginAt: at, email });
+  }
+
+  /**
+   * Moves the identity to the provider's state of `providerTime`, unless it already holds a
+   * newer one: true when it did (the caller then applies the change), false for an old event.
+   */
+  async advance(
+    id: string,
+    providerTime: Date,
+    upstreamStatus: string,
+    email: string | null | undefined,
+  ): Promise<boolean> {
+    const result = await this.identities
+      .createQueryBuilder()
+      .update()
+      .set({
+        providerUpdatedAt: providerTime,
+        upstreamStatus,
+        lastSyncedAt: () => 'now()',
+        ...(email === undefined ? {} : { email }),
+      })
+      .where('id = :id', { id })
+      .andWhere('(provider_updated_at IS NULL OR provider_updated_at <= :providerTime)', {
+        providerTime,
+      })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+}

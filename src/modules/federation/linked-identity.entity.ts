@@ -1,0 +1,68 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+} from 'typeorm';
+import { User } from '../users/user.entity';
+import { IdentityProvider } from './identity-provider.entity';
+
+/**
+ * A user's account at an external provider, keyed by the provider's issuer and `sub` (ASVS
+ * 6.8.1): never by email, which the provider may let its users change. Deleted with the user.
+ */
+@Entity('linked_identities')
+@Index('UQ_linked_identities_issuer_subject', ['issuer', 'subject'], { unique: true })
+@Index('IDX_linked_identities_user', ['userId'])
+@Index('IDX_linked_identities_provider_user', ['providerId', 'userId'])
+export class LinkedIdentity {
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuidv7()' })
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
+
+  @Column({ name: 'provider_id', type: 'uuid' })
+  providerId!: string;
+
+  @ManyToOne(() => IdentityProvider, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'provider_id' })
+  provider?: IdentityProvider;
+
+  @Column({ type: 'text' })
+  issuer!: string;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  /** The address the provider last gave, as it gave it. */
+  @Column({ type: 'text', nullable: true })
+  email!: string | null;
+
+  @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
+  lastLoginAt!: Date | null;
+
+  /**
+   * The provider's time of the newest state applied (event time, `lastUpdated`, sign-in):
+   * an older change never overwrites a newer one.
+   */
+  @Column({ name: 'provider_updated_at', type: 'timestamptz', nullable: true })
+  providerUpdatedAt!: Date | null;
+
+  /** The provider's status of the person as last seen (`active`, `deactivated`, `deleted`…). */
+  @Column({ name: 'upstream_status', type: 'text', default: 'active' })
+  upstreamStatus!: string;
+
+  @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true })
+  lastSyncedAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}
