@@ -56,6 +56,8 @@ const esmToCommonJs = [
     plugins: [
       // ES6 mode imports 'url' instead of calling require(), which these files often rebind.
       ['babel-plugin-transform-import-meta', { module: 'ES6' }],
+      // oidc-provider (the test peer) re-exports namespaces (`export * as x from`).
+      '@babel/plugin-transform-export-namespace-from',
       '@babel/plugin-transform-modules-commonjs',
       '@babel/plugin-transform-dynamic-import',
     ],

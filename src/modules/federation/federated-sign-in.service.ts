@@ -229,7 +229,6 @@ export class FederatedSignInService {
           subject: claims.sub,
           email,
           lastLoginAt: now,
-          providerUpdatedAt: null,
         });
         if (!identity) return { refused: 'not_linked' };
         await this.events.emit(

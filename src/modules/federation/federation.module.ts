@@ -15,7 +15,6 @@ import { MyIdentitiesController } from './my-identities.controller';
 import { OidcConfigurations } from './oidc-configurations';
 import { ProviderHttp } from './provider-http';
 import { ProviderSecrets } from './provider-secrets';
-import { ReceivedProviderEventsRepository } from './received-provider-events.repository';
 import { UserIdentitiesController } from './user-identities.controller';
 
 /**
@@ -38,7 +37,6 @@ import { UserIdentitiesController } from './user-identities.controller';
     IdentityProvidersRepository,
     LinkedIdentitiesRepository,
     FederationLoginsRepository,
-    ReceivedProviderEventsRepository,
     IdentityProvidersService,
     FederatedSignInService,
     LinkedIdentitiesService,

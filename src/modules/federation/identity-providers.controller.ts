@@ -96,9 +96,7 @@ function settingsOf(body: UpdateIdentityProviderDto): Partial<ProviderSettings> 
     webhookSecret: body.webhook_secret,
     enabled: body.enabled,
   };
-  return Object.fromEntries(
-    Object.entries(settings).filter(([, value]) => value !== undefined),
-  ) as Partial<ProviderSettings>;
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 /**

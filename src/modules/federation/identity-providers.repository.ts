@@ -75,7 +75,7 @@ export class IdentityProvidersRepository {
       .addSelect(['p.clientSecretSealed', 'p.managementApiTokenSealed', 'p.webhookSecretSealed'])
       .where('id' in where ? 'p.id = :id' : 'p.slug = :slug', where)
       .getOne();
-    return found as ProviderWithSecrets | null;
+    return found;
   }
 
   /** Providers in creation order (UUIDv7), after the one with id `after`. */

@@ -6,7 +6,7 @@ const UNIQUE_VIOLATION = '23505';
 
 export type NewLinkedIdentity = Pick<
   LinkedIdentity,
-  'userId' | 'providerId' | 'issuer' | 'subject' | 'email' | 'lastLoginAt' | 'providerUpdatedAt'
+  'userId' | 'providerId' | 'issuer' | 'subject' | 'email' | 'lastLoginAt'
 >;
 
 /** A linked identity with the slug and name of its provider, as its owner lists it. */
@@ -47,21 +47,6 @@ export class LinkedIdentitiesRepository {
       .getOne();
   }
 
-  findByProviderSubjectForUpdate(
-    providerId: string,
-    subject: string,
-  ): Promise<LinkedIdentity | null> {
-    return this.identities
-      .createQueryBuilder('i')
-      .where('i.provider_id = :providerId AND i.subject = :subject', { providerId, subject })
-      .setLock('pessimistic_write')
-      .getOne();
-  }
-
-  findOfProviderAndUser(providerId: string, userId: string): Promise<LinkedIdentity | null> {
-    return this.identities.findOneBy({ providerId, userId });
-  }
-
   /** The identities of one user, oldest first, with their providers' names. */
   async listOfUser(userId: string): Promise<LinkedIdentityView[]> {
     const rows = await this.identities
@@ -76,21 +61,6 @@ export class LinkedIdentitiesRepository {
       providerSlug: row.provider!.slug,
       providerName: row.provider!.displayName,
     }));
-  }
-
-  /** The identities of a provider after `after` (id order), a page of a sync. */
-  listOfProvider(
-    providerId: string,
-    limit: number,
-    after: string | null,
-  ): Promise<LinkedIdentity[]> {
-    const query = this.identities
-      .createQueryBuilder('i')
-      .where('i.provider_id = :providerId', { providerId })
-      .orderBy('i.id', 'ASC')
-      .limit(limit);
-    if (after) query.andWhere('i.id > :after', { after });
-    return query.getMany();
   }
 
   countOfUser(userId: string): Promise<number> {
@@ -111,32 +81,5 @@ export class LinkedIdentitiesRepository {
 
   async recordSignIn(id: string, at: Date, email: string | null): Promise<void> {
     await this.identities.update({ id }, { lastLoginAt: at, email });
-  }
-
-  /**
-   * Moves the identity to the provider's state of `providerTime`, unless it already holds a
-   * newer one: true when it did (the caller then applies the change), false for an old event.
-   */
-  async advance(
-    id: string,
-    providerTime: Date,
-    upstreamStatus: string,
-    email: string | null | undefined,
-  ): Promise<boolean> {
-    const result = await this.identities
-      .createQueryBuilder()
-      .update()
-      .set({
-        providerUpdatedAt: providerTime,
-        upstreamStatus,
-        lastSyncedAt: () => 'now()',
-        ...(email === undefined ? {} : { email }),
-      })
-      .where('id = :id', { id })
-      .andWhere('(provider_updated_at IS NULL OR provider_updated_at <= :providerTime)', {
-        providerTime,
-      })
-      .execute();
-    return (result.affected ?? 0) > 0;
   }
 }

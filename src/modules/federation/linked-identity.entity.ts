@@ -49,20 +49,6 @@ export class LinkedIdentity {
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
 
-  /**
-   * The provider's time of the newest state applied (event time, `lastUpdated`, sign-in):
-   * an older change never overwrites a newer one.
-   */
-  @Column({ name: 'provider_updated_at', type: 'timestamptz', nullable: true })
-  providerUpdatedAt!: Date | null;
-
-  /** The provider's status of the person as last seen (`active`, `deactivated`, `deleted`…). */
-  @Column({ name: 'upstream_status', type: 'text', default: 'active' })
-  upstreamStatus!: string;
-
-  @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true })
-  lastSyncedAt!: Date | null;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

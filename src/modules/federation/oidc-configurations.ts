@@ -36,7 +36,7 @@ export class OidcConfigurations {
   private async discover(provider: ProviderWithSecrets): Promise<oidc.Configuration> {
     const issuer = new URL(provider.issuer);
     const secret = this.secrets.open(provider.id, 'client_secret', provider.clientSecretSealed);
-    return oidc.discovery(
+    const configuration = await oidc.discovery(
       issuer,
       provider.clientId,
       { client_secret: secret },
@@ -48,5 +48,9 @@ export class OidcConfigurations {
         execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
       },
     );
+    // An ID token from the token endpoint is verified against the provider's JWKS too, not only
+    // trusted for arriving over TLS (which OpenID Connect Core 3.1.3.7 would allow).
+    oidc.enableNonRepudiationChecks(configuration);
+    return configuration;
   }
 }

@@ -201,7 +201,10 @@ export class UsersService {
    * An account provisioned at a first sign-in through an identity provider that proved the
    * address: active and verified, without a password. Null when the address is taken.
    */
-  createFederated(input: { email: string; name: string }, origin: EventOrigin): Promise<string | null> {
+  createFederated(
+    input: { email: string; name: string },
+    origin: EventOrigin,
+  ): Promise<string | null> {
     return this.transactions.run(async () => {
       const email = normalizeEmail(input.email);
       const id = await this.users.insert({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, id, timestamp } from './event-definition';
+import { defineEvent, id } from './event-definition';
 
 const providerFields = {
   slug: z.string(),
@@ -22,10 +22,7 @@ const secretsReplaced = z.array(
   z.enum(['client_secret', 'management_api_token', 'webhook_secret']),
 );
 
-/** Where a change to a linked user came from. */
-const syncSource = z.enum(['sign_in', 'webhook', 'sync']);
-
-/** External identity providers, the identities linked to them, and what they tell us. */
+/** External identity providers and the identities linked to them. */
 export const IDENTITY_EVENTS = {
   'identity_provider.created': defineEvent({
     version: 1,
@@ -69,37 +66,6 @@ export const IDENTITY_EVENTS = {
       identity_id: id,
       provider_id: id,
       by: z.enum(['user', 'administrator']),
-    }),
-  }),
-  'identity.synced': defineEvent({
-    version: 1,
-    description:
-      "A linked user's state was brought up to the provider's: the profile fields and status that changed, and the provider's time of that state.",
-    data: z.strictObject({
-      user_id: id,
-      identity_id: id,
-      provider_id: id,
-      source: syncSource,
-      provider_time: timestamp,
-      changed: z.array(z.string()),
-      upstream_status: z.string(),
-    }),
-  }),
-  'identity_provider.sync.started': defineEvent({
-    version: 1,
-    description: 'An administrator started a sync from a provider, of one user or of all.',
-    data: z.strictObject({ provider_id: id, run_id: id, user_id: id.nullable() }),
-  }),
-  'identity_provider.sync.finished': defineEvent({
-    version: 1,
-    description: 'A sync from a provider finished: completed, or failed with its reason.',
-    data: z.strictObject({
-      provider_id: id,
-      run_id: id,
-      status: z.enum(['completed', 'failed']),
-      seen: z.number().int(),
-      updated: z.number().int(),
-      error: z.string().nullable(),
     }),
   }),
 };

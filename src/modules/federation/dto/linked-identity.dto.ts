@@ -10,9 +10,6 @@ export class LinkedIdentityDto {
   @ApiProperty({ description: "The provider's `sub` of the person" }) subject!: string;
   @ApiProperty({ nullable: true }) email!: string | null;
   @ApiProperty({ nullable: true }) last_login_at!: string | null;
-  @ApiProperty({ nullable: true }) last_synced_at!: string | null;
-  @ApiProperty({ description: "The person's status at the provider as last seen" })
-  upstream_status!: string;
   @ApiProperty() created_at!: string;
 }
 
@@ -30,8 +27,6 @@ export function toLinkedIdentityDto(identity: LinkedIdentityView): LinkedIdentit
     subject: identity.subject,
     email: identity.email,
     last_login_at: identity.lastLoginAt?.toISOString() ?? null,
-    last_synced_at: identity.lastSyncedAt?.toISOString() ?? null,
-    upstream_status: identity.upstreamStatus,
     created_at: identity.createdAt.toISOString(),
   };
 }

@@ -4,12 +4,11 @@ const PERMISSIONS = ['identity_providers:read', 'identity_providers:write'];
 
 /**
  * External identity providers: the providers (secrets sealed), the identities linked to users
- * (keyed by issuer and sub, deleted with the user), sign-ins in flight, the ids of provider
- * events received, the first factor of an MFA challenge (`fed` after a provider), and the
- * built-in `admin` role's new permissions.
+ * (keyed by issuer and sub, deleted with the user), sign-ins in flight, the first factor of an
+ * MFA challenge (`fed` after a provider), and the built-in `admin` role's new permissions.
  */
-export class Federation1796598585588 implements MigrationInterface {
-  name = 'Federation1796598585588';
+export class Federation1796599975285 implements MigrationInterface {
+  name = 'Federation1796599975285';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -22,13 +21,7 @@ export class Federation1796598585588 implements MigrationInterface {
       'CREATE TABLE "identity_providers" ("id" uuid NOT NULL DEFAULT uuidv7(), "slug" text NOT NULL, "display_name" text NOT NULL, "kind" text NOT NULL, "issuer" text NOT NULL, "client_id" text NOT NULL, "client_secret_sealed" text NOT NULL, "scopes" text array NOT NULL, "claim_mapping" jsonb NOT NULL, "mfa_acr_values" text array NOT NULL DEFAULT \'{}\', "jit_provisioning" boolean NOT NULL, "allowed_email_domains" text array NOT NULL, "link_by_email" boolean NOT NULL, "redirect_uris" text array NOT NULL, "management_api_kind" text, "management_api_url" text, "management_api_token_sealed" text, "webhook_secret_sealed" text, "enabled" boolean NOT NULL DEFAULT true, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_0b652fcfe197910b9d7f287331a" UNIQUE ("slug"), CONSTRAINT "CHK_identity_providers_management_kind" CHECK ("management_api_kind" IS NULL OR "management_api_kind" IN (\'okta\', \'scim\')), CONSTRAINT "CHK_identity_providers_kind" CHECK ("kind" IN (\'okta\', \'asgardeo\', \'keycloak\', \'oidc\')), CONSTRAINT "PK_3ac9e77e3690c03f7f25579c8e0" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
-      'CREATE TABLE "received_provider_events" ("provider_id" uuid NOT NULL, "event_id" text NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_732520228d5c5041fbb5b0b5901" PRIMARY KEY ("provider_id", "event_id"))',
-    );
-    await queryRunner.query(
-      'CREATE INDEX "IDX_received_provider_events_received" ON "received_provider_events"  ("received_at") ',
-    );
-    await queryRunner.query(
-      'CREATE TABLE "linked_identities" ("id" uuid NOT NULL DEFAULT uuidv7(), "user_id" uuid NOT NULL, "provider_id" uuid NOT NULL, "issuer" text NOT NULL, "subject" text NOT NULL, "email" text, "last_login_at" TIMESTAMP WITH TIME ZONE, "provider_updated_at" TIMESTAMP WITH TIME ZONE, "upstream_status" text NOT NULL DEFAULT \'active\', "last_synced_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f4bd06631a779a1ecff13f20a6d" PRIMARY KEY ("id"))',
+      'CREATE TABLE "linked_identities" ("id" uuid NOT NULL DEFAULT uuidv7(), "user_id" uuid NOT NULL, "provider_id" uuid NOT NULL, "issuer" text NOT NULL, "subject" text NOT NULL, "email" text, "last_login_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f4bd06631a779a1ecff13f20a6d" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
       'CREATE INDEX "IDX_linked_identities_provider_user" ON "linked_identities"  ("provider_id", "user_id") ',
@@ -41,9 +34,6 @@ export class Federation1796598585588 implements MigrationInterface {
     );
     await queryRunner.query(
       'ALTER TABLE "mfa_challenges" ADD "first_factor" text NOT NULL DEFAULT \'pwd\'',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "received_provider_events" ADD CONSTRAINT "FK_fcbfcd3152563bba2ab196c555d" FOREIGN KEY ("provider_id") REFERENCES "identity_providers"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
     await queryRunner.query(
       'ALTER TABLE "linked_identities" ADD CONSTRAINT "FK_a42986b6cc1142305c059dbb928" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
@@ -73,16 +63,11 @@ export class Federation1796598585588 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "linked_identities" DROP CONSTRAINT "FK_a42986b6cc1142305c059dbb928"',
     );
-    await queryRunner.query(
-      'ALTER TABLE "received_provider_events" DROP CONSTRAINT "FK_fcbfcd3152563bba2ab196c555d"',
-    );
     await queryRunner.query('ALTER TABLE "mfa_challenges" DROP COLUMN "first_factor"');
     await queryRunner.query('DROP INDEX "public"."UQ_linked_identities_issuer_subject"');
     await queryRunner.query('DROP INDEX "public"."IDX_linked_identities_user"');
     await queryRunner.query('DROP INDEX "public"."IDX_linked_identities_provider_user"');
     await queryRunner.query('DROP TABLE "linked_identities"');
-    await queryRunner.query('DROP INDEX "public"."IDX_received_provider_events_received"');
-    await queryRunner.query('DROP TABLE "received_provider_events"');
     await queryRunner.query('DROP TABLE "identity_providers"');
     await queryRunner.query('DROP INDEX "public"."IDX_federation_logins_expires"');
     await queryRunner.query('DROP TABLE "federation_logins"');
