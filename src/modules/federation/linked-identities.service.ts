@@ -4,6 +4,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode, FederationErrorCode } from '../../common/errors/error-code';
 import { Transactions } from '../../database/transactions';
 import { DomainEvents } from '../events/domain-events.service';
+import { PersonalData } from '../privacy/personal-data.decorator';
 import { UsersService } from '../users/users.service';
 import { LinkedIdentitiesRepository, LinkedIdentityView } from './linked-identities.repository';
 
@@ -19,6 +20,26 @@ export class LinkedIdentitiesService {
 
   listOfUser(userId: string): Promise<LinkedIdentityView[]> {
     return this.identities.listOfUser(userId);
+  }
+
+  /** The person's linked identities for their data export: never a token or a secret. */
+  @PersonalData({
+    file: 'linked-identities.json',
+    describes:
+      'The accounts at external identity providers linked to yours: provider, issuer, your id there, the address it gave and your last sign-in through it.',
+  })
+  async personalData(userId: string): Promise<unknown> {
+    const identities = await this.identities.listOfUser(userId);
+    return identities.map((identity) => ({
+      id: identity.id,
+      provider: identity.providerSlug,
+      provider_name: identity.providerName,
+      issuer: identity.issuer,
+      subject: identity.subject,
+      email: identity.email,
+      last_login_at: identity.lastLoginAt?.toISOString() ?? null,
+      created_at: identity.createdAt.toISOString(),
+    }));
   }
 
   /** For an administrator: 404 for an unknown user, as for one without identities it is not. */
