@@ -232,9 +232,10 @@ describe('retention', () => {
         { kind: 'known_sign_ins', retentionDays: 180 },
         { kind: 'notice_claims', retentionDays: 30 },
         { kind: 'personal_data_exports', retentionDays: 1 },
+        { kind: 'trading_account_links', retentionDays: 1 },
       ]),
     );
-    expect(kinds).toHaveLength(8);
+    expect(kinds).toHaveLength(9);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {

@@ -156,7 +156,7 @@ export type ErrorCode =
   | AuthzErrorCode
   | EventsErrorCode
   | AuditErrorCode
-  | TradingAccountsErrorCode;
+  | TradingAccountsErrorCode
   | FederationErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [

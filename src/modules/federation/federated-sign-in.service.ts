@@ -267,6 +267,12 @@ export class FederatedSignInService {
           new Date(),
           'fed',
         );
+        if (!challenge) {
+          throw new DomainError(
+            FederationErrorCode.AccountNotLinked,
+            'The account was erased while signing in.',
+          );
+        }
         return {
           kind: 'second_factor',
           purpose: due,
