@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditChain } from '../src/modules/audit/audit-chain';
 import { AuditChainVerifier } from '../src/modules/audit/audit-chain-verifier';
+import { AuthEventRepository } from '../src/modules/audit/auth-event.repository';
+import { Transactions } from '../src/database/transactions';
 import { SigningKeyService } from '../src/modules/auth/signing-key.service';
 import {
   CHAINED_CONTENT_COLUMNS,
@@ -393,6 +395,94 @@ describe('the audit hash chain', () => {
         403,
         'forbidden',
       );
+    });
+  });
+
+  describe('retention of audit rows', () => {
+    const purgeBatch = (before: Date, limit: number) =>
+      t.app.get(Transactions).run(() => t.app.get(AuditChain).purgePastRetention(before, limit));
+    const seqsUpTo = async (seq: number) =>
+      Number(
+        (
+          await db.query<{ count: string }[]>('SELECT count(*) FROM audit_events WHERE seq <= $1', [
+            seq,
+          ])
+        )[0].count,
+      );
+
+    it('purges only up to a signed checkpoint it marks first: the kept chain verifies, mid-purge too', async () => {
+      const verifier = t.app.get(AuditChainVerifier);
+      const chain = t.app.get(AuditChain);
+      const addRows = async (count: number) => {
+        for (let i = 0; i < count; i++) {
+          await send(t, 'POST', '/v1/roles', admin.token, { name: uniqueName('kept') });
+        }
+        await settled(t);
+        await chain.sealPending();
+      };
+      await addRows(3);
+      const cut = (await t.app.get(AuditCheckpoints).checkpoint())!;
+      await addRows(2);
+      const [{ head }] = await db.query<{ head: string }[]>(
+        'SELECT max(seq) AS head FROM audit_events',
+      );
+      const future = new Date(Date.now() + 24 * 3600_000);
+
+      await whileTampered(
+        async () => {
+          // Rows after the newest checkpoint stay, however old: no signed head to start from.
+          expect(await purgeBatch(future, 2)).toBe(2);
+          const midway = await verifier.verify();
+          expect(midway).toMatchObject({ valid: true, finding: null, purgedThrough: cut });
+          let purged = 2;
+          for (let deleted = 1; deleted > 0; purged += deleted) {
+            deleted = await purgeBatch(future, 2);
+          }
+          expect(purged).toBe(cut);
+          expect(await seqsUpTo(cut)).toBe(0);
+          expect(await purgeBatch(future, 2)).toBe(0);
+        },
+        async () => {
+          const report = await verifier.verify();
+          expect(report).toMatchObject({
+            valid: true,
+            finding: null,
+            purgedThrough: cut,
+            rowsChecked: Number(head) - cut,
+            head: { seq: Number(head) },
+          });
+          const api = await verifyChain();
+          expect(api).toMatchObject({ valid: true, purged_through: cut });
+          // A kept row deleted is still found.
+          await db.query('DELETE FROM audit_events WHERE seq = $1', [cut + 1]);
+          expect((await verifier.verify()).finding).toMatchObject({
+            kind: 'deleted',
+            seq: cut + 1,
+          });
+        },
+      );
+    });
+
+    it('purges nothing before its retention', async () => {
+      const before = await seqsUpTo(Number.MAX_SAFE_INTEGER);
+      expect(await purgeBatch(new Date(Date.now() - 24 * 3600_000), 1000)).toBe(0);
+      expect(await seqsUpTo(Number.MAX_SAFE_INTEGER)).toBe(before);
+    });
+
+    it('purges authentication events older than their retention, oldest first', async () => {
+      const events = t.app.get(AuthEventRepository);
+      const count = async () =>
+        Number((await db.query<{ count: string }[]>('SELECT count(*) FROM auth_events'))[0].count);
+      const all = await count();
+      expect(all).toBeGreaterThan(0);
+      const transactions = t.app.get(Transactions);
+      expect(
+        await transactions.run(() => events.purgeOlderThan(new Date(Date.now() - 3600_000), 100)),
+      ).toBe(0);
+      expect(
+        await transactions.run(() => events.purgeOlderThan(new Date(Date.now() + 3600_000), 2)),
+      ).toBe(2);
+      expect(await count()).toBe(all - 2);
     });
   });
 

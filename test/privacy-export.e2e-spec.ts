@@ -97,11 +97,13 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
       'export.json',
       'audit-actions.json',
       'audit-events.json',
+      'linked-identities.json',
       'preferences.json',
       'profile.json',
       'roles.json',
       'second-factors.json',
       'sessions.json',
+      'trading-accounts.json',
     ]);
     const json = (name: string) => JSON.parse(strFromU8(files[name])) as unknown;
     const readme = strFromU8(files['README.md']);
@@ -131,6 +133,8 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
     );
     expect(json('second-factors.json')).toEqual({ authenticator_app: null, backup_codes: [] });
     expect(json('roles.json')).toEqual([]);
+    expect(json('linked-identities.json')).toEqual([]);
+    expect(json('trading-accounts.json')).toMatchObject({ owned: [] });
 
     const everything = Object.values(files)
       .map((bytes) => strFromU8(bytes))

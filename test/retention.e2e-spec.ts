@@ -233,9 +233,12 @@ describe('retention', () => {
         { kind: 'notice_claims', retentionDays: 30 },
         { kind: 'personal_data_exports', retentionDays: 1 },
         { kind: 'trading_account_links', retentionDays: 1 },
+        { kind: 'federation_logins', retentionDays: 1 },
+        { kind: 'auth_events', retentionDays: 365 },
+        { kind: 'audit_events', retentionDays: 730 },
       ]),
     );
-    expect(kinds).toHaveLength(9);
+    expect(kinds).toHaveLength(12);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {

@@ -222,6 +222,8 @@ export const environmentSchema = z.object({
   RETENTION_EMAIL_TOKENS_DAYS: integer(0, 3650).default(7),
   RETENTION_MFA_CHALLENGES_DAYS: integer(0, 3650).default(7),
   RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(0, 3650).default(30),
+  RETENTION_AUTH_EVENTS_DAYS: integer(0, 3650).default(365),
+  RETENTION_AUDIT_EVENTS_DAYS: integer(0, 3650).default(730),
   RETENTION_BATCH_SIZE: integer(1, 10_000).default(1000),
   ACCOUNT_DELETION_GRACE_DAYS: integer(0, 365).default(30),
   KITE_API_KEY: z
@@ -457,6 +459,13 @@ export interface AppConfig {
     webhookDeliveriesDays: number;
     /** Devices and networks users signed in from, counted from the last sign-in from them. */
     knownSignInsDays: number;
+    /** Authentication events (`auth_events`), counted from the event. */
+    authEventsDays: number;
+    /**
+     * Audit log rows, counted from the row; purged only up to a signed checkpoint, so the kept
+     * chain still verifies.
+     */
+    auditEventsDays: number;
     /** Rows deleted per statement, each batch its own transaction. */
     batchSize: number;
   };

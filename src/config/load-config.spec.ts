@@ -205,6 +205,8 @@ describe('loadConfig: retention', () => {
       mfaChallengesDays: 7,
       webhookDeliveriesDays: 30,
       knownSignInsDays: 180,
+      authEventsDays: 365,
+      auditEventsDays: 730,
       batchSize: 1000,
     });
     expect(loadConfig({}).events.retentionDays).toBe(30);
@@ -217,6 +219,8 @@ describe('loadConfig: retention', () => {
       RETENTION_MFA_CHALLENGES_DAYS: '2',
       RETENTION_WEBHOOK_DELIVERIES_DAYS: '3650',
       RETENTION_KNOWN_SIGN_INS_DAYS: '90',
+      RETENTION_AUTH_EVENTS_DAYS: '30',
+      RETENTION_AUDIT_EVENTS_DAYS: '0',
       RETENTION_BATCH_SIZE: '50',
     });
     expect(config.retention).toEqual({
@@ -225,6 +229,8 @@ describe('loadConfig: retention', () => {
       mfaChallengesDays: 2,
       webhookDeliveriesDays: 3650,
       knownSignInsDays: 90,
+      authEventsDays: 30,
+      auditEventsDays: 0,
       batchSize: 50,
     });
   });
@@ -238,9 +244,11 @@ describe('loadConfig: retention', () => {
       { RETENTION_WEBHOOK_DELIVERIES_DAYS: '3651' },
       'RETENTION_WEBHOOK_DELIVERIES_DAYS: must be at most 3650',
     ],
+    [{ RETENTION_AUDIT_EVENTS_DAYS: '-1' }, 'RETENTION_AUDIT_EVENTS_DAYS: must be a whole number'],
     [{ RETENTION_BATCH_SIZE: '0' }, 'RETENTION_BATCH_SIZE: must be at least 1'],
     [{ RETENTION_BATCH_SIZE: '10001' }, 'RETENTION_BATCH_SIZE: must be at most 10000'],
     [{ EVENTS_RETENTION_DAYS: '0' }, 'EVENTS_RETENTION_DAYS: must be at least 1'],
+    [{ ACCOUNT_DELETION_GRACE_DAYS: '366' }, 'ACCOUNT_DELETION_GRACE_DAYS: must be at most 365'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(problemsOf(env).join('\n')).toContain(message);
   });

@@ -110,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       mfaChallengesDays: e.RETENTION_MFA_CHALLENGES_DAYS,
       webhookDeliveriesDays: e.RETENTION_WEBHOOK_DELIVERIES_DAYS,
       knownSignInsDays: e.RETENTION_KNOWN_SIGN_INS_DAYS,
+      authEventsDays: e.RETENTION_AUTH_EVENTS_DAYS,
+      auditEventsDays: e.RETENTION_AUDIT_EVENTS_DAYS,
       batchSize: e.RETENTION_BATCH_SIZE,
     },
     privacy: { deletionGraceDays: e.ACCOUNT_DELETION_GRACE_DAYS },

@@ -27,6 +27,8 @@ export interface ChainReport {
   valid: boolean;
   rowsChecked: number;
   unsealedRows: number;
+  /** The chain position up to which retention purged (or is purging) rows; null when none. */
+  purgedThrough: number | null;
   head: { seq: number; hash: string } | null;
   checkpoints: {
     checked: number;
@@ -92,6 +94,7 @@ export class AuditChainVerifier {
       valid: true,
       rowsChecked: 0,
       unsealedRows: await this.chain.countUnsealed(),
+      purgedThrough: null,
       head: null,
       checkpoints: { checked: 0, latest: null },
       finding: null,
@@ -124,20 +127,22 @@ export class AuditChainVerifier {
     }
     const headsBySeq = new Map(verified.map((v) => [Number(v.checkpoint.seq), v.checkpoint]));
 
-    let expectedSeq = 1;
-    let expectedPrev: Buffer = GENESIS_HASH;
-    let lastMatchedCheckpoint = 0;
+    // Retention purges rows up to a signed checkpoint it marked first: the kept chain starts
+    // after the newest such cut, from the head it signed, whichever rows up to it remain.
+    const cut = verified
+      .map((v) => v.checkpoint)
+      .filter((checkpoint) => checkpoint.retentionCutAt !== null)
+      .reduce<AuditCheckpoint | null>(
+        (newest, checkpoint) =>
+          !newest || Number(checkpoint.seq) > Number(newest.seq) ? checkpoint : newest,
+        null,
+      );
+    let expectedSeq = cut ? Number(cut.seq) + 1 : 1;
+    let expectedPrev: Buffer = cut ? cut.headHash : GENESIS_HASH;
+    let lastMatchedCheckpoint = expectedSeq - 1;
+    report.purgedThrough = cut ? Number(cut.seq) : null;
     const recent = new RecentRows(MAX_SHIFT);
-    let batch = await this.chain.sealedAfter(0, BATCH);
-    if (batch[0] && batch[0].seq > 1) {
-      // A chain whose start was purged begins where a signed checkpoint said it stood.
-      const start = headsBySeq.get(batch[0].seq - 1);
-      if (start) {
-        expectedSeq = batch[0].seq;
-        expectedPrev = start.headHash;
-        lastMatchedCheckpoint = expectedSeq - 1;
-      }
-    }
+    let batch = await this.chain.sealedAfter(expectedSeq - 1, BATCH);
     while (batch.length > 0) {
       for (let i = 0; i < batch.length; i++) {
         const row = batch[i];

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { firstIdAt } from '../../common/ids/uuid-v7';
 import { Transactions } from '../../database/transactions';
 import { AuditCheckpoint } from './audit-checkpoint.entity';
 import { CHAINED_CONTENT_COLUMNS, ChainedContent } from './audit-chain-hash';
@@ -28,7 +29,8 @@ export interface Seal {
 }
 
 const CHECKPOINT_COLUMNS = `id, seq, head_hash AS "headHash", previous_digest AS "previousDigest",
-  jws, kid, public_jwk AS "publicJwk", created_at AS "createdAt"`;
+  jws, kid, public_jwk AS "publicJwk", created_at AS "createdAt",
+  retention_cut_at AS "retentionCutAt"`;
 
 @Injectable()
 export class AuditChainRepository {
@@ -118,7 +120,9 @@ export class AuditChainRepository {
       );
   }
 
-  async insertCheckpoint(checkpoint: Omit<AuditCheckpoint, 'id' | 'createdAt'>): Promise<void> {
+  async insertCheckpoint(
+    checkpoint: Omit<AuditCheckpoint, 'id' | 'createdAt' | 'retentionCutAt'>,
+  ): Promise<void> {
     await this.transactions.manager().query(
       `INSERT INTO audit_checkpoints (seq, head_hash, previous_digest, jws, kid, public_jwk)
        VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -131,5 +135,44 @@ export class AuditChainRepository {
         JSON.stringify(checkpoint.publicJwk),
       ],
     );
+  }
+
+  /**
+   * Purges up to `limit` audit rows written before `before`, keeping the chain verifiable: only
+   * rows up to a signed checkpoint go, and that checkpoint is marked first (`retention_cut_at`,
+   * in the same transaction as the first batch), so verification starts after it from the head
+   * it signed, whichever rows up to it are gone yet. The cut is the newest checkpoint whose row
+   * was written before `before`; rows after it wait for a later checkpoint. Under the chain's
+   * lock, so a checkpoint or a seal never sees half a cut.
+   */
+  async purgePastRetention(before: Date, limit: number): Promise<number> {
+    await this.lock();
+    const manager = this.transactions.manager();
+    const [marked] = await manager.query<{ seq: string }[]>(
+      'SELECT max(seq) AS seq FROM audit_checkpoints WHERE retention_cut_at IS NOT NULL',
+    );
+    const [next] = await manager.query<{ id: string; seq: string }[]>(
+      `SELECT c.id, c.seq FROM audit_checkpoints c JOIN audit_events e ON e.seq = c.seq
+        WHERE e.id < $1 AND c.seq > coalesce($2::bigint, 0)
+        ORDER BY c.seq DESC LIMIT 1`,
+      [firstIdAt(before), marked.seq],
+    );
+    if (next) {
+      await manager.query('UPDATE audit_checkpoints SET retention_cut_at = now() WHERE id = $1', [
+        next.id,
+      ]);
+    }
+    const cut = next?.seq ?? marked.seq;
+    if (cut === null) return 0;
+    const rows = await manager.query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM audit_events WHERE id IN (
+           SELECT id FROM audit_events WHERE seq <= $1 ORDER BY seq LIMIT $2
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [cut, limit],
+    );
+    return rows.length;
   }
 }

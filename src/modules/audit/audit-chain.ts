@@ -4,6 +4,7 @@ import { Transactions } from '../../database/transactions';
 import { CatchUpRun } from '../events/jobs/catch-up-run';
 import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
 import { JobQueue } from '../events/jobs/job-queue.service';
+import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { chainHash, GENESIS_HASH } from './audit-chain-hash';
 import { AuditChainRepository, Seal } from './audit-chain.repository';
 
@@ -93,5 +94,18 @@ export class AuditChain implements BeforeApplicationShutdown {
     });
     await this.chain.seal(seals);
     return rows.length;
+  }
+
+  /**
+   * Retention of the log: rows past it go only up to a signed checkpoint, which the kept chain
+   * then starts from (AuditChainRepository.purgePastRetention). Here, on the chain's one
+   * instance, rather than on its repository, which AuditApiModule provides too.
+   */
+  @PurgesExpired({
+    kind: 'audit_events',
+    retentionDays: (config) => config.retention.auditEventsDays,
+  })
+  purgePastRetention(before: Date, limit: number): Promise<number> {
+    return this.chain.purgePastRetention(before, limit);
   }
 }

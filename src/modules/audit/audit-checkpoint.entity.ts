@@ -33,4 +33,11 @@ export class AuditCheckpoint {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /**
+   * Set when retention chose this checkpoint as where the kept chain starts: the rows up to it
+   * are being, or were, purged, and verification starts after it, from the head it signed.
+   */
+  @Column({ name: 'retention_cut_at', type: 'timestamptz', nullable: true })
+  retentionCutAt!: Date | null;
 }

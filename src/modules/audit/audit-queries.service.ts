@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { firstIdAt } from '../../common/ids/uuid-v7';
 import { AuditEventRepository, AuditRowConditions, ListedAuditRow } from './audit-event.repository';
 import { AuditCursors, CursorPosition } from './audit-cursor';
 import { AuditFilter, filterFingerprint } from './audit-filter';
@@ -43,12 +44,6 @@ const NOT_ACTIVITY = ['auth.refresh'];
 function isKeptNetwork(network: string): boolean {
   const prefix = Number(network.split('/')[1]);
   return prefix === (network.includes(':') ? NETWORK_PREFIX[6] : NETWORK_PREFIX[4]);
-}
-
-/** The smallest UUIDv7 of an instant: ids from it on were made at or after it. */
-export function firstIdAt(instant: Date): string {
-  const hex = instant.getTime().toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
 /**

@@ -31,6 +31,7 @@ export function toChainReportDto(report: ChainReport): ChainReportDto {
     valid: report.valid,
     rows_checked: report.rowsChecked,
     unsealed_rows: report.unsealedRows,
+    purged_through: report.purgedThrough,
     head_seq: report.head?.seq ?? null,
     checkpoints_checked: report.checkpoints.checked,
     latest_checkpoint: latest

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { firstIdAt } from '../../common/ids/uuid-v7';
 import { Transactions } from '../../database/transactions';
+import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { AuthEvent } from './auth-event.entity';
 
 export type AuthEventRow = Omit<AuthEvent, 'id'>;
@@ -36,5 +38,26 @@ export class AuthEventRepository {
           WHERE user_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL)`,
       [userId],
     );
+  }
+
+  /**
+   * Deletes up to `limit` events that happened before `before`, oldest first, through the
+   * primary key (UUIDv7 ids are in time order: no other index to keep up on every sign-in).
+   */
+  @PurgesExpired({
+    kind: 'auth_events',
+    retentionDays: (config) => config.retention.authEventsDays,
+  })
+  async purgeOlderThan(before: Date, limit: number): Promise<number> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM auth_events WHERE id IN (
+           SELECT id FROM auth_events WHERE id < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [firstIdAt(before), limit],
+    );
+    return rows.length;
   }
 }

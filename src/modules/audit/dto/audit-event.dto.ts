@@ -247,6 +247,14 @@ export class ChainReportDto {
   @ApiProperty({ description: 'Rows written but not sealed yet (sealed within about a minute)' })
   unsealed_rows!: number;
 
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'The chain position up to which retention purged rows (a signed checkpoint): verification starts after it',
+  })
+  purged_through!: number | null;
+
   @ApiProperty({ type: Number, nullable: true })
   head_seq!: number | null;
 
