@@ -8,6 +8,7 @@ import { healthLiveBenchmark } from './health-live.benchmark';
 import type { LoadSettings } from './load-generator';
 import { loginBenchmark } from './login.benchmark';
 import { oauthOidcProviderBenchmark } from './oauth-oidc-provider.benchmark';
+import { privacyBenchmark } from './privacy.benchmark';
 import { refreshBenchmark } from './refresh.benchmark';
 import { RESULTS_PATH, writeResultsSection } from './results-file';
 import { GatehouseServer, startGatehouse } from './targets';
@@ -26,6 +27,7 @@ const BENCHMARKS: Benchmark[] = [
   oauthOidcProviderBenchmark,
   webhookDeliveryBenchmark,
   auditLogBenchmark,
+  privacyBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */
