@@ -95,3 +95,45 @@ export function childProcessCpu(pid: number): CpuMeter {
     };
   };
 }
+
+/** The processes whose parent is `pid` (a cluster's workers), read from /proc. */
+export function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      const stat = readOrUndefined(`/proc/${entry}/stat`);
+      // ppid is the second field after the parenthesised command name.
+      return (
+        stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+      );
+    })
+    .map(Number);
+}
+
+/**
+ * A process and its children as they are when the interval starts (a cluster's primary and its
+ * workers), all their threads.
+ */
+export function processTreeCpu(pid: number): CpuMeter {
+  return () => {
+    const meters = [pid, ...childPids(pid)].map((one) => childProcessCpu(one)());
+    return () => {
+      const used = meters.map((meter) => meter());
+      return used.some((value) => value === undefined)
+        ? undefined
+        : used.reduce<number>((sum, value) => sum + value!, 0);
+    };
+  };
+}
+
+/** The peak resident memory (VmHWM) of a process, in MiB; undefined where it cannot be read. */
+export function peakRssMib(pid: number): number | undefined {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readOrUndefined(`/proc/${pid}/status`) ?? '');
+  return match ? Number(match[1]) / 1024 : undefined;
+}

@@ -14,6 +14,7 @@ import { RESULTS_PATH, writeResultsSection } from './results-file';
 import { GatehouseServer, startGatehouse } from './targets';
 import { usersMeBenchmark } from './users-me.benchmark';
 import { webhookDeliveryBenchmark } from './webhook-delivery.benchmark';
+import { workersBenchmark } from './workers.benchmark';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 const BENCHMARKS: Benchmark[] = [
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   webhookDeliveryBenchmark,
   auditLogBenchmark,
   privacyBenchmark,
+  workersBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */
