@@ -205,23 +205,7 @@ export class UsersService {
     input: { email: string; name: string },
     origin: EventOrigin,
   ): Promise<string | null> {
-    return this.transactions.run(async () => {
-      const email = normalizeEmail(input.email);
-      const id = await this.users.insert({
-        email,
-        name: input.name,
-        passwordHash: null,
-        status: 'active',
-      });
-      if (!id) return null;
-      await this.users.markEmailVerified(id, new Date());
-      await this.events.emit(
-        'user.created',
-        { user_id: id, email, name: input.name, status: 'active', source: 'federation' },
-        origin,
-      );
-      return id;
-    });
+    return this.createWithoutPassword(input, 'federation', origin);
   }
 
   /**
@@ -233,18 +217,24 @@ export class UsersService {
     input: { email: string; name: string },
     origin: EventOrigin,
   ): Promise<string | null> {
+    return this.createWithoutPassword(input, 'administrator', origin);
+  }
+
+  /** An account without a password: invited by an administrator, or proven by a provider. */
+  private createWithoutPassword(
+    input: { email: string; name: string },
+    source: 'administrator' | 'federation',
+    origin: EventOrigin,
+  ): Promise<string | null> {
+    const status = source === 'federation' ? 'active' : 'invited';
     return this.transactions.run(async () => {
       const email = normalizeEmail(input.email);
-      const id = await this.users.insert({
-        email,
-        name: input.name,
-        passwordHash: null,
-        status: 'invited',
-      });
+      const id = await this.users.insert({ email, name: input.name, passwordHash: null, status });
       if (!id) return null;
+      if (source === 'federation') await this.users.markEmailVerified(id, new Date());
       await this.events.emit(
         'user.created',
-        { user_id: id, email, name: input.name, status: 'invited', source: 'administrator' },
+        { user_id: id, email, name: input.name, status, source },
         origin,
       );
       return id;
