@@ -27,6 +27,7 @@ import { PrivacyModule } from './modules/privacy/privacy.module';
 import { RetentionModule } from './modules/retention/retention.module';
 import { TradingAccountsModule } from './modules/trading-accounts/trading-accounts.module';
 import { FederationModule } from './modules/federation/federation.module';
+import { ProvisioningModule } from './modules/provisioning/provisioning.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -70,6 +71,7 @@ export class AppModule {
         PrivacyModule,
         TradingAccountsModule,
         FederationModule,
+        ProvisioningModule,
         ...(options.extraModules ?? []),
       ],
     };

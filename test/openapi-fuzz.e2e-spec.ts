@@ -10,7 +10,8 @@ import { startTestApp, TestApp } from './support/test-app';
  * an anonymous caller, an ordinary user and an administrator: wrong types, hostile keys, huge and
  * deeply nested values, broken JSON, odd content types, huge path segments and invalid ids. Bad
  * input must always be a clear 4xx: never a 5xx, never a stack trace or database text, and
- * problem+json everywhere but the OAuth endpoints (RFC 6749 JSON errors there).
+ * problem+json everywhere but the OAuth endpoints (RFC 6749 JSON errors there) and SCIM's (RFC
+ * 7644 errors there).
  *
  * Deterministic: a fixed seed, a fixed number of cases per operation and caller.
  *
@@ -451,6 +452,19 @@ function problemsOf(operation: Operation, answer: Answer): string[] {
     }
     if (!/^application\/json/.test(type) || typeof error !== 'string') {
       problems.push(`OAuth error not RFC 6749 JSON (${type})`);
+    }
+    return problems;
+  }
+  if (operation.template.startsWith('/scim/v2')) {
+    // RFC 7644 §3.12: the SCIM error message, its status a string.
+    let status: unknown;
+    try {
+      status = (JSON.parse(body) as { status?: unknown }).status;
+    } catch {
+      status = undefined;
+    }
+    if (!/^application\/scim\+json/.test(type) || status !== String(statusCode)) {
+      problems.push(`SCIM error not RFC 7644 JSON (${type})`);
     }
     return problems;
   }

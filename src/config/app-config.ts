@@ -244,6 +244,10 @@ export const environmentSchema = z.object({
   KITE_RATE_LIMIT_PER_SECOND: integer(1, 1000).default(10),
   TRADING_LINK_TTL_SECONDS: integer(60, 3600).default(600),
   TRADING_SESSION_FETCHES_PER_MINUTE: integer(1, 100_000).default(600),
+  SCIM_DEPROVISION: z
+    .enum(['suspend', 'deactivate'], { message: 'must be suspend or deactivate' })
+    .default('deactivate'),
+  SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(1000),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -492,6 +496,12 @@ export interface AppConfig {
     linkTtlSeconds: number;
     /** Broker sessions one service client may fetch per minute. */
     sessionFetchesPerMinute: number;
+  };
+  scim: {
+    /** What `active: false` and DELETE do to the account: suspend or deactivate it. */
+    deprovision: 'suspend' | 'deactivate';
+    /** The most resources one list page holds (`count` above it is lowered to it). */
+    maxPageSize: number;
   };
 }
 

@@ -129,5 +129,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       linkTtlSeconds: e.TRADING_LINK_TTL_SECONDS,
       sessionFetchesPerMinute: e.TRADING_SESSION_FETCHES_PER_MINUTE,
     },
+    scim: { deprovision: e.SCIM_DEPROVISION, maxPageSize: e.SCIM_MAX_PAGE_SIZE },
   };
 }

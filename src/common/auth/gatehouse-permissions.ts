@@ -30,6 +30,8 @@ export const GATEHOUSE_PERMISSIONS = [
   'trading_accounts:credentials',
   'identity_providers:read',
   'identity_providers:write',
+  'scim:provision',
+  'scim:provision_all',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

@@ -185,5 +185,23 @@ export enum OAuthErrorCode {
   InvalidScope = 'invalid_scope',
 }
 
+/**
+ * The errors the SCIM endpoints raise themselves (RFC 7644 §3.12): each is a `scimType` with its
+ * status, answered in SCIM's error shape (scim-error-mapper.ts), never as problems.
+ */
+export enum ScimErrorCode {
+  InvalidFilter = 'invalidFilter',
+  TooMany = 'tooMany',
+  Uniqueness = 'uniqueness',
+  Mutability = 'mutability',
+  InvalidSyntax = 'invalidSyntax',
+  InvalidPath = 'invalidPath',
+  NoTarget = 'noTarget',
+  InvalidValue = 'invalidValue',
+  InvalidVersion = 'invalidVers',
+  /** `If-Match` names a version the resource no longer has (412, no scimType). */
+  PreconditionFailed = 'precondition_failed',
+}
+
 /** What a DomainError may carry. */
-export type DomainErrorCode = ErrorCode | OAuthErrorCode;
+export type DomainErrorCode = ErrorCode | OAuthErrorCode | ScimErrorCode;

@@ -3,11 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toOAuthErrorResponse } from './oauth-error-mapper';
 import { mapErrorToProblem } from './problem-mapper';
 import { PROBLEM_CONTENT_TYPE } from './problem';
+import { isScimPath, SCIM_CONTENT_TYPE, toScimErrorResponse } from './scim-error-mapper';
 
 /**
  * The single place where errors become responses: every error, Nest's and Fastify's included,
  * leaves as RFC 9457 problem+json carrying the request id, except on OAuth endpoints, whose
- * clients expect the RFC 6749 `{error, error_description}` shape whatever went wrong.
+ * clients expect the RFC 6749 `{error, error_description}` shape whatever went wrong, and under
+ * `/scim/v2`, whose clients expect SCIM's error shape (RFC 7644 §3.12).
  * Unexpected errors are logged with their stack and answered with a generic 500.
  */
 @Catch()
@@ -28,9 +30,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const oauth = request.routeOptions?.config?.oauthEndpoint
       ? toOAuthErrorResponse(error, mapped)
       : undefined;
-    // An OAuth endpoint's own errors (`invalid_request`, …) are no problem code, hence
-    // "unexpected" to the problem mapper, yet answered as they should be: not ours to log.
-    const unexpected = mapped.unexpected && (oauth === undefined || oauth.status >= 500);
+    const scim = isScimPath(request.url) ? toScimErrorResponse(error, mapped) : undefined;
+    // OAuth and SCIM endpoints' own errors (`invalid_request`, `invalidFilter`…) are no problem
+    // code, hence "unexpected" to the problem mapper, yet answered as they should be: not ours
+    // to log.
+    const own = oauth ?? scim;
+    const unexpected = mapped.unexpected && (own === undefined || own.status >= 500);
     if (unexpected) {
       this.logger.error(
         { err: error, request_id: problem.request_id },
@@ -44,6 +49,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         .headers({ ...oauth.headers, 'cache-control': 'no-store' })
         .header('content-type', 'application/json; charset=utf-8')
         .send(oauth.body);
+      return;
+    }
+    if (scim) {
+      void reply
+        .status(scim.status)
+        .headers(scim.headers)
+        .header('content-type', `${SCIM_CONTENT_TYPE}; charset=utf-8`)
+        .send(scim.body);
       return;
     }
     void reply

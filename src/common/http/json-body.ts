@@ -37,13 +37,14 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 
 /**
  * Fastify's JSON parser (prototype poisoning refused, as by default), after the depth check: a
- * body nested too deeply is a 400 `malformed_body` naming the limit.
+ * body nested too deeply is a 400 `malformed_body` naming the limit. SCIM clients send the same
+ * JSON as `application/scim+json` (RFC 7644 §3.1).
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser(
-    'application/json',
+    ['application/json', 'application/scim+json'],
     { parseAs: 'string' },
     (request: FastifyRequest, body: string, done) => {
       if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {

@@ -237,9 +237,12 @@ function userLifecycleEntry(event: UserLifecycleEvent): Entry | null {
   const target = { type: 'user', id: event.data.user_id };
   switch (event.type) {
     case 'user.created': {
-      if (event.data.source !== 'administrator') return null;
+      if (event.data.source !== 'administrator' && event.data.source !== 'provisioning') {
+        return null;
+      }
       const { email, name, status } = event.data;
-      return { action: 'user.invite', target, details: { after: { email, name, status } } };
+      const action = event.data.source === 'administrator' ? 'user.invite' : 'user.provision';
+      return { action, target, details: { after: { email, name, status } } };
     }
     case 'user.updated':
       return { action: 'user.update', target, details: event.data.changes };

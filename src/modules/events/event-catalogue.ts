@@ -6,6 +6,7 @@ import { DELIVERY_EVENTS } from './catalogue/delivery-events';
 import { EventDefinition } from './catalogue/event-definition';
 import { TRADING_ACCOUNT_EVENTS } from './catalogue/trading-account-events';
 import { IDENTITY_EVENTS } from './catalogue/identity-events';
+import { PROVISIONING_EVENTS } from './catalogue/provisioning-events';
 
 /**
  * Every domain event Gatehouse emits, by type: the one event map. A type is
@@ -19,6 +20,7 @@ export const EVENT_CATALOGUE = {
   ...DELIVERY_EVENTS,
   ...TRADING_ACCOUNT_EVENTS,
   ...IDENTITY_EVENTS,
+  ...PROVISIONING_EVENTS,
 } satisfies Record<string, EventDefinition>;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;

@@ -10,11 +10,12 @@ import { UsersModule } from './users.module';
 /**
  * The administrators' user lifecycle (`/v1/admin/users`) and the invitee's acceptance. Apart
  * from UsersModule because it asks the auth (sessions), access (roles) and mfa (factors)
- * modules, which all use UsersModule themselves.
+ * modules, which all use UsersModule themselves. Provisioning (SCIM) uses its lifecycle.
  */
 @Module({
   imports: [UsersModule, AuthModule, AccessModule, MfaModule],
   controllers: [AdminUsersController, InvitationsController],
   providers: [AdminUsersService],
+  exports: [AdminUsersService],
 })
 export class AdminUsersModule {}

@@ -242,6 +242,35 @@ export class UsersService {
   }
 
   /**
+   * An account a provisioning client (SCIM) creates for a person of its directory: active at
+   * once, its address taken as proven by that directory, with the password the client set or
+   * none (the person then signs in through their identity provider, or chooses one with "forgot
+   * password"). Null when the address is taken, including by a concurrent creation.
+   */
+  createProvisioned(
+    input: { email: string; name: string; passwordHash: string | null },
+    origin: EventOrigin,
+  ): Promise<string | null> {
+    return this.transactions.run(async () => {
+      const email = normalizeEmail(input.email);
+      const id = await this.users.insert({
+        email,
+        name: input.name,
+        passwordHash: input.passwordHash,
+        status: 'active',
+      });
+      if (!id) return null;
+      await this.users.markEmailVerified(id, new Date());
+      await this.events.emit(
+        'user.created',
+        { user_id: id, email, name: input.name, status: 'active', source: 'provisioning' },
+        origin,
+      );
+      return id;
+    });
+  }
+
+  /**
    * Accepts an invitation with its mailed token: the password is set, the address proven and
    * the account active, once. False for an unknown, used or expired token, or an account that
    * is no longer invited (suspended meanwhile, say); the token is then spent all the same. A

@@ -59,13 +59,13 @@ export const ACCOUNT_EVENTS = {
   'user.created': defineEvent({
     version: 1,
     description:
-      'An account was created: by self-registration (pending until its address is verified), by the operator CLI, by an administrator (`invited` until the invitation mailed to it is accepted), or at a first sign-in through an identity provider (`federation`, active).',
+      "An account was created: by self-registration (pending until its address is verified), by the operator CLI, by an administrator (`invited` until the invitation mailed to it is accepted), at a first sign-in through an identity provider (`federation`, active), or by a provisioning client (`provisioning`, SCIM: active, its address proven by the client's directory).",
     data: z.strictObject({
       user_id: id,
       email,
       name: z.string(),
       status,
-      source: z.enum(['registration', 'cli', 'administrator', 'federation']),
+      source: z.enum(['registration', 'cli', 'administrator', 'federation', 'provisioning']),
     }),
   }),
   'user.registration.duplicate': defineEvent({
