@@ -151,7 +151,8 @@ export class ScimResourcesController {
       void reply.status(304).header('etag', version);
       return undefined;
     }
-    return describe(reply, projection(resource));
+    void reply.header('etag', version);
+    return projection(resource);
   }
 
   @Put(':type/:id')

@@ -79,6 +79,7 @@ export class FilterSql {
       case 'pr':
         return this.present(filter.path);
       case 'valuePath':
+        this.assertStored(filter.path);
         return this.overElements(filter.path, (sub) => this.element(filter.filter, sub));
       default:
         return this.compare(filter.path, filter.op, filter.value);
@@ -93,6 +94,7 @@ export class FilterSql {
         `sortBy: "${pathName(path)}" is not a single-valued attribute.`,
       );
     }
+    this.assertStored(path);
     const definition = comparedAttribute(path);
     const expression = this.singleValue(path);
     if (definition.type === 'string' || definition.type === 'reference') {
@@ -101,7 +103,28 @@ export class FilterSql {
     return expression;
   }
 
+  /**
+   * Read-only attributes that no column or relation holds (`meta.location`, `meta.version`) are
+   * made up when a resource is shown: nothing stored to filter or sort by.
+   */
+  private assertStored(path: AttributePath): void {
+    const relation = path.extension ? undefined : this.storage.relations[path.attribute.name];
+    const stored =
+      this.storage.columns[pathName(path)] !== undefined ||
+      (relation !== undefined && (path.sub === null || path.sub.name in relation.subs));
+    if (
+      !stored &&
+      (path.attribute.mutability === 'readOnly' || path.sub?.mutability === 'readOnly')
+    ) {
+      throw new DomainError(
+        ScimErrorCode.InvalidFilter,
+        `"${pathName(path)}" cannot be filtered or sorted by.`,
+      );
+    }
+  }
+
   private compare(path: AttributePath, op: CompareOperator, value: ComparedValue): string {
+    this.assertStored(path);
     if (value === null) {
       const present = this.present(path);
       return op === 'eq' ? `(NOT ${present})` : present;
@@ -122,6 +145,7 @@ export class FilterSql {
   }
 
   private present(path: AttributePath): string {
+    this.assertStored(path);
     const column = this.storage.columns[pathName(path)];
     if (column) return column.kind === 'constant' ? 'TRUE' : `(${column.sql} IS NOT NULL)`;
     if (path.attribute.multiValued) {
@@ -145,7 +169,7 @@ export class FilterSql {
       const sub = (name: string | null) => relation.subs[name ?? 'value'] ?? 'NULL';
       return `EXISTS (SELECT 1 FROM ${relation.from} AND ${condition(sub)})`;
     }
-    const array = this.documentPath(path, true);
+    const array = this.jsonValue({ ...path, sub: null }, true);
     const sub = (name: string | null) =>
       name === null ? `(e.v #>> '{}')` : `(e.v ->> ${quote(name)})`;
     return `EXISTS (SELECT 1 FROM jsonb_array_elements(${array}) AS e(v) WHERE ${condition(sub)})`;
@@ -164,8 +188,8 @@ export class FilterSql {
         const { op, value } = filter;
         const text = sub(filter.sub.name);
         if (value === null) return op === 'eq' ? `(${text} IS NULL)` : `(${text} IS NOT NULL)`;
-        const equal = this.condition(text, filter.sub, 'eq', value);
-        return op === 'ne' ? `(NOT ${equal})` : this.condition(text, filter.sub, op, value);
+        if (op === 'ne') return `(NOT ${this.condition(text, filter.sub, 'eq', value)})`;
+        return this.condition(text, filter.sub, op, value);
       }
     }
   }
@@ -177,23 +201,28 @@ export class FilterSql {
     op: CompareOperator,
     value: string | boolean,
   ): string {
-    if (definition.type === 'boolean') return `((${text})::boolean = ${this.param(value)}) IS TRUE`;
+    if (definition.type === 'boolean') {
+      return `((${text})::boolean = ${this.param(value)}::boolean) IS TRUE`;
+    }
     if (definition.type === 'dateTime') {
       return `((${text})::timestamptz ${ORDERING_SQL[op]} ${this.param(value)}::timestamptz) IS TRUE`;
     }
+    // Typed: `lower` has range overloads too, which leave a bare parameter without a type.
+    const given = (text: string) => `${this.param(text)}::text`;
     const folded = (sql: string) => (definition.caseExact ? sql : `lower(${sql})`);
     const stored = folded(text);
+    const compared = value as string;
     switch (op) {
       case 'co':
-        return `(strpos(${stored}, ${folded(this.param(value))}) > 0) IS TRUE`;
+        return `(strpos(${stored}, ${folded(given(compared))}) > 0) IS TRUE`;
       case 'sw':
-        return `(${stored} LIKE ${folded(this.param(`${likeEscaped(value as string)}%`))}) IS TRUE`;
+        return `(${stored} LIKE ${folded(given(`${likeEscaped(compared)}%`))}) IS TRUE`;
       case 'ew':
-        return `(${stored} LIKE ${folded(this.param(`%${likeEscaped(value as string)}`))}) IS TRUE`;
+        return `(${stored} LIKE ${folded(given(`%${likeEscaped(compared)}`))}) IS TRUE`;
       case 'eq':
-        return `(${stored} = ${folded(this.param(value))}) IS TRUE`;
+        return `(${stored} = ${folded(given(compared))}) IS TRUE`;
       default:
-        return `(${stored} ${ORDERING_SQL[op]} ${folded(this.param(value))} COLLATE "C") IS TRUE`;
+        return `(${stored} ${ORDERING_SQL[op]} ${folded(given(compared))} COLLATE "C") IS TRUE`;
     }
   }
 
@@ -219,9 +248,5 @@ export class FilterSql {
     const last = keys.pop()!;
     const head = keys.reduce((sql, key) => `${sql} -> ${quote(key)}`, this.storage.document);
     return `(${head} ${asJson ? '->' : '->>'} ${quote(last)})`;
-  }
-
-  private documentPath(path: AttributePath, asJson: boolean): string {
-    return this.jsonValue({ ...path, sub: null }, asJson);
   }
 }
