@@ -117,7 +117,7 @@ export class ScimGroupsRepository {
     }
   }
 
-  /** A new version without other change (its members changed). */
+  /** A new version without other change (a member left through a revocation elsewhere). */
   async touch(id: string, at: Date): Promise<void> {
     await this.query(
       'UPDATE scim_groups SET version = version + 1, updated_at = $2 WHERE id = $1',

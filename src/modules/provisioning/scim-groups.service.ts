@@ -265,7 +265,6 @@ export class ScimGroupsService implements ScimResources {
     }
     await this.repository.removeMembers(groupId, removed);
     for (const userId of removed) await this.userRoles.revoke(userId, groupId, actor);
-    if (added.length + removed.length > 0) await this.repository.touch(groupId, new Date());
     return { added: added.length, removed: removed.length };
   }
 
