@@ -121,6 +121,10 @@ function bind(node: FilterNode, resource: ResourceTypeDefinition): Filter {
       let path = resolveAttributePath(resource, node.path, ScimErrorCode.InvalidFilter);
       if (path.attribute.type === 'complex' && !path.sub) {
         if (node.op === 'pr') return { op: 'pr', path };
+        // `eq null` is "has no value", which a complex attribute can say of itself.
+        if (node.value === null && (node.op === 'eq' || node.op === 'ne')) {
+          return { op: node.op, path, value: null };
+        }
         // A multi-valued complex attribute compares by its `value` (RFC 7644 §3.4.2.2).
         const value =
           path.attribute.multiValued && findAttribute(path.attribute.subAttributes, 'value');
