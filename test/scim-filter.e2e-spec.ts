@@ -121,7 +121,7 @@ function leaf(ids: string[]): fc.Arbitrary<FilterNode> {
       path: fc.constant('id'),
       value: fc.constantFrom(...ids, ...ids.map((id) => id.toUpperCase()), ids[0].slice(0, 8)),
     }),
-  ) as fc.Arbitrary<FilterNode>;
+  );
 }
 
 const elementLeaf: fc.Arbitrary<FilterNode> = fc.oneof(
@@ -139,7 +139,7 @@ const elementLeaf: fc.Arbitrary<FilterNode> = fc.oneof(
     path: fc.constant('primary'),
     value: fc.oneof(fc.boolean(), fc.constant(null)),
   }),
-) as fc.Arbitrary<FilterNode>;
+);
 
 function combined(
   leaves: fc.Arbitrary<FilterNode>,

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../database/transactions';
 import { ProvisioningScope } from './provisioning-scope';
-import { FilterSql, ScimStorage } from './scim/scim-filter-sql';
+import { ScimStorage } from './scim/scim-filter-sql';
 import { ScimGroup } from './scim-group.entity';
-import { takenBy, visible } from './scim-users.repository';
+import { takenBy } from './scim-users.repository';
+import { ScimResourceTable } from './scim-resource-table';
+import { ListPage } from './scim/scim-listing';
 
 /** Where each Group attribute lives, for filters and sorting (alias `r`: scim_groups). */
 export const GROUP_STORAGE: ScimStorage = {
@@ -63,7 +65,13 @@ export type ScimGroupFields = Pick<ScimGroup, 'externalId' | 'displayName'>;
 
 @Injectable()
 export class ScimGroupsRepository {
-  constructor(private readonly transactions: Transactions) {}
+  private readonly table: ScimResourceTable<ScimGroupRow>;
+
+  constructor(private readonly transactions: Transactions) {
+    this.table = new ScimResourceTable('scim_groups', 'id', (sql, params) =>
+      this.query(sql, params),
+    );
+  }
 
   private query<T>(sql: string, params: unknown[]): Promise<T[]> {
     return this.transactions.manager().query<T[]>(sql, params);
@@ -92,12 +100,8 @@ export class ScimGroupsRepository {
     scope: ProvisioningScope,
     options: { forUpdate?: boolean } = {},
   ): Promise<ScimGroup | null> {
-    const { sql, params } = visible(scope);
-    const rows = await this.query<ScimGroupRow>(
-      `SELECT r.* FROM scim_groups r WHERE r.id = $2 AND ${sql}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-      [...params, id],
-    );
-    return rows[0] ? toScimGroup(rows[0]) : null;
+    const row = await this.table.find(id, scope, options.forUpdate ?? false);
+    return row ? toScimGroup(row) : null;
   }
 
   async update(
@@ -127,26 +131,9 @@ export class ScimGroupsRepository {
 
   async list(
     scope: ProvisioningScope,
-    filter: FilterSql,
-    where: string,
-    order: { by: string | null; descending: boolean },
-    offset: number,
-    limit: number,
+    page: ListPage,
   ): Promise<{ rows: ScimGroup[]; total: number }> {
-    const { sql, params } = visible(scope);
-    const all = [...params, ...filter.params];
-    const condition = `${sql} AND ${where}`;
-    const [{ total }] = await this.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM scim_groups r WHERE ${condition}`,
-      all,
-    );
-    if (limit === 0 || offset >= total) return { rows: [], total };
-    const direction = order.descending ? 'DESC' : 'ASC';
-    const orderBy = order.by ? `${order.by} ${direction}, r.id ${direction}` : 'r.created_at, r.id';
-    const rows = await this.query<ScimGroupRow>(
-      `SELECT r.* FROM scim_groups r WHERE ${condition} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
-      all,
-    );
+    const { rows, total } = await this.table.page(scope, page);
     return { rows: rows.map(toScimGroup), total };
   }
 

@@ -11,16 +11,14 @@ import { RolesService } from '../access/roles.service';
 import { UserRolesService } from '../access/user-roles.service';
 import { DomainEvents } from '../events/domain-events.service';
 import { ProvisioningScope } from './provisioning-scope';
-import { ScimResources } from './scim-resources';
+import { ResourceChange, ScimResources } from './scim-resources';
 import { GROUP_STORAGE, GroupMember, ScimGroupsRepository } from './scim-groups.repository';
 import { ScimGroup } from './scim-group.entity';
 import { ScimUsersRepository } from './scim-users.repository';
-import { checkSchemas, normalizeResource } from './scim/scim-document';
 import { assertIfMatch, etagOf } from './scim/scim-etag';
 import { ScimObject } from './scim/scim-filter-evaluator';
 import { ListRequest } from './scim/scim-list-request';
 import { listResources } from './scim/scim-listing';
-import { applyPatch, PatchOperation } from './scim/scim-patch';
 import { CORE_GROUP_SCHEMA, GROUP_RESOURCE } from './scim/scim-schema';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -70,14 +68,15 @@ export class ScimGroupsService implements ScimResources {
     this.base = `${config.http.publicUrl}${SCIM_BASE_PATH}`;
   }
 
+  readonly type = GROUP_RESOURCE;
+
   async create(
-    body: unknown,
+    group: ScimObject,
     scope: ProvisioningScope,
     caller: Caller,
     actor: Actor,
   ): Promise<ScimObject> {
-    checkSchemas(GROUP_RESOURCE, body);
-    const written = read(normalizeResource(GROUP_RESOURCE, body));
+    const written = read(group);
     const id = await this.transactions.run(async () => {
       const { role } = await this.roles.create(
         {
@@ -113,53 +112,11 @@ export class ScimGroupsService implements ScimResources {
     scope: ProvisioningScope,
   ): Promise<{ resources: ScimObject[]; total: number }> {
     const withMembers = !isExcluded(request, 'members');
-    return listResources(
-      GROUP_RESOURCE,
-      GROUP_STORAGE,
-      request,
-      async (filter, where, order, offset, limit) => {
-        const { rows, total } = await this.repository.list(
-          scope,
-          filter,
-          where,
-          order,
-          offset,
-          limit,
-        );
-        const members = withMembers
-          ? await this.repository.membersOf(rows.map((row) => row.id))
-          : [];
-        return { resources: rows.map((row) => this.representation(row, members)), total };
-      },
-    );
-  }
-
-  async replace(
-    id: string,
-    body: unknown,
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    caller: Caller,
-    actor: Actor,
-  ): Promise<ScimObject> {
-    checkSchemas(GROUP_RESOURCE, body);
-    const normalized = normalizeResource(GROUP_RESOURCE, body);
-    await this.change(id, ifMatch, scope, caller, actor, () => normalized);
-    return this.get(id, scope);
-  }
-
-  async patch(
-    id: string,
-    operations: PatchOperation[],
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    caller: Caller,
-    actor: Actor,
-  ): Promise<ScimObject> {
-    await this.change(id, ifMatch, scope, caller, actor, (current) =>
-      normalizeResource(GROUP_RESOURCE, applyPatch(GROUP_RESOURCE, current, operations)),
-    );
-    return this.get(id, scope);
+    return listResources(GROUP_RESOURCE, GROUP_STORAGE, request, async (page) => {
+      const { rows, total } = await this.repository.list(scope, page);
+      const members = withMembers ? await this.repository.membersOf(rows.map((row) => row.id)) : [];
+      return { resources: rows.map((row) => this.representation(row, members)), total };
+    });
   }
 
   /** DELETE: the role goes, and with it every grant of it and the group. */
@@ -181,14 +138,12 @@ export class ScimGroupsService implements ScimResources {
     });
   }
 
-  private async change(
+  /** PUT and PATCH: the Group becomes `next` of what it is; members gained and lost are grants. */
+  async update(
     id: string,
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    caller: Caller,
-    actor: Actor,
+    { ifMatch, scope, caller, actor }: ResourceChange,
     next: (current: ScimObject) => ScimObject,
-  ): Promise<void> {
+  ): Promise<ScimObject> {
     await this.transactions.run(async () => {
       const group = await this.find(id, scope, true);
       assertIfMatch(ifMatch, group.version);
@@ -227,6 +182,7 @@ export class ScimGroupsService implements ScimResources {
         );
       }
     });
+    return this.get(id, scope);
   }
 
   /**

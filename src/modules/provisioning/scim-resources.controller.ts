@@ -23,14 +23,15 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { provisioningScopeOf } from './provisioning-scope';
 import { ScimEndpoint } from './scim-endpoint.decorator';
 import { ScimGroupsService } from './scim-groups.service';
-import { ScimResources } from './scim-resources';
+import { ResourceChange, ScimResources } from './scim-resources';
 import { ScimUsersService } from './scim-users.service';
 import { namesTag } from './scim/scim-etag';
 import { ScimObject } from './scim/scim-filter-evaluator';
 import { ListRequest, readListQuery, readSearchRequest } from './scim/scim-list-request';
-import { readPatchRequest } from './scim/scim-patch';
+import { applyPatch, readPatchRequest } from './scim/scim-patch';
+import { checkSchemas, normalizeResource } from './scim/scim-document';
 import { compileProjection } from './scim/scim-projection';
-import { GROUP_RESOURCE, LIST_RESPONSE_SCHEMA, USER_RESOURCE } from './scim/scim-schema';
+import { LIST_RESPONSE_SCHEMA } from './scim/scim-schema';
 
 /** Operations one PATCH may hold. */
 export const MAX_PATCH_OPERATIONS = 1000;
@@ -39,7 +40,13 @@ const RESOURCE_TYPES = ['Users', 'Groups'] as const;
 
 const TYPE_PARAM = ApiParam({ name: 'type', enum: RESOURCE_TYPES });
 
-/** The tag and location of a single resource's answer. */
+/** A resource as POST and PUT send it whole: its schemas checked, its attributes normalized. */
+function fullResource(resources: ScimResources, body: unknown): ScimObject {
+  checkSchemas(resources.type, body);
+  return normalizeResource(resources.type, body);
+}
+
+/** The tag of a single resource's answer. */
 function describe(reply: FastifyReply, resource: ScimObject): ScimObject {
   const meta = resource.meta as { version: string; location: string };
   void reply.header('etag', meta.version);
@@ -123,7 +130,8 @@ export class ScimResourcesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const resources = this.resources(type);
-    const created = await resources.create(body, provisioningScopeOf(caller), caller, actor);
+    const scope = provisioningScopeOf(caller);
+    const created = await resources.create(fullResource(resources, body), scope, caller, actor);
     void reply.header('location', (created.meta as { location: string }).location);
     return describe(reply, created);
   }
@@ -141,10 +149,7 @@ export class ScimResourcesController {
   ) {
     const resources = this.resources(type);
     const { attributes, excludedAttributes } = readListQuery(query, this.config.scim.maxPageSize);
-    const projection = compileProjection(type === 'Users' ? USER_RESOURCE : GROUP_RESOURCE, {
-      attributes,
-      excludedAttributes,
-    });
+    const projection = compileProjection(resources.type, { attributes, excludedAttributes });
     const resource = await resources.get(id, provisioningScopeOf(caller));
     const version = (resource.meta as { version: string }).version;
     if (ifNoneMatch !== undefined && namesTag(ifNoneMatch, version)) {
@@ -158,7 +163,7 @@ export class ScimResourcesController {
   @Put(':type/:id')
   @TYPE_PARAM
   @ApiOperation({ summary: 'Replace a resource (RFC 7644 §3.5.1)' })
-  async replace(
+  replace(
     @Param('type') type: string,
     @Param('id') id: string,
     @Body() body: unknown,
@@ -168,14 +173,15 @@ export class ScimResourcesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const resources = this.resources(type);
-    const scope = provisioningScopeOf(caller);
-    return describe(reply, await resources.replace(id, body, ifMatch, scope, caller, actor));
+    const change = { ifMatch, scope: provisioningScopeOf(caller), caller, actor };
+    const replacement = fullResource(resources, body);
+    return this.update(reply, resources, id, change, () => replacement);
   }
 
   @Patch(':type/:id')
   @TYPE_PARAM
   @ApiOperation({ summary: 'Modify a resource with add, replace and remove (RFC 7644 §3.5.2)' })
-  async patch(
+  modify(
     @Param('type') type: string,
     @Param('id') id: string,
     @Body() body: unknown,
@@ -185,9 +191,21 @@ export class ScimResourcesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const resources = this.resources(type);
-    const scope = provisioningScopeOf(caller);
+    const change = { ifMatch, scope: provisioningScopeOf(caller), caller, actor };
     const operations = readPatchRequest(body, MAX_PATCH_OPERATIONS);
-    return describe(reply, await resources.patch(id, operations, ifMatch, scope, caller, actor));
+    return this.update(reply, resources, id, change, (current) =>
+      normalizeResource(resources.type, applyPatch(resources.type, current, operations)),
+    );
+  }
+
+  private async update(
+    reply: FastifyReply,
+    resources: ScimResources,
+    id: string,
+    change: ResourceChange,
+    next: (current: ScimObject) => ScimObject,
+  ) {
+    return describe(reply, await resources.update(id, change, next));
   }
 
   @Delete(':type/:id')

@@ -3,16 +3,19 @@ import { Caller } from '../../common/auth/principal';
 import { ProvisioningScope } from './provisioning-scope';
 import { ScimObject } from './scim/scim-filter-evaluator';
 import { ListRequest } from './scim/scim-list-request';
-import { PatchOperation } from './scim/scim-patch';
+import { ResourceTypeDefinition } from './scim/scim-schema';
 
 /**
  * The operations of one SCIM resource type's endpoint (RFC 7644 §3), as ScimUsersService and
- * ScimGroupsService implement them: what the client sends, checked and applied within what its
- * scope sees (another client's resource is a 404), answered as representations.
+ * ScimGroupsService implement them, within what the client's scope sees (another client's
+ * resource is a 404), answered as representations. Resources come in normalized
+ * (scim-document.ts); PUT and PATCH are both an `update` from the resource's writable
+ * attributes to the next ones, under its row lock and checked against `If-Match`.
  */
 export interface ScimResources {
+  readonly type: ResourceTypeDefinition;
   create(
-    body: unknown,
+    resource: ScimObject,
     scope: ProvisioningScope,
     caller: Caller,
     actor: Actor,
@@ -22,21 +25,10 @@ export interface ScimResources {
     request: ListRequest,
     scope: ProvisioningScope,
   ): Promise<{ resources: ScimObject[]; total: number }>;
-  replace(
+  update(
     id: string,
-    body: unknown,
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    caller: Caller,
-    actor: Actor,
-  ): Promise<ScimObject>;
-  patch(
-    id: string,
-    operations: PatchOperation[],
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    caller: Caller,
-    actor: Actor,
+    change: ResourceChange,
+    next: (current: ScimObject) => ScimObject,
   ): Promise<ScimObject>;
   delete(
     id: string,
@@ -44,4 +36,12 @@ export interface ScimResources {
     scope: ProvisioningScope,
     actor: Actor,
   ): Promise<void>;
+}
+
+/** Who changes a resource, and the version they read (`If-Match`). */
+export interface ResourceChange {
+  ifMatch: string | undefined;
+  scope: ProvisioningScope;
+  caller: Caller;
+  actor: Actor;
 }

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { ProvisioningScope } from './provisioning-scope';
-import { FilterSql, ScimStorage } from './scim/scim-filter-sql';
+import { ScimStorage } from './scim/scim-filter-sql';
+import { ScimResourceTable } from './scim-resource-table';
+import { ListPage } from './scim/scim-listing';
 import { ScimUser } from './scim-user.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -63,23 +65,15 @@ export interface UserGroup {
   displayName: string;
 }
 
-/**
- * Which rows a query over a resource table (alias `r`) may see; its parameter is `$1` either
- * way, so the filter's parameters are numbered alike (a parameter no statement mentions would
- * have no type).
- */
-export function visible(scope: ProvisioningScope): { sql: string; params: unknown[] } {
-  return scope.all
-    ? { sql: '($1::text IS NOT NULL)', params: [scope.clientId] }
-    : { sql: 'r.client_id = $1', params: [scope.clientId] };
-}
-
-/** The order of a list without `sortBy`: creation, served by the (client, created) indexes. */
-const CREATION_ORDER = 'r.created_at, r.user_id';
-
 @Injectable()
 export class ScimUsersRepository {
-  constructor(private readonly transactions: Transactions) {}
+  private readonly table: ScimResourceTable<ScimUserRow>;
+
+  constructor(private readonly transactions: Transactions) {
+    this.table = new ScimResourceTable('scim_users', 'user_id', (sql, params) =>
+      this.query(sql, params),
+    );
+  }
 
   private query<T>(sql: string, params: unknown[]): Promise<T[]> {
     return this.transactions.manager().query<T[]>(sql, params);
@@ -119,22 +113,13 @@ export class ScimUsersRepository {
     scope: ProvisioningScope,
     options: { forUpdate?: boolean } = {},
   ): Promise<ScimUser | null> {
-    const { sql, params } = visible(scope);
-    const rows = await this.query<ScimUserRow>(
-      `SELECT r.* FROM scim_users r WHERE r.user_id = $2 AND ${sql}${options.forUpdate ? ' FOR UPDATE' : ''}`,
-      [...params, userId],
-    );
-    return rows[0] ? toScimUser(rows[0]) : null;
+    const row = await this.table.find(userId, scope, options.forUpdate ?? false);
+    return row ? toScimUser(row) : null;
   }
 
   /** Of these ids, the ones the scope sees. */
-  async visibleIds(userIds: string[], scope: ProvisioningScope): Promise<Set<string>> {
-    const { sql, params } = visible(scope);
-    const rows = await this.query<{ user_id: string }>(
-      `SELECT r.user_id FROM scim_users r WHERE r.user_id = ANY($2::uuid[]) AND ${sql}`,
-      [...params, userIds],
-    );
-    return new Set(rows.map((row) => row.user_id));
+  visibleIds(userIds: string[], scope: ProvisioningScope): Promise<Set<string>> {
+    return this.table.visibleIds(userIds, scope);
   }
 
   /** Replaces the written columns and moves to the next version. */
@@ -169,33 +154,12 @@ export class ScimUsersRepository {
     await this.query('DELETE FROM scim_users WHERE user_id = $1', [userId]);
   }
 
-  /**
-   * One page of the resources the scope sees that match `where` (built by `filter`), and how
-   * many match in all. `orderBy` is an expression of FilterSql.orderBy.
-   */
+  /** One page of the Users the scope sees that match the filter, and how many match. */
   async list(
     scope: ProvisioningScope,
-    filter: FilterSql,
-    where: string,
-    order: { by: string | null; descending: boolean },
-    offset: number,
-    limit: number,
+    page: ListPage,
   ): Promise<{ rows: ScimUser[]; total: number }> {
-    const { sql, params } = visible(scope);
-    const all = [...params, ...filter.params];
-    const condition = `${sql} AND ${where}`;
-    const [{ total }] = await this.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM scim_users r WHERE ${condition}`,
-      all,
-    );
-    if (limit === 0 || offset >= total) return { rows: [], total };
-    const direction = order.descending ? 'DESC' : 'ASC';
-    const orderBy = order.by ? `${order.by} ${direction}, r.user_id ${direction}` : CREATION_ORDER;
-    const rows = await this.query<ScimUserRow>(
-      `SELECT r.* FROM scim_users r WHERE ${condition}
-        ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
-      all,
-    );
+    const { rows, total } = await this.table.page(scope, page);
     return { rows: rows.map(toScimUser), total };
   }
 

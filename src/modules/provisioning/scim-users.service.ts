@@ -15,7 +15,7 @@ import { AdminUsersService } from '../users/admin-users.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
 import { ProvisioningScope } from './provisioning-scope';
-import { ScimResources } from './scim-resources';
+import { ResourceChange, ScimResources } from './scim-resources';
 import { ScimGroupsRepository } from './scim-groups.repository';
 import { ScimUser } from './scim-user.entity';
 import {
@@ -24,12 +24,10 @@ import {
   USER_STORAGE,
   UserGroup,
 } from './scim-users.repository';
-import { checkSchemas, normalizeResource } from './scim/scim-document';
 import { assertIfMatch, etagOf } from './scim/scim-etag';
 import { ScimObject } from './scim/scim-filter-evaluator';
 import { ListRequest } from './scim/scim-list-request';
 import { listResources } from './scim/scim-listing';
-import { applyPatch, PatchOperation } from './scim/scim-patch';
 import { ENTERPRISE_USER_SCHEMA, CORE_USER_SCHEMA, USER_RESOURCE } from './scim/scim-schema';
 
 /** The longest account name Gatehouse keeps (as an administrator's invitation allows). */
@@ -118,14 +116,15 @@ export class ScimUsersService implements ScimResources {
     this.base = `${config.http.publicUrl}${SCIM_BASE_PATH}`;
   }
 
+  readonly type = USER_RESOURCE;
+
   async create(
-    body: unknown,
+    user: ScimObject,
     scope: ProvisioningScope,
     _caller: Caller,
     actor: Actor,
   ): Promise<ScimObject> {
-    checkSchemas(USER_RESOURCE, body);
-    const written = this.read(normalizeResource(USER_RESOURCE, body), true);
+    const written = this.read(user, true);
     const passwordHash =
       written.password === null ? null : await this.hashed(written.password, written.email);
     const id = await this.transactions.run(async () => {
@@ -161,58 +160,11 @@ export class ScimUsersService implements ScimResources {
     request: ListRequest,
     scope: ProvisioningScope,
   ): Promise<{ resources: ScimObject[]; total: number }> {
-    return listResources(
-      USER_RESOURCE,
-      USER_STORAGE,
-      request,
-      async (filter, where, order, offset, limit) => {
-        const { rows, total } = await this.repository.list(
-          scope,
-          filter,
-          where,
-          order,
-          offset,
-          limit,
-        );
-        const groups = await this.repository.groupsOf(rows.map((row) => row.userId));
-        return { resources: rows.map((row) => this.representation(row, groups)), total };
-      },
-    );
-  }
-
-  /** PUT: the User becomes what the body says (read-only attributes, and an absent password, aside). */
-  async replace(
-    id: string,
-    body: unknown,
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    _caller: Caller,
-    actor: Actor,
-  ): Promise<ScimObject> {
-    checkSchemas(USER_RESOURCE, body);
-    const normalized = normalizeResource(USER_RESOURCE, body);
-    await this.change(id, ifMatch, scope, actor, (current) => ({
-      active: current.active,
-      ...normalized,
-    }));
-    return this.get(id, scope);
-  }
-
-  async patch(
-    id: string,
-    operations: PatchOperation[],
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    _caller: Caller,
-    actor: Actor,
-  ): Promise<ScimObject> {
-    await this.change(id, ifMatch, scope, actor, (current) =>
-      normalizeResource(
-        USER_RESOURCE,
-        applyPatch(USER_RESOURCE, this.writable(current), operations),
-      ),
-    );
-    return this.get(id, scope);
+    return listResources(USER_RESOURCE, USER_STORAGE, request, async (page) => {
+      const { rows, total } = await this.repository.list(scope, page);
+      const groups = await this.repository.groupsOf(rows.map((row) => row.userId));
+      return { resources: rows.map((row) => this.representation(row, groups)), total };
+    });
   }
 
   /**
@@ -243,18 +195,20 @@ export class ScimUsersService implements ScimResources {
     });
   }
 
-  /** One read-modify-write of a User under its row lock, checked against `If-Match`. */
-  private async change(
+  /**
+   * PUT and PATCH: the User becomes `next` of its writable attributes (`active` stays as it is
+   * when absent, as Okta's PUTs leave it out), and the account follows it: name, address,
+   * password, and status (deprovisioned, or reactivated) with its sessions.
+   */
+  async update(
     id: string,
-    ifMatch: string | undefined,
-    scope: ProvisioningScope,
-    actor: Actor,
-    next: (current: ScimUser) => ScimObject,
-  ): Promise<void> {
+    { ifMatch, scope, actor }: ResourceChange,
+    next: (current: ScimObject) => ScimObject,
+  ): Promise<ScimObject> {
     await this.transactions.run(async () => {
       const row = await this.find(id, scope, true);
       assertIfMatch(ifMatch, row.version);
-      const written = this.read(next(row), false);
+      const written = this.read({ active: row.active, ...next(this.writable(row)) });
       const account = await this.users.findById(id);
       if (!account) throw notFound();
       if (written.name !== account.name)
@@ -290,6 +244,7 @@ export class ScimUsersService implements ScimResources {
         );
       }
     });
+    return this.get(id, scope);
   }
 
   /** Suspends or deactivates (SCIM_DEPROVISION) an account that is not already either. */
@@ -313,7 +268,7 @@ export class ScimUsersService implements ScimResources {
   }
 
   /** A normalized User split into what is stored where; `userName` is required. */
-  private read(user: ScimObject, creating: boolean): WrittenUser {
+  private read(user: ScimObject, creating = false): WrittenUser {
     const { userName, externalId, active, password, ...attributes } = user;
     if (typeof userName !== 'string' || userName.trim() === '') {
       throw new DomainError(ScimErrorCode.InvalidValue, '"userName" is required.');

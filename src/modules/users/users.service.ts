@@ -178,23 +178,7 @@ export class UsersService {
     input: { email: string; name: string; passwordHash: string },
     origin: EventOrigin,
   ): Promise<string | null> {
-    return this.transactions.run(async () => {
-      const email = normalizeEmail(input.email);
-      const id = await this.users.insert({
-        email,
-        name: input.name,
-        passwordHash: input.passwordHash,
-        status: 'active',
-      });
-      if (!id) return null;
-      await this.users.markEmailVerified(id, new Date());
-      await this.events.emit(
-        'user.created',
-        { user_id: id, email, name: input.name, status: 'active', source: 'cli' },
-        origin,
-      );
-      return id;
-    });
+    return this.createVerified(input, 'cli', origin);
   }
 
   /**
@@ -251,6 +235,15 @@ export class UsersService {
     input: { email: string; name: string; passwordHash: string | null },
     origin: EventOrigin,
   ): Promise<string | null> {
+    return this.createVerified(input, 'provisioning', origin);
+  }
+
+  /** An active account whose address is taken as proven; null when the address is taken. */
+  private createVerified(
+    input: { email: string; name: string; passwordHash: string | null },
+    source: 'cli' | 'provisioning',
+    origin: EventOrigin,
+  ): Promise<string | null> {
     return this.transactions.run(async () => {
       const email = normalizeEmail(input.email);
       const id = await this.users.insert({
@@ -263,7 +256,7 @@ export class UsersService {
       await this.users.markEmailVerified(id, new Date());
       await this.events.emit(
         'user.created',
-        { user_id: id, email, name: input.name, status: 'active', source: 'provisioning' },
+        { user_id: id, email, name: input.name, status: 'active', source },
         origin,
       );
       return id;

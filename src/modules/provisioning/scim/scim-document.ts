@@ -163,9 +163,9 @@ export function checkSchemas(resource: ResourceTypeDefinition, body: unknown): v
     );
   }
   const known = [resource.schema, ...resource.extensions].map((s) => s.id.toLowerCase());
-  const unknown = (schemas as string[]).find((s) => !known.includes(s.toLowerCase()));
+  const unknown = schemas.find((s) => !known.includes(s.toLowerCase()));
   if (unknown) throw invalidValue(`"${unknown}" is not a schema of ${resource.name}.`);
-  if (!(schemas as string[]).some((s) => s.toLowerCase() === resource.schema.id.toLowerCase())) {
+  if (!schemas.some((s) => s.toLowerCase() === resource.schema.id.toLowerCase())) {
     throw invalidValue(`"schemas" must include ${resource.schema.id}.`);
   }
 }

@@ -49,7 +49,7 @@ function names(value: unknown, name: string): string[] | null {
   if (!list || !list.every((item) => typeof item === 'string')) {
     throw invalid(`"${name}" must be a list of attribute names.`);
   }
-  return (list as string[]).map((item) => item.trim()).filter((item) => item !== '');
+  return list.map((item) => item.trim()).filter((item) => item !== '');
 }
 
 /**

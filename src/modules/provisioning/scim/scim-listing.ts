@@ -7,14 +7,18 @@ import { ListRequest } from './scim-list-request';
 import { compileProjection } from './scim-projection';
 import { ResourceTypeDefinition } from './scim-schema';
 
+/** What one page of a list reads: the rows matching `where` (built by `filter`), in order. */
+export interface ListPage {
+  filter: FilterSql;
+  where: string;
+  /** An expression of FilterSql.orderBy, or null for creation order. */
+  order: { by: string | null; descending: boolean };
+  offset: number;
+  limit: number;
+}
+
 /** One page of a resource table, as a repository reads it. */
-export type PageQuery = (
-  filter: FilterSql,
-  where: string,
-  order: { by: string | null; descending: boolean },
-  offset: number,
-  limit: number,
-) => Promise<{ resources: ScimObject[]; total: number }>;
+export type PageQuery = (page: ListPage) => Promise<{ resources: ScimObject[]; total: number }>;
 
 /**
  * A list or search of one resource type: the filter compiled to SQL (its parameters after the
@@ -33,12 +37,12 @@ export async function listResources(
   const by = request.sortBy
     ? filter.orderBy(resolveAttributePath(resource, request.sortBy, ScimErrorCode.InvalidValue))
     : null;
-  const { resources, total } = await page(
+  const { resources, total } = await page({
     filter,
     where,
-    { by, descending: request.descending },
-    request.startIndex - 1,
-    request.count,
-  );
+    order: { by, descending: request.descending },
+    offset: request.startIndex - 1,
+    limit: request.count,
+  });
   return { resources: resources.map(projection), total };
 }

@@ -195,8 +195,8 @@ class Operation {
     const key = attribute.name;
     const current = holder[key];
     if (attribute.multiValued) {
-      const given = Array.isArray(value) ? value : [value];
-      const elements = Array.isArray(current) ? current : [];
+      const given: unknown[] = Array.isArray(value) ? value : [value];
+      const elements: unknown[] = Array.isArray(current) ? current : [];
       if (this.op === 'remove') {
         // Entra ID removes members by listing them as the value of a remove without a filter.
         if (value === undefined) delete holder[key];
