@@ -11,6 +11,7 @@ import { oauthOidcProviderBenchmark } from './oauth-oidc-provider.benchmark';
 import { privacyBenchmark } from './privacy.benchmark';
 import { refreshBenchmark } from './refresh.benchmark';
 import { RESULTS_PATH, writeResultsSection } from './results-file';
+import { scimBenchmark } from './scim.benchmark';
 import { GatehouseServer, startGatehouse } from './targets';
 import { usersMeBenchmark } from './users-me.benchmark';
 import { webhookDeliveryBenchmark } from './webhook-delivery.benchmark';
@@ -30,6 +31,7 @@ const BENCHMARKS: Benchmark[] = [
   auditLogBenchmark,
   privacyBenchmark,
   workersBenchmark,
+  scimBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

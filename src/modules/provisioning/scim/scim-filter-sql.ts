@@ -51,8 +51,7 @@ const ORDERING_SQL: Partial<Record<CompareOperator, string>> = {
 /**
  * Translates a bound filter into an SQL condition over one resource table (alias in the
  * storage's SQL), values as parameters. It reads as `matches` (scim-filter-evaluator.ts) does,
- * which the property test holds it to: every leaf is `IS TRUE` (never NULL, so `not` is plain
- * negation), `ne` is the negation of `eq`, text under `caseExact: false` is compared lower-cased,
+ * which the property test holds it to: no leaf is ever NULL (so `not` is plain negation), `ne` is the negation of `eq`, text under `caseExact: false` is compared lower-cased,
  * and ordering by code point (COLLATE "C"). Equality on `userName`, `externalId` and `id`, and
  * `sw` on `userName`, are served by the table's indexes.
  */
@@ -194,18 +193,23 @@ export class FilterSql {
     }
   }
 
-  /** `op value` on one SQL text value of the attribute's type, never NULL. */
+  /**
+   * `op value` on one SQL text value of the attribute's type, never NULL: `AND text IS NOT NULL`
+   * makes an absent value false (the value compared with is never null), and unlike `IS TRUE`
+   * leaves the comparison one an index of the expression serves.
+   */
   private condition(
     text: string,
     definition: AttributeDefinition,
     op: CompareOperator,
     value: string | boolean,
   ): string {
+    const known = (comparison: string) => `(${comparison} AND ${text} IS NOT NULL)`;
     if (definition.type === 'boolean') {
-      return `((${text})::boolean = ${this.param(value)}::boolean) IS TRUE`;
+      return known(`(${text})::boolean = ${this.param(value)}::boolean`);
     }
     if (definition.type === 'dateTime') {
-      return `((${text})::timestamptz ${ORDERING_SQL[op]} ${this.param(value)}::timestamptz) IS TRUE`;
+      return known(`(${text})::timestamptz ${ORDERING_SQL[op]} ${this.param(value)}::timestamptz`);
     }
     // Typed: `lower` has range overloads too, which leave a bare parameter without a type.
     const given = (text: string) => `${this.param(text)}::text`;
@@ -214,15 +218,15 @@ export class FilterSql {
     const compared = value as string;
     switch (op) {
       case 'co':
-        return `(strpos(${stored}, ${folded(given(compared))}) > 0) IS TRUE`;
+        return known(`strpos(${stored}, ${folded(given(compared))}) > 0`);
       case 'sw':
-        return `(${stored} LIKE ${folded(given(`${likeEscaped(compared)}%`))}) IS TRUE`;
+        return known(`${stored} LIKE ${folded(given(`${likeEscaped(compared)}%`))}`);
       case 'ew':
-        return `(${stored} LIKE ${folded(given(`%${likeEscaped(compared)}`))}) IS TRUE`;
+        return known(`${stored} LIKE ${folded(given(`%${likeEscaped(compared)}`))}`);
       case 'eq':
-        return `(${stored} = ${folded(given(compared))}) IS TRUE`;
+        return known(`${stored} = ${folded(given(compared))}`);
       default:
-        return `(${stored} ${ORDERING_SQL[op]} ${folded(given(compared))} COLLATE "C") IS TRUE`;
+        return known(`${stored} ${ORDERING_SQL[op]} ${folded(given(compared))} COLLATE "C"`);
     }
   }
 
