@@ -6,12 +6,13 @@ import type { Logger } from 'pino';
 import { CommonErrorCode } from '../errors/error-code';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
 import { buildProblem, mapErrorToProblem } from '../errors/problem-mapper';
+import { isScimPath, SCIM_CONTENT_TYPE, toScimErrorResponse } from '../errors/scim-error-mapper';
 import { logAccessWhenSent } from '../logging/request-logging';
 import { REQUEST_ID_HEADER } from './request-id';
 
 /**
  * Errors Fastify answers before any route, hook or Nest filter runs. They get the same
- * problem+json shape as every other error.
+ * problem+json shape as every other error (SCIM's under `/scim/v2`).
  */
 
 /**
@@ -24,12 +25,13 @@ export function frameworkErrorHandler(
   root: Logger,
 ): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   return (error, request, reply) => {
-    const { problem, unexpected } = mapErrorToProblem(error, {
+    const mapped = mapErrorToProblem(error, {
       requestId: String(request.id),
       method: request.method,
       path: request.url.split('?', 1)[0],
       routeMatched: false,
     });
+    const { problem, unexpected } = mapped;
     if (unexpected) {
       root.error(
         { err: error, request_id: problem.request_id },
@@ -37,6 +39,17 @@ export function frameworkErrorHandler(
       );
     }
     logAccessWhenSent(root, request, reply);
+    // SCIM clients parse nothing but SCIM's errors, under /scim/v2 whatever went wrong.
+    if (isScimPath(request.url)) {
+      const scim = toScimErrorResponse(error, mapped);
+      void reply
+        .status(scim.status)
+        .headers(scim.headers)
+        .header(REQUEST_ID_HEADER, request.id)
+        .header('content-type', `${SCIM_CONTENT_TYPE}; charset=utf-8`)
+        .send(scim.body);
+      return;
+    }
     void reply
       .status(problem.status)
       .header(REQUEST_ID_HEADER, request.id)
