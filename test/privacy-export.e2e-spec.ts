@@ -100,6 +100,7 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
       'linked-identities.json',
       'preferences.json',
       'profile.json',
+      'provisioned-profile.json',
       'roles.json',
       'second-factors.json',
       'sessions.json',

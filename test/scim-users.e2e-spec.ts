@@ -17,6 +17,9 @@ import {
 import { startTestApp, TestApp } from './support/test-app';
 import { SessionService } from '../src/modules/auth/session.service';
 import { UsersService } from '../src/modules/users/users.service';
+import { AccountErasure } from '../src/modules/privacy/account-erasure.service';
+import { PersonalDataSources } from '../src/modules/privacy/personal-data-sources';
+import { TEST_ACTOR } from './support/clients';
 
 type Resource = Record<string, unknown> & { id: string; meta: { version: string } };
 
@@ -488,6 +491,35 @@ describe('SCIM /scim/v2/Users', () => {
       expectScimError(again, 409, 'uniqueness');
       const mine = await other.request('GET', filterUrl(`externalId eq "${externalId}"`));
       expect(mine.json()).toMatchObject({ totalResults: 1 });
+    });
+  });
+
+  describe('personal data', () => {
+    it("is a file of the person's data export, and goes with the account when it is erased", async () => {
+      const body = oktaUser(uniqueUserName('gdpr'), { title: 'Analyst' });
+      const user = await created(okta, body);
+      const source = t.app
+        .get(PersonalDataSources)
+        .all()
+        .find((s) => s.file === 'provisioned-profile.json');
+      const collected = (await source!.collect(user.id)) as Record<string, unknown>;
+      expect(collected).toMatchObject({
+        client_id: okta.client.clientId,
+        id: user.id,
+        userName: body.userName,
+        title: 'Analyst',
+        emails: body.emails,
+      });
+      expect(JSON.stringify(collected)).not.toContain(body.password);
+
+      await t.app.get(AccountErasure).eraseByAdministrator(user.id, TEST_ACTOR);
+      expect(await source!.collect(user.id)).toBeNull();
+      expectScimError(await okta.request('GET', `/scim/v2/Users/${user.id}`), 404);
+      const [{ count }] = await db.query<{ count: number }[]>(
+        'SELECT count(*)::int AS count FROM scim_users WHERE user_id = $1',
+        [user.id],
+      );
+      expect(count).toBe(0);
     });
   });
 

@@ -14,6 +14,7 @@ import { DomainEvents } from '../events/domain-events.service';
 import { AdminUsersService } from '../users/admin-users.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
+import { PersonalData } from '../privacy/personal-data.decorator';
 import { ProvisioningScope } from './provisioning-scope';
 import { ResourceChange, ScimResources } from './scim-resources';
 import { ScimGroupsRepository } from './scim-groups.repository';
@@ -245,6 +246,24 @@ export class ScimUsersService implements ScimResources {
       }
     });
     return this.get(id, scope);
+  }
+
+  /**
+   * The person's SCIM User for their data export: the attributes their organization's directory
+   * provisioned, as a client reads them (never a password: none is kept here).
+   */
+  @PersonalData({
+    file: 'provisioned-profile.json',
+    describes:
+      "The profile your organization's directory provisioned through SCIM: the provisioning client, your user name there and the attributes it sent (name, addresses, title, department, manager…).",
+  })
+  async personalData(userId: string): Promise<unknown> {
+    const row = await this.repository.find(userId, { clientId: '', all: true });
+    if (!row) return null;
+    return {
+      client_id: row.clientId,
+      ...this.representation(row, await this.repository.groupsOf([userId])),
+    };
   }
 
   /** Suspends or deactivates (SCIM_DEPROVISION) an account that is not already either. */

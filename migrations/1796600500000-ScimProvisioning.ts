@@ -8,8 +8,8 @@ const PERMISSIONS = ['scim:provision', 'scim:provision_all'];
  * (and serve `eq` and `sw` filters on them), and the permissions of the SCIM endpoints, held by
  * the built-in `admin` role.
  */
-export class ScimProvisioning1796598858198 implements MigrationInterface {
-  name = 'ScimProvisioning1796598858198';
+export class ScimProvisioning1796600500000 implements MigrationInterface {
+  name = 'ScimProvisioning1796600500000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
