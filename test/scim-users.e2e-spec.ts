@@ -655,3 +655,35 @@ describe('SCIM /scim/v2/Users', () => {
     });
   });
 });
+
+describe('SCIM deprovisioning with SCIM_DEPROVISION=suspend', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SCIM_DEPROVISION: 'suspend' } });
+  });
+  afterAll(() => t.close());
+
+  it('suspends the account on active: false and on DELETE', async () => {
+    const okta = await scimClient(t);
+    const users = t.app.get(UsersService);
+    for (const deprovision of ['patch', 'delete'] as const) {
+      const res = await okta.request(
+        'POST',
+        '/scim/v2/Users',
+        oktaUser(uniqueUserName(deprovision)),
+      );
+      const user = res.json<Resource>();
+      const url = `/scim/v2/Users/${user.id}`;
+      const done =
+        deprovision === 'patch'
+          ? await okta.request('PATCH', url, {
+              schemas: [PATCH_OP],
+              Operations: [{ op: 'replace', path: 'active', value: false }],
+            })
+          : await okta.request('DELETE', url);
+      expect(done.statusCode).toBe(deprovision === 'patch' ? 200 : 204);
+      expect(await users.findById(user.id)).toMatchObject({ status: 'suspended' });
+    }
+  });
+});
