@@ -15,6 +15,9 @@ export interface ProvisioningScope {
   all: boolean;
 }
 
+/** Gatehouse's own reads of every client's resources (a person's data export), never a client's. */
+export const EVERY_CLIENT: ProvisioningScope = { clientId: 'gatehouse', all: true };
+
 /** SCIM is spoken by service clients (client credentials); a person's token is refused. */
 export function provisioningScopeOf(caller: Caller): ProvisioningScope {
   if (caller.kind !== 'service') {

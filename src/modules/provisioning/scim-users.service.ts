@@ -15,7 +15,7 @@ import { AdminUsersService } from '../users/admin-users.service';
 import { normalizeEmail } from '../users/email-address';
 import { UsersService } from '../users/users.service';
 import { PersonalData } from '../privacy/personal-data.decorator';
-import { ProvisioningScope } from './provisioning-scope';
+import { EVERY_CLIENT, ProvisioningScope } from './provisioning-scope';
 import { ResourceChange, ScimResources } from './scim-resources';
 import { ScimGroupsRepository } from './scim-groups.repository';
 import { ScimUser } from './scim-user.entity';
@@ -258,7 +258,7 @@ export class ScimUsersService implements ScimResources {
       "The profile your organization's directory provisioned through SCIM: the provisioning client, your user name there and the attributes it sent (name, addresses, title, department, manager…).",
   })
   async personalData(userId: string): Promise<unknown> {
-    const row = await this.repository.find(userId, { clientId: '', all: true });
+    const row = await this.repository.find(userId, EVERY_CLIENT);
     if (!row) return null;
     return {
       client_id: row.clientId,
