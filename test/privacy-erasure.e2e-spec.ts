@@ -23,7 +23,8 @@ async function personWithData(
 ): Promise<SignedInUser & { name: string; phone: string; newEmail: string }> {
   const user = await signedInUser(t);
   const name = `Erasable ${randomBytes(6).toString('hex')}`;
-  const phone = `+4479${String(100_000_00 + Math.floor(Math.random() * 899_999_99))}`;
+  // UK mobile numbers, +44 7912 then six digits, all valid.
+  const phone = `+447912${String(Math.floor(Math.random() * 1_000_000)).padStart(6, '0')}`;
   const newEmail = uniqueEmail('erasable-new');
   const patched = await send(t, 'PATCH', '/v1/users/me', user.token, { name, phone });
   expect(patched.statusCode).toBe(200);
