@@ -1,7 +1,8 @@
 /**
  * The permissions Gatehouse's own endpoints require (`@RequirePermission`), which the
  * built-in `admin` role always holds and service clients may carry as scopes. Adding one
- * here needs a migration that appends it to the `admin` role of existing databases.
+ * here needs a migration that appends it to the `admin` role of existing databases; the list
+ * is in the order the migrations append them.
  */
 export const GATEHOUSE_PERMISSIONS = [
   'users:read',
@@ -25,9 +26,9 @@ export const GATEHOUSE_PERMISSIONS = [
   'users:suspend',
   'users:reset_password',
   'users:revoke_sessions',
+  'trading_accounts:credentials',
   'users:export',
   'users:delete',
-  'trading_accounts:credentials',
   'identity_providers:read',
   'identity_providers:write',
   'scim:provision',
