@@ -1,6 +1,17 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error';
 import { CommonErrorCode } from '../errors/error-code';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body as received, on routes marked `RawBody()`. */
+    rawBody?: string;
+  }
+}
+
+/** Marks a route whose JSON body's text is kept as `request.rawBody` (signature checks). */
+export const RawBody = () => RouteConfig({ rawBody: true });
 
 /**
  * How deep a JSON body may nest. No request of the API comes near it (the deepest, an authz
@@ -56,6 +67,10 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
           undefined,
         );
         return;
+      }
+      // A route that checks a signature over the exact bytes (RawBody) keeps them.
+      if ((request.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody) {
+        request.rawBody = body;
       }
       void parse(request, body, done);
     },

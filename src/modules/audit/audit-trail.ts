@@ -26,6 +26,7 @@ const ADMINISTRATIVE = [
   'identity_provider.created',
   'identity_provider.updated',
   'identity_provider.deleted',
+  'identity_provider.sync_requested',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -159,6 +160,14 @@ function entryOf(event: AdministrativeEvent): Entry | null {
       const verb = event.type.slice('identity_provider.'.length, -1);
       return {
         action: `identity_provider.${verb}`,
+        target: { type: 'identity_provider', id: provider_id },
+        details,
+      };
+    }
+    case 'identity_provider.sync_requested': {
+      const { provider_id, ...details } = event.data;
+      return {
+        action: 'identity_provider.sync',
         target: { type: 'identity_provider', id: provider_id },
         details,
       };

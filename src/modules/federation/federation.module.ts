@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { AuthModule } from '../auth/auth.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { MfaModule } from '../mfa/mfa.module';
 import { UsersModule } from '../users/users.module';
 import { FederatedSignInService } from './federated-sign-in.service';
@@ -16,6 +17,14 @@ import { OidcConfigurations } from './oidc-configurations';
 import { ProviderHttp } from './provider-http';
 import { ProviderSecrets } from './provider-secrets';
 import { UserIdentitiesController } from './user-identities.controller';
+import { ManagementApis } from './sync/management-apis';
+import { ProviderSyncRepository } from './sync/provider-sync.repository';
+import { ProviderSyncsController } from './sync/provider-syncs.controller';
+import { ProviderSyncs } from './sync/provider-syncs.service';
+import { ProviderUserSync } from './sync/provider-user-sync';
+import { SyncMetrics } from './sync/sync-metrics';
+import { ProviderWebhooksController } from './webhooks/provider-webhooks.controller';
+import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
 
 /**
  * External identity providers: their administration, sign-in through them (OpenID Connect with
@@ -23,12 +32,14 @@ import { UserIdentitiesController } from './user-identities.controller';
  * Accounts, sessions and factors are asked of the users, auth and mfa modules.
  */
 @Module({
-  imports: [UsersModule, AuthModule, MfaModule, AccessModule],
+  imports: [UsersModule, AuthModule, MfaModule, AccessModule, MetricsModule],
   controllers: [
     IdentityProvidersController,
     FederationController,
     MyIdentitiesController,
     UserIdentitiesController,
+    ProviderWebhooksController,
+    ProviderSyncsController,
   ],
   providers: [
     ProviderHttp,
@@ -40,6 +51,12 @@ import { UserIdentitiesController } from './user-identities.controller';
     IdentityProvidersService,
     FederatedSignInService,
     LinkedIdentitiesService,
+    ProviderSyncRepository,
+    ManagementApis,
+    ProviderUserSync,
+    SyncMetrics,
+    ProviderWebhooks,
+    ProviderSyncs,
   ],
 })
 export class FederationModule {}

@@ -79,6 +79,58 @@ export class LinkedIdentitiesRepository {
     return found;
   }
 
+  /** The identity of a provider's user, locked for the rest of the transaction. */
+  findByProviderSubjectForUpdate(
+    providerId: string,
+    subject: string,
+  ): Promise<LinkedIdentity | null> {
+    return this.identities
+      .createQueryBuilder('i')
+      .where('i.provider_id = :providerId AND i.subject = :subject', { providerId, subject })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  /** Which of a provider's users (by subject) are linked here. */
+  async linkedSubjects(providerId: string, subjects: string[]): Promise<Set<string>> {
+    if (subjects.length === 0) return new Set();
+    const rows = await this.identities
+      .createQueryBuilder('i')
+      .select('i.subject', 'subject')
+      .where('i.provider_id = :providerId AND i.subject IN (:...subjects)', {
+        providerId,
+        subjects,
+      })
+      .getRawMany<{ subject: string }>();
+    return new Set(rows.map((row) => row.subject));
+  }
+
+  /** The identities of one user at providers with a management API. */
+  listOfUserForSync(userId: string): Promise<LinkedIdentity[]> {
+    return this.identities
+      .createQueryBuilder('i')
+      .innerJoin('i.provider', 'p')
+      .where('i.user_id = :userId AND p.management_api_kind IS NOT NULL', { userId })
+      .orderBy('i.id', 'ASC')
+      .getMany();
+  }
+
+  async recordSync(
+    id: string,
+    state: { remoteUpdatedAt: Date; providerStatus: string; email: string | null },
+    at: Date,
+  ): Promise<void> {
+    await this.identities.update(
+      { id },
+      {
+        remoteUpdatedAt: state.remoteUpdatedAt,
+        providerStatus: state.providerStatus,
+        email: state.email,
+        syncedAt: at,
+      },
+    );
+  }
+
   async recordSignIn(id: string, at: Date, email: string | null): Promise<void> {
     await this.identities.update({ id }, { lastLoginAt: at, email });
   }

@@ -49,6 +49,21 @@ export class LinkedIdentity {
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
 
+  /** The provider's last-change time of the state last applied: older reads are ignored. */
+  @Column({ name: 'remote_updated_at', type: 'timestamptz', nullable: true })
+  remoteUpdatedAt!: Date | null;
+
+  /**
+   * The status the provider last gave (`active`, `suspended`, `deactivated`): a local account
+   * the provider suspended is reactivated when the provider reactivates it, one an
+   * administrator suspended here is not.
+   */
+  @Column({ name: 'provider_status', type: 'text', nullable: true })
+  providerStatus!: string | null;
+
+  @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
+  syncedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

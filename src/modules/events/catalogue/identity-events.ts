@@ -47,6 +47,16 @@ export const IDENTITY_EVENTS = {
     description: 'An identity provider was removed with the identities linked to it.',
     data: z.strictObject({ provider_id: id, slug: z.string() }),
   }),
+  'identity_provider.sync_requested': defineEvent({
+    version: 1,
+    description:
+      "An administrator asked for a sync from a provider's management API: of every linked user (`run_id`) or of one user (`user_id`).",
+    data: z.strictObject({
+      provider_id: id,
+      run_id: id.nullable(),
+      user_id: id.nullable(),
+    }),
+  }),
   'identity.linked': defineEvent({
     version: 1,
     description:

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../../common/errors/domain-error';
+import { FederationErrorCode } from '../../../common/errors/error-code';
+import { ProviderWithSecrets } from '../identity-providers.repository';
+import { ProviderHttp } from '../provider-http';
+import { ProviderSecrets } from '../provider-secrets';
+import { ManagementApi, RateLimitedGet, RateLimitPolicy } from './management-api';
+import { OktaManagementApi } from './okta-management-api';
+import { ScimManagementApi } from './scim-management-api';
+
+/** 429s waited out in a row before a call fails (and its job is retried later). */
+const RATE_LIMIT: RateLimitPolicy = { maxWaits: 5, maxWaitMs: 65_000 };
+
+/** The management API client of a provider, with its token opened for this use only. */
+@Injectable()
+export class ManagementApis {
+  constructor(
+    private readonly http: ProviderHttp,
+    private readonly secrets: ProviderSecrets,
+  ) {}
+
+  of(provider: ProviderWithSecrets): ManagementApi {
+    const { managementApiKind: kind, managementApiUrl: url, managementApiTokenSealed } = provider;
+    if (!kind || !url || !managementApiTokenSealed) {
+      throw new DomainError(
+        FederationErrorCode.SyncNotConfigured,
+        'The identity provider has no management API (kind, URL and token) to sync from.',
+      );
+    }
+    const token = this.secrets.open(provider.id, 'management_api_token', managementApiTokenSealed);
+    const get = new RateLimitedGet(this.http.fetch, RATE_LIMIT);
+    const base = url.replace(/\/+$/, '');
+    return kind === 'okta'
+      ? new OktaManagementApi(base, token, get)
+      : new ScimManagementApi(base, token, get);
+  }
+}

@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../../../database/transactions';
+import { ProviderEvent } from './provider-event.entity';
+import { SyncRun } from './sync-run.entity';
+
+export type NewProviderEvent = Pick<
+  ProviderEvent,
+  'providerId' | 'eventId' | 'eventType' | 'subject' | 'occurredAt'
+>;
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Webhook events and sync runs; the only code that reads or writes their tables. */
+@Injectable()
+export class ProviderSyncRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  private get events() {
+    return this.transactions.manager().getRepository(ProviderEvent);
+  }
+
+  private get runs() {
+    return this.transactions.manager().getRepository(SyncRun);
+  }
+
+  /** Stores the events not stored before (by provider and event id); returns the new rows' ids. */
+  async insertEvents(events: NewProviderEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const result = await this.events
+      .createQueryBuilder()
+      .insert()
+      .values(events)
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    return (result.raw as { id: string }[]).map((row) => row.id);
+  }
+
+  findEvent(id: string): Promise<ProviderEvent | null> {
+    return this.events.findOneBy({ id });
+  }
+
+  /** The event, locked until the transaction ends (one job processes it at a time). */
+  findEventForUpdate(id: string): Promise<ProviderEvent | null> {
+    return this.events
+      .createQueryBuilder('e')
+      .where('e.id = :id', { id })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  async markProcessed(id: string, outcome: string, at: Date): Promise<void> {
+    await this.events.update({ id }, { processedAt: at, outcome });
+  }
+
+  /** Processed events received before `before`, at most `limit`: past replay, gone. */
+  async purgeProcessed(before: Date, limit: number): Promise<number> {
+    const result = await this.transactions.manager().query<[unknown[], number]>(
+      `DELETE FROM identity_provider_events WHERE id IN (
+           SELECT id FROM identity_provider_events
+           WHERE received_at < $1 AND processed_at IS NOT NULL LIMIT $2)`,
+      [before, limit],
+    );
+    return result[1];
+  }
+
+  /** A new running sync, or null when one is running for the provider already. */
+  async startRun(providerId: string): Promise<SyncRun | null> {
+    try {
+      const [inserted] = await this.transactions.savepoint(() =>
+        this.runs.save([this.runs.create({ providerId, status: 'running' })]),
+      );
+      return inserted;
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return null;
+      throw error;
+    }
+  }
+
+  findRunning(providerId: string): Promise<SyncRun | null> {
+    return this.runs.findOneBy({ providerId, status: 'running' });
+  }
+
+  findRun(providerId: string, id: string): Promise<SyncRun | null> {
+    return this.runs.findOneBy({ providerId, id });
+  }
+
+  findRunForUpdate(id: string): Promise<SyncRun | null> {
+    return this.runs
+      .createQueryBuilder('r')
+      .where('r.id = :id', { id })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  /** A page was read and applied: where the next one is, and the counts so far. */
+  async recordPage(
+    id: string,
+    cursor: string | null,
+    seen: number,
+    updated: number,
+  ): Promise<void> {
+    await this.runs
+      .createQueryBuilder()
+      .update()
+      .set({
+        cursor,
+        pagesRead: () => 'pages_read + 1',
+        usersSeen: () => `users_seen + ${Number(seen)}`,
+        usersUpdated: () => `users_updated + ${Number(updated)}`,
+      })
+      .where('id = :id', { id })
+      .execute();
+  }
+
+  async finishRun(id: string, status: 'completed' | 'failed', error: string | null): Promise<void> {
+    await this.runs.update({ id }, { status, error, finishedAt: new Date() });
+  }
+}
