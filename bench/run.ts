@@ -4,6 +4,7 @@ import { auditLogBenchmark } from './audit-log.benchmark';
 import { authzEngineBenchmark } from './authz-engine.benchmark';
 import type { Benchmark } from './benchmark';
 import { DECISION_POINT_BENCHMARKS } from './decision-point.benchmarks';
+import { federationSyncBenchmark } from './federation-sync.benchmark';
 import { healthLiveBenchmark } from './health-live.benchmark';
 import type { LoadSettings } from './load-generator';
 import { loginBenchmark } from './login.benchmark';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   privacyBenchmark,
   workersBenchmark,
   scimBenchmark,
+  federationSyncBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

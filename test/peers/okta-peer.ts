@@ -107,6 +107,8 @@ export class OktaPeer {
   readonly requests: string[] = [];
   /** Requests per bucket (`users` for the list and search, `user` for one user). */
   rateLimit: OktaRateLimit | null = null;
+  /** The largest page the list answers, whatever `limit` asks (Okta's is 200). */
+  maxLimit = MAX_LIMIT;
   /** Milliseconds each answer waits before it is sent. */
   latencyMs = 0;
   fault: OktaFault = null;
@@ -355,14 +357,15 @@ export class OktaPeer {
     const after = params.get('after');
     let candidates = [...this.users.values()].filter(match).sort((a, b) => (a.id < b.id ? -1 : 1));
     if (after) candidates = candidates.filter((user) => user.id > after);
-    const page = candidates.slice(0, Math.min(limit, MAX_LIMIT));
+    const pageSize = Math.min(limit, this.maxLimit);
+    const page = candidates.slice(0, pageSize);
     const self = new URL(url.pathname, this.baseUrl);
     for (const [key, value] of params) self.searchParams.set(key, value);
     const links = [`<${self.toString()}>; rel="self"`];
     if (candidates.length > page.length) {
       const next = new URL(self);
       next.searchParams.set('after', page[page.length - 1].id);
-      next.searchParams.set('limit', String(Math.min(limit, MAX_LIMIT)));
+      next.searchParams.set('limit', String(pageSize));
       links.push(`<${next.toString()}>; rel="next"`);
     }
     res.setHeader('link', links);

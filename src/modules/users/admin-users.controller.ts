@@ -90,6 +90,7 @@ function searchShapeOf(query: UserSearchQueryDto): SearchShape {
     namePrefix: query.name,
     status: query.status,
     role: query.role,
+    identityProvider: query.identity_provider,
     created: rangeOf('created_from', query.created_from, query.created_to),
     lastLogin: rangeOf('last_login_from', query.last_login_from, query.last_login_to),
   };
@@ -115,7 +116,8 @@ export class AdminUsersController {
     summary: 'Search users',
     description:
       'Every filter is optional and all apply together: `email` and `name` are ' +
-      'case-insensitive prefixes, `role` a role held now, the ranges include `*_from` and ' +
+      'case-insensitive prefixes, `role` a role held now, `identity_provider` (a slug or id) ' +
+      'a provider the user is linked to, the ranges include `*_from` and ' +
       'exclude `*_to` (a `from` after its `to` is a 422). Sorted by `created_at` (default, ' +
       'newest first) or `email`; `next_cursor` continues the same search only.',
   })

@@ -29,6 +29,7 @@ function digestOf({ filter, sort }: SearchShape): string {
     filter.lastLogin?.to?.toISOString() ?? null,
     sort.by,
     sort.order,
+    ...(filter.identityProvider === undefined ? [] : [filter.identityProvider]),
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest('base64url').slice(0, 22);
 }

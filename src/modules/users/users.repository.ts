@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isConstraintViolation } from '../../database/constraint-violations';
 import { Transactions } from '../../database/transactions';
 import { holdsRole } from '../access/role-holder-statements';
+import { linkedToProvider } from '../federation/linked-identity-statements';
 import { User } from './user.entity';
 import { UserStatus } from './user-status';
 
@@ -34,6 +35,8 @@ export interface UserSearch {
   namePrefix?: string;
   status?: UserStatus;
   role?: string;
+  /** Linked to the identity provider of this slug or id. */
+  identityProvider?: string;
   /** `from` inclusive, `to` exclusive. */
   created?: { from?: Date; to?: Date };
   lastLogin?: { from?: Date; to?: Date };
@@ -294,6 +297,9 @@ export class UsersRepository {
     if (filter.status !== undefined) where.push(`u.status = ${param(filter.status)}`);
     if (filter.role !== undefined) {
       where.push(holdsRole({ userId: 'u.id', status: 'u.status' }, param(filter.role), param(now)));
+    }
+    if (filter.identityProvider !== undefined) {
+      where.push(linkedToProvider('u.id', param(filter.identityProvider)));
     }
     const range = (column: string, bounds?: { from?: Date; to?: Date }) => {
       if (bounds?.from) where.push(`${column} >= ${param(bounds.from)}`);

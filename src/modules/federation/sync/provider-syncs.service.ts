@@ -15,7 +15,7 @@ import { JobQueue } from '../../events/jobs/job-queue.service';
 import { UsersService } from '../../users/users.service';
 import { IdentityProvidersRepository, ProviderWithSecrets } from '../identity-providers.repository';
 import { LinkedIdentitiesRepository } from '../linked-identities.repository';
-import { isTransient } from './management-api';
+import { isTransient, ManagementApiError } from './management-api';
 import { ManagementApis } from './management-apis';
 import { ProviderSyncRepository } from './provider-sync.repository';
 import { ProviderUserSync, SyncOutcome } from './provider-user-sync';
@@ -116,7 +116,7 @@ export class ProviderSyncs {
       try {
         remote = await this.apis.of(provider).getUser(identity.subject);
       } catch (error) {
-        if (isTransient(error)) throw unavailable();
+        if (isTransient(error) || error instanceof ManagementApiError) throw unavailable();
         throw error;
       }
       const outcome = await this.transactions.run(async () => {

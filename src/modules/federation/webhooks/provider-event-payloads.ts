@@ -9,8 +9,12 @@ export interface ReceivedEvent {
   occurredAt: Date;
 }
 
-/** Okta's hook-eligible user lifecycle and profile events (EXTERNAL-CONTRACTS §2a). */
+/**
+ * Okta's hook-eligible user lifecycle and profile events (EXTERNAL-CONTRACTS §2a), and
+ * `user.lifecycle.unsuspend`, the counterpart of a suspension.
+ */
 export const OKTA_USER_EVENTS = new Set([
+  'user.lifecycle.unsuspend',
   'user.lifecycle.create',
   'user.account.update_profile',
   'user.lifecycle.deactivate',

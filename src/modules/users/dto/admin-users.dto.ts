@@ -56,6 +56,15 @@ export class UserSearchQueryDto extends PageQueryDto {
   @Matches(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a role name' })
   role?: string;
 
+  @ApiPropertyOptional({
+    description: 'Users linked to the identity provider of this slug or id',
+    example: 'okta',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be a provider slug or id' })
+  identity_provider?: string;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
   @IsOptional()
   @IsISO8601(DATE_TIME, DATE_TIME_MESSAGE)

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { IdentityProvidersService } from '../src/modules/federation/identity-providers.service';
+import { ProviderSyncs } from '../src/modules/federation/sync/provider-syncs.service';
+import { OktaPeer } from '../test/peers/okta-peer';
+import type { Benchmark } from './benchmark';
+import { renderSection } from './results-file';
+import { BENCH_ACTOR } from './service-clients';
+import { percentile } from './statistics';
+
+const USERS = 10_000;
+const ACK_RATE = 500;
+/** Okta's list bucket for this benchmark: requests per second (a page is 200 users). */
+const LIST_RATE_LIMIT = 5;
+const HOOK_AUTHORIZATION = 'Basic YmVuY2g6aG9vaw==';
+const DRAIN_TIMEOUT_MS = 10 * 60_000;
+
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * The Okta side of live sync: event hook deliveries acknowledged while 500 a second arrive,
+ * the job that processes them (each re-reads its user from the Okta management API peer), and a
+ * full sync of 10,000 linked users paginated through the peer under a rate limit.
+ */
+export const federationSyncBenchmark: Benchmark = {
+  id: 'federation-sync',
+  budgetSeconds: 900,
+  async run({ gatehouse, settings, progress }) {
+    const app = await gatehouse();
+    const database = app.app.get(DataSource);
+    const okta = await new OktaPeer().start();
+    try {
+      const provider = await app.app.get(IdentityProvidersService).create(
+        {
+          slug: `bench-okta-${randomUUID().slice(0, 8)}`,
+          displayName: 'Bench Okta',
+          kind: 'okta',
+          issuer: 'https://okta.bench.example/oauth2/default',
+          clientId: 'bench',
+          clientSecret: 'bench-secret',
+          scopes: [],
+          claimMapping: {},
+          mfaAcrValues: [],
+          jitProvisioning: false,
+          allowedEmailDomains: [],
+          linkByEmail: false,
+          redirectUris: ['https://app.bench.example/callback'],
+          managementApiKind: 'okta',
+          managementApiUrl: okta.baseUrl,
+          managementApiToken: okta.apiToken,
+          webhookSecret: HOOK_AUTHORIZATION,
+          enabled: true,
+        },
+        BENCH_ACTOR,
+      );
+
+      progress(`seeding ${USERS} linked users at the peer and here`);
+      const run = randomUUID();
+      const subjects: string[] = [];
+      for (let i = 0; i < USERS; i++) {
+        const email = `bench-fed-${i}-${run}@example.com`;
+        subjects.push(
+          okta.addUser({ login: email, email, firstName: 'Bench', lastName: `User ${i}` }),
+        );
+      }
+      await database.query(
+        `WITH seeded AS (
+           INSERT INTO users (email, email_verified_at, name, status)
+           SELECT 'bench-fed-' || (n - 1) || '-' || $1 || '@example.com', now(), 'Bench', 'active'
+             FROM generate_series(1, $2::int) AS n
+           RETURNING id, email)
+         INSERT INTO linked_identities (user_id, provider_id, issuer, subject, email)
+         SELECT s.id, $3, $4, (($5::text[])[split_part(s.email, '-', 3)::int + 1]), s.email
+           FROM seeded s`,
+        [run, USERS, provider.id, provider.issuer, subjects],
+      );
+
+      /** The acknowledgement's time in ms, or null when it was not a 204 (an overload). */
+      const post = async (subject: string): Promise<number | null> => {
+        const started = now();
+        const res = await fetch(`${app.baseUrl}/v1/webhooks/okta/${provider.slug}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: HOOK_AUTHORIZATION },
+          body: JSON.stringify({
+            eventType: 'com.okta.event_hook',
+            eventId: randomUUID(),
+            data: {
+              events: [
+                {
+                  uuid: randomUUID(),
+                  published: new Date().toISOString(),
+                  eventType: 'user.account.update_profile',
+                  target: [{ id: subject, type: 'User' }],
+                },
+              ],
+            },
+          }),
+        });
+        await res.arrayBuffer();
+        return res.status === 204 ? now() - started : null;
+      };
+
+      const total = ACK_RATE * settings.durationS;
+      progress(`acknowledgements: ${ACK_RATE} deliveries/s for ${settings.durationS} s`);
+      const processedBefore = await processedCount(database, provider.id);
+      const paced: Promise<number | null>[] = [];
+      const start = now();
+      for (let i = 0; i < total; i++) {
+        const wait = start + (i * 1000) / ACK_RATE - now();
+        if (wait > 1) await sleep(wait);
+        const subject = subjects[i % USERS];
+        okta.updateProfile(subject, { displayName: `Bench User ${i}` });
+        paced.push(post(subject));
+      }
+      const answers = await Promise.all(paced);
+      const latencies = answers.filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
+      const accepted = latencies.length;
+      if (accepted === 0) throw new Error('no delivery was acknowledged');
+      progress(`processing: waiting for the ${accepted} acknowledged events to be processed`);
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      while ((await processedCount(database, provider.id)) - processedBefore < accepted) {
+        if (Date.now() > deadline) throw new Error('the events were never all processed');
+        await sleep(200);
+      }
+      const processingSeconds = (now() - start) / 1000;
+
+      progress(`full sync: ${USERS} users, ${LIST_RATE_LIMIT} list requests/s at the peer`);
+      okta.rateLimit = { limit: LIST_RATE_LIMIT, windowSeconds: 1 };
+      const syncs = app.app.get(ProviderSyncs);
+      const syncStart = now();
+      const { run: syncRun } = await syncs.start(provider.id, BENCH_ACTOR);
+      let finished = syncRun;
+      while (finished.status === 'running') {
+        if (Date.now() > deadline + DRAIN_TIMEOUT_MS) throw new Error('the sync never finished');
+        await sleep(200);
+        finished = await syncs.get(provider.id, syncRun.id);
+      }
+      if (finished.status !== 'completed') throw new Error(`the sync ${finished.status}`);
+      const syncSeconds = (now() - syncStart) / 1000;
+      const throttled = okta.count('GET /api/v1/users?');
+
+      const ms = (value: number) => value.toFixed(1);
+      return renderSection({
+        title: 'Federation: Okta event hooks and full sync',
+        description:
+          'Okta event hook deliveries (one `user.account.update_profile` event each, the ' +
+          'configured `Authorization` value checked) POSTed over loopback at a steady rate; ' +
+          'acknowledgement is the response time of the 204, given after the event row and its ' +
+          'job are committed. Processing runs from the first delivery until the job has ' +
+          're-read every user from the Okta management API peer (in the same process) and ' +
+          'applied it. The full sync reads all users page by page (200 a page, following ' +
+          '`Link` headers) under the peer’s rate limit, waiting out its 429s.',
+        settings:
+          `${USERS} linked users; ${ACK_RATE} deliveries/s for ${settings.durationS} s ` +
+          `(${total}); peer list limit ${LIST_RATE_LIMIT} requests/s; database: ${app.database}.`,
+        table: [
+          '| scenario | figure |',
+          '| --- | --- |',
+          `| acknowledgement at ${ACK_RATE}/s | ${total - accepted} of ${total} not ` +
+            `acknowledged (overload); of the others p50 ${ms(percentile(latencies, 50))} ms, ` +
+            `p99 ${ms(percentile(latencies, 99))} ms, max ${ms(latencies[latencies.length - 1])} ms |`,
+          `| events processed | ${(accepted / processingSeconds).toFixed(0)} events/s ` +
+            `(${accepted} in ${processingSeconds.toFixed(1)} s) |`,
+          `| full sync of ${USERS} users | ${syncSeconds.toFixed(1)} s ` +
+            `(${finished.pagesRead} pages, ${throttled} list requests with 429s) |`,
+        ].join('\n'),
+      });
+    } finally {
+      await okta.stop();
+    }
+  },
+};
+
+async function processedCount(database: DataSource, providerId: string): Promise<number> {
+  const [{ count }] = await database.query<{ count: string }[]>(
+    `SELECT count(*) FROM identity_provider_events
+      WHERE provider_id = $1 AND processed_at IS NOT NULL`,
+    [providerId],
+  );
+  return Number(count);
+}
