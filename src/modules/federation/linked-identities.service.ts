@@ -26,7 +26,7 @@ export class LinkedIdentitiesService {
   @PersonalData({
     file: 'linked-identities.json',
     describes:
-      'The accounts at external identity providers linked to yours: provider, issuer, your id there, the address it gave and your last sign-in through it.',
+      'The accounts at external identity providers linked to yours: provider, issuer, your id there, the address it gave, your last sign-in through it, and the status the provider last gave when your account was last synced from it.',
   })
   async personalData(userId: string): Promise<unknown> {
     const identities = await this.identities.listOfUser(userId);
@@ -38,6 +38,8 @@ export class LinkedIdentitiesService {
       subject: identity.subject,
       email: identity.email,
       last_login_at: identity.lastLoginAt?.toISOString() ?? null,
+      provider_status: identity.providerStatus,
+      synced_at: identity.syncedAt?.toISOString() ?? null,
       created_at: identity.createdAt.toISOString(),
     }));
   }
