@@ -53,17 +53,6 @@ export class ProviderSyncRepository {
     await this.events.update({ id }, { processedAt: at, outcome });
   }
 
-  /** Processed events received before `before`, at most `limit`: past replay, gone. */
-  async purgeProcessed(before: Date, limit: number): Promise<number> {
-    const result = await this.transactions.manager().query<[unknown[], number]>(
-      `DELETE FROM identity_provider_events WHERE id IN (
-           SELECT id FROM identity_provider_events
-           WHERE received_at < $1 AND processed_at IS NOT NULL LIMIT $2)`,
-      [before, limit],
-    );
-    return result[1];
-  }
-
   /** A new running sync, or null when one is running for the provider already. */
   async startRun(providerId: string): Promise<SyncRun | null> {
     try {
