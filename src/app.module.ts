@@ -28,6 +28,7 @@ import { RetentionModule } from './modules/retention/retention.module';
 import { TradingAccountsModule } from './modules/trading-accounts/trading-accounts.module';
 import { FederationModule } from './modules/federation/federation.module';
 import { ProvisioningModule } from './modules/provisioning/provisioning.module';
+import { TokenVaultModule } from './modules/token-vault/token-vault.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -72,6 +73,7 @@ export class AppModule {
         TradingAccountsModule,
         FederationModule,
         ProvisioningModule,
+        TokenVaultModule,
         ...(options.extraModules ?? []),
       ],
     };

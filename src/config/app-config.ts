@@ -211,6 +211,8 @@ export const environmentSchema = z.object({
   EVENTS_STREAM_MAX_PER_PRINCIPAL: integer(1, 1000).default(5),
   FEDERATION_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
   FEDERATION_TIMEOUT_MS: integer(100, 60000).default(5000),
+  TOKEN_VAULT_KEYCLOAK_REVOCATION: z.enum(['per_client', 'per_session']).default('per_client'),
+  TOKEN_VAULT_CONSENT_TTL_SECONDS: integer(60, 3600).default(600),
   WEBHOOK_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().max(253))).default([]),
   WEBHOOK_TIMEOUT_MS: integer(100, 60000).default(15000),
   WEBHOOK_DISABLE_AFTER_DAYS: integer(1, 365).default(5),
@@ -431,6 +433,16 @@ export interface AppConfig {
     allowedHosts: string[];
     /** Each request to a provider (discovery, token, JWKS, management API) gives up after this. */
     timeoutMs: number;
+  };
+  tokenVault: {
+    /**
+     * What revoking an offline token does at the deployment's Keycloak (EXTERNAL-CONTRACTS §4):
+     * `per_client` (before 26.1) also revokes every offline token of the user for the client,
+     * `per_session` (PR #35696) only the offline session the token names. Unknown: `per_client`.
+     */
+    keycloakRevocation: 'per_client' | 'per_session';
+    /** How long a consent may take between its URL and the provider's redirect back. */
+    consentTtlSeconds: number;
   };
   webhooks: {
     /**

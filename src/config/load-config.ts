@@ -94,6 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       allowedHosts: e.FEDERATION_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
       timeoutMs: e.FEDERATION_TIMEOUT_MS,
     },
+    tokenVault: {
+      keycloakRevocation: e.TOKEN_VAULT_KEYCLOAK_REVOCATION,
+      consentTtlSeconds: e.TOKEN_VAULT_CONSENT_TTL_SECONDS,
+    },
     webhooks: {
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

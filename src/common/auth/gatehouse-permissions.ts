@@ -33,6 +33,7 @@ export const GATEHOUSE_PERMISSIONS = [
   'identity_providers:write',
   'scim:provision',
   'scim:provision_all',
+  'token_vault:use',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

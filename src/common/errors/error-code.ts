@@ -145,6 +145,18 @@ export enum FederationErrorCode {
   SyncNotConfigured = 'sync_not_configured',
 }
 
+/** The vault of users' offline tokens at identity providers. */
+export enum TokenVaultErrorCode {
+  /** A consent's `state` altered, expired, used already, or started by another user or session. */
+  InvalidConsentState = 'invalid_consent_state',
+  /** The person refused consent at the provider, or the provider answered the consent with an error. */
+  ConsentDenied = 'consent_denied',
+  /** The provider granted no offline token (no `offline_access`, or no refresh token). */
+  OfflineAccessNotGranted = 'offline_access_not_granted',
+  /** The provider refused the offline token (`invalid_grant`): the user must consent again. */
+  OfflineTokenRevoked = 'offline_token_revoked',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -157,7 +169,8 @@ export type ErrorCode =
   | EventsErrorCode
   | AuditErrorCode
   | TradingAccountsErrorCode
-  | FederationErrorCode;
+  | FederationErrorCode
+  | TokenVaultErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -171,6 +184,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(AuditErrorCode),
   ...Object.values(TradingAccountsErrorCode),
   ...Object.values(FederationErrorCode),
+  ...Object.values(TokenVaultErrorCode),
 ];
 
 /**

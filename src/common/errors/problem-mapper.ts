@@ -12,6 +12,7 @@ import {
   EventsErrorCode,
   FederationErrorCode,
   MfaErrorCode,
+  TokenVaultErrorCode,
   TradingAccountsErrorCode,
   UsersErrorCode,
 } from './error-code';
@@ -99,6 +100,10 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [FederationErrorCode.LastSignInMethod]: 409,
   [FederationErrorCode.InvalidWebhookSignature]: 401,
   [FederationErrorCode.SyncNotConfigured]: 409,
+  [TokenVaultErrorCode.InvalidConsentState]: 400,
+  [TokenVaultErrorCode.ConsentDenied]: 400,
+  [TokenVaultErrorCode.OfflineAccessNotGranted]: 400,
+  [TokenVaultErrorCode.OfflineTokenRevoked]: 409,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

@@ -27,6 +27,7 @@ const ADMINISTRATIVE = [
   'identity_provider.updated',
   'identity_provider.deleted',
   'identity_provider.sync_requested',
+  'token_vault.*',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -179,6 +180,19 @@ function entryOf(event: AdministrativeEvent): Entry | null {
         target: { type: 'user', id: event.data.user_id },
         details: { removed: event.data.removed },
       };
+    case 'token_vault.token_stored':
+    case 'token_vault.access_token_issued':
+    case 'token_vault.offline_token_renewed':
+    case 'token_vault.token_rejected':
+    case 'token_vault.token_deleted': {
+      // Every use of a user's offline token, by them or a service, is a row.
+      const { token_id, ...details } = event.data;
+      return {
+        action: TOKEN_VAULT_ACTIONS[event.type],
+        target: { type: 'offline_token', id: token_id },
+        details,
+      };
+    }
     default:
       return tradingAccountEntry(event);
   }
@@ -210,6 +224,14 @@ const TRADING_ACCOUNT_ACTIONS = {
   'trading_account.member_removed': 'trading_account.member_remove',
   'trading_account.ownership_transferred': 'trading_account.ownership_transfer',
   'trading_account.session_issued': 'trading_account.session_issue',
+} as const;
+
+const TOKEN_VAULT_ACTIONS = {
+  'token_vault.token_stored': 'offline_token.store',
+  'token_vault.access_token_issued': 'offline_token.access_token_issue',
+  'token_vault.offline_token_renewed': 'offline_token.renew',
+  'token_vault.token_rejected': 'offline_token.reject',
+  'token_vault.token_deleted': 'offline_token.delete',
 } as const;
 
 const CLIENT_ACTIONS = {

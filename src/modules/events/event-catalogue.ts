@@ -7,6 +7,7 @@ import { EventDefinition } from './catalogue/event-definition';
 import { TRADING_ACCOUNT_EVENTS } from './catalogue/trading-account-events';
 import { IDENTITY_EVENTS } from './catalogue/identity-events';
 import { PROVISIONING_EVENTS } from './catalogue/provisioning-events';
+import { TOKEN_VAULT_EVENTS } from './catalogue/token-vault-events';
 
 /**
  * Every domain event Gatehouse emits, by type: the one event map. A type is
@@ -21,6 +22,7 @@ export const EVENT_CATALOGUE = {
   ...TRADING_ACCOUNT_EVENTS,
   ...IDENTITY_EVENTS,
   ...PROVISIONING_EVENTS,
+  ...TOKEN_VAULT_EVENTS,
 } satisfies Record<string, EventDefinition>;
 
 export type EventCatalogue = typeof EVENT_CATALOGUE;

@@ -58,5 +58,6 @@ import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
     ProviderWebhooks,
     ProviderSyncs,
   ],
+  exports: [IdentityProvidersService, OidcConfigurations, ProviderHttp, ProviderSecrets],
 })
 export class FederationModule {}

@@ -14,7 +14,11 @@ import {
   ManagementApiKind,
   ProviderKind,
 } from './identity-provider.entity';
-import { IdentityProvidersRepository, ProviderChanges } from './identity-providers.repository';
+import {
+  IdentityProvidersRepository,
+  ProviderChanges,
+  ProviderWithSecrets,
+} from './identity-providers.repository';
 import { ProviderSecretKind, ProviderSecrets } from './provider-secrets';
 import { checkOutboundUrl, checkRedirectUri, ProviderUrlRules } from './provider-url';
 
@@ -227,6 +231,14 @@ export class IdentityProvidersService {
     const provider = await this.providers.findById(id);
     if (!provider) throw notFound();
     return provider;
+  }
+
+  /** An enabled provider with its sealed secrets, for modules that call it for a user (the token vault). */
+  async enabledWithSecrets(
+    where: { id: string } | { slug: string },
+  ): Promise<ProviderWithSecrets | null> {
+    const provider = await this.providers.findWithSecrets(where);
+    return provider?.enabled ? provider : null;
   }
 
   /** Whether each secret is stored: the admin view says so, never more. */

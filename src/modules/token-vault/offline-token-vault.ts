@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
+import { FieldVault, SealedSecret } from '../../common/crypto/field-vault';
+
+const HASH_PURPOSE = 'token vault offline token';
+
+/** Whose token a record holds: the envelope is bound to all three. */
+export interface TokenOwner {
+  recordId: string;
+  userId: string;
+  providerId: string;
+}
+
+/**
+ * Offline tokens at rest: AES-256-GCM envelopes (FieldVault) bound to the record, its user and
+ * its provider, so an envelope copied to another row, user or provider does not open; and a
+ * keyed hash of each token (HMAC under a key derived from the master key), by which the same
+ * token stored twice is found without opening anything.
+ */
+@Injectable()
+export class OfflineTokenVault {
+  private readonly vault: FieldVault;
+
+  constructor(private readonly cipher: EnvelopeCipher) {
+    this.vault = new FieldVault(cipher, 'offline_tokens');
+  }
+
+  seal(owner: TokenOwner, token: string): SealedSecret & { tokenHash: Buffer } {
+    return { ...this.vault.seal(owner.recordId, field(owner), token), tokenHash: this.hash(token) };
+  }
+
+  open(owner: TokenOwner, envelope: string): string {
+    return this.vault.open(owner.recordId, field(owner), envelope);
+  }
+
+  hash(token: string): Buffer {
+    return this.cipher.keyedHash(HASH_PURPOSE, token);
+  }
+}
+
+function field(owner: TokenOwner): string {
+  return `offline_token:${owner.userId}:${owner.providerId}`;
+}
