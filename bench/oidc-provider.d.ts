@@ -19,9 +19,22 @@ declare module 'oidc-provider' {
       result: Record<string, unknown>,
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<string>;
-    Grant: new (properties: { accountId: string; clientId: string }) => {
-      addOIDCScope(scope: string): void;
-      save(): Promise<string>;
+    Grant: {
+      new (properties: { accountId: string; clientId: string }): {
+        addOIDCScope(scope: string): void;
+        save(): Promise<string>;
+      };
+      adapter: { destroy(id: string): Promise<void> };
     };
+    /** Tokens by grant, for the token vault's peer (offline access, revocation). */
+    RefreshToken: TokenModel;
+    AccessToken: TokenModel;
+    ClientCredentials: TokenModel;
+    on(event: string, listener: (...args: never[]) => void): this;
+  }
+
+  interface TokenModel {
+    find(value: string): Promise<{ isExpired: boolean } | undefined>;
+    revokeByGrantId(grantId: string): Promise<void>;
   }
 }

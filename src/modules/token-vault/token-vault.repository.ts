@@ -4,9 +4,6 @@ import { PurgesExpired } from '../retention/retention-purge.decorator';
 import { OfflineToken } from './offline-token.entity';
 import { TokenVaultConsent } from './token-vault-consent.entity';
 
-/** An offline token with its sealed value, as only its use and revocation read it. */
-export type SealedOfflineToken = OfflineToken & { envelope: string };
-
 export type NewOfflineToken = Pick<
   OfflineToken,
   | 'id'
@@ -136,13 +133,13 @@ export class TokenVaultRepository {
   }
 
   /** With its envelope, locked until the transaction ends: one use or rotation at a time. */
-  findSealedForUpdate(id: string): Promise<SealedOfflineToken | null> {
+  findSealedForUpdate(id: string): Promise<OfflineToken | null> {
     return this.tokens
       .createQueryBuilder('t')
       .addSelect('t.envelope')
       .where('t.id = :id', { id })
       .setLock('pessimistic_write')
-      .getOne() as Promise<SealedOfflineToken | null>;
+      .getOne();
   }
 
   async markUsed(id: string, now: Date): Promise<void> {
