@@ -234,11 +234,12 @@ describe('retention', () => {
         { kind: 'personal_data_exports', retentionDays: 1 },
         { kind: 'trading_account_links', retentionDays: 1 },
         { kind: 'federation_logins', retentionDays: 1 },
+        { kind: 'token_vault_consents', retentionDays: 1 },
         { kind: 'auth_events', retentionDays: 365 },
         { kind: 'audit_events', retentionDays: 730 },
       ]),
     );
-    expect(kinds).toHaveLength(12);
+    expect(kinds).toHaveLength(13);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {

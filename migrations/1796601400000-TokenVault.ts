@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class TokenVault1796601308508 implements MigrationInterface {
-  name = 'TokenVault1796601308508';
+export class TokenVault1796601400000 implements MigrationInterface {
+  name = 'TokenVault1796601400000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(

@@ -12,8 +12,8 @@ const POLICY = {
   condition: 'resource.owner_id == subject.id && resource.status == "active"',
 };
 
-export class TokenVaultPolicies1796601308509 implements MigrationInterface {
-  name = 'TokenVaultPolicies1796601308509';
+export class TokenVaultPolicies1796601400001 implements MigrationInterface {
+  name = 'TokenVaultPolicies1796601400001';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
