@@ -14,6 +14,7 @@ import { refreshBenchmark } from './refresh.benchmark';
 import { RESULTS_PATH, writeResultsSection } from './results-file';
 import { scimBenchmark } from './scim.benchmark';
 import { GatehouseServer, startGatehouse } from './targets';
+import { tokenVaultBenchmark } from './token-vault.benchmark';
 import { usersMeBenchmark } from './users-me.benchmark';
 import { webhookDeliveryBenchmark } from './webhook-delivery.benchmark';
 import { workersBenchmark } from './workers.benchmark';
@@ -34,6 +35,7 @@ const BENCHMARKS: Benchmark[] = [
   workersBenchmark,
   scimBenchmark,
   federationSyncBenchmark,
+  tokenVaultBenchmark,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

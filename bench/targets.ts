@@ -70,7 +70,8 @@ export async function startGatehouse(
     DATABASE_URL: process.env.DATABASE_URL,
     // The delivery benchmark's receiver listens on loopback, which webhooks refuse otherwise.
     WEBHOOK_ALLOWED_HOSTS: HOST,
-    // The federation benchmark's Okta peer listens on loopback too.
+    // The federation benchmark's Okta peer and the token vault benchmark's identity provider listen
+    // on loopback too.
     FEDERATION_ALLOWED_HOSTS: HOST,
   });
   const service = await startService(config, announce);

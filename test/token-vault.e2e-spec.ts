@@ -322,6 +322,24 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       expect(garbage.json()).toEqual({ active: false });
     });
 
+    it('renews the offline token in place: the record stays, the stored token changes', async () => {
+      const user = await signedInUser(t);
+      const stored1 = await stored(user);
+      const before = await sealed(stored1.persistent_token_id);
+      const res = await send(
+        t,
+        'POST',
+        `/v1/token-vault/tokens/${stored1.persistent_token_id}/offline-token`,
+        user.token,
+        {},
+      );
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual(stored1);
+      expect(res.body).not.toMatch(/refresh_token|access_token/);
+      expect((await sealed(stored1.persistent_token_id)).envelope).not.toBe(before.envelope);
+      expect((await accessToken(stored1.persistent_token_id, user.token)).statusCode).toBe(200);
+    });
+
     it('makes one provider call for 50 concurrent requests for one record', async () => {
       const user = await signedInUser(t);
       const { persistent_token_id: id } = await stored(user);
