@@ -8,6 +8,7 @@ import { IdentityProvidersService } from '../src/modules/federation/identity-pro
 import { createVerifiedAccount, post, settled, uniqueEmail } from './support/accounts';
 import { send, signedInAdmin, SignedInUser, uniqueName } from './support/access';
 import { decodeClaims } from './support/mfa';
+import { REAL_TIMERS } from './support/clock';
 import { startTestApp, TestApp } from './support/test-app';
 import { authorize, jwtParts, OidcProviderPeer, ProviderShape } from './peers/oidc-provider-peer';
 
@@ -95,20 +96,6 @@ function person(overrides: Partial<{ email: string; email_verified: boolean; nam
     ...overrides,
   };
 }
-
-/** Every timer stays real: only the clock moves. */
-const TIMERS = [
-  'nextTick',
-  'setImmediate',
-  'clearImmediate',
-  'setTimeout',
-  'clearTimeout',
-  'setInterval',
-  'clearInterval',
-  'queueMicrotask',
-  'hrtime',
-  'performance',
-] as const;
 
 /** The provider's own signature over claims changed from those it issued. */
 function resigned(change: (payload: Record<string, unknown>) => void) {
@@ -383,7 +370,7 @@ describe('federated sign-in through an OpenID provider', () => {
           .sign(privateKey),
       );
       // openid-client fetches a JWKS again for an unknown kid once its copy is a minute old.
-      jest.useFakeTimers({ doNotFake: [...TIMERS] });
+      jest.useFakeTimers({ doNotFake: [...REAL_TIMERS] });
       try {
         jest.setSystemTime(Date.now() + 61_000);
         expect((await signIn(t, provider.slug)).statusCode).toBe(200);

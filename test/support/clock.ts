@@ -1,5 +1,5 @@
 /** Every timer stays real when a test fakes the clock: only `Date` moves. */
-const REAL_TIMERS = [
+export const REAL_TIMERS = [
   'nextTick',
   'setImmediate',
   'clearImmediate',

@@ -7,7 +7,7 @@ import { Transactions } from '../../database/transactions';
 import { AuthzService } from '../authz/authz.service';
 import { DomainEvents } from '../events/domain-events.service';
 import { OfflineToken } from './offline-token.entity';
-import { OfflineTokenVault } from './offline-token-vault';
+import { offlineTokenExpiry, OfflineTokenVault } from './offline-token-vault';
 import { OFFLINE_TOKEN_RESOURCE } from './offline-token-directory';
 import { ProviderCalls } from './provider-calls';
 import { TokenVaultRepository } from './token-vault.repository';
@@ -54,46 +54,35 @@ export class OfflineTokenUse {
 
   /** A fresh access token from the record, for its owner or a service acting for `userId`. */
   async accessToken(caller: Caller, id: string, userId: string | undefined, actor: Actor) {
-    const token = await this.usable(caller, id, userId);
-    const flight = await this.fly(token.id);
-    if (flight.kind === 'rejected') throw revoked();
+    const { token, minted } = await this.use(caller, id, userId);
     await this.transactions.run(() =>
       this.events.emit(
         'token_vault.access_token_issued',
-        {
-          token_id: token.id,
-          user_id: token.userId,
-          provider_id: token.providerId,
-          client_id: caller.kind === 'service' ? caller.clientId : null,
-          rotated: flight.minted.rotated,
-        },
+        { ...usedBy(token, caller), rotated: minted.rotated },
         { actor },
       ),
     );
-    return flight.minted;
+    return minted;
   }
 
   /**
    * A new offline token from the stored one (refresh grant): the provider's answer replaces the
-   * stored token when it rotated it. Answers the record and its provider session.
+   * stored token when it rotated it. Answers the record, never a token.
    */
   async renew(caller: Caller, id: string, userId: string | undefined, actor: Actor) {
+    const { token } = await this.use(caller, id, userId);
+    await this.transactions.run(() =>
+      this.events.emit('token_vault.offline_token_renewed', usedBy(token, caller), { actor }),
+    );
+    return token;
+  }
+
+  /** One refresh grant for the caller, shared with whoever asks for the record meanwhile. */
+  private async use(caller: Caller, id: string, userId: string | undefined) {
     const token = await this.usable(caller, id, userId);
     const flight = await this.fly(token.id);
     if (flight.kind === 'rejected') throw revoked();
-    await this.transactions.run(() =>
-      this.events.emit(
-        'token_vault.offline_token_renewed',
-        {
-          token_id: token.id,
-          user_id: token.userId,
-          provider_id: token.providerId,
-          client_id: caller.kind === 'service' ? caller.clientId : null,
-        },
-        { actor },
-      ),
-    );
-    return token;
+    return { token, minted: flight.minted };
   }
 
   /** Users may; a service only with `token_vault:use`. */
@@ -191,17 +180,13 @@ export class OfflineTokenUse {
       const rotated = typeof next === 'string' && next.length > 0 && next !== stored;
       if (rotated) {
         const sealed = this.vault.seal(owner, next);
-        const refreshExpiresIn = Number(response.refresh_expires_in);
         await this.repository.rotate(
           id,
           {
             envelope: sealed.envelope,
             keyId: sealed.keyId,
             tokenHash: sealed.tokenHash,
-            expiresAt:
-              Number.isFinite(refreshExpiresIn) && refreshExpiresIn > 0
-                ? new Date(now.getTime() + refreshExpiresIn * 1000)
-                : token.expiresAt,
+            expiresAt: offlineTokenExpiry(response, now) ?? token.expiresAt,
           },
           now,
         );
@@ -220,6 +205,16 @@ export class OfflineTokenUse {
       };
     });
   }
+}
+
+/** Whose record was used, by whom: the fields of its events. */
+function usedBy(token: OfflineToken, caller: Caller) {
+  return {
+    token_id: token.id,
+    user_id: token.userId,
+    provider_id: token.providerId,
+    client_id: caller.kind === 'service' ? caller.clientId : null,
+  };
 }
 
 function revoked(): DomainError {

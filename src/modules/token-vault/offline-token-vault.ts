@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { TokenEndpointResponse } from 'openid-client';
 import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
 import { FieldVault, SealedSecret } from '../../common/crypto/field-vault';
 
@@ -36,6 +37,15 @@ export class OfflineTokenVault {
   hash(token: string): Buffer {
     return this.cipher.keyedHash(HASH_PURPOSE, token);
   }
+}
+
+/**
+ * When the provider says the offline token expires (`refresh_expires_in`); null when it does not
+ * say, or answers 0 as Keycloak's offline tokens may (EXTERNAL-CONTRACTS §4: not relied on).
+ */
+export function offlineTokenExpiry(response: TokenEndpointResponse, now: Date): Date | null {
+  const seconds = Number(response.refresh_expires_in);
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(now.getTime() + seconds * 1000) : null;
 }
 
 function field(owner: TokenOwner): string {

@@ -16,7 +16,7 @@ import { DomainEvents } from '../events/domain-events.service';
 import { ProviderSecrets } from '../federation/provider-secrets';
 import { ConsentBinding, ConsentState } from './consent-state';
 import { OfflineToken } from './offline-token.entity';
-import { OfflineTokenVault } from './offline-token-vault';
+import { offlineTokenExpiry, OfflineTokenVault } from './offline-token-vault';
 import { ConfiguredProvider, describe, isDown, ProviderCalls, unavailable } from './provider-calls';
 import { TokenVaultRepository } from './token-vault.repository';
 
@@ -160,7 +160,6 @@ export class TokenVaultService {
       (typeof tokens.session_state === 'string' && tokens.session_state) ||
       null;
     const granted = typeof tokens.scope === 'string' ? tokens.scope.split(' ') : consent.scopes;
-    const refreshExpiresIn = Number(tokens.refresh_expires_in);
     const owner = { recordId: uuidV7(), userId: consent.userId, providerId: consent.providerId };
     const sealed = this.vault.seal(owner, offlineToken);
     const actor: Actor = { type: 'user', id: consent.userId, ...origin };
@@ -175,11 +174,7 @@ export class TokenVaultService {
         envelope: sealed.envelope,
         keyId: sealed.keyId,
         tokenHash: sealed.tokenHash,
-        // Keycloak's offline tokens answer 0 (no expiry): kept unknown then.
-        expiresAt:
-          Number.isFinite(refreshExpiresIn) && refreshExpiresIn > 0
-            ? new Date(now.getTime() + refreshExpiresIn * 1000)
-            : null,
+        expiresAt: offlineTokenExpiry(tokens, now),
       });
       await this.events.emit(
         'token_vault.token_stored',
