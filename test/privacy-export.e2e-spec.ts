@@ -98,6 +98,7 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
       'audit-actions.json',
       'audit-events.json',
       'linked-identities.json',
+      'offline-tokens.json',
       'preferences.json',
       'profile.json',
       'provisioned-profile.json',
@@ -136,6 +137,7 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
     expect(json('roles.json')).toEqual([]);
     expect(json('linked-identities.json')).toEqual([]);
     expect(json('trading-accounts.json')).toMatchObject({ owned: [] });
+    expect(json('offline-tokens.json')).toEqual([]);
 
     const everything = Object.values(files)
       .map((bytes) => strFromU8(bytes))
