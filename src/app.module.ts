@@ -29,6 +29,7 @@ import { TradingAccountsModule } from './modules/trading-accounts/trading-accoun
 import { FederationModule } from './modules/federation/federation.module';
 import { ProvisioningModule } from './modules/provisioning/provisioning.module';
 import { TokenVaultModule } from './modules/token-vault/token-vault.module';
+import { MasterKeysModule } from './modules/master-keys/master-keys.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -51,6 +52,7 @@ export class AppModule {
         DatabaseModule.forRoot(options.databaseUrl, options.embeddedDatabase ?? null),
         RedisModule,
         CryptoModule,
+        MasterKeysModule,
         EventsModule,
         ThrottleModule,
         HealthModule,

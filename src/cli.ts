@@ -33,6 +33,8 @@ import { DISPLAY_NAME } from './common/validation/profile-formats';
 import { AuditChainVerifier } from './modules/audit/audit-chain-verifier';
 import { AuditChainRepository } from './modules/audit/audit-chain.repository';
 import { toChainReportDto } from './modules/audit/audit-views';
+import { DEFAULT_REWRAP_BATCH, EnvelopeRewrap } from './modules/master-keys/envelope-rewrap';
+import { SealedEnvelopesRepository } from './modules/master-keys/sealed-envelopes.repository';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -43,6 +45,10 @@ commands:
   migration:check            exit 1 if the entities need a migration that does not exist
   keys:rotate [--force]      make the next signing key current and publish a new next key
                              (--force: even if verifiers may not have the next key yet)
+  keys:rewrap [--batch-size <n>]
+                             reseal under the current master key (the first of MASTER_KEYS)
+                             every envelope still sealed under a previous one, in batches;
+                             safe to interrupt and run again; reports what is left
   admin:create --email <address> [--name <name>]
                              create an active, verified account holding the admin role;
                              the password is prompted for (or read from standard input
@@ -55,6 +61,14 @@ commands:
                              deleted, inserted or reordered`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The envelope cipher with the whole key ring; never a key of its own (an existing database). */
+function envelopeCipher(config: AppConfig): EnvelopeCipher {
+  return new EnvelopeCipher(
+    loadMasterKey(config, say, { generate: false }),
+    config.crypto.previousMasterKeys,
+  );
+}
 
 function option(args: string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -101,7 +115,7 @@ const commands: Record<string, Command> = {
   },
 
   'keys:rotate': async (dataSource, args, config) => {
-    const cipher = new EnvelopeCipher(loadMasterKey(config, say, { generate: false }));
+    const cipher = envelopeCipher(config);
     const keys = new SigningKeyService(new SigningKeyRepository(dataSource), cipher, config);
     const current = await keys.rotate({ force: args.includes('--force') });
     say(
@@ -110,8 +124,46 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
+  'keys:rewrap': async (dataSource, args, config) => {
+    const batchSize = Number(option(args, '--batch-size') ?? DEFAULT_REWRAP_BATCH);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) {
+      process.stderr.write('keys:rewrap: --batch-size must be an integer from 1 to 10000\n');
+      return 2;
+    }
+    const cipher = envelopeCipher(config);
+    const rewrap = new EnvelopeRewrap(
+      new SealedEnvelopesRepository(new Transactions(dataSource)),
+      cipher,
+    );
+    say(`Resealing under master key ${cipher.keyId}, ${batchSize} envelope(s) a batch.`);
+    const report = await rewrap.rewrap({ batchSize }, (done) =>
+      say(`  ${done.column}: ${done.rewrapped} rewrapped so far`),
+    );
+    for (const done of report.filter((d) => d.rewrapped > 0 || d.unopenable > 0)) {
+      say(
+        `${done.column}: ${done.rewrapped} rewrapped` +
+          (done.unopenable > 0 ? `, ${done.unopenable} did not open (left as they are)` : ''),
+      );
+    }
+    const total = report.reduce((sum, d) => sum + d.rewrapped, 0);
+    const left = await rewrap.left();
+    say(`Rewrapped ${total} envelope(s).`);
+    for (const l of left) {
+      const why =
+        l.kept ?? (l.unknownKey ? 'its key is not in MASTER_KEYS' : 'run keys:rewrap again');
+      say(`Left: ${l.column}: ${l.count} under master key ${l.keyId} (${why})`);
+    }
+    if (left.some((l) => !l.kept)) return 1;
+    say(
+      left.length === 0
+        ? 'Nothing is left under a previous master key: it can be removed from MASTER_KEYS.'
+        : 'Only envelopes that are never resealed are left under previous master keys: keep those keys in MASTER_KEYS.',
+    );
+    return 0;
+  },
+
   'audit:verify': async (dataSource, _args, config) => {
-    const cipher = new EnvelopeCipher(loadMasterKey(config, say, { generate: false }));
+    const cipher = envelopeCipher(config);
     const keys = new SigningKeyService(new SigningKeyRepository(dataSource), cipher, config);
     const verifier = new AuditChainVerifier(
       new AuditChainRepository(new Transactions(dataSource)),

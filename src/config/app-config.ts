@@ -141,6 +141,16 @@ const commaList = z.string().transform((v) =>
     .filter((e) => e !== ''),
 );
 
+/**
+ * The master key ring, `current,previous,...`: the first seals, every one opens what it sealed.
+ * Previous keys stay until `keys:rewrap` has resealed what they sealed.
+ */
+const masterKeyRing = commaList
+  .pipe(z.array(masterKey).min(1, 'must list at least the current key'))
+  .refine((keys) => new Set(keys.map((k) => k.toString('hex'))).size === keys.length, {
+    message: 'lists a key twice',
+  });
+
 /** The environment as Gatehouse reads it; every variable is documented in .env.example. */
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -164,6 +174,7 @@ export const environmentSchema = z.object({
   HEALTH_CHECK_TIMEOUT_MS: integer(50, 60000).default(1000),
   DOCS_ENABLED: booleanFlag.optional(),
   MASTER_KEY: masterKey.optional(),
+  MASTER_KEYS: masterKeyRing.optional(),
   MASTER_KEY_FILE: z.string().min(1).default('./var/master.key'),
   SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
   SIGNING_KEY_ROTATION_DAYS: integer(1, 365).default(30),
@@ -259,11 +270,19 @@ export type Environment = z.output<typeof environmentSchema>;
  * (a typo in DATABASE_URL, a missing secret) would lose its data with its container.
  */
 export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ctx) => {
-  if (env.NODE_ENV === 'production' && !env.MASTER_KEY) {
+  if (env.MASTER_KEY && env.MASTER_KEYS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MASTER_KEYS'],
+      message: 'cannot be set with MASTER_KEY: list the current key first in MASTER_KEYS instead',
+    });
+  }
+  if (env.NODE_ENV === 'production' && !env.MASTER_KEY && !env.MASTER_KEYS) {
     ctx.addIssue({
       code: 'custom',
       path: ['MASTER_KEY'],
-      message: 'is required when NODE_ENV=production (a key file beside the data is no protection)',
+      message:
+        'is required when NODE_ENV=production, or MASTER_KEYS (a key file beside the data is no protection)',
     });
   }
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL && !env.EMBEDDED_DATABASE_IN_PRODUCTION) {
@@ -357,6 +376,8 @@ export interface AppConfig {
   crypto: {
     /** Absent: read from (or generated once into) `masterKeyFile`, with a warning. */
     masterKey: Buffer | undefined;
+    /** Keys that sealed before `masterKey` (MASTER_KEYS after the first): they only open. */
+    previousMasterKeys: Buffer[];
     masterKeyFile: string;
   };
   tokens: {

@@ -67,6 +67,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ DOCS_ENABLED: 'false' }).docs.enabled).toBe(false);
   });
 
+  it('reads the master key ring: the first key seals, the others only open', () => {
+    const second = Buffer.alloc(32, 2).toString('base64');
+    const third = Buffer.alloc(32, 3).toString('base64');
+    expect(loadConfig({ MASTER_KEYS: `${KEY}, ${second},${third}` }).crypto).toMatchObject({
+      masterKey: Buffer.alloc(32, 1),
+      previousMasterKeys: [Buffer.alloc(32, 2), Buffer.alloc(32, 3)],
+    });
+    expect(loadConfig({ MASTER_KEY: KEY }).crypto).toMatchObject({
+      masterKey: Buffer.alloc(32, 1),
+      previousMasterKeys: [],
+    });
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/gatehouse',
+      MASTER_KEYS: `${second},${KEY}`,
+      SMTP_URL: 'smtp://mail.internal:587',
+    };
+    expect(loadConfig(production).crypto.masterKey).toEqual(Buffer.alloc(32, 2));
+  });
+
   it('decodes the master key and signing settings', () => {
     const config = loadConfig({ MASTER_KEY: KEY, SIGNING_ALG: 'EdDSA' });
     expect(config.crypto.masterKey).toEqual(Buffer.alloc(32, 1));
@@ -158,6 +178,10 @@ describe('loadConfig', () => {
     [{ LOGIN_LOCKOUT_BASE_SECONDS: '1000' }, 'LOGIN_LOCKOUT_BASE_SECONDS: must not exceed'],
     [{ MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'MASTER_KEY: must be 32 bytes'],
     [{ MASTER_KEY: 'not base64 at all!' }, 'MASTER_KEY: must be 32 bytes'],
+    [{ MASTER_KEYS: `${KEY},c2hvcnQ=` }, 'MASTER_KEYS.1: must be 32 bytes'],
+    [{ MASTER_KEYS: ' , ' }, 'MASTER_KEYS: must list at least the current key'],
+    [{ MASTER_KEYS: `${KEY},${KEY}` }, 'MASTER_KEYS: lists a key twice'],
+    [{ MASTER_KEY: KEY, MASTER_KEYS: KEY }, 'MASTER_KEYS: cannot be set with MASTER_KEY'],
     [{ SIGNING_ALG: 'HS256' }, 'SIGNING_ALG:'],
     [{ ACCESS_TOKEN_TTL_SECONDS: '5' }, 'ACCESS_TOKEN_TTL_SECONDS: must be at least 60'],
     [

@@ -45,7 +45,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     health: { checkTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS },
     // The API description helps attackers as much as integrators: off in production unless asked.
     docs: { enabled: e.DOCS_ENABLED ?? e.NODE_ENV !== 'production' },
-    crypto: { masterKey: e.MASTER_KEY, masterKeyFile: e.MASTER_KEY_FILE },
+    crypto: {
+      masterKey: e.MASTER_KEYS?.[0] ?? e.MASTER_KEY,
+      previousMasterKeys: e.MASTER_KEYS?.slice(1) ?? [],
+      masterKeyFile: e.MASTER_KEY_FILE,
+    },
     tokens: {
       signingAlg: e.SIGNING_ALG,
       signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,

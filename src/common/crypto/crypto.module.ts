@@ -12,7 +12,10 @@ import { PasswordPolicy } from './password-policy';
       provide: EnvelopeCipher,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new EnvelopeCipher(loadMasterKey(config, (m) => new Logger('MasterKey').warn(m))),
+        new EnvelopeCipher(
+          loadMasterKey(config, (m) => new Logger('MasterKey').warn(m)),
+          config.crypto.previousMasterKeys,
+        ),
     },
     PasswordHasher,
     PasswordPolicy,

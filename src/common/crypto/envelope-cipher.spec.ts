@@ -30,6 +30,42 @@ describe('EnvelopeCipher', () => {
     );
   });
 
+  describe('with a key ring (MASTER_KEYS)', () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const before = new EnvelopeCipher(oldKey);
+    const ring = new EnvelopeCipher(newKey, [oldKey]);
+
+    it('opens what a previous key sealed and seals under the current key only', () => {
+      const old = before.encrypt(secret, 'c');
+      expect(ring.keyId).toBe(new EnvelopeCipher(newKey).keyId);
+      expect(ring.keyIds).toEqual([ring.keyId, before.keyId]);
+      expect(ring.decrypt(old, 'c')).toEqual(secret);
+      expect(ring.keyIdOf(ring.encrypt(secret, 'c'))).toBe(ring.keyId);
+      expect(ring.canOpen(old)).toBe(true);
+      expect(ring.canOpen(new EnvelopeCipher(randomBytes(32)).encrypt(secret, 'c'))).toBe(false);
+      expect(ring.canOpen('not an envelope')).toBe(false);
+    });
+
+    it('reseals under the current key for the same context, which the new key alone opens', () => {
+      const resealed = ring.reseal(before.encrypt(secret, 'c'), 'c');
+      expect(ring.keyIdOf(resealed)).toBe(ring.keyId);
+      expect(new EnvelopeCipher(newKey).decrypt(resealed, 'c')).toEqual(secret);
+      expect(() => before.decrypt(resealed, 'c')).toThrow('sealed under another master key');
+      expect(() => ring.reseal(before.encrypt(secret, 'c'), 'other')).toThrow();
+    });
+
+    it('keys hashes with the current key', () => {
+      expect(ring.keyedHash('p', 'v')).toEqual(new EnvelopeCipher(newKey).keyedHash('p', 'v'));
+    });
+
+    it('shows no key when inspected', () => {
+      expect(inspect(ring, { showHidden: true, depth: 5 })).not.toContain(
+        oldKey.toString('hex').slice(0, 8),
+      );
+    });
+  });
+
   it('refuses a tampered ciphertext or wrapped key', () => {
     const [version, keyId, wrapped, body] = cipher.encrypt(secret, 'c').split('.');
     const flip = (part: string) => {

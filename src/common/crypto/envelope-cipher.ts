@@ -40,22 +40,31 @@ function open(key: KeyObject | Buffer, sealed: Buffer, aad: Buffer): Buffer {
  * master key changes. The version, that id and the caller's `context` are bound into both layers
  * as associated data: a ciphertext copied to another row or purpose does not decrypt.
  *
+ * Master-key rotation: the cipher holds the current key and the previous ones (MASTER_KEYS).
+ * It seals under the current key only and opens with whichever key an envelope names, so old
+ * envelopes keep opening until `keys:rewrap` reseals them (`reseal`).
+ *
  * Format: `v1.<master key id>.<wrapped data key>.<ciphertext>` (base64url parts).
  */
 export class EnvelopeCipher {
+  /** The id of the current master key, which seals. */
   readonly keyId: string;
-  /** A KeyObject in a #private field: neither util.inspect nor JSON shows the key. */
+  /** Every key this cipher opens with: the current one first, then the previous ones. */
+  readonly keyIds: readonly string[];
+  /** KeyObjects in #private fields: neither util.inspect nor JSON shows a key. */
   readonly #masterKey: KeyObject;
+  readonly #openingKeys = new Map<string, KeyObject>();
   /** Keys derived for keyed hashing, by purpose (see `keyedHash`). */
   readonly #hashKeys = new Map<string, KeyObject>();
 
-  constructor(masterKey: Buffer) {
-    if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
+  constructor(masterKey: Buffer, previousKeys: readonly Buffer[] = []) {
+    for (const key of [masterKey, ...previousKeys]) {
+      if (key.length !== 32) throw new Error('the master key must be 32 bytes');
+      this.#openingKeys.set(masterKeyId(key), createSecretKey(key));
+    }
     this.#masterKey = createSecretKey(masterKey);
-    this.keyId = createHmac('sha256', masterKey)
-      .update('gatehouse master key id')
-      .digest('hex')
-      .slice(0, 16);
+    this.keyId = masterKeyId(masterKey);
+    this.keyIds = [...this.#openingKeys.keys()];
   }
 
   encrypt(plaintext: Buffer, context: string): string {
@@ -78,17 +87,37 @@ export class EnvelopeCipher {
     return version === VERSION ? keyId : undefined;
   }
 
-  /** Throws when the value was sealed under another master key, for another context, or altered. */
+  /** Whether this cipher has the key an envelope names (current or previous). */
+  canOpen(envelope: string): boolean {
+    const keyId = this.keyIdOf(envelope);
+    return keyId !== undefined && this.#openingKeys.has(keyId);
+  }
+
+  /**
+   * The same plaintext sealed under the current key, for the same context: what `keys:rewrap`
+   * writes in place of an envelope sealed under a previous key.
+   */
+  reseal(envelope: string, context: string): string {
+    const plaintext = this.decrypt(envelope, context);
+    try {
+      return this.encrypt(plaintext, context);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** Throws when the value was sealed under a key not held, for another context, or altered. */
   decrypt(envelope: string, context: string): Buffer {
     const [version, keyId, wrappedPart, bodyPart, ...rest] = envelope.split('.');
     if (version !== VERSION || rest.length > 0 || !wrappedPart || !bodyPart) {
       throw new Error('not an envelope this version can open');
     }
-    if (keyId !== this.keyId) throw new Error(`sealed under another master key (${keyId})`);
+    const masterKey = this.#openingKeys.get(keyId);
+    if (!masterKey) throw new Error(`sealed under another master key (${keyId})`);
     const wrapped = Buffer.from(wrappedPart, 'base64url');
     if (wrapped.length !== WRAPPED_KEY_BYTES) throw new Error('malformed wrapped data key');
     const aad = this.associatedData(keyId, context);
-    const dataKey = open(this.#masterKey, wrapped, aad);
+    const dataKey = open(masterKey, wrapped, aad);
     try {
       return open(dataKey, Buffer.from(bodyPart, 'base64url'), aad);
     } finally {
@@ -125,4 +154,12 @@ export class EnvelopeCipher {
   private associatedData(keyId: string, context: string): Buffer {
     return Buffer.from(`${VERSION}.${keyId}.${context}`, 'utf8');
   }
+}
+
+/** A master key's public name: an HMAC of a fixed label, so the id says nothing of the key. */
+export function masterKeyId(masterKey: Buffer): string {
+  return createHmac('sha256', masterKey)
+    .update('gatehouse master key id')
+    .digest('hex')
+    .slice(0, 16);
 }

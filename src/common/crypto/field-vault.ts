@@ -37,6 +37,11 @@ export class FieldVault {
   }
 
   private context(recordId: string, field: string): string {
-    return `${this.purpose}:${recordId}:${field}`;
+    return fieldContext(this.purpose, recordId, field);
   }
+}
+
+/** The associated data of one field of one record of a FieldVault's purpose. */
+export function fieldContext(purpose: string, recordId: string, field: string): string {
+  return `${purpose}:${recordId}:${field}`;
 }

@@ -28,7 +28,7 @@ const CHUNK_BYTES = 256 * 1024;
 /** How long a download link works once shown. */
 export const DOWNLOAD_LINK_SECONDS = 15 * 60;
 
-const exportKeyContext = (id: string) => `audit_exports:${id}`;
+export const exportKeyContext = (id: string) => `audit_exports:${id}`;
 
 /** The `?expires=&signature=` of a download link and when it stops working. */
 export interface DownloadLink {

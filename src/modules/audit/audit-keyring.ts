@@ -13,7 +13,7 @@ export type UserKey = Buffer | null;
 /** Whose key seals a personal field: a user's (opened, or destroyed), or nobody's. */
 export type FieldOwner = { userKey: UserKey } | 'nobody';
 
-const userKeyContext = (userId: string) => `audit_user_keys:${userId}`;
+export const userKeyContext = (userId: string) => `audit_user_keys:${userId}`;
 
 /**
  * The keys of the audit log's personal fields (crypto-shredding). Each user has a data key of

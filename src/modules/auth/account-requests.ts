@@ -35,7 +35,7 @@ interface SealedAccountRequest {
   sealed: string;
 }
 
-const SEALED_REQUEST_CONTEXT = 'account_requests';
+export const SEALED_REQUEST_CONTEXT = 'account_requests';
 
 /** Retried for about a day when the database is away; completed jobs (hashes) kept an hour. */
 const ACCOUNT_REQUEST_QUEUE = {

@@ -380,11 +380,11 @@ export class SigningKeyService implements OnModuleInit, OnApplicationShutdown {
    */
   private assertOpenable(...keys: (SigningKey | null)[]): void {
     for (const key of keys) {
-      const sealedUnder = key?.privateKeySealed && this.cipher.keyIdOf(key.privateKeySealed);
-      if (key && sealedUnder !== this.cipher.keyId) {
+      const sealed = key?.privateKeySealed;
+      if (key && !(sealed && this.cipher.canOpen(sealed))) {
         throw new Error(
-          `signing key ${key.kid} is sealed under master key ${String(sealedUnder)}, ` +
-            `but this instance has ${this.cipher.keyId}: check MASTER_KEY`,
+          `signing key ${key.kid} is sealed under master key ${String(sealed && this.cipher.keyIdOf(sealed))}, ` +
+            `but this instance has ${this.cipher.keyIds.join(', ')}: check MASTER_KEY`,
         );
       }
     }

@@ -347,7 +347,7 @@ export class FederatedSignInService {
   }
 }
 
-function pendingContext(hash: Buffer): string {
+export function pendingContext(hash: Buffer): string {
   return `federation-login:${hash.toString('hex')}`;
 }
 

@@ -13,11 +13,14 @@ export class ProviderSecrets {
   constructor(private readonly cipher: EnvelopeCipher) {}
 
   seal(providerId: string, kind: ProviderSecretKind, secret: string): string {
-    return this.cipher.encrypt(Buffer.from(secret, 'utf8'), context(providerId, kind));
+    return this.cipher.encrypt(
+      Buffer.from(secret, 'utf8'),
+      providerSecretContext(providerId, kind),
+    );
   }
 
   open(providerId: string, kind: ProviderSecretKind, sealed: string): string {
-    return this.cipher.decrypt(sealed, context(providerId, kind)).toString('utf8');
+    return this.cipher.decrypt(sealed, providerSecretContext(providerId, kind)).toString('utf8');
   }
 
   /** Data kept with a sign-in in flight (its nonce and PKCE verifier), bound to its state. */
@@ -30,6 +33,6 @@ export class ProviderSecrets {
   }
 }
 
-function context(providerId: string, kind: ProviderSecretKind): string {
+export function providerSecretContext(providerId: string, kind: ProviderSecretKind): string {
   return `identity-provider:${providerId}:${kind}`;
 }

@@ -10,7 +10,7 @@ import { Mailer, MailMessage } from './mailer';
 
 export const MAIL_QUEUE = 'mail.send';
 /** Binds a sealed mail to this use: a ciphertext copied elsewhere does not open. */
-const SEALED_MAIL_CONTEXT = 'mail.send';
+export const SEALED_MAIL_CONTEXT = 'mail.send';
 
 /**
  * The server refused the recipient for good (5xx at RCPT TO: no such mailbox): sending again

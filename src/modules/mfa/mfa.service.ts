@@ -75,7 +75,7 @@ export function passwordFingerprint(passwordHash: string | null): Buffer {
     .digest();
 }
 
-const sealContext = (userId: string) => `mfa_totp:${userId}`;
+export const sealContext = (userId: string) => `mfa_totp:${userId}`;
 
 /**
  * The account name apps show under the issuer. A colon separates the two in the otpauth label

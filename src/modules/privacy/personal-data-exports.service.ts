@@ -23,7 +23,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Archive bytes gathered before they are sealed and written as one chunk. */
 const CHUNK_BYTES = 256 * 1024;
 
-const exportKeyContext = (id: string) => `personal_data_exports:${id}`;
+export const exportKeyContext = (id: string) => `personal_data_exports:${id}`;
 
 /** Who reads an export: its person (`/v1/users/me/exports`) or an administrator. */
 export type ExportReader = Pick<Actor, 'type' | 'id'>;

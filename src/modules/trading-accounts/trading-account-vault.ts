@@ -7,6 +7,10 @@ import { CredentialField } from './trading-account-credential.entity';
 import { BrokerAppKind } from './trading-account.entity';
 import { TradingAccountsRepository } from './trading-accounts.repository';
 
+/** The FieldVault purposes of accounts' credentials and of links' own apps. */
+export const ACCOUNT_CREDENTIALS_PURPOSE = 'trading_accounts';
+export const LINK_CREDENTIALS_PURPOSE = 'trading_account_links';
+
 /** A usable broker session of an account: its app and access token. Never logged or returned to users. */
 export interface AccountSession {
   app: BrokerApp;
@@ -27,8 +31,8 @@ export class TradingAccountVault {
     private readonly repository: TradingAccountsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.accounts = new FieldVault(cipher, 'trading_accounts');
-    this.links = new FieldVault(cipher, 'trading_account_links');
+    this.accounts = new FieldVault(cipher, ACCOUNT_CREDENTIALS_PURPOSE);
+    this.links = new FieldVault(cipher, LINK_CREDENTIALS_PURPOSE);
   }
 
   /** Replaces the account's credentials: its session, and its app when it is the owner's own. */

@@ -11,15 +11,17 @@ export class WebhookSecrets {
   constructor(private readonly cipher: EnvelopeCipher) {}
 
   seal(endpointId: string, secret: string): string {
-    return this.cipher.encrypt(Buffer.from(secret, 'utf8'), context(endpointId));
+    return this.cipher.encrypt(Buffer.from(secret, 'utf8'), webhookSecretContext(endpointId));
   }
 
   /** The HMAC key of a sealed secret. */
   key(endpointId: string, sealed: string): Buffer {
-    return signingKey(this.cipher.decrypt(sealed, context(endpointId)).toString('utf8'));
+    return signingKey(
+      this.cipher.decrypt(sealed, webhookSecretContext(endpointId)).toString('utf8'),
+    );
   }
 }
 
-function context(endpointId: string): string {
+export function webhookSecretContext(endpointId: string): string {
   return `webhook-endpoint-secret:${endpointId}`;
 }
