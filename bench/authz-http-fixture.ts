@@ -81,7 +81,7 @@ export interface AuthzFixture {
   remove(): Promise<void>;
 }
 
-async function adminToken(gatehouse: GatehouseServer, tag: string): Promise<string> {
+export async function adminToken(gatehouse: GatehouseServer, tag: string): Promise<string> {
   const [account] = await createActiveAccounts(gatehouse, `${tag}-admin`, 1);
   const user = await gatehouse.app.get(UsersService).findByEmail(account.email);
   if (!user) throw new Error('the administrator just created is missing');
@@ -90,8 +90,26 @@ async function adminToken(gatehouse: GatehouseServer, tag: string): Promise<stri
   return accessToken;
 }
 
+/** Calls to the admin API with an administrator's token, answered 2xx (JSON, or nothing on 204). */
+export function adminApi(gatehouse: GatehouseServer, admin: string) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${gatehouse.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${admin}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    }
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  };
+}
+
 /** Active accounts and their ids, to be the subjects of the checks. */
-async function subjectIds(gatehouse: GatehouseServer, tag: string, names: string[]) {
+export async function subjectIds(gatehouse: GatehouseServer, tag: string, names: string[]) {
   const accounts = await createActiveAccounts(gatehouse, `${tag}-subject`, names.length);
   const users = gatehouse.app.get(UsersService);
   const ids: Record<string, string> = {};
@@ -116,21 +134,7 @@ export async function createAuthzFixture(
   const tag = `b${randomBytes(4).toString('hex')}`;
   const name = (base: string) => `${tag}-${base}`;
   const type = (base: string) => `${tag}.${base}`;
-  const admin = await adminToken(gatehouse, tag);
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${gatehouse.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) {
-      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    }
-    return (response.status === 204 ? undefined : await response.json()) as T;
-  };
+  const api = adminApi(gatehouse, await adminToken(gatehouse, tag));
 
   const [client] = await createServiceClients(gatehouse, tag, 1, [CHECK_SCOPE]);
   const users = await subjectIds(gatehouse, tag, ['reader', 'trader', 'editor', 'auditor']);

@@ -15,6 +15,7 @@ import { RESULTS_PATH, writeResultsSection } from './results-file';
 import { scimBenchmark } from './scim.benchmark';
 import { GatehouseServer, startGatehouse } from './targets';
 import { tokenVaultBenchmark } from './token-vault.benchmark';
+import { TRADING_ACCOUNT_BENCHMARKS } from './trading-accounts.benchmarks';
 import { usersMeBenchmark } from './users-me.benchmark';
 import { webhookDeliveryBenchmark } from './webhook-delivery.benchmark';
 import { workersBenchmark } from './workers.benchmark';
@@ -36,6 +37,7 @@ const BENCHMARKS: Benchmark[] = [
   scimBenchmark,
   federationSyncBenchmark,
   tokenVaultBenchmark,
+  ...TRADING_ACCOUNT_BENCHMARKS,
 ];
 
 /** Time to boot the app and its database, and to drain and close everything afterwards. */

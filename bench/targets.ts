@@ -59,6 +59,8 @@ async function describeDatabase(
  */
 export async function startGatehouse(
   announce: (message: string) => void,
+  /** Settings a benchmark needs beyond these (a peer's URL), for a Gatehouse of its own. */
+  env: Record<string, string> = {},
 ): Promise<GatehouseServer> {
   const config = loadConfig({
     HOST,
@@ -73,6 +75,7 @@ export async function startGatehouse(
     // The federation benchmark's Okta peer and the token vault benchmark's identity provider listen
     // on loopback too.
     FEDERATION_ALLOWED_HOSTS: HOST,
+    ...env,
   });
   const service = await startService(config, announce);
   try {
