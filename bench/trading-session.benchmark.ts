@@ -31,7 +31,7 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Links one account per owner the way a browser does: Gatehouse's login URL, Kite, the callback. */
+/** Links one account per owner as a browser does: Gatehouse's login URL, Kite, the callback. */
 async function linkAccounts(
   gatehouse: GatehouseServer,
   kite: KitePeer,
@@ -40,22 +40,27 @@ async function linkAccounts(
   const owners = await signIn(gatehouse, await createActiveAccounts(gatehouse, tag, ACCOUNTS), 4);
   const linked: { accountId: string; ownerId: string }[] = [];
   for (const [index, owner] of owners.entries()) {
+    const response = await fetch(`${gatehouse.baseUrl}/v1/trading-accounts/links`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${owner.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    });
+    // The browser keeps the cookie binding the link to it, and sends it back on the redirect.
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0];
     const started = await expectJson<{ login_url: string }>(
-      await fetch(`${gatehouse.baseUrl}/v1/trading-accounts/links`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${owner.access_token}`,
-          'content-type': 'application/json',
-        },
-        body: '{}',
-      }),
+      response,
       'POST /v1/trading-accounts/links',
     );
     // Unique per run: runs against one database never meet each other's broker users.
     const brokerUser = kite.addUser(`${tag.toUpperCase()}${index}`).user_id;
     const redirect = new URL(await kite.login(started.login_url, brokerUser));
     const account = await expectJson<{ id: string; owner_id: string }>(
-      await fetch(`${gatehouse.baseUrl}${redirect.pathname}${redirect.search}`),
+      await fetch(`${gatehouse.baseUrl}${redirect.pathname}${redirect.search}`, {
+        headers: { cookie },
+      }),
       'GET /v1/trading-accounts/links/callback',
     );
     linked.push({ accountId: account.id, ownerId: account.owner_id });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { signedInUser, SignedInUser, send } from './support/access';
 import { mailsTo, settled } from './support/accounts';
@@ -52,12 +53,21 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
 
   const newBrokerUser = () => kite.addUser(`ZX${1000 + ++brokerUsers}`).user_id;
 
-  /** Starts a link as `user`; the login URL and its state. */
+  /** Starts a link as `user`; the login URL, its state, and the cookie binding it to the browser. */
   const startLink = async (user: SignedInUser, body: Record<string, string> = {}) => {
     const res = await send(t, 'POST', '/v1/trading-accounts/links', user.token, body);
     expect(res.statusCode).toBe(201);
-    return res.json<{ login_url: string; state: string; expires_at: string }>();
+    const setCookie = String(res.headers['set-cookie']);
+    return {
+      ...res.json<{ login_url: string; state: string; expires_at: string }>(),
+      setCookie,
+      cookie: setCookie.split(';')[0],
+    };
   };
+
+  /** The browser that holds `cookie` following the broker's redirect to `url`. */
+  const redirectIn = (cookie: string | null, url: string) =>
+    t.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
 
   /** The browser logs in at Kite as `brokerUser` and comes back: the callback's path and query. */
   const loginAtKite = async (loginUrl: string, brokerUser: string) => {
@@ -67,8 +77,8 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
 
   /** A whole link through the browser redirect; the account. */
   const link = async (user: SignedInUser, brokerUser = newBrokerUser()) => {
-    const { login_url } = await startLink(user);
-    const res = await t.inject({ method: 'GET', url: await loginAtKite(login_url, brokerUser) });
+    const { login_url, cookie } = await startLink(user);
+    const res = await redirectIn(cookie, await loginAtKite(login_url, brokerUser));
     expect(res.statusCode).toBe(200);
     return res.json<AccountBody>();
   };
@@ -128,15 +138,12 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
     it('links with the user’s own app, whose secret is kept in the vault and used for the checksum', async () => {
       kite.addApp('ownappkey1', 'ownappsecret1', CALLBACK);
       const user = await signedInUser(t);
-      const { login_url } = await startLink(user, {
+      const { login_url, cookie } = await startLink(user, {
         api_key: 'ownappkey1',
         api_secret: 'ownappsecret1',
       });
       expect(new URL(login_url).searchParams.get('api_key')).toBe('ownappkey1');
-      const res = await t.inject({
-        method: 'GET',
-        url: await loginAtKite(login_url, newBrokerUser()),
-      });
+      const res = await redirectIn(cookie, await loginAtKite(login_url, newBrokerUser()));
       expect(res.statusCode).toBe(200);
       const fields = await db.query<{ field: string }[]>(
         'SELECT field FROM trading_account_credentials WHERE account_id = $1 ORDER BY field',
@@ -176,26 +183,64 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
       const brokerUser = newBrokerUser();
       await link(await signedInUser(t), brokerUser);
       const other = await signedInUser(t);
-      const { login_url } = await startLink(other);
-      const res = await t.inject({ method: 'GET', url: await loginAtKite(login_url, brokerUser) });
+      const { login_url, cookie } = await startLink(other);
+      const res = await redirectIn(cookie, await loginAtKite(login_url, brokerUser));
       expect(res.statusCode).toBe(409);
       expect(res.json()).toMatchObject({ code: 'broker_account_linked_elsewhere' });
       expect(kite.liveSessionsOf(brokerUser)).toHaveLength(1);
     });
 
+    it('completes a broker redirect only in the browser that started the link (login CSRF)', async () => {
+      const attacker = await signedInUser(t);
+      const victim = await signedInUser(t);
+      const { login_url, state, setCookie, cookie } = await startLink(attacker);
+      const [name, nonce] = cookie.split('=');
+      expect(name).toBe(`gatehouse_link_${state.split('.')[0]}`);
+      expect(setCookie).toMatch(
+        /; Path=\/v1\/trading-accounts\/links\/callback; Max-Age=(59\d|600); HttpOnly; SameSite=Lax$/,
+      );
+      expect(state).not.toContain(nonce);
+      expect(state.split('.')[2]).toBe(createHash('sha256').update(nonce).digest('base64url'));
+      // The attacker's login URL, opened by the victim, who logs in at Kite as themselves.
+      const victimBrokerUser = newBrokerUser();
+      const callback = await loginAtKite(login_url, victimBrokerUser);
+      const victimsOwn = await startLink(victim);
+      const exchanges = () => kite.requests.filter((r) => r === 'POST /session/token').length;
+      const before = exchanges();
+      for (const browser of [null, victimsOwn.cookie, `${name}=${'A'.repeat(43)}`, `${name}=`]) {
+        const res = await redirectIn(browser, callback);
+        expect(res.statusCode).toBe(403);
+        expect(res.json()).toMatchObject({ code: 'link_started_elsewhere' });
+        expect(res.headers['set-cookie']).toBeUndefined();
+      }
+      expect(exchanges()).toBe(before);
+      const linked = await db.query<{ owner_id: string }[]>(
+        'SELECT owner_id FROM trading_accounts WHERE broker_user_id = $1',
+        [victimBrokerUser],
+      );
+      expect(linked).toEqual([]);
+      // Refused before the state was spent: the browser that started the link still completes it.
+      const own = await redirectIn(`other=1; ${cookie}`, callback);
+      expect(own.statusCode).toBe(200);
+      expect(own.json<AccountBody>().owner_id).toBe(attacker.id);
+      expect(String(own.headers['set-cookie'])).toBe(
+        `${name}=; Path=/v1/trading-accounts/links/callback; Max-Age=0; HttpOnly; SameSite=Lax`,
+      );
+    });
+
     it('accepts a state once: a replayed callback is refused', async () => {
       const user = await signedInUser(t);
-      const { login_url } = await startLink(user);
+      const { login_url, cookie } = await startLink(user);
       const callback = await loginAtKite(login_url, newBrokerUser());
-      expect((await t.inject({ method: 'GET', url: callback })).statusCode).toBe(200);
-      const replay = await t.inject({ method: 'GET', url: callback });
+      expect((await redirectIn(cookie, callback)).statusCode).toBe(200);
+      const replay = await redirectIn(cookie, callback);
       expect(replay.statusCode).toBe(400);
       expect(replay.json()).toMatchObject({ code: 'invalid_link_state' });
     });
 
     it('refuses an altered or unsigned state, and an expired link', async () => {
       const user = await signedInUser(t);
-      const { state } = await startLink(user);
+      const { state, cookie } = await startLink(user);
       const requestToken = kite.issueRequestToken(API_KEY, newBrokerUser());
       const callback = (s: string) =>
         `/v1/trading-accounts/links/callback?${new URLSearchParams({
@@ -205,13 +250,15 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
           action: 'login',
           type: 'login',
         }).toString()}`;
-      const [id, expires, mac] = state.split('.');
+      const [id, expires, binding, mac] = state.split('.');
       for (const forged of [
-        `${id}.${Number(expires) + 60}.${mac}`,
-        `${id}.${expires}.x`,
+        `${id}.${Number(expires) + 60}.${binding}.${mac}`,
+        `${id}.${expires}.${Buffer.alloc(32).toString('base64url')}.${mac}`,
+        `${id}.${expires}.${binding}.x`,
+        `${id}.${expires}.${mac}`,
         'nonsense',
       ]) {
-        const res = await t.inject({ method: 'GET', url: callback(forged) });
+        const res = await redirectIn(cookie, callback(forged));
         expect(res.statusCode).toBe(400);
         expect(res.json()).toMatchObject({ code: 'invalid_link_state' });
       }
@@ -219,7 +266,7 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
         `UPDATE trading_account_links SET expires_at = now() - interval '1 second' WHERE id = $1`,
         [id],
       );
-      const expired = await t.inject({ method: 'GET', url: callback(state) });
+      const expired = await redirectIn(cookie, callback(state));
       expect(expired.statusCode).toBe(400);
       expect(expired.json()).toMatchObject({ code: 'invalid_link_state' });
     });

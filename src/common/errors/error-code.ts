@@ -108,6 +108,8 @@ export enum AuditErrorCode {
 export enum TradingAccountsErrorCode {
   /** A link's `state` altered, expired, used already, or started by someone else. */
   InvalidLinkState = 'invalid_link_state',
+  /** The broker's redirect reached a browser other than the one that started the link. */
+  LinkStartedElsewhere = 'link_started_elsewhere',
   /** The broker refused the request token (expired, used already, or for another app). */
   BrokerTokenRejected = 'broker_token_rejected',
   /** The broker user is linked to another Gatehouse account. */

@@ -84,6 +84,7 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [AuditErrorCode.InvalidAuditFilter]: 400,
   [AuditErrorCode.InvalidCursor]: 400,
   [TradingAccountsErrorCode.InvalidLinkState]: 400,
+  [TradingAccountsErrorCode.LinkStartedElsewhere]: 403,
   [TradingAccountsErrorCode.BrokerTokenRejected]: 400,
   [TradingAccountsErrorCode.BrokerAccountLinkedElsewhere]: 409,
   [TradingAccountsErrorCode.TradingAccountInactive]: 409,

@@ -5,12 +5,16 @@ import {
   Get,
   Header,
   HttpCode,
+  Inject,
   Param,
   Patch,
   Post,
   Put,
   Query,
+  Req,
+  Res,
 } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -34,6 +38,7 @@ import {
   toPage,
 } from '../../common/http/pagination';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { isUUID } from 'class-validator';
 import {
   BrokerSessionDto,
@@ -56,6 +61,7 @@ import { TradingAccountMembers } from './trading-account-members.service';
 import { TradingAccountSessions } from './trading-account-sessions.service';
 import { TradingAccountSync } from './trading-account-sync';
 import { TradingAccountsService } from './trading-accounts.service';
+import { LinkBrowserBinding } from './link-browser-binding';
 
 @ApiTags('trading-accounts')
 @Controller('v1/trading-accounts')
@@ -65,6 +71,7 @@ export class TradingAccountsController {
     private readonly members: TradingAccountMembers,
     private readonly sessions: TradingAccountSessions,
     private readonly sync: TradingAccountSync,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('links')
@@ -75,18 +82,26 @@ export class TradingAccountsController {
     description:
       'With the platform app, or your own (`api_key` and `api_secret`, kept in the vault). The ' +
       '`state` in `redirect_params` comes back on the redirect; it is signed, single-use and ' +
-      'expires (TRADING_LINK_TTL_SECONDS).',
+      'expires (TRADING_LINK_TTL_SECONDS). Sets a cookie for the callback path binding the link ' +
+      'to this browser: a browser redirect completes it only there; other clients complete it ' +
+      'with `POST /links/callback`.',
   })
   @ApiCreatedResponse({ type: LinkStartedDto })
   async startLink(
     @CurrentPrincipal() principal: Principal,
     @Body() body: StartLinkDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LinkStartedDto> {
     const own =
       body.api_key !== undefined && body.api_secret !== undefined
         ? { apiKey: body.api_key, apiSecret: body.api_secret }
         : null;
     const link = await this.accounts.startLink(principal.userId, own);
+    const maxAge = Math.ceil((link.expiresAt.getTime() - Date.now()) / 1000);
+    void reply.header(
+      'set-cookie',
+      LinkBrowserBinding.cookie(this.config.http.publicUrl, link.id, link.browserNonce, maxAge),
+    );
     return {
       login_url: link.loginUrl,
       state: link.state,
@@ -101,18 +116,24 @@ export class TradingAccountsController {
     summary: "Kite's redirect after login: completes the link the state names",
     description:
       'The browser arrives here from Kite with `request_token`, `status` and the `state`. The ' +
-      'state authenticates the request: it names the user who started the link.',
+      'state names the user who started the link, and binds it to the browser that started ' +
+      'it: the cookie `POST /links` set (HttpOnly, SameSite=Lax) must come back with it, or ' +
+      'the answer is 403 `link_started_elsewhere` and the state stays usable there.',
   })
   @ApiOkResponse({ type: TradingAccountDto })
   async callback(
     @Query() query: LinkCallbackDto,
     @Client() client: ClientInfo,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TradingAccountDto> {
     const account = await this.accounts.completeLink(
       { state: query.state, requestToken: query.request_token, status: query.status },
-      { kind: 'browser' },
+      { kind: 'browser', cookies: request.headers.cookie },
       client,
     );
+    const linkId = query.state.split('.')[0];
+    void reply.header('set-cookie', LinkBrowserBinding.cleared(this.config.http.publicUrl, linkId));
     return toTradingAccountDto(account);
   }
 

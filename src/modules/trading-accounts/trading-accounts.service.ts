@@ -10,6 +10,7 @@ import { Transactions } from '../../database/transactions';
 import { DomainEvents } from '../events/domain-events.service';
 import { PersonalData } from '../privacy/personal-data.decorator';
 import { BrokerApp, BrokerError, BrokerSession, KiteBroker } from './kite-broker';
+import { LinkBrowserBinding } from './link-browser-binding';
 import { LinkState } from './link-state';
 import { kiteTokenExpiry } from './token-expiry';
 import { TradingAccount } from './trading-account.entity';
@@ -17,9 +18,12 @@ import { TradingAccountVault } from './trading-account-vault';
 import { AccountWithRole, TradingAccountsRepository } from './trading-accounts.repository';
 
 export interface StartedLink {
+  id: string;
   loginUrl: string;
   state: string;
   expiresAt: Date;
+  /** For the starting browser's cookie: the redirect completes the link only where it is. */
+  browserNonce: string;
 }
 
 export interface LinkCallback {
@@ -28,8 +32,12 @@ export interface LinkCallback {
   status: string;
 }
 
-/** Whoever completes a link: the signed-in user (JSON form), or the browser back from the broker. */
-export type LinkCompleter = { kind: 'user'; userId: string } | { kind: 'browser' };
+/**
+ * Whoever completes a link: the signed-in user (JSON form), or the browser back from the broker
+ * with its cookies, which must hold the link's nonce (LinkBrowserBinding).
+ */
+export type LinkCompleter =
+  { kind: 'user'; userId: string } | { kind: 'browser'; cookies: string | undefined };
 
 /** The one refusal for a state that is not good for this caller, whatever the reason. */
 function invalidState(): DomainError {
@@ -113,13 +121,14 @@ export class TradingAccountsService {
         : null,
       expiresAt,
     });
-    const state = this.linkState.sign(id, expiresAt);
+    const { nonce, binding } = LinkBrowserBinding.create();
+    const state = this.linkState.sign(id, expiresAt, binding);
     const apiKey = ownApp?.apiKey ?? this.vault.platformApp().apiKey;
     const loginUrl = new URL(this.config.tradingAccounts.kite.loginUrl);
     loginUrl.searchParams.set('v', '3');
     loginUrl.searchParams.set('api_key', apiKey);
     loginUrl.searchParams.set('redirect_params', new URLSearchParams({ state }).toString());
-    return { loginUrl: loginUrl.toString(), state, expiresAt };
+    return { id, loginUrl: loginUrl.toString(), state, expiresAt, browserNonce: nonce };
   }
 
   /**
@@ -133,8 +142,19 @@ export class TradingAccountsService {
     client: ClientInfo,
   ): Promise<AccountWithRole> {
     const now = new Date();
-    const linkId = this.linkState.verify(callback.state, now);
-    if (!linkId) throw invalidState();
+    const verified = this.linkState.verify(callback.state, now);
+    if (!verified) throw invalidState();
+    const { linkId, browserBinding } = verified;
+    // Before the state is spent: the browser that started the link can still complete it.
+    if (
+      completer.kind === 'browser' &&
+      !LinkBrowserBinding.matches(completer.cookies, linkId, browserBinding)
+    ) {
+      throw new DomainError(
+        TradingAccountsErrorCode.LinkStartedElsewhere,
+        'This link was started in another browser (or its cookie is gone): finish it there, or start linking again here.',
+      );
+    }
     const link = await this.transactions.run(async () => {
       const consumed = await this.repository.consumeLink(linkId, now);
       // Thrown inside the transaction: a state presented by another user stays usable.
