@@ -84,7 +84,7 @@ export class EnvelopeRewrap {
       const resealed: ResealedRow[] = [];
       for (const row of batch) {
         try {
-          const context = column.context(row.id);
+          const context = column.context([...row.id, ...row.bound]);
           resealed.push({ ...row, resealed: this.cipher.reseal(row.envelope, context) });
         } catch {
           done.unopenable++;

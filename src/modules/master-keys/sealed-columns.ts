@@ -14,6 +14,8 @@ import {
   ACCOUNT_CREDENTIALS_PURPOSE,
   LINK_CREDENTIALS_PURPOSE,
 } from '../trading-accounts/trading-account-vault';
+import { consentSecretsContext } from '../token-vault/token-vault.service';
+import { OFFLINE_TOKENS_PURPOSE, offlineTokenField } from '../token-vault/offline-token-vault';
 
 /**
  * One place in the database that holds envelopes sealed under the master key (EnvelopeCipher),
@@ -29,7 +31,9 @@ export interface SealedColumn {
   assign: (value: string) => string;
   /** The primary key's columns, in the order `context` takes them (as text; bytea as hex). */
   id: KeyColumn[];
-  context: (id: string[]) => string;
+  /** Other columns bound into the associated data, given to `context` after the key's. */
+  bound?: string[];
+  context: (values: string[]) => string;
   /** Rows that count at all (jobs still to run); SQL, no parameters. */
   where?: string;
   /**
@@ -123,6 +127,19 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     // The key id kept beside each credential (FieldVault) moves with its envelope.
     assign: (value) => `envelope = ${value}, key_id = split_part(${value}, '.', 2)`,
   },
+  column(
+    'offline_tokens',
+    'envelope',
+    uuid('id'),
+    ([id, userId, providerId]) =>
+      fieldContext(OFFLINE_TOKENS_PURPOSE, id, offlineTokenField(userId, providerId)),
+    {
+      bound: ['user_id', 'provider_id'],
+      // The key id kept beside each token (FieldVault) moves with its envelope.
+      assign: (value) => `envelope = ${value}, key_id = split_part(${value}, '.', 2)`,
+    },
+  ),
+  column('token_vault_consents', 'secrets_sealed', uuid('id'), ([id]) => consentSecretsContext(id)),
   column('trading_account_links', 'api_key_sealed', uuid('id'), ([id]) =>
     fieldContext(LINK_CREDENTIALS_PURPOSE, id, 'api_key'),
   ),

@@ -5,6 +5,8 @@ import { KeyColumn, SealedColumn } from './sealed-columns';
 /** An envelope as read for resealing: its row's key (as text) and the envelope. */
 export interface SealedRow {
   id: string[];
+  /** The values of the column's `bound` columns, as text. */
+  bound: string[];
   envelope: string;
 }
 
@@ -66,7 +68,7 @@ export class SealedEnvelopesRepository {
     }
     const rows = await this.transactions.manager().query<Record<string, string>[]>(
       `SELECT ${column.id.map((c, i) => `${asText(c)} AS id${i}`).join(', ')},
-              ${column.envelope} AS envelope
+              ${(column.bound ?? []).map((c, i) => `"${c}"::text AS bound${i}, `).join('')}${column.envelope} AS envelope
          FROM ${column.table}
         WHERE ${SEALED(column)} AND ${KEY_ID(column)} <> $1${from}
         ORDER BY ${key} LIMIT $2`,
@@ -74,6 +76,7 @@ export class SealedEnvelopesRepository {
     );
     return rows.map((row) => ({
       id: column.id.map((_, i) => row[`id${i}`]),
+      bound: (column.bound ?? []).map((_, i) => row[`bound${i}`]),
       envelope: row.envelope,
     }));
   }

@@ -4,6 +4,8 @@ import { EnvelopeCipher } from '../../common/crypto/envelope-cipher';
 import { FieldVault, SealedSecret } from '../../common/crypto/field-vault';
 
 const HASH_PURPOSE = 'token vault offline token';
+/** The vault's purpose, bound into every envelope (with the record, user and provider). */
+export const OFFLINE_TOKENS_PURPOSE = 'offline_tokens';
 
 /** Whose token a record holds: the envelope is bound to all three. */
 export interface TokenOwner {
@@ -23,7 +25,7 @@ export class OfflineTokenVault {
   private readonly vault: FieldVault;
 
   constructor(private readonly cipher: EnvelopeCipher) {
-    this.vault = new FieldVault(cipher, 'offline_tokens');
+    this.vault = new FieldVault(cipher, OFFLINE_TOKENS_PURPOSE);
   }
 
   seal(owner: TokenOwner, token: string): SealedSecret & { tokenHash: Buffer } {
@@ -49,5 +51,10 @@ export function offlineTokenExpiry(response: TokenEndpointResponse, now: Date): 
 }
 
 function field(owner: TokenOwner): string {
-  return `offline_token:${owner.userId}:${owner.providerId}`;
+  return offlineTokenField(owner.userId, owner.providerId);
+}
+
+/** The field an offline token is sealed as: bound to its user and provider. */
+export function offlineTokenField(userId: string, providerId: string): string {
+  return `offline_token:${userId}:${providerId}`;
 }

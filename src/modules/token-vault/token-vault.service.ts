@@ -104,7 +104,7 @@ export class TokenVaultService {
       providerId: provider.id,
       scopes,
       redirectUri,
-      secretsSealed: this.secrets.sealFor(pendingContext(consentId), {
+      secretsSealed: this.secrets.sealFor(consentSecretsContext(consentId), {
         nonce,
         verifier,
       } satisfies PendingSecrets),
@@ -303,7 +303,7 @@ export class TokenVaultService {
     response: ConsentResponse,
   ) {
     const { nonce, verifier } = this.secrets.openFor<PendingSecrets>(
-      pendingContext(consent.id),
+      consentSecretsContext(consent.id),
       consent.secretsSealed,
     );
     const callback = new URL(consent.redirectUri);
@@ -337,7 +337,7 @@ export function ownerOf(token: OfflineToken) {
   return { recordId: token.id, userId: token.userId, providerId: token.providerId };
 }
 
-function pendingContext(consentId: string): string {
+export function consentSecretsContext(consentId: string): string {
   return `token-vault-consent:${consentId}`;
 }
 
