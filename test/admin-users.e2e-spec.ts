@@ -35,6 +35,7 @@ interface DetailBody extends UserBody {
   factors: { kind: string; created_at: string }[];
   backup_codes_remaining: number;
   sessions: { id: string; device: string; ip: string | null; created_at: string }[];
+  identities: { provider: string; subject: string }[];
 }
 
 interface PageBody {
@@ -413,6 +414,7 @@ describe('admin user lifecycle (/v1/admin/users)', () => {
       ]);
       expect(body.factors).toEqual([]);
       expect(body.backup_codes_remaining).toBe(0);
+      expect(body.identities).toEqual([]);
       expect(body.sessions.map((s) => s.id).sort()).toEqual(
         [user.tokens.session_id, second.session_id].sort(),
       );

@@ -150,6 +150,11 @@ describe('federated sign-in through an OpenID provider', () => {
         last_login_at: expect.any(String),
       }),
     ]);
+    const { id: userId } = me.json<{ id: string }>();
+    const detail = await send(t, 'GET', `/v1/admin/users/${userId}`, admin.token);
+    expect(detail.json<{ identities: unknown[] }>().identities).toEqual([
+      expect.objectContaining({ provider: provider.slug, subject: who.sub }),
+    ]);
     await settled(t);
     const [row] = await t.app
       .get(DataSource)

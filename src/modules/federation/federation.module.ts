@@ -58,6 +58,12 @@ import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
     ProviderWebhooks,
     ProviderSyncs,
   ],
-  exports: [IdentityProvidersService, OidcConfigurations, ProviderHttp, ProviderSecrets],
+  exports: [
+    IdentityProvidersService,
+    LinkedIdentitiesService,
+    OidcConfigurations,
+    ProviderHttp,
+    ProviderSecrets,
+  ],
 })
 export class FederationModule {}

@@ -25,6 +25,7 @@ import { invalidFields } from '../../common/errors/invalid-fields';
 import { DEFAULT_PAGE_SIZE, Page, PageDto } from '../../common/http/pagination';
 import { uuidParam } from '../../common/validation/uuid-param.pipe';
 import { describeDevice } from '../auth/device';
+import { toLinkedIdentityDto } from '../federation/dto/linked-identity.dto';
 import { AdminUsersService, UserDetail } from './admin-users.service';
 import {
   AdminUpdateUserDto,
@@ -64,6 +65,7 @@ function toDetailDto(detail: UserDetail, now = Date.now()): AdminUserDetailDto {
       created_at: session.createdAt.toISOString(),
       last_used_at: session.lastSeenAt.toISOString(),
     })),
+    identities: detail.identities.map(toLinkedIdentityDto),
   };
 }
 
@@ -157,7 +159,7 @@ export class AdminUsersController {
   @RequirePermission('users:read')
   @Header('cache-control', 'no-store')
   @ApiOperation({
-    summary: 'A user with roles, second factors and live sessions',
+    summary: 'A user with roles, second factors, live sessions and linked identities',
     description: 'Factors are named by kind and time, never with a secret.',
   })
   @ApiOkResponse({ type: AdminUserDetailDto })

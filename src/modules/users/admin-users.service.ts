@@ -5,6 +5,7 @@ import { CommonErrorCode, UsersErrorCode } from '../../common/errors/error-code'
 import { Transactions } from '../../database/transactions';
 import { UserRolesService } from '../access/user-roles.service';
 import { SessionService } from '../auth/session.service';
+import { LinkedIdentitiesService } from '../federation/linked-identities.service';
 import { MfaService } from '../mfa/mfa.service';
 import { User } from './user.entity';
 import {
@@ -28,6 +29,7 @@ export interface UserDetail {
   totpActivatedAt: Date | null;
   backupCodesRemaining: number;
   sessions: Session[];
+  identities: Awaited<ReturnType<LinkedIdentitiesService['listOfUser']>>;
 }
 
 /**
@@ -47,6 +49,7 @@ export class AdminUsersService {
     private readonly sessions: SessionService,
     private readonly userRoles: UserRolesService,
     private readonly mfa: MfaService,
+    private readonly identities: LinkedIdentitiesService,
     private readonly transactions: Transactions,
   ) {}
 
@@ -61,10 +64,11 @@ export class AdminUsersService {
 
   async get(id: string): Promise<UserDetail> {
     const user = await this.find(id);
-    const [grants, mfa, sessions] = await Promise.all([
+    const [grants, mfa, sessions, identities] = await Promise.all([
       this.userRoles.grantsOf(id),
       this.mfa.status(id),
       this.sessions.listLive(id),
+      this.identities.listOfUser(id),
     ]);
     return {
       user,
@@ -72,6 +76,7 @@ export class AdminUsersService {
       totpActivatedAt: mfa.totp === 'active' ? mfa.activatedAt : null,
       backupCodesRemaining: mfa.backupCodesRemaining,
       sessions,
+      identities,
     };
   }
 

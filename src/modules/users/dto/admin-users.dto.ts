@@ -1,3 +1,4 @@
+import { LinkedIdentityDto } from '../../federation/dto/linked-identity.dto';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import {
   IsEmail,
@@ -198,6 +199,12 @@ export class AdminUserDetailDto extends AdminUserDto {
 
   @ApiProperty({ type: [AdminUserSessionDto], description: 'Live sessions, most recent first' })
   sessions!: AdminUserSessionDto[];
+
+  @ApiProperty({
+    type: [LinkedIdentityDto],
+    description: 'Identities at external identity providers linked to the account, oldest first',
+  })
+  identities!: LinkedIdentityDto[];
 }
 
 export class SessionsEndedDto {
