@@ -294,3 +294,6 @@ function slugTaken(): DomainError {
     errors: [{ field: 'slug', message: 'is taken' }],
   });
 }
+
+/** A provider with its secrets opened, as the services that call it need it. */
+export type { ProviderWithSecrets };

@@ -3,7 +3,7 @@ import {
   canonicalPhone,
   DISPLAY_NAME,
 } from '../../common/validation/profile-formats';
-import { ProfileChanges } from '../users/users.repository';
+import { ProfileChanges } from '../users/users.service';
 import { ClaimMapping } from './identity-provider.entity';
 
 const MAX_NAME_LENGTH = 200;

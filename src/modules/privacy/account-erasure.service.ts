@@ -10,7 +10,6 @@ import { SessionService } from '../auth/session.service';
 import { EventOrigin } from '../events/domain-events.service';
 import { JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
 import { MailService } from '../mail/mail.service';
-import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 
 export const ERASE_DUE_QUEUE = 'privacy.erase_due';
@@ -117,8 +116,9 @@ export class AccountErasure {
     origin: EventOrigin,
     { scheduled, dueBy }: { scheduled: boolean; dueBy?: Date },
   ): Promise<boolean> {
-    const isDue = (user: User) =>
-      !dueBy || (user.deletionDueAt !== null && user.deletionDueAt <= dueBy);
+    const isDue = (
+      user: Pick<NonNullable<Awaited<ReturnType<UsersService['findById']>>>, 'deletionDueAt'>,
+    ) => !dueBy || (user.deletionDueAt !== null && user.deletionDueAt <= dueBy);
     return this.transactions.run(async () => {
       // The admin role's lock first, as every change that may remove an administrator takes it.
       await this.userRoles.assertAdministratorRemainsWithout(userId);

@@ -7,7 +7,7 @@ import {
   TokenVaultErrorCode,
 } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ProviderWithSecrets } from '../federation/identity-providers.repository';
+import { ProviderWithSecrets } from '../federation/identity-providers.service';
 import { IdentityProvidersService } from '../federation/identity-providers.service';
 import { OidcConfigurations } from '../federation/oidc-configurations';
 import { ProviderHttp, ProviderUnreachable } from '../federation/provider-http';

@@ -651,3 +651,6 @@ export class UsersService {
     return this.getPreferences(userId);
   }
 }
+
+/** The profile fields a change may carry, as callers of updateProfile give them. */
+export type { ProfileChanges };
