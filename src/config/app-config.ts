@@ -189,6 +189,7 @@ export const environmentSchema = z.object({
   ARGON2_MEMORY_KIB: integer(19456, 4 * 1024 * 1024).default(19456),
   ARGON2_ITERATIONS: integer(2, 100).default(2),
   ARGON2_PARALLELISM: integer(1, 64).default(1),
+  ARGON2_MAX_CONCURRENT: integer(1, 256).optional(),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1000).default(5),
   LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL: integer(1, 100000).default(50),
   LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default(100),
@@ -398,6 +399,12 @@ export interface AppConfig {
     /** Optional argon2 secret (keyed hashing); hashes made with it verify only with it. */
     pepper: Buffer | undefined;
     argon2: { memoryKib: number; iterations: number; parallelism: number };
+    /**
+     * The most hashes or verifications this process runs at once; the others wait their turn.
+     * Each holds `memoryKib` while it runs, and more at once than the cores can run only adds
+     * memory, not throughput.
+     */
+    maxConcurrentHashes: number;
   };
   loginThrottle: {
     /** Per account and client address (network): the lock a guesser meets first. */

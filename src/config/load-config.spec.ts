@@ -44,6 +44,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('hashes passwords on as many cores as this process’s share, unless ARGON2_MAX_CONCURRENT says otherwise', () => {
+    const url = 'postgres://gatehouse@db.internal:5432/gatehouse';
+    const cores = availableParallelism();
+    expect(loadConfig({}).passwords.maxConcurrentHashes).toBe(cores);
+    expect(
+      loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: String(cores) }).passwords
+        .maxConcurrentHashes,
+    ).toBe(1);
+    expect(
+      loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: String(cores * 4) }).passwords
+        .maxConcurrentHashes,
+    ).toBe(1);
+    expect(loadConfig({ ARGON2_MAX_CONCURRENT: '6' }).passwords.maxConcurrentHashes).toBe(6);
+    expect(() => loadConfig({ ARGON2_MAX_CONCURRENT: '0' })).toThrow(
+      'ARGON2_MAX_CONCURRENT: must be at least 1',
+    );
+  });
+
   it('runs production on the embedded database only when explicitly allowed', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
@@ -120,6 +138,7 @@ describe('loadConfig', () => {
       maxLength: 256,
       pepper: undefined,
       argon2: { memoryKib: 19456, iterations: 2, parallelism: 1 },
+      maxConcurrentHashes: availableParallelism(),
     });
     expect(config.loginThrottle).toEqual({
       maxFailuresPerAccount: 5,

@@ -20,6 +20,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  const workers = e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? availableParallelism() : 1);
   const publicUrl = (e.PUBLIC_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
@@ -31,7 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       trustProxy: e.HTTP_TRUST_PROXY,
       corsOrigins: e.HTTP_CORS_ORIGINS,
       shutdownGraceMs: e.HTTP_SHUTDOWN_GRACE_MS,
-      workers: e.WEB_CONCURRENCY ?? (e.DATABASE_URL ? availableParallelism() : 1),
+      workers,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     database: {
@@ -68,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         iterations: e.ARGON2_ITERATIONS,
         parallelism: e.ARGON2_PARALLELISM,
       },
+      // The cores' share of this process: workers together hash on about as many as there are.
+      maxConcurrentHashes:
+        e.ARGON2_MAX_CONCURRENT ?? Math.max(1, Math.floor(availableParallelism() / workers)),
     },
     loginThrottle: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,

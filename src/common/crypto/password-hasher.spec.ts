@@ -112,6 +112,38 @@ describe('PasswordHasher', () => {
     expect(verify.mock.calls[1][0]).toBe(verify.mock.calls[0][0]);
   });
 
+  it('runs no more hashes and verifications at once than ARGON2_MAX_CONCURRENT', async () => {
+    const limited = new PasswordHasher(loadConfig({ ARGON2_MAX_CONCURRENT: '1' }));
+    let running = 0;
+    let most = 0;
+    const counted =
+      <A extends unknown[], R>(original: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        most = Math.max(most, ++running);
+        try {
+          return await original(...args);
+        } finally {
+          running--;
+        }
+      };
+    const { hash, verify } = rustArgon2;
+    jest.spyOn(rustArgon2, 'hash').mockImplementation(counted(hash));
+    jest.spyOn(rustArgon2, 'verify').mockImplementation(counted(verify));
+    const stored = await hasher.hash(password);
+    // An unknown account's first verification makes the dummy hash in a turn of its own first.
+    const answers = await Promise.all([
+      limited.verify(null, password),
+      limited.verify(stored, password),
+      limited.hash(password),
+      limited.verify(stored, 'wrong password!'),
+    ]);
+    expect(answers[0]).toEqual({ valid: false, needsRehash: false });
+    expect(answers[1]).toEqual({ valid: true, needsRehash: false });
+    expect((await limited.verify(answers[2], password)).valid).toBe(true);
+    expect(answers[3]).toEqual({ valid: false, needsRehash: false });
+    expect(most).toBe(1);
+  });
+
   it('refuses a malformed stored hash, logging neither it nor the password', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const malformed = [

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { hash, parseOptions, verify, type Algorithm, type Version } from '@node-rs/argon2';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ConcurrencyLimit } from '../concurrency/concurrency-limit';
 import { normalizePassword } from './password-policy';
 
 /** `@node-rs/argon2`'s const enums are types only at run time: their values, as it declares them. */
@@ -22,16 +23,22 @@ export interface PasswordVerification {
  * the same parameters, and costs the event loop less per call (bench/RESULTS.md, the login
  * section). Both write and read the same PHC strings, keyed by the same argon2 secret, so
  * hashes stored by either verify.
+ *
+ * At most `ARGON2_MAX_CONCURRENT` run at once (by default this process's share of the cores):
+ * each holds the configured memory while it runs, and more at once than the cores can run would
+ * only add memory (and let a burst of logins take as much as it likes) without verifying faster.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   private readonly logger = new Logger(PasswordHasher.name);
   private readonly parameters: { memoryCost: number; timeCost: number; parallelism: number };
   private readonly secret: { secret?: Buffer };
+  private readonly limit: ConcurrencyLimit;
   private dummyHash: Promise<string> | undefined;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const { memoryKib, iterations, parallelism } = config.passwords.argon2;
+    this.limit = new ConcurrencyLimit(config.passwords.maxConcurrentHashes);
     this.parameters = { memoryCost: memoryKib, timeCost: iterations, parallelism };
     this.secret = config.passwords.pepper ? { secret: config.passwords.pepper } : {};
   }
@@ -42,12 +49,15 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return hash(normalizePassword(password), {
-      algorithm: ARGON2ID,
-      version: VERSION_19,
-      ...this.parameters,
-      ...this.secret,
-    });
+    const normalized = normalizePassword(password);
+    return this.limit.run(() =>
+      hash(normalized, {
+        algorithm: ARGON2ID,
+        version: VERSION_19,
+        ...this.parameters,
+        ...this.secret,
+      }),
+    );
   }
 
   /**
@@ -56,13 +66,15 @@ export class PasswordHasher implements OnModuleInit {
    */
   async verify(stored: string | null, password: string): Promise<PasswordVerification> {
     const rejected = { valid: false, needsRehash: false };
+    const normalized = normalizePassword(password);
     if (stored === null) {
-      await verify(await this.dummy(), normalizePassword(password), this.secret);
+      const dummy = await this.dummy();
+      await this.limit.run(() => verify(dummy, normalized, this.secret));
       return rejected;
     }
     let valid: boolean;
     try {
-      valid = await verify(stored, normalizePassword(password), this.secret);
+      valid = await this.limit.run(() => verify(stored, normalized, this.secret));
     } catch {
       // Never the hash itself: it is a credential, and the library's messages can quote it.
       this.logger.warn('A stored password hash is malformed; the login is refused');
