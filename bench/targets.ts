@@ -51,6 +51,13 @@ async function describeDatabase(
 }
 
 /**
+ * Without MASTER_KEY, one throwaway key for the whole run, like the embedded database: nothing
+ * sealed in this run outlives it, and every benchmark's Gatehouse opens what an earlier one
+ * sealed in the same DATABASE_URL.
+ */
+const RUN_MASTER_KEY = randomBytes(32).toString('base64');
+
+/**
  * The real application as main.ts starts it. The environment is spelled out rather than taken
  * from process.env so that a developer's .env settings (CORS, Redis, log level, argon2
  * parameters) cannot change what is measured. Only DATABASE_URL is honoured, to benchmark
@@ -67,8 +74,7 @@ export async function startGatehouse(
     PORT: '0',
     LOG_LEVEL: 'silent',
     PGLITE_DATA_DIR: 'memory://',
-    // Otherwise throwaway, like the embedded database: nothing sealed in this run outlives it.
-    MASTER_KEY: process.env.MASTER_KEY || randomBytes(32).toString('base64'),
+    MASTER_KEY: process.env.MASTER_KEY || RUN_MASTER_KEY,
     DATABASE_URL: process.env.DATABASE_URL,
     // The delivery benchmark's receiver listens on loopback, which webhooks refuse otherwise.
     WEBHOOK_ALLOWED_HOSTS: HOST,
