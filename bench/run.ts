@@ -8,6 +8,8 @@ import { federationSyncBenchmark } from './federation-sync.benchmark';
 import { healthLiveBenchmark } from './health-live.benchmark';
 import type { LoadSettings } from './load-generator';
 import { loginBenchmark } from './login.benchmark';
+import { memoryBenchmark } from './memory.benchmark';
+import { nodeVersionsBenchmark } from './node-versions.benchmark';
 import { oauthOidcProviderBenchmark } from './oauth-oidc-provider.benchmark';
 import { privacyBenchmark } from './privacy.benchmark';
 import { refreshBenchmark } from './refresh.benchmark';
@@ -34,6 +36,8 @@ const BENCHMARKS: Benchmark[] = [
   auditLogBenchmark,
   privacyBenchmark,
   workersBenchmark,
+  nodeVersionsBenchmark,
+  memoryBenchmark,
   scimBenchmark,
   federationSyncBenchmark,
   tokenVaultBenchmark,

@@ -1,0 +1,258 @@
+import { join } from 'node:path';
+import { Account, createActiveAccounts, LOGIN_PATH, signIn } from './accounts';
+import {
+  assertDecisions,
+  CHECK_PATH,
+  createAuthzFixture,
+  postJson,
+  type DecisionBody,
+} from './authz-http-fixture';
+import { rotated } from './authz-check.benchmark';
+import type { BenchContext } from './benchmark';
+import type { ConnectionPlan, PlannedRequest } from './connection-plan';
+import { compareTargets, httpTarget, type Measurement } from './load-generator';
+import { threadpoolSize } from './machine';
+import { freePort, LOOPBACK, type PeerProcess, startPeerProcess } from './peer-process';
+import { childPids, peakRssMib, processTreeCpu } from './process-cpu';
+import { describeRounds, renderComparisonTable } from './results-file';
+import type { GatehouseServer } from './targets';
+
+const MAIN = join(__dirname, '..', 'src', 'main.js');
+const REFRESH_PATH = '/v1/auth/refresh';
+const ACCOUNTS_PER_CONNECTION = 16;
+
+/** One way to run the service: which Node.js binary, with how many worker processes. */
+export interface ServiceVariant {
+  name: string;
+  node: string;
+  workers: number;
+  /** NODE_OPTIONS, as an operator would set them. */
+  nodeOptions?: string;
+}
+
+interface ServiceProcess extends PeerProcess {
+  variant: ServiceVariant;
+  baseUrl: string;
+}
+
+/** What `compareServiceProcesses` measured, and how. */
+export interface ServiceComparison {
+  check: Measurement[];
+  refresh: Measurement[];
+  login: Measurement[];
+  memory: { server: string; role: string; peak: number | undefined }[];
+  settings: string;
+  /** How many questions the check load cycles through. */
+  checkQuestions: number;
+}
+
+/** Three comparisons of the variants, the fixtures, and sign-ins before every refresh round. */
+export const SERVICE_COMPARISON_TARGETS = 12;
+
+/**
+ * `node dist/src/main.js` as an operator starts it, on the run's database and master key: what
+ * the in-process service wrote (accounts, policies, signing keys) it reads.
+ */
+async function startService(
+  gatehouse: GatehouseServer,
+  variant: ServiceVariant,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const baseUrl = `http://${LOOPBACK}:${port}`;
+  const peer = await startPeerProcess({
+    name: `gatehouse (${variant.name})`,
+    command: variant.node,
+    args: [MAIN],
+    env: {
+      HOST: LOOPBACK,
+      PORT: String(port),
+      // One deployment: tokens the in-process service issued name this issuer.
+      PUBLIC_URL: gatehouse.config.http.publicUrl,
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: gatehouse.config.database.url!,
+      MASTER_KEY: gatehouse.config.crypto.masterKey!.toString('base64'),
+      WEB_CONCURRENCY: String(variant.workers),
+      NODE_OPTIONS: variant.nodeOptions ?? '',
+    },
+    ready: async () => {
+      try {
+        return (await fetch(`${baseUrl}/health/ready`)).ok;
+      } catch {
+        return false;
+      }
+    },
+  });
+  return { ...peer, variant, baseUrl };
+}
+
+/** Logins of accounts of each connection's own, in turn (as the login benchmark). */
+function loginPlan(accounts: Account[], connections: number): ConnectionPlan {
+  return {
+    kind: 'fixed-requests',
+    requestsByConnection: Array.from({ length: connections }, (_, connection) =>
+      accounts
+        .filter((_, index) => index % connections === connection)
+        .map((account): PlannedRequest => ({
+          method: 'POST',
+          path: LOGIN_PATH,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(account),
+        })),
+    ),
+  };
+}
+
+/**
+ * The service in separate processes, one per variant, measured in alternating rounds on the
+ * decision point (the check benchmark's questions with a service token), refresh-token rotation
+ * chains and password logins; server CPU is every process of a variant together, and each
+ * process's peak RSS is read once the load is over.
+ */
+export async function compareServiceProcesses(
+  { settings, gatehouse, progress }: BenchContext,
+  /** Names the benchmark in errors, and its accounts' addresses (kept short: an address's local part holds at most 64 characters). */
+  tag: string,
+  variants: ServiceVariant[],
+): Promise<ServiceComparison> {
+  const app = await gatehouse();
+  if (!app.config.database.url) {
+    throw new Error(`the ${tag} benchmark needs DATABASE_URL: its processes share a PostgreSQL`);
+  }
+  const { connections } = settings;
+  const fixture = await createAuthzFixture(app, progress);
+  const threads = threadpoolSize();
+  const loginConnections = 2 * threads * 2;
+  const loginAccounts = await createActiveAccounts(
+    app,
+    `${tag}-login`,
+    loginConnections * ACCOUNTS_PER_CONNECTION,
+  );
+  const refreshAccounts = await createActiveAccounts(app, `${tag}-refresh`, connections);
+  const servers: ServiceProcess[] = [];
+  try {
+    for (const variant of variants) servers.push(await startService(app, variant));
+    for (const server of servers) {
+      const answers = await Promise.all(
+        fixture.scenarios.map((scenario) =>
+          postJson<DecisionBody>(
+            { ...app, baseUrl: server.baseUrl },
+            CHECK_PATH,
+            fixture.accessToken,
+            scenario.body,
+          ),
+        ),
+      );
+      assertDecisions(fixture.scenarios, answers);
+    }
+    const checkHeaders = {
+      authorization: `Bearer ${fixture.accessToken}`,
+      'content-type': 'application/json',
+    };
+    const checkPlan: ConnectionPlan = {
+      kind: 'fixed-requests',
+      requestsByConnection: Array.from({ length: connections }, (_, connection) =>
+        rotated(fixture.scenarios, connection).map((scenario) => ({
+          method: 'POST' as const,
+          path: CHECK_PATH,
+          headers: checkHeaders,
+          body: JSON.stringify(scenario.body),
+        })),
+      ),
+    };
+    const compare = (
+      load: string,
+      target: (server: ServiceProcess) => Parameters<typeof httpTarget>[1],
+    ) =>
+      compareTargets(
+        servers.map((server) =>
+          httpTarget(`${load}, ${server.variant.name}`, target(server), processTreeCpu(server.pid)),
+        ),
+        settings,
+        progress,
+      );
+    const check = await compare('check', (server) => () => ({
+      url: `${server.baseUrl}${CHECK_PATH}`,
+      connections,
+      plan: checkPlan,
+    }));
+    const refresh = await compare('refresh', (server) => async () => {
+      const pairs = await signIn(app, refreshAccounts, threads);
+      return {
+        url: `${server.baseUrl}${REFRESH_PATH}`,
+        connections,
+        plan: {
+          kind: 'refresh-chain',
+          path: REFRESH_PATH,
+          refreshTokens: pairs.map((p) => p.refresh_token),
+        },
+      };
+    });
+    const login = await compare('login', (server) => () => ({
+      url: `${server.baseUrl}${LOGIN_PATH}`,
+      connections: loginConnections,
+      plan: loginPlan(loginAccounts, loginConnections),
+    }));
+    const memory = servers.flatMap((server) =>
+      [server.pid, ...childPids(server.pid)].map((pid, index) => ({
+        server: server.variant.name,
+        role:
+          server.variant.workers === 1
+            ? 'the one process'
+            : index === 0
+              ? 'primary'
+              : `worker ${index}`,
+        peak: peakRssMib(pid),
+      })),
+    );
+    return {
+      check,
+      refresh,
+      login,
+      memory,
+      settings: `${describeRounds(settings, connections)}; logins with ${loginConnections} connections; database: ${app.database}.`,
+      checkQuestions: fixture.scenarios.length,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+/** The issue's bound on a process's peak RSS under the benchmark load, in bytes (250 MB). */
+const PEAK_RSS_TARGET_BYTES = 250e6;
+
+/** Whether every process stayed within the peak RSS target. */
+export function peakRssNote(comparison: ServiceComparison): string {
+  const peaks = comparison.memory.flatMap((row) => (row.peak === undefined ? [] : [row.peak]));
+  if (peaks.length === 0) return 'Target peak RSS ≤ 250 MB per process: not measurable here.';
+  const highest = Math.max(...peaks) * 1024 * 1024;
+  const met = highest <= PEAK_RSS_TARGET_BYTES;
+  return (
+    `Target peak RSS ≤ 250 MB per process: highest ${(highest / 1e6).toFixed(0)} MB ` +
+    `(${(highest / 1024 / 1024).toFixed(0)} MiB), ${met ? 'met' : '**not met**'}.`
+  );
+}
+
+/** The three comparisons against the first variant, their ratios, and the peak RSS table. */
+export function renderServiceComparison(comparison: ServiceComparison, ratioLabel: string): string {
+  const { check, refresh, login, memory } = comparison;
+  const ratio = (figures: Measurement[]) =>
+    `${(figures[1].requestsPerSecond / figures[0].requestsPerSecond).toFixed(2)}×`;
+  return [
+    renderComparisonTable(check, check[0]),
+    '',
+    renderComparisonTable(refresh, refresh[0]),
+    '',
+    renderComparisonTable(login, login[0]),
+    '',
+    '| | check | refresh | login |',
+    '| --- | --- | --- | --- |',
+    `| ${ratioLabel} | ${ratio(check)} | ${ratio(refresh)} | ${ratio(login)} |`,
+    '',
+    '| server | process | peak RSS (VmHWM) |',
+    '| --- | --- | --- |',
+    ...memory.map(
+      (row) =>
+        `| ${row.server} | ${row.role} | ${row.peak === undefined ? 'n/a' : `${row.peak.toFixed(0)} MiB`} |`,
+    ),
+  ].join('\n');
+}
