@@ -15,6 +15,7 @@ import { LinkedIdentitiesService } from './linked-identities.service';
 import { MyIdentitiesController } from './my-identities.controller';
 import { OidcConfigurations } from './oidc-configurations';
 import { ProviderHttp } from './provider-http';
+import { ProviderReachability } from './provider-reachability';
 import { ProviderSecrets } from './provider-secrets';
 import { UserIdentitiesController } from './user-identities.controller';
 import { ManagementApis } from './sync/management-apis';
@@ -57,6 +58,7 @@ import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
     SyncMetrics,
     ProviderWebhooks,
     ProviderSyncs,
+    ProviderReachability,
   ],
   exports: [
     IdentityProvidersService,
@@ -64,6 +66,7 @@ import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
     OidcConfigurations,
     ProviderHttp,
     ProviderSecrets,
+    ProviderReachability,
   ],
 })
 export class FederationModule {}

@@ -3,6 +3,12 @@ import { Transactions } from '../../database/transactions';
 import { IdentityProvider } from './identity-provider.entity';
 
 const UNIQUE_VIOLATION = '23505';
+/** Columns selected only on purpose (`select: false`). */
+const SEALED_SECRETS = [
+  'p.clientSecretSealed',
+  'p.managementApiTokenSealed',
+  'p.webhookSecretSealed',
+];
 
 /** A provider with its sealed secrets, as sign-in, webhooks and sync need it. */
 export type ProviderWithSecrets = IdentityProvider & {
@@ -72,7 +78,7 @@ export class IdentityProvidersRepository {
   ): Promise<ProviderWithSecrets | null> {
     const found = await this.providers
       .createQueryBuilder('p')
-      .addSelect(['p.clientSecretSealed', 'p.managementApiTokenSealed', 'p.webhookSecretSealed'])
+      .addSelect(SEALED_SECRETS)
       .where('id' in where ? 'p.id = :id' : 'p.slug = :slug', where)
       .getOne();
     return found;
@@ -83,6 +89,16 @@ export class IdentityProvidersRepository {
     const query = this.providers.createQueryBuilder('p').orderBy('p.id', 'ASC').limit(limit);
     if (after) query.where('p.id > :after', { after });
     return query.getMany();
+  }
+
+  /** Enabled providers with their sealed secrets, in creation order. */
+  async listEnabledWithSecrets(): Promise<ProviderWithSecrets[]> {
+    return this.providers
+      .createQueryBuilder('p')
+      .addSelect(SEALED_SECRETS)
+      .where('p.enabled = true')
+      .orderBy('p.id', 'ASC')
+      .getMany();
   }
 
   listEnabled(): Promise<IdentityProvider[]> {

@@ -26,6 +26,8 @@ export interface ManagementApi {
   getUser(id: string): Promise<RemoteUser | null>;
   /** One page of every user; `cursor` is a previous page's `next`, or null for the first. */
   listUsers(cursor: string | null): Promise<RemotePage>;
+  /** Reads the smallest page there is (one user), to tell whether the API answers the token. */
+  probe(): Promise<void>;
 }
 
 /** The provider answered with an error of its own (5xx, an unexpected 4xx, a refused token). */
@@ -45,7 +47,7 @@ export interface RateLimitPolicy {
   maxWaitMs: number;
 }
 
-type Fetch = (url: string, init: { headers: Record<string, string> }) => Promise<Response>;
+export type Fetch = (url: string, init: { headers: Record<string, string> }) => Promise<Response>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -108,6 +108,11 @@ export class OktaManagementApi implements ManagementApi {
     return remoteUser(await jsonOf<OktaUser>(response, 'errorCode'));
   }
 
+  async probe(): Promise<void> {
+    const response = await this.http.get(`${this.baseUrl}/api/v1/users?limit=1`, this.headers);
+    await jsonOf<OktaUser[]>(response, 'errorCode');
+  }
+
   async listUsers(cursor: string | null): Promise<RemotePage> {
     const first = `${this.baseUrl}/api/v1/users?limit=${PAGE_SIZE}&search=${EVERY_STATUS}`;
     const url = cursor ?? first;

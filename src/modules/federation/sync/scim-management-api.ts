@@ -82,6 +82,14 @@ export class ScimManagementApi implements ManagementApi {
     return remoteUser(await jsonOf<ScimUser>(response, 'scimType'));
   }
 
+  async probe(): Promise<void> {
+    const response = await this.http.get(
+      `${this.baseUrl}/Users?startIndex=1&count=1`,
+      this.headers,
+    );
+    await jsonOf<ScimList>(response, 'scimType');
+  }
+
   async listUsers(cursor: string | null): Promise<RemotePage> {
     const startIndex = cursor === null ? 1 : Number(cursor);
     const response = await this.http.get(
