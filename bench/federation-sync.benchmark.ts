@@ -5,6 +5,7 @@ import { IdentityProvidersService } from '../src/modules/federation/identity-pro
 import { ProviderSyncs } from '../src/modules/federation/sync/provider-syncs.service';
 import { OktaPeer } from '../test/peers/okta-peer';
 import type { Benchmark } from './benchmark';
+import { timeFederatedSignIns } from './federated-sign-in';
 import { renderSection } from './results-file';
 import { BENCH_ACTOR } from './service-clients';
 import { percentile } from './statistics';
@@ -15,13 +16,17 @@ const ACK_RATE = 500;
 const LIST_RATE_LIMIT = 5;
 const HOOK_AUTHORIZATION = 'Basic YmVuY2g6aG9vaw==';
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
+/** Federated sign-ins timed each way (directly at the provider, and through Gatehouse). */
+const SIGN_IN_PAIRS = 300;
 
 const now = () => performance.timeOrigin + performance.now();
 
 /**
- * The Okta side of live sync: event hook deliveries acknowledged while 500 a second arrive,
- * the job that processes them (each re-reads its user from the Okta management API peer), and a
- * full sync of 10,000 linked users paginated through the peer under a rate limit.
+ * Federation: what a federated sign-in through Gatehouse costs beyond the provider's own time
+ * (the oidc-provider peer); and the Okta side of live sync: event hook deliveries acknowledged
+ * while 500 a second arrive, the job that processes them (each re-reads its user from the Okta
+ * management API peer), and a full sync of 10,000 linked users paginated through the peer under
+ * a rate limit.
  */
 export const federationSyncBenchmark: Benchmark = {
   id: 'federation-sync',
@@ -29,6 +34,10 @@ export const federationSyncBenchmark: Benchmark = {
   async run({ gatehouse, settings, progress }) {
     const app = await gatehouse();
     const database = app.app.get(DataSource);
+    progress(
+      `federated sign-in: ${SIGN_IN_PAIRS} directly at the provider, as many through Gatehouse`,
+    );
+    const signIns = await timeFederatedSignIns(app, SIGN_IN_PAIRS);
     const okta = await new OktaPeer().start();
     try {
       const provider = await app.app.get(IdentityProvidersService).create(
@@ -141,22 +150,39 @@ export const federationSyncBenchmark: Benchmark = {
       const throttled = okta.count('GET /api/v1/users?');
 
       const ms = (value: number) => value.toFixed(1);
+      const overhead = (q: number) =>
+        ms(percentile(signIns.gatehouse, q) - percentile(signIns.direct, q));
       return renderSection({
-        title: 'Federation: Okta event hooks and full sync',
+        title: 'Federation: sign-in overhead, Okta event hooks and full sync',
         description:
+          'Federated sign-in: the authorization code flow with PKCE against the oidc-provider ' +
+          'peer (Okta’s shape, in the same process), one at a time, alternating between a ' +
+          'relying party of its own (openid-client: authorization URL, the browser’s steps at ' +
+          'the provider, code exchange and ID token validation) and Gatehouse (`start`, the ' +
+          'same steps at the provider, `callback`: code exchange, ID token validation, the ' +
+          'linked user found, a session and token pair issued); the overhead is the difference ' +
+          'of each percentile. ' +
           'Okta event hook deliveries (one `user.account.update_profile` event each, the ' +
           'configured `Authorization` value checked) POSTed over loopback at a steady rate; ' +
           'acknowledgement is the response time of the 204, given after the event row and its ' +
           'job are committed. Processing runs from the first delivery until the job has ' +
           're-read every user from the Okta management API peer (in the same process) and ' +
           'applied it. The full sync reads all users page by page (200 a page, following ' +
-          '`Link` headers) under the peer’s rate limit, waiting out its 429s.',
+          '`Link` headers) under the peer’s rate limit, waiting out its 429s, and applies each ' +
+          'page in one transaction.',
         settings:
-          `${USERS} linked users; ${ACK_RATE} deliveries/s for ${settings.durationS} s ` +
+          `${SIGN_IN_PAIRS} sign-ins each way (after 5 of warm-up), one person signing in ` +
+          `again; ${USERS} linked users; ${ACK_RATE} deliveries/s for ${settings.durationS} s ` +
           `(${total}); peer list limit ${LIST_RATE_LIMIT} requests/s; database: ${app.database}.`,
         table: [
           '| scenario | figure |',
           '| --- | --- |',
+          `| federated sign-in, provider alone | p50 ${ms(percentile(signIns.direct, 50))} ms, ` +
+            `p99 ${ms(percentile(signIns.direct, 99))} ms |`,
+          `| federated sign-in through Gatehouse | p50 ${ms(percentile(signIns.gatehouse, 50))} ` +
+            `ms, p99 ${ms(percentile(signIns.gatehouse, 99))} ms |`,
+          `| federated sign-in overhead beyond the provider | p50 ${overhead(50)} ms, ` +
+            `p99 ${overhead(99)} ms |`,
           `| acknowledgement at ${ACK_RATE}/s | ${total - accepted} of ${total} not ` +
             `acknowledged (overload); of the others p50 ${ms(percentile(latencies, 50))} ms, ` +
             `p99 ${ms(percentile(latencies, 99))} ms, max ${ms(latencies[latencies.length - 1])} ms |`,
