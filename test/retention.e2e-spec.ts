@@ -172,6 +172,35 @@ async function seedNoticeClaim(db: DataSource, notifiedAt: Date) {
   return row.id;
 }
 
+async function seedIdentityProvider(db: DataSource): Promise<string> {
+  const [row] = await db.query<{ id: string }[]>(
+    `INSERT INTO identity_providers (slug, display_name, kind, issuer, client_id,
+       client_secret_sealed, scopes, claim_mapping, jit_provisioning, allowed_email_domains,
+       link_by_email, redirect_uris)
+     VALUES ('retention-' || gen_random_uuid(), 'Retention', 'okta', 'https://idp.example.com',
+       'client', 'sealed', '{openid}', '{}', false, '{}', false, '{}')
+     RETURNING id`,
+  );
+  return row.id;
+}
+
+async function seedProviderEvent(
+  db: DataSource,
+  providerId: string,
+  receivedAt: Date,
+  processedAt: Date | null,
+): Promise<string> {
+  const [row] = await db.query<{ id: string }[]>(
+    `INSERT INTO identity_provider_events (provider_id, event_id, event_type, subject,
+       occurred_at, received_at, processed_at, outcome)
+     VALUES ($1, gen_random_uuid()::text, 'user.lifecycle.deactivate', '00u1', $2, $2, $3,
+       CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE 'updated' END)
+     RETURNING id`,
+    [providerId, receivedAt, processedAt],
+  );
+  return row.id;
+}
+
 async function existing(db: DataSource, table: string, ids: string[]): Promise<string[]> {
   const key = table === 'mail_notified_events' ? 'event_id' : 'id';
   const rows = await db.query<{ id: string }[]>(
@@ -229,6 +258,7 @@ describe('retention', () => {
         { kind: 'mfa_challenges', retentionDays: 7 },
         { kind: 'published_events', retentionDays: 30 },
         { kind: 'webhook_deliveries', retentionDays: 30 },
+        { kind: 'identity_provider_events', retentionDays: 30 },
         { kind: 'known_sign_ins', retentionDays: 180 },
         { kind: 'notice_claims', retentionDays: 30 },
         { kind: 'personal_data_exports', retentionDays: 1 },
@@ -239,7 +269,7 @@ describe('retention', () => {
         { kind: 'audit_events', retentionDays: 730 },
       ]),
     );
-    expect(kinds).toHaveLength(13);
+    expect(kinds).toHaveLength(14);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {
@@ -390,6 +420,27 @@ describe('retention', () => {
 
     expect(run).toEqual({ purged: { notice_claims: 1 }, failed: [], finished: true });
     expect(await existing(db, 'mail_notified_events', [...gone, ...kept])).toEqual(
+      [...kept].sort(),
+    );
+  });
+
+  it('purges identity provider webhook events received past retention and keeps recent ones', async () => {
+    await drained();
+    const provider = await seedIdentityProvider(db);
+    const gone = [
+      await seedProviderEvent(db, provider, daysFromNow(-31), daysFromNow(-31)),
+      // never processed: its job gave up long ago
+      await seedProviderEvent(db, provider, daysFromNow(-40), null),
+    ];
+    const kept = [
+      await seedProviderEvent(db, provider, daysFromNow(-29), daysFromNow(-29)),
+      await seedProviderEvent(db, provider, new Date(), null),
+    ];
+
+    const run = await purge.run();
+
+    expect(run).toEqual({ purged: { identity_provider_events: 2 }, failed: [], finished: true });
+    expect(await existing(db, 'identity_provider_events', [...gone, ...kept])).toEqual(
       [...kept].sort(),
     );
   });

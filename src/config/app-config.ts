@@ -236,6 +236,7 @@ export const environmentSchema = z.object({
   RETENTION_EMAIL_TOKENS_DAYS: integer(0, 3650).default(7),
   RETENTION_MFA_CHALLENGES_DAYS: integer(0, 3650).default(7),
   RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(0, 3650).default(30),
+  RETENTION_PROVIDER_EVENTS_DAYS: integer(0, 3650).default(30),
   RETENTION_AUTH_EVENTS_DAYS: integer(0, 3650).default(365),
   RETENTION_AUDIT_EVENTS_DAYS: integer(0, 3650).default(730),
   RETENTION_BATCH_SIZE: integer(1, 10_000).default(1000),
@@ -501,6 +502,11 @@ export interface AppConfig {
     mfaChallengesDays: number;
     /** Webhook delivery attempts, counted from the attempt. */
     webhookDeliveriesDays: number;
+    /**
+     * Events identity providers' webhooks delivered, counted from their receipt: kept so that a
+     * redelivery is recognised by its id (and the outcome of each can be looked up).
+     */
+    providerEventsDays: number;
     /** Devices and networks users signed in from, counted from the last sign-in from them. */
     knownSignInsDays: number;
     /** Authentication events (`auth_events`), counted from the event. */

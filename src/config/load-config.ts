@@ -121,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       emailTokensDays: e.RETENTION_EMAIL_TOKENS_DAYS,
       mfaChallengesDays: e.RETENTION_MFA_CHALLENGES_DAYS,
       webhookDeliveriesDays: e.RETENTION_WEBHOOK_DELIVERIES_DAYS,
+      providerEventsDays: e.RETENTION_PROVIDER_EVENTS_DAYS,
       knownSignInsDays: e.RETENTION_KNOWN_SIGN_INS_DAYS,
       authEventsDays: e.RETENTION_AUTH_EVENTS_DAYS,
       auditEventsDays: e.RETENTION_AUDIT_EVENTS_DAYS,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../../../database/transactions';
+import { PurgesExpired } from '../../retention/retention-purge.decorator';
 import { ProviderEvent } from './provider-event.entity';
 import { SyncRun } from './sync-run.entity';
 
@@ -51,6 +52,30 @@ export class ProviderSyncRepository {
 
   async markProcessed(id: string, outcome: string, at: Date): Promise<void> {
     await this.events.update({ id }, { processedAt: at, outcome });
+  }
+
+  /**
+   * Provider events received before `before`. Past the retention (days, where a provider's
+   * redeliveries take seconds to hours) a redelivery is no longer recognised as a replay, which
+   * is harmless: processing re-reads the user and never applies an older state over a newer one.
+   * An event still unprocessed by then never will be (its job gave up long before).
+   */
+  @PurgesExpired({
+    kind: 'identity_provider_events',
+    retentionDays: (config) => config.retention.providerEventsDays,
+  })
+  async purgeEvents(before: Date, limit: number): Promise<number> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH gone AS (
+         DELETE FROM identity_provider_events WHERE id IN (
+           SELECT id FROM identity_provider_events WHERE received_at < $1
+            ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id
+       )
+       SELECT id FROM gone`,
+      [before, limit],
+    );
+    return rows.length;
   }
 
   /** A new running sync, or null when one is running for the provider already. */
