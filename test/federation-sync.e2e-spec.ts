@@ -6,6 +6,7 @@ import { decodeClaims } from './support/mfa';
 import { startTestApp, TestApp } from './support/test-app';
 import { authorize, OidcProviderPeer } from './peers/oidc-provider-peer';
 import { OktaPeer } from './peers/okta-peer';
+import { ProviderSyncs } from '../src/modules/federation/sync/provider-syncs.service';
 
 const REDIRECT_URI = 'https://app.example.com/auth/callback';
 const CLIENT = {
@@ -584,6 +585,90 @@ describe('live sync from identity providers: webhooks and admin syncs', () => {
       );
       expect(audit.statusCode).toBe(200);
       expect(JSON.stringify(audit.json())).toContain(run.id);
+    });
+
+    it('applies each page at once: an event per changed account, none for the unchanged, never an older state, resuming after the page last applied', async () => {
+      const own = await addProvider('okta', {
+        management_api_kind: 'okta',
+        management_api_url: okta.baseUrl,
+        management_api_token: okta.apiToken,
+      });
+      const [changed, alsoChanged, unchanged, newerHere] = [
+        await linkedPerson(own.slug),
+        await linkedPerson(own.slug),
+        await linkedPerson(own.slug),
+        await linkedPerson(own.slug),
+      ];
+      okta.updateProfile(changed.oktaId, { displayName: 'Batch Changed' });
+      okta.updateProfile(alsoChanged.oktaId, { displayName: 'Batch Also Changed' });
+      okta.updateProfile(newerHere.oktaId, { displayName: 'Older Than Applied' });
+      // A newer state of this person was applied already (a webhook processed first).
+      const newer = new Date(Date.now() + 60_000);
+      await db.query(
+        'UPDATE linked_identities SET remote_updated_at = $2 WHERE provider_id = $1 AND subject = $3',
+        [own.id, newer, newerHere.oktaId],
+      );
+      const people = [changed, alsoChanged, unchanged, newerHere];
+      const updatedEvents = async (userId: string) => {
+        const [row] = await db.query<{ n: string }[]>(
+          "SELECT count(*) AS n FROM outbox WHERE type = 'user.updated' AND user_id = $1",
+          [userId],
+        );
+        return Number(row.n);
+      };
+      const eventsBefore = await Promise.all(people.map((person) => updatedEvents(person.userId)));
+      const [{ id: runId }] = await db.query<{ id: string }[]>(
+        `INSERT INTO identity_provider_sync_runs (provider_id, status) VALUES ($1, 'running')
+         RETURNING id`,
+        [own.id],
+      );
+      const syncs = t.app.get(ProviderSyncs);
+      okta.maxLimit = 2;
+      const firstPage = okta.requests.length;
+      // The first page is read and applied; the second fails as the process would die there.
+      okta.failAfter(1, {
+        status: 503,
+        errorCode: 'E0000009',
+        errorSummary: 'Internal Server Error',
+      });
+
+      await expect(syncs.run(runId)).rejects.toThrow('management API answered 503');
+      const [halfway] = await db.query<
+        { pages_read: number; users_seen: number; cursor: string }[]
+      >('SELECT pages_read, users_seen, cursor FROM identity_provider_sync_runs WHERE id = $1', [
+        runId,
+      ]);
+      expect(halfway).toMatchObject({ pages_read: 1, users_seen: 2 });
+      const firstUrl = okta.requests[firstPage];
+      okta.fault = null;
+
+      await syncs.run(runId);
+
+      const [done] = await db.query<
+        { status: string; pages_read: number; users_seen: number; users_updated: number }[]
+      >(
+        'SELECT status, pages_read, users_seen, users_updated FROM identity_provider_sync_runs WHERE id = $1',
+        [runId],
+      );
+      expect(done).toMatchObject({
+        status: 'completed',
+        users_seen: okta.userCount,
+        pages_read: Math.ceil(okta.userCount / 2),
+        users_updated: 2,
+      });
+      // Resumed at the saved page: the first was never read again.
+      expect(okta.requests.slice(firstPage).filter((line) => line === firstUrl)).toHaveLength(1);
+      expect((await userOf(changed.userId)).name).toBe('Batch Changed');
+      expect((await userOf(alsoChanged.userId)).name).toBe('Batch Also Changed');
+      expect((await userOf(unchanged.userId)).name).toBe('First Person');
+      expect((await userOf(newerHere.userId)).name).toBe('First Person');
+      const eventsAfter = await Promise.all(people.map((person) => updatedEvents(person.userId)));
+      expect(eventsAfter.map((count, i) => count - eventsBefore[i])).toEqual([1, 1, 0, 0]);
+      const [kept] = await db.query<{ remote_updated_at: Date }[]>(
+        'SELECT remote_updated_at FROM linked_identities WHERE provider_id = $1 AND subject = $2',
+        [own.id, newerHere.oktaId],
+      );
+      expect(kept.remote_updated_at).toEqual(newer);
     });
 
     it('syncs one user now, and answers 404, 409 and 502 for an unknown user, no identity and Okta down', async () => {

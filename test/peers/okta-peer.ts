@@ -112,6 +112,8 @@ export class OktaPeer {
   /** Milliseconds each answer waits before it is sent. */
   latencyMs = 0;
   fault: OktaFault = null;
+  /** A fault that starts once this many more requests have been answered (`failAfter`). */
+  private pendingFault: { remaining: number; fault: OktaFault } | null = null;
 
   get apiToken(): string {
     return this.token;
@@ -133,6 +135,16 @@ export class OktaPeer {
     for (const res of this.hanging) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Answers `requests` more requests as usual, then every one with `fault` (until reset). */
+  failAfter(requests: number, fault: OktaFault): void {
+    this.pendingFault = { remaining: requests, fault };
+  }
+
+  /** How many users the peer holds. */
+  get userCount(): number {
+    return this.users.size;
   }
 
   rotateToken(): string {
@@ -208,6 +220,10 @@ export class OktaPeer {
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     res.setHeader('x-okta-request-id', randomBytes(12).toString('base64url'));
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    if (this.pendingFault && this.pendingFault.remaining-- <= 0) {
+      this.fault = this.pendingFault.fault;
+      this.pendingFault = null;
+    }
     if (this.fault === 'hang') {
       this.hanging.add(res);
       res.on('close', () => this.hanging.delete(res));

@@ -79,16 +79,24 @@ export class LinkedIdentitiesRepository {
     return found;
   }
 
-  /** The identity of a provider's user, locked for the rest of the transaction. */
-  findByProviderSubjectForUpdate(
+  /**
+   * The identities of a provider's users (by subject), locked for the rest of the transaction;
+   * in id order, so that two batches never deadlock.
+   */
+  findByProviderSubjectsForUpdate(
     providerId: string,
-    subject: string,
-  ): Promise<LinkedIdentity | null> {
+    subjects: string[],
+  ): Promise<LinkedIdentity[]> {
+    if (subjects.length === 0) return Promise.resolve([]);
     return this.identities
       .createQueryBuilder('i')
-      .where('i.provider_id = :providerId AND i.subject = :subject', { providerId, subject })
+      .where('i.provider_id = :providerId AND i.subject IN (:...subjects)', {
+        providerId,
+        subjects,
+      })
+      .orderBy('i.id', 'ASC')
       .setLock('pessimistic_write')
-      .getOne();
+      .getMany();
   }
 
   /** Which of a provider's users (by subject) are linked here. */
@@ -115,19 +123,30 @@ export class LinkedIdentitiesRepository {
       .getMany();
   }
 
-  async recordSync(
-    id: string,
-    state: { remoteUpdatedAt: Date; providerStatus: string; email: string | null },
+  /** The providers' states applied to many identities, in one statement. */
+  async recordSyncs(
+    states: { id: string; remoteUpdatedAt: Date; providerStatus: string; email: string | null }[],
     at: Date,
   ): Promise<void> {
-    await this.identities.update(
-      { id },
-      {
-        remoteUpdatedAt: state.remoteUpdatedAt,
-        providerStatus: state.providerStatus,
-        email: state.email,
-        syncedAt: at,
-      },
+    if (states.length === 0) return;
+    await this.transactions.manager().query(
+      `UPDATE linked_identities i
+          SET remote_updated_at = s.remote_updated_at, provider_status = s.provider_status,
+              email = s.email, synced_at = $2
+         FROM jsonb_to_recordset($1::jsonb)
+              AS s(id uuid, remote_updated_at timestamptz, provider_status text, email text)
+        WHERE i.id = s.id`,
+      [
+        JSON.stringify(
+          states.map((state) => ({
+            id: state.id,
+            remote_updated_at: state.remoteUpdatedAt.toISOString(),
+            provider_status: state.providerStatus,
+            email: state.email,
+          })),
+        ),
+        at,
+      ],
     );
   }
 

@@ -270,6 +270,36 @@ export class UsersRepository {
     if (Object.keys(changes).length > 0) await this.users.update({ id }, changes);
   }
 
+  /** Accounts by id, locked until the transaction ends; in id order, so that two never deadlock. */
+  findManyForUpdate(ids: string[]): Promise<User[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.users
+      .createQueryBuilder('u')
+      .where('u.id IN (:...ids)', { ids })
+      .orderBy('u.id', 'ASC')
+      .setLock('pessimistic_write')
+      .getMany();
+  }
+
+  /**
+   * Sets the profile fields of many accounts in one statement; a field a row does not name
+   * keeps its value. The caller holds the rows' locks (`findManyForUpdate`).
+   */
+  async updateProfiles(rows: { id: string; changes: ProfileChanges }[]): Promise<void> {
+    if (rows.length === 0) return;
+    const set = (column: string, field: keyof ProfileChanges) =>
+      `${column} = CASE WHEN c.changes ? '${field}' THEN c.changes->>'${field}' ELSE u.${column} END`;
+    await this.transactions.manager().query(
+      `UPDATE users u
+          SET ${set('name', 'name')}, ${set('phone', 'phone')},
+              ${set('avatar_url', 'avatarUrl')}, ${set('timezone', 'timezone')},
+              ${set('locale', 'locale')}, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, changes jsonb)
+        WHERE u.id = c.id`,
+      [JSON.stringify(rows)],
+    );
+  }
+
   /**
    * One page of the administrators' search: up to `limit` users matching every given filter,
    * in the order asked, after `after`. Keyset pagination on (sort key, id): each filter and each

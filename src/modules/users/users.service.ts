@@ -550,15 +550,64 @@ export class UsersService {
       );
       if (!changed) return;
       await this.users.updateProfile(userId, changes);
-      await this.events.emit(
-        'user.updated',
-        {
-          user_id: userId,
-          changes: { before: profileFields(changed.before), after: profileFields(changed.after) },
-        },
-        origin,
-      );
+      await this.profileUpdated(userId, changed, origin);
     });
+  }
+
+  /**
+   * Accounts by id, locked against other changes until the caller's transaction ends (in id
+   * order, so two batches never deadlock); unknown ids are left out.
+   */
+  findManyForUpdate(ids: string[]): Promise<User[]> {
+    return this.users.findManyForUpdate(ids);
+  }
+
+  /**
+   * Changes the profile fields of many accounts at once, in the caller's transaction: one
+   * statement for every account, and a `user.updated` event for each account whose fields
+   * change. Accounts that no longer exist are left out; two updates of one account apply in
+   * order, as one. Answers the ids of the accounts changed.
+   */
+  async updateProfiles(
+    updates: { userId: string; changes: ProfileChanges }[],
+    origin: EventOrigin,
+  ): Promise<Set<string>> {
+    const requests = new Map<string, ProfileChanges>();
+    for (const { userId, changes } of updates) {
+      requests.set(userId, { ...requests.get(userId), ...changes });
+    }
+    return this.transactions.run(async () => {
+      const locked = await this.users.findManyForUpdate([...requests.keys()]);
+      const current = new Map(locked.map((user) => [user.id, user]));
+      const changes = [...requests].flatMap(([userId, requested]) => {
+        const user = current.get(userId);
+        const changed =
+          user && fieldChanges<ProfileChanges>(user, { ...user, ...requested }, PROFILE_FIELDS);
+        return changed ? [{ userId, changed }] : [];
+      });
+      await this.users.updateProfiles(
+        changes.map(({ userId, changed }) => ({ id: userId, changes: changed.after })),
+      );
+      for (const { userId, changed } of changes) {
+        await this.profileUpdated(userId, changed, origin);
+      }
+      return new Set(changes.map((change) => change.userId));
+    });
+  }
+
+  private async profileUpdated(
+    userId: string,
+    changed: { before: ProfileChanges; after: ProfileChanges },
+    origin: EventOrigin,
+  ): Promise<void> {
+    await this.events.emit(
+      'user.updated',
+      {
+        user_id: userId,
+        changes: { before: profileFields(changed.before), after: profileFields(changed.after) },
+      },
+      origin,
+    );
   }
 
   /**

@@ -176,23 +176,17 @@ export class ProviderSyncs {
     let cursor = run.cursor;
     for (;;) {
       const page = await api.listUsers(cursor);
-      const linked = await this.identities.linkedSubjects(
-        provider.id,
-        page.users.map((user) => user.id),
-      );
-      let updated = 0;
-      for (const user of page.users) {
-        if (!linked.has(user.id)) continue;
-        if ((await this.userSync.apply(provider, user)) === 'updated') {
-          updated++;
-          this.metrics.userSynced(provider.kind, 'full');
-        }
-      }
-      await this.repository.recordPage(run.id, page.next, page.users.length, updated);
-      if (!page.next) {
-        await this.repository.finishRun(run.id, 'completed', null);
-        return;
-      }
+      // The page's changes and where the next page is commit together: a restart resumes at
+      // the first page not applied.
+      const updated = await this.transactions.run(async () => {
+        const outcomes = await this.userSync.applyAll(provider, page.users);
+        const count = [...outcomes.values()].filter((outcome) => outcome === 'updated').length;
+        await this.repository.recordPage(run.id, page.next, page.users.length, count);
+        if (!page.next) await this.repository.finishRun(run.id, 'completed', null);
+        return count;
+      });
+      this.metrics.userSynced(provider.kind, 'full', updated);
+      if (!page.next) return;
       cursor = page.next;
     }
   }

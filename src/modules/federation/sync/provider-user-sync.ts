@@ -39,6 +39,11 @@ function statusChange(
  * provider was what stopped it). Each change is the users module's own event (`user.updated`,
  * `user.suspended`…), so the audit trail and `/v1/events/stream` see it. A state older than the
  * one last applied is ignored, so that events processed out of order never go back in time.
+ *
+ * A page of a full sync is applied at once, in one transaction: the identities and accounts are
+ * locked and read in one statement each, the profiles changed in one, the identities' states
+ * recorded in one; only the events (one per changed account) and the rare status changes are
+ * per account. One user is a page of one, so every path follows the same rules.
  */
 @Injectable()
 export class ProviderUserSync {
@@ -49,31 +54,74 @@ export class ProviderUserSync {
     private readonly transactions: Transactions,
   ) {}
 
-  apply(provider: IdentityProvider, remote: RemoteUser): Promise<SyncOutcome> {
+  async apply(provider: IdentityProvider, remote: RemoteUser): Promise<SyncOutcome> {
+    const outcomes = await this.applyAll(provider, [remote]);
+    return outcomes.get(remote.id)!;
+  }
+
+  /** Applies the provider's states of many users in one transaction; the outcome of each, by id. */
+  applyAll(provider: IdentityProvider, remotes: RemoteUser[]): Promise<Map<string, SyncOutcome>> {
     const origin: EventOrigin = { actor: systemActor(`identity-provider:${provider.slug}`) };
+    const newest = new Map<string, RemoteUser>();
+    for (const remote of remotes) {
+      const seen = newest.get(remote.id);
+      if (!seen || seen.updatedAt < remote.updatedAt) newest.set(remote.id, remote);
+    }
+    const outcomes = new Map<string, SyncOutcome>(
+      [...newest.keys()].map((id) => [id, 'not_linked']),
+    );
     return this.transactions.run(async () => {
-      const identity = await this.identities.findByProviderSubjectForUpdate(provider.id, remote.id);
-      if (!identity) return 'not_linked';
-      if (identity.remoteUpdatedAt && remote.updatedAt < identity.remoteUpdatedAt) return 'stale';
-      const user = await this.users.findById(identity.userId);
-      if (!user) return 'not_linked';
-      const profile = profileOf(remote.claims, provider.claimMapping);
-      const fields = Object.entries(profile.changes) as [keyof typeof profile.changes, unknown][];
-      const profileChanged = fields.some(([field, value]) => user[field] !== value);
-      if (profileChanged) await this.users.updateProfile(user.id, profile.changes, origin);
-      const change = statusChange(user.status, remote.status, identity.providerStatus);
-      if (change) {
-        await this.users.changeStatus(user.id, change, 'identity_provider', origin);
-        if (change !== 'reactivate') {
-          await this.sessions.revokeAll(user.id, 'account_inactive', origin);
+      const identities = (
+        await this.identities.findByProviderSubjectsForUpdate(provider.id, [...newest.keys()])
+      ).filter((identity) => {
+        const remote = newest.get(identity.subject)!;
+        const stale =
+          identity.remoteUpdatedAt !== null && remote.updatedAt < identity.remoteUpdatedAt;
+        if (stale) outcomes.set(identity.subject, 'stale');
+        return !stale;
+      });
+      const users = new Map(
+        (await this.users.findManyForUpdate(identities.map((identity) => identity.userId))).map(
+          (user) => [user.id, user],
+        ),
+      );
+      const applied = identities
+        .filter((identity) => users.has(identity.userId))
+        .map((identity) => {
+          const remote = newest.get(identity.subject)!;
+          return { identity, remote, profile: profileOf(remote.claims, provider.claimMapping) };
+        });
+      const changedProfiles = await this.users.updateProfiles(
+        applied.map(({ identity, profile }) => ({
+          userId: identity.userId,
+          changes: profile.changes,
+        })),
+        origin,
+      );
+      for (const { identity, remote } of applied) {
+        const user = users.get(identity.userId)!;
+        const change = statusChange(user.status, remote.status, identity.providerStatus);
+        if (change) {
+          await this.users.changeStatus(user.id, change, 'identity_provider', origin);
+          if (change !== 'reactivate') {
+            await this.sessions.revokeAll(user.id, 'account_inactive', origin);
+          }
         }
+        outcomes.set(
+          identity.subject,
+          change || changedProfiles.has(user.id) ? 'updated' : 'unchanged',
+        );
       }
-      await this.identities.recordSync(
-        identity.id,
-        { remoteUpdatedAt: remote.updatedAt, providerStatus: remote.status, email: profile.email },
+      await this.identities.recordSyncs(
+        applied.map(({ identity, remote, profile }) => ({
+          id: identity.id,
+          remoteUpdatedAt: remote.updatedAt,
+          providerStatus: remote.status,
+          email: profile.email,
+        })),
         new Date(),
       );
-      return profileChanged || change ? 'updated' : 'unchanged';
+      return outcomes;
     });
   }
 }

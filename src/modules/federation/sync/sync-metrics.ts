@@ -55,7 +55,7 @@ export class SyncMetrics {
     }
   }
 
-  userSynced(kind: string, trigger: 'webhook' | 'user' | 'full'): void {
-    this.usersSynced.inc({ provider_kind: kind, trigger });
+  userSynced(kind: string, trigger: 'webhook' | 'user' | 'full', count = 1): void {
+    if (count > 0) this.usersSynced.inc({ provider_kind: kind, trigger }, count);
   }
 }
