@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { OfflineTokenVault } from '../src/modules/token-vault/offline-token-vault';
+import { TOKEN_REVOCATION_QUEUE } from '../src/modules/token-vault/token-vault-erasure';
 import { TokenVaultRepository } from '../src/modules/token-vault/token-vault.repository';
 import { settled } from './support/accounts';
 import { send, signedInAdmin, signedInUser, SignedInUser, uniqueName } from './support/access';
@@ -93,6 +95,28 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
         [id],
       );
     return row;
+  }
+
+  /** The offline token a record holds, opened as the vault opens it. */
+  async function plainOfflineToken(id: string): Promise<string> {
+    const [row] = await t.app
+      .get(DataSource)
+      .query<{ envelope: string; user_id: string; provider_id: string }[]>(
+        'SELECT envelope, user_id, provider_id FROM offline_tokens WHERE id = $1',
+        [id],
+      );
+    return t.app
+      .get(OfflineTokenVault)
+      .open({ recordId: id, userId: row.user_id, providerId: row.provider_id }, row.envelope);
+  }
+
+  async function activeAtProvider(token: string): Promise<boolean> {
+    const res = await send(t, 'POST', '/v1/token-vault/validate', admin.token, {
+      provider: slug,
+      token,
+    });
+    expect(res.statusCode).toBe(200);
+    return res.json<{ active: boolean }>().active;
   }
 
   beforeAll(async () => {
@@ -355,6 +379,104 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       expect((await accessToken(id, user.token)).statusCode).toBe(200);
     });
 
+    it('holds no row lock nor transaction while the provider answers', async () => {
+      const user = await signedInUser(t);
+      const { persistent_token_id: id } = await stored(user);
+      keycloak.delayTokenResponses(600);
+      try {
+        const pending = accessToken(id, user.token);
+        await new Promise((done) => setTimeout(done, 300));
+        const database = t.app.get(DataSource);
+        // NOWAIT: a transaction holding the row would make this fail at once.
+        const locked = await database.transaction((manager) =>
+          manager.query<{ lease_until: Date | null }[]>(
+            'SELECT lease_until FROM offline_tokens WHERE id = $1 FOR UPDATE NOWAIT',
+            [id],
+          ),
+        );
+        expect(locked[0].lease_until).not.toBeNull();
+        expect((await pending).statusCode).toBe(200);
+      } finally {
+        keycloak.delayTokenResponses(0);
+      }
+      const [after] = await t.app
+        .get(DataSource)
+        .query<{ lease_until: Date | null }[]>(
+          'SELECT lease_until FROM offline_tokens WHERE id = $1',
+          [id],
+        );
+      expect(after.lease_until).toBeNull();
+    });
+
+    it('takes over the lease of a leader that died once it runs out, and makes one provider call', async () => {
+      const user = await signedInUser(t);
+      const { persistent_token_id: id } = await stored(user);
+      // Another instance took the lease and died before answering: its lease runs 1.5 s more.
+      await t.app.get(DataSource).query(
+        `UPDATE offline_tokens SET lease_id = $2, lease_until = now() + interval '1500 milliseconds'
+            WHERE id = $1`,
+        [id, randomUUID()],
+      );
+      const calls = keycloak.refreshRequests;
+      const started = Date.now();
+      const res = await accessToken(id, user.token);
+      expect(res.statusCode).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+      expect(keycloak.refreshRequests - calls).toBe(1);
+      expect((await sealed(id)).rotated_at).not.toBeNull();
+      expect((await accessToken(id, user.token)).statusCode).toBe(200);
+    });
+
+    it('makes one provider call for two instances racing for one record, and both get its answer', async () => {
+      const user = await signedInUser(t);
+      const { persistent_token_id: id } = await stored(user);
+      const other = await startTestApp({
+        databaseUrl: t.config.database.url,
+        env: {
+          FEDERATION_ALLOWED_HOSTS: '127.0.0.1',
+          FEDERATION_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
+        },
+      });
+      try {
+        // Discovery first, so that the race is for the token endpoint alone.
+        await send(other, 'POST', '/v1/token-vault/validate', user.token, {
+          provider: slug,
+          token: 'x',
+        });
+        const calls = keycloak.refreshRequests;
+        keycloak.delayTokenResponses(300);
+        let answers;
+        try {
+          answers = await Promise.all([
+            accessToken(id, user.token),
+            send(other, 'POST', `/v1/token-vault/tokens/${id}/access-token`, user.token, {}),
+          ]);
+        } finally {
+          keycloak.delayTokenResponses(0);
+        }
+        expect(answers.map((res) => res.statusCode)).toEqual([200, 200]);
+        expect(keycloak.refreshRequests - calls).toBe(1);
+        const [first, second] = answers.map((res) =>
+          res.json<{ access_token: string; expires_in: number }>(),
+        );
+        expect(second.access_token).toBe(first.access_token);
+        expect(await activeAtProvider(first.access_token)).toBe(true);
+        // A request after the race makes a trip of its own with the rotated token.
+        const later = await send(
+          other,
+          'POST',
+          `/v1/token-vault/tokens/${id}/access-token`,
+          user.token,
+          {},
+        );
+        expect(later.statusCode).toBe(200);
+        expect(later.json<{ access_token: string }>().access_token).not.toBe(first.access_token);
+        expect(keycloak.refreshRequests - calls).toBe(2);
+      } finally {
+        await other.close();
+      }
+    });
+
     it("answers 404 for another user's record, on every route", async () => {
       const owner = await signedInUser(t);
       const other = await signedInUser(t);
@@ -450,6 +572,37 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       );
       expect(deleting.statusCode).toBe(502);
       expect((await sealed(stranded.persistent_token_id)).status).toBe('active');
+    });
+  });
+
+  describe('erasure', () => {
+    it("deletes an erased person's records and then revokes them at the provider, from a job holding them sealed", async () => {
+      const user = await signedInUser(t);
+      const { persistent_token_id: id, session_id: sid } = await stored(user);
+      const minted = (await accessToken(id, user.token)).json<{ access_token: string }>();
+      const offline = await plainOfflineToken(id);
+      expect(await activeAtProvider(offline)).toBe(true);
+
+      const erased = await send(t, 'DELETE', `/v1/admin/users/${user.id}`, admin.token);
+      expect(erased.statusCode).toBe(204);
+      const database = t.app.get(DataSource);
+      expect(
+        await database.query('SELECT id FROM offline_tokens WHERE user_id = $1', [user.id]),
+      ).toEqual([]);
+      await settled(t);
+      const jobs = await database.query<{ data: string; state: string }[]>(
+        'SELECT data::text AS data, state FROM pgboss.job WHERE name = $1',
+        [TOKEN_REVOCATION_QUEUE],
+      );
+      expect(jobs.length).toBeGreaterThan(0);
+      expect(jobs.every((job) => job.state === 'completed')).toBe(true);
+      for (const job of jobs) {
+        expect(job.data).toContain('sealed');
+        expect(job.data).not.toContain(offline);
+      }
+      expect(await activeAtProvider(offline)).toBe(false);
+      expect(await activeAtProvider(minted.access_token)).toBe(false);
+      expect(keycloak.endedSessions).toContain(sid);
     });
   });
 

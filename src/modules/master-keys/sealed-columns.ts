@@ -15,7 +15,15 @@ import {
   LINK_CREDENTIALS_PURPOSE,
 } from '../trading-accounts/trading-account-vault';
 import { consentSecretsContext } from '../token-vault/token-vault.service';
-import { OFFLINE_TOKENS_PURPOSE, offlineTokenField } from '../token-vault/offline-token-vault';
+import {
+  accessTokenField,
+  OFFLINE_TOKENS_PURPOSE,
+  offlineTokenField,
+} from '../token-vault/offline-token-vault';
+import {
+  SEALED_REVOCATION_CONTEXT,
+  TOKEN_REVOCATION_QUEUE,
+} from '../token-vault/token-vault-erasure';
 
 /**
  * One place in the database that holds envelopes sealed under the master key (EnvelopeCipher),
@@ -139,6 +147,14 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
       assign: (value) => `envelope = ${value}, key_id = split_part(${value}, '.', 2)`,
     },
   ),
+  column(
+    'offline_tokens',
+    'access_token_sealed',
+    uuid('id'),
+    ([id, userId, providerId]) =>
+      fieldContext(OFFLINE_TOKENS_PURPOSE, id, accessTokenField(userId, providerId)),
+    { bound: ['user_id', 'provider_id'] },
+  ),
   column('token_vault_consents', 'secrets_sealed', uuid('id'), ([id]) => consentSecretsContext(id)),
   column('trading_account_links', 'api_key_sealed', uuid('id'), ([id]) =>
     fieldContext(LINK_CREDENTIALS_PURPOSE, id, 'api_key'),
@@ -153,6 +169,11 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     kept: AUDIT_CHAIN,
   }),
   queuedJobs('pgboss.job (mail.send)', [MAIL_QUEUE], SEALED_MAIL_CONTEXT),
+  queuedJobs(
+    'pgboss.job (token vault revocations)',
+    [TOKEN_REVOCATION_QUEUE],
+    SEALED_REVOCATION_CONTEXT,
+  ),
   queuedJobs(
     'pgboss.job (account requests)',
     Object.values(ACCOUNT_REQUEST_QUEUES),

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Actor } from '../../common/auth/actor';
 import { Caller } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
@@ -9,8 +9,9 @@ import { DomainEvents } from '../events/domain-events.service';
 import { OfflineToken } from './offline-token.entity';
 import { offlineTokenExpiry, OfflineTokenVault } from './offline-token-vault';
 import { OFFLINE_TOKEN_RESOURCE } from './offline-token-directory';
-import { ProviderCalls } from './provider-calls';
-import { TokenVaultRepository } from './token-vault.repository';
+import { OfflineTokenLeases } from './offline-token-leases';
+import { ConfiguredProvider, ProviderCalls } from './provider-calls';
+import { LeasedToken, TokenVaultRepository } from './token-vault.repository';
 import { ownerOf } from './token-vault.service';
 
 /** The permission a service needs to use users' offline tokens, and the action decided on. */
@@ -26,6 +27,9 @@ export interface MintedAccessToken {
   rotated: boolean;
 }
 
+/** How long at most a trip's access token is kept for the requests of other instances. */
+const SHARE_MS = 10_000;
+
 /** What one trip to the provider ended in, as every caller waiting on it sees it. */
 type Flight = { kind: 'minted'; minted: MintedAccessToken } | { kind: 'rejected' };
 
@@ -33,18 +37,23 @@ type Flight = { kind: 'minted'; minted: MintedAccessToken } | { kind: 'rejected'
  * The use of stored offline tokens: access tokens (refresh grant) for the owner or for a
  * service acting for them, a new offline token from a stored one, and introspection.
  *
- * One record, one trip to the provider at a time. Callers on this instance that ask while a
- * trip is under way wait for it and share its answer (single flight), so 50 concurrent requests
- * make one provider call; across instances the record's row lock, held during the call, makes
- * the next caller use the token the previous one stored. A single-use (rotating) offline token
- * is thus never spent twice, and its replacement is stored in the transaction that spent it.
+ * One record, one trip to the provider at a time (single flight), and no database connection
+ * held while it is under way. Callers on this instance that ask during a trip share its answer
+ * in memory; across instances the record's lease (OfflineTokenLeases) lets one trip go and the
+ * others wait for its answer, which it keeps sealed in the record for them for a few seconds.
+ * So 50 concurrent requests make one provider call, and a single-use (rotating) offline token
+ * is never spent twice: its replacement is stored by the statement that ends the lease. Only
+ * requests that were waiting on a trip share its access token; a later request makes a trip
+ * of its own (each answer is fresh from the provider, as callers expect).
  */
 @Injectable()
 export class OfflineTokenUse {
+  private readonly logger = new Logger(OfflineTokenUse.name);
   private readonly flights = new Map<string, Promise<Flight>>();
 
   constructor(
     private readonly repository: TokenVaultRepository,
+    private readonly leases: OfflineTokenLeases,
     private readonly vault: OfflineTokenVault,
     private readonly provider: ProviderCalls,
     private readonly authz: AuthzService,
@@ -80,7 +89,7 @@ export class OfflineTokenUse {
   /** One refresh grant for the caller, shared with whoever asks for the record meanwhile. */
   private async use(caller: Caller, id: string, userId: string | undefined) {
     const token = await this.usable(caller, id, userId);
-    const flight = await this.fly(token.id);
+    const flight = await this.fly(token);
     if (flight.kind === 'rejected') throw revoked();
     return { token, minted: flight.minted };
   }
@@ -138,73 +147,134 @@ export class OfflineTokenUse {
     return token;
   }
 
-  private fly(id: string): Promise<Flight> {
-    const current = this.flights.get(id);
+  private fly(token: OfflineToken): Promise<Flight> {
+    const current = this.flights.get(token.id);
     if (current) return current;
-    const flight = this.refresh(id).finally(() => this.flights.delete(id));
-    this.flights.set(id, flight);
+    const flight = this.refresh(token).finally(() => this.flights.delete(token.id));
+    this.flights.set(token.id, flight);
     return flight;
   }
 
   /**
-   * One refresh grant with the record locked: the rotated token (if any) is stored, or an
-   * `invalid_grant` marks the record revoked, in the same transaction.
+   * This instance's trip for the record: the lease first (waiting on another instance's trip,
+   * whose answer it then shares), then the refresh grant with no connection held.
    */
-  private refresh(id: string): Promise<Flight> {
-    return this.transactions.run(async (): Promise<Flight> => {
-      const now = new Date();
-      const token = await this.repository.findSealedForUpdate(id);
-      if (!token) throw new DomainError(CommonErrorCode.NotFound, 'No such offline token.');
-      if (token.status !== 'active') return { kind: 'rejected' };
-      const configured = await this.provider.configured({ id: token.providerId });
-      const owner = ownerOf(token);
-      const stored = this.vault.open(owner, token.envelope);
-      let response;
-      try {
-        response = await this.provider.refresh(configured, stored);
-      } catch (error) {
-        if (!(
-          error instanceof DomainError && error.code === TokenVaultErrorCode.OfflineTokenRevoked
-        )) {
-          throw error;
-        }
-        await this.repository.markRevoked(id, now);
+  private async refresh(token: OfflineToken): Promise<Flight> {
+    const configured = await this.provider.configured({ id: token.providerId });
+    const claim = await this.leases.claim(token.id, true);
+    switch (claim.kind) {
+      case 'gone':
+        throw new DomainError(CommonErrorCode.NotFound, 'No such offline token.');
+      case 'inactive':
+        return { kind: 'rejected' };
+      case 'shared':
+        return {
+          kind: 'minted',
+          minted: fromShared(this.vault.openAccessToken(ownerOf(token), claim.accessTokenSealed)),
+        };
+      case 'lead':
+        return this.lead(configured, claim.lease, claim.token);
+    }
+  }
+
+  /**
+   * One refresh grant under the lease, then one statement recording its answer: the rotated
+   * token (if any) replaces the stored one, and the access token is kept sealed for the requests
+   * of other instances that waited; or an `invalid_grant` marks the record revoked. No answer
+   * (the provider down) releases the lease.
+   */
+  private async lead(
+    configured: ConfiguredProvider,
+    lease: string,
+    token: LeasedToken,
+  ): Promise<Flight> {
+    const now = new Date();
+    const owner = ownerOf(token);
+    let stored: string;
+    let response: Awaited<ReturnType<ProviderCalls['refresh']>>;
+    try {
+      stored = this.vault.open(owner, token.envelope);
+      response = await this.provider.refresh(configured, stored);
+    } catch (error) {
+      if (!(
+        error instanceof DomainError && error.code === TokenVaultErrorCode.OfflineTokenRevoked
+      )) {
+        await this.leases.release(token.id, lease);
+        throw error;
+      }
+      await this.transactions.run(async () => {
+        if (!(await this.repository.revokeInFlight(token.id, lease, now))) return;
         await this.events.emit(
           'token_vault.token_rejected',
-          { token_id: id, user_id: token.userId, provider_id: token.providerId },
+          { token_id: token.id, user_id: token.userId, provider_id: token.providerId },
           { actor: { type: 'system', id: 'token-vault', requestId: null, ip: null } },
         );
-        return { kind: 'rejected' };
-      }
-      const next = response.refresh_token;
-      const rotated = typeof next === 'string' && next.length > 0 && next !== stored;
-      if (rotated) {
-        const sealed = this.vault.seal(owner, next);
-        await this.repository.rotate(
-          id,
-          {
-            envelope: sealed.envelope,
-            keyId: sealed.keyId,
-            tokenHash: sealed.tokenHash,
-            expiresAt: offlineTokenExpiry(response, now) ?? token.expiresAt,
-          },
-          now,
-        );
-      } else {
-        await this.repository.markUsed(id, now);
-      }
-      return {
-        kind: 'minted',
-        minted: {
-          accessToken: response.access_token,
-          tokenType: response.token_type ?? 'Bearer',
-          expiresIn: typeof response.expires_in === 'number' ? response.expires_in : null,
-          scope: typeof response.scope === 'string' ? response.scope : null,
-          rotated,
-        },
+      });
+      return { kind: 'rejected' };
+    }
+    const next = response.refresh_token;
+    const rotated = typeof next === 'string' && next.length > 0 && next !== stored;
+    const minted: MintedAccessToken = {
+      accessToken: response.access_token,
+      tokenType: response.token_type ?? 'Bearer',
+      expiresIn: typeof response.expires_in === 'number' ? response.expires_in : null,
+      scope: typeof response.scope === 'string' ? response.scope : null,
+      rotated,
+    };
+    let replacement = null;
+    if (rotated) {
+      const sealed = this.vault.seal(owner, next);
+      replacement = {
+        envelope: sealed.envelope,
+        keyId: sealed.keyId,
+        tokenHash: sealed.tokenHash,
+        expiresAt: offlineTokenExpiry(response, now) ?? token.expiresAt,
       };
-    });
+    }
+    const recorded = await this.repository.completeFlight(
+      token.id,
+      lease,
+      {
+        rotated: replacement,
+        accessTokenSealed: this.vault.sealAccessToken(
+          owner,
+          JSON.stringify({ ...minted, mintedAt: now.getTime() } satisfies SharedAccessToken),
+        ),
+        shareMs: shareMs(minted),
+      },
+      now,
+    );
+    if (!recorded) {
+      // Deleted meanwhile (its revocation waited for this trip), or a lease that outlived its
+      // length: the answer is the caller's, and the record keeps what it holds.
+      this.logger.warn({ token_id: token.id, rotated }, 'A trip ended after losing its lease');
+    }
+    return { kind: 'minted', minted };
   }
+}
+
+/** The shared answer of a trip as sealed: when it was minted, to tell the rest of its life. */
+interface SharedAccessToken extends MintedAccessToken {
+  mintedAt: number;
+}
+
+/**
+ * How long a trip's access token is kept for the requests that waited on it: long enough for
+ * them to look (they look every 50 ms at most), never more than half its life.
+ */
+function shareMs(minted: MintedAccessToken): number {
+  return minted.expiresIn === null
+    ? SHARE_MS
+    : Math.min(SHARE_MS, Math.floor((minted.expiresIn * 1000) / 2));
+}
+
+function fromShared(sealed: string): MintedAccessToken {
+  const { mintedAt, ...minted } = JSON.parse(sealed) as SharedAccessToken;
+  const age = Math.floor((Date.now() - mintedAt) / 1000);
+  return {
+    ...minted,
+    expiresIn: minted.expiresIn === null ? null : Math.max(minted.expiresIn - age, 0),
+  };
 }
 
 /** Whose record was used, by whom: the fields of its events. */

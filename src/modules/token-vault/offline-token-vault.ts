@@ -36,6 +36,20 @@ export class OfflineTokenVault {
     return this.vault.open(owner.recordId, field(owner), envelope);
   }
 
+  /** An access token minted from the record, kept for the requests that waited on its trip. */
+  sealAccessToken(owner: TokenOwner, value: string): string {
+    return this.vault.seal(owner.recordId, accessTokenField(owner.userId, owner.providerId), value)
+      .envelope;
+  }
+
+  openAccessToken(owner: TokenOwner, envelope: string): string {
+    return this.vault.open(
+      owner.recordId,
+      accessTokenField(owner.userId, owner.providerId),
+      envelope,
+    );
+  }
+
   hash(token: string): Buffer {
     return this.cipher.keyedHash(HASH_PURPOSE, token);
   }
@@ -57,4 +71,9 @@ function field(owner: TokenOwner): string {
 /** The field an offline token is sealed as: bound to its user and provider. */
 export function offlineTokenField(userId: string, providerId: string): string {
   return `offline_token:${userId}:${providerId}`;
+}
+
+/** The field a record's shared access token is sealed as: bound to its user and provider. */
+export function accessTokenField(userId: string, providerId: string): string {
+  return `access_token:${userId}:${providerId}`;
 }

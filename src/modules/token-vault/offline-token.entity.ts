@@ -79,6 +79,28 @@ export class OfflineToken {
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 
+  /**
+   * The trip to the provider that holds the record (single flight across instances): taken by
+   * one statement when none holds it or its lease ran out (a leader that died), released when
+   * its answer is recorded. The id stays afterwards: it names the trip whose answer
+   * `accessTokenSealed` holds for the requests that waited on it.
+   */
+  @Column({ name: 'lease_id', type: 'uuid', nullable: true })
+  leaseId!: string | null;
+
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
+  leaseUntil!: Date | null;
+
+  /**
+   * The last trip's access token (sealed, bound to the record, user and provider), for the
+   * requests that waited on that trip in other instances, until `accessTokenUntil` (seconds).
+   */
+  @Column({ name: 'access_token_sealed', type: 'text', nullable: true, select: false })
+  accessTokenSealed!: string | null;
+
+  @Column({ name: 'access_token_until', type: 'timestamptz', nullable: true })
+  accessTokenUntil!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

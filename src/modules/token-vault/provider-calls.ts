@@ -72,6 +72,34 @@ export class ProviderCalls {
     }
   }
 
+  /**
+   * Retires an offline token at the provider: revokes it (RFC 7009) unless told not to (a
+   * Keycloak revoking per client would take the user's other tokens), a token the provider
+   * already refuses counting as revoked; then ends `sessionId`, when given (the last record in
+   * it). Provider failures of the revocation throw (502); the session's ending is reported.
+   */
+  async retire(
+    configured: ConfiguredProvider,
+    offlineToken: string,
+    options: { revoke: boolean; sessionId: string | null },
+  ): Promise<{ revoked: boolean; session: SessionEnding | null }> {
+    let revoked = false;
+    if (options.revoke) {
+      try {
+        await this.revoke(configured, offlineToken);
+      } catch (error) {
+        if (!(
+          error instanceof DomainError && error.code === TokenVaultErrorCode.OfflineTokenRevoked
+        ))
+          throw error;
+      }
+      revoked = true;
+    }
+    const session =
+      options.sessionId === null ? null : await this.endSession(configured, options.sessionId);
+    return { revoked, session };
+  }
+
   async introspect(
     { configuration }: ConfiguredProvider,
     token: string,

@@ -18,6 +18,12 @@ export type NewOfflineToken = Pick<
   | 'expiresAt'
 >;
 
+/** A record whose lease a trip to the provider holds, with its envelope. */
+export type LeasedToken = Pick<
+  OfflineToken,
+  'id' | 'userId' | 'providerId' | 'providerSessionId' | 'expiresAt' | 'envelope'
+>;
+
 /** The only code that reads or writes `offline_tokens` and `token_vault_consents`. */
 @Injectable()
 export class TokenVaultRepository {
@@ -132,30 +138,195 @@ export class TokenVaultRepository {
     return this.tokens.find({ where: { userId }, order: { id: 'ASC' } });
   }
 
-  /** With its envelope, locked until the transaction ends: one use or rotation at a time. */
-  findSealedForUpdate(id: string): Promise<OfflineToken | null> {
+  /**
+   * Takes the record's lease for a trip to the provider, in one statement: only an active
+   * record that no trip holds (none, or its lease ran out by the database's clock). Answers the
+   * record with its envelope, or null when another trip holds it or it is not active. The last
+   * trip's shared answer goes with the old lease.
+   */
+  async claimLease(id: string, lease: string, leaseMs: number): Promise<LeasedToken | null> {
+    const rows = await this.transactions.manager().query<
+      {
+        user_id: string;
+        provider_id: string;
+        provider_session_id: string | null;
+        expires_at: Date | null;
+        envelope: string;
+      }[]
+    >(
+      `WITH claimed AS (
+         UPDATE offline_tokens
+            SET lease_id = $2, lease_until = now() + $3 * interval '1 millisecond',
+                access_token_sealed = NULL, access_token_until = NULL
+          WHERE id = $1 AND status = 'active' AND (lease_until IS NULL OR lease_until <= now())
+          RETURNING user_id, provider_id, provider_session_id, expires_at, envelope
+       )
+       SELECT * FROM claimed`,
+      [id, lease, leaseMs],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id,
+      userId: row.user_id,
+      providerId: row.provider_id,
+      providerSessionId: row.provider_session_id,
+      expiresAt: row.expires_at,
+      envelope: row.envelope,
+    };
+  }
+
+  /**
+   * Where the record's trips stand, by the database's clock: whether one holds it now, the last
+   * one's id, and that trip's shared answer while it keeps (null otherwise). Null: no record.
+   */
+  async flightOf(id: string): Promise<{
+    status: OfflineToken['status'];
+    leaseId: string | null;
+    leased: boolean;
+    accessTokenSealed: string | null;
+  } | null> {
+    const rows = await this.transactions.manager().query<
+      {
+        status: OfflineToken['status'];
+        lease_id: string | null;
+        leased: boolean;
+        shared: string | null;
+      }[]
+    >(
+      `SELECT status, lease_id, coalesce(lease_until > now(), false) AS leased,
+              CASE WHEN access_token_until > now() THEN access_token_sealed END AS shared
+         FROM offline_tokens WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      status: row.status,
+      leaseId: row.lease_id,
+      leased: row.leased,
+      accessTokenSealed: row.shared,
+    };
+  }
+
+  /**
+   * Records a trip's answer if it still holds the lease (none took it over since): the rotated
+   * token when the provider rotated it, and the access token shared with those who waited, for
+   * `shareMs`; the lease ends. False when the trip no longer held it.
+   */
+  async completeFlight(
+    id: string,
+    lease: string,
+    answer: {
+      rotated: {
+        envelope: string;
+        keyId: string;
+        tokenHash: Buffer;
+        expiresAt: Date | null;
+      } | null;
+      accessTokenSealed: string;
+      shareMs: number;
+    },
+    now: Date,
+  ): Promise<boolean> {
+    const { rotated } = answer;
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH completed AS (
+         UPDATE offline_tokens
+            SET lease_until = NULL, last_used_at = $3,
+                access_token_sealed = $4, access_token_until = now() + $5 * interval '1 millisecond',
+                envelope = coalesce($6, envelope), key_id = coalesce($7, key_id),
+                token_hash = coalesce($8, token_hash),
+                expires_at = CASE WHEN $6::text IS NULL THEN expires_at ELSE $9 END,
+                rotated_at = CASE WHEN $6::text IS NULL THEN rotated_at ELSE $3 END,
+                updated_at = now()
+          WHERE id = $1 AND lease_id = $2
+          RETURNING id
+       )
+       SELECT id FROM completed`,
+      [
+        id,
+        lease,
+        now,
+        answer.accessTokenSealed,
+        answer.shareMs,
+        rotated?.envelope ?? null,
+        rotated?.keyId ?? null,
+        rotated?.tokenHash ?? null,
+        rotated?.expiresAt ?? null,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** The provider refused the token (`invalid_grant`): revoked, if the trip still holds the lease. */
+  async revokeInFlight(id: string, lease: string, now: Date): Promise<boolean> {
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH revoked AS (
+         UPDATE offline_tokens
+            SET status = 'revoked', revoked_at = $3, lease_until = NULL, updated_at = now()
+          WHERE id = $1 AND lease_id = $2
+          RETURNING id
+       )
+       SELECT id FROM revoked`,
+      [id, lease, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** A trip that got no answer (the provider down) lets the next request try. */
+  async releaseLease(id: string, lease: string): Promise<void> {
+    await this.transactions
+      .manager()
+      .query('UPDATE offline_tokens SET lease_until = NULL WHERE id = $1 AND lease_id = $2', [
+        id,
+        lease,
+      ]);
+  }
+
+  /**
+   * Erasure: deletes every record of the user, answering each with its envelope, so that what
+   * the provider still honours can be revoked after the transaction.
+   */
+  async deleteAllOf(userId: string): Promise<OfflineToken[]> {
+    const rows = await this.transactions.manager().query<
+      {
+        id: string;
+        provider_id: string;
+        provider_session_id: string | null;
+        status: OfflineToken['status'];
+        envelope: string;
+      }[]
+    >(
+      `WITH gone AS (
+         DELETE FROM offline_tokens WHERE user_id = $1
+         RETURNING id, provider_id, provider_session_id, status, envelope
+       )
+       SELECT * FROM gone`,
+      [userId],
+    );
+    return rows.map((row) =>
+      Object.assign(new OfflineToken(), {
+        id: row.id,
+        userId,
+        providerId: row.provider_id,
+        providerSessionId: row.provider_session_id,
+        status: row.status,
+        envelope: row.envelope,
+      }),
+    );
+  }
+
+  /** Live records of other users in the provider session (the session outlives their erasure). */
+  countInSession(providerId: string, providerSessionId: string): Promise<number> {
     return this.tokens
       .createQueryBuilder('t')
-      .addSelect('t.envelope')
-      .where('t.id = :id', { id })
-      .setLock('pessimistic_write')
-      .getOne();
-  }
-
-  async markUsed(id: string, now: Date): Promise<void> {
-    await this.tokens.update({ id }, { lastUsedAt: now });
-  }
-
-  async rotate(
-    id: string,
-    sealed: { envelope: string; keyId: string; tokenHash: Buffer; expiresAt: Date | null },
-    now: Date,
-  ): Promise<void> {
-    await this.tokens.update({ id }, { ...sealed, rotatedAt: now, lastUsedAt: now });
-  }
-
-  async markRevoked(id: string, now: Date): Promise<void> {
-    await this.tokens.update({ id }, { status: 'revoked', revokedAt: now });
+      .where('t.providerId = :providerId AND t.providerSessionId = :providerSessionId', {
+        providerId,
+        providerSessionId,
+      })
+      .andWhere(`t.status = 'active'`)
+      .getCount();
   }
 
   async delete(id: string): Promise<void> {

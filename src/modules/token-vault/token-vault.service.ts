@@ -17,6 +17,7 @@ import { ProviderSecrets } from '../federation/provider-secrets';
 import { ConsentBinding, ConsentState } from './consent-state';
 import { OfflineToken } from './offline-token.entity';
 import { offlineTokenExpiry, OfflineTokenVault } from './offline-token-vault';
+import { OfflineTokenLeases } from './offline-token-leases';
 import { ConfiguredProvider, describe, isDown, ProviderCalls, unavailable } from './provider-calls';
 import { TokenVaultRepository } from './token-vault.repository';
 
@@ -64,6 +65,7 @@ export class TokenVaultService {
 
   constructor(
     private readonly repository: TokenVaultRepository,
+    private readonly leases: OfflineTokenLeases,
     private readonly vault: OfflineTokenVault,
     private readonly provider: ProviderCalls,
     private readonly secrets: ProviderSecrets,
@@ -207,47 +209,48 @@ export class TokenVaultService {
    * session too when no other record shares it. A Keycloak that revokes per client (before
    * 26.1) would take the user's other tokens with it: then only the token's own offline session
    * is ended (admin API), and nothing is revoked at the provider while another record shares it.
+   * The record's lease is held during the provider calls (a trip under way is waited for, so the
+   * token revoked is the one stored), and no database connection is.
    */
   async delete(userId: string, id: string, actor: Actor): Promise<void> {
-    await this.transactions.run(async () => {
-      const token = await this.repository.findSealedForUpdate(id);
-      if (!token || token.userId !== userId) throw notFound();
-      const othersInSession = await this.repository.countOthersInSession(token);
-      const othersAtProvider = await this.repository.countOthersAtProvider(token);
-      let providerRevoked = false;
-      let providerSession:
-        'ended' | 'already_gone' | 'shared' | 'not_supported' | 'failed' | 'none' =
-        token.providerSessionId === null ? 'none' : 'shared';
-      if (token.status === 'active') {
-        const configured = await this.configuredOrNull(token.providerId);
-        if (configured) {
-          const perClient = this.provider.revocationScope(configured.provider) === 'per_client';
-          if (!perClient || othersAtProvider === 0) {
-            const plain = this.vault.open(ownerOf(token), token.envelope);
-            providerRevoked = await this.provider.revoke(configured, plain).then(
-              () => true,
-              (error: unknown) => {
-                if (
-                  error instanceof DomainError &&
-                  error.code === TokenVaultErrorCode.OfflineTokenRevoked
-                )
-                  return true;
-                throw error;
-              },
-            );
-          }
-          if (token.providerSessionId !== null && othersInSession === 0) {
-            providerSession = await this.provider.endSession(configured, token.providerSessionId);
-          }
-        }
+    const found = await this.repository.findById(id);
+    if (!found || found.userId !== userId) throw notFound();
+    const configured =
+      found.status === 'active' ? await this.configuredOrNull(found.providerId) : null;
+    const claim = configured ? await this.leases.claim(id, false) : null;
+    if (claim?.kind === 'gone') throw notFound();
+    let providerRevoked = false;
+    let providerSession: 'ended' | 'already_gone' | 'shared' | 'not_supported' | 'failed' | 'none' =
+      found.providerSessionId === null ? 'none' : 'shared';
+    if (configured && claim?.kind === 'lead') {
+      const token = claim.token;
+      try {
+        const othersAtProvider = await this.repository.countOthersAtProvider(found);
+        const othersInSession = await this.repository.countOthersInSession(found);
+        const perClient = this.provider.revocationScope(configured.provider) === 'per_client';
+        const retired = await this.provider.retire(
+          configured,
+          this.vault.open(ownerOf(token), token.envelope),
+          {
+            revoke: !perClient || othersAtProvider === 0,
+            sessionId: othersInSession === 0 ? token.providerSessionId : null,
+          },
+        );
+        providerRevoked = retired.revoked;
+        providerSession = retired.session ?? providerSession;
+      } catch (error) {
+        await this.leases.release(id, claim.lease);
+        throw error;
       }
-      await this.repository.delete(token.id);
+    }
+    await this.transactions.run(async () => {
+      await this.repository.delete(id);
       await this.events.emit(
         'token_vault.token_deleted',
         {
-          token_id: token.id,
-          user_id: token.userId,
-          provider_id: token.providerId,
+          token_id: found.id,
+          user_id: found.userId,
+          provider_id: found.providerId,
           provider_revoked: providerRevoked,
           provider_session: providerSession,
         },
@@ -333,7 +336,7 @@ export class TokenVaultService {
   }
 }
 
-export function ownerOf(token: OfflineToken) {
+export function ownerOf(token: Pick<OfflineToken, 'id' | 'userId' | 'providerId'>) {
   return { recordId: token.id, userId: token.userId, providerId: token.providerId };
 }
 
