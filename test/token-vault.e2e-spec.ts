@@ -401,11 +401,36 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       }
       const [after] = await t.app
         .get(DataSource)
-        .query<{ lease_until: Date | null }[]>(
-          'SELECT lease_until FROM offline_tokens WHERE id = $1',
+        .query<{ lease_until: Date | null; access_token_sealed: string | null }[]>(
+          'SELECT lease_until, access_token_sealed FROM offline_tokens WHERE id = $1',
           [id],
         );
       expect(after.lease_until).toBeNull();
+      // No other instance waited: the access token was never written.
+      expect(after.access_token_sealed).toBeNull();
+    });
+
+    it('revokes the token a trip under way stores: DELETE waits for the trip', async () => {
+      const user = await signedInUser(t);
+      const { persistent_token_id: id } = await stored(user);
+      keycloak.delayTokenResponses(400);
+      let minted;
+      let deleted;
+      try {
+        const pending = accessToken(id, user.token);
+        await new Promise((done) => setTimeout(done, 150));
+        deleted = await send(t, 'DELETE', `/v1/token-vault/tokens/${id}`, user.token);
+        minted = await pending;
+      } finally {
+        keycloak.delayTokenResponses(0);
+      }
+      expect(minted.statusCode).toBe(200);
+      expect(deleted.statusCode).toBe(204);
+      const rotated = minted.json<{ access_token: string }>().access_token;
+      expect(await activeAtProvider(rotated)).toBe(false);
+      expect((await send(t, 'GET', `/v1/token-vault/tokens/${id}`, user.token)).statusCode).toBe(
+        404,
+      );
     });
 
     it('takes over the lease of a leader that died once it runs out, and makes one provider call', async () => {
@@ -461,6 +486,15 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
         );
         expect(second.access_token).toBe(first.access_token);
         expect(await activeAtProvider(first.access_token)).toBe(true);
+        // Kept for the waiting instance only, sealed; the next trip clears it.
+        const [kept] = await t.app
+          .get(DataSource)
+          .query<{ access_token_sealed: string | null }[]>(
+            'SELECT access_token_sealed FROM offline_tokens WHERE id = $1',
+            [id],
+          );
+        expect(kept.access_token_sealed).toMatch(/^v1\./);
+        expect(kept.access_token_sealed).not.toContain(first.access_token);
         // A request after the race makes a trip of its own with the rotated token.
         const later = await send(
           other,

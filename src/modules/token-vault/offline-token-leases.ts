@@ -24,7 +24,9 @@ export type Claim =
  * request takes the record's lease with one UPDATE (only when no trip holds it, or the holder's
  * lease ran out: a leader that died) and goes to the provider; the others look again every few
  * milliseconds, each look a short statement of its own, until the trip they waited on has
- * recorded its answer (which they may share) or its lease ends. Times are the database's, so
+ * recorded its answer or its lease ends. A waiting request marks the trip waited on, and only
+ * then does the trip keep its access token (sealed) for it: with no one waiting, as at a steady
+ * rate over many records, no access token is ever written. Times are the database's, so
  * instances' clocks do not matter.
  *
  * A lease lasts twice the provider timeout and a second: a trip has always ended (answered or
@@ -59,6 +61,9 @@ export class OfflineTokenLeases {
       if (!flight) return { kind: 'gone' };
       if (flight.status !== 'active') return { kind: 'inactive' };
       if (flight.leased) {
+        if (share && flight.leaseId !== waitedOn) {
+          await this.repository.markWaited(id, flight.leaseId!);
+        }
         waitedOn = flight.leaseId;
         if (Date.now() > deadline) throw unavailable();
         await sleep(POLL_MS[Math.min(look, POLL_MS.length - 1)]);

@@ -91,9 +91,14 @@ export class OfflineToken {
   @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
   leaseUntil!: Date | null;
 
+  /** Whether a request of another instance waits on the trip: only then is its answer kept. */
+  @Column({ name: 'lease_waited', type: 'boolean', default: false })
+  leaseWaited!: boolean;
+
   /**
    * The last trip's access token (sealed, bound to the record, user and provider), for the
-   * requests that waited on that trip in other instances, until `accessTokenUntil` (seconds).
+   * requests that waited on that trip in other instances, until `accessTokenUntil` (seconds);
+   * none when no one waited. Cleared by the next trip, or the record's deletion.
    */
   @Column({ name: 'access_token_sealed', type: 'text', nullable: true, select: false })
   accessTokenSealed!: string | null;

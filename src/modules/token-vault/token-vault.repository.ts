@@ -157,7 +157,7 @@ export class TokenVaultRepository {
       `WITH claimed AS (
          UPDATE offline_tokens
             SET lease_id = $2, lease_until = now() + $3 * interval '1 millisecond',
-                access_token_sealed = NULL, access_token_until = NULL
+                lease_waited = false, access_token_sealed = NULL, access_token_until = NULL
           WHERE id = $1 AND status = 'active' AND (lease_until IS NULL OR lease_until <= now())
           RETURNING user_id, provider_id, provider_session_id, expires_at, envelope
        )
@@ -209,10 +209,19 @@ export class TokenVaultRepository {
     };
   }
 
+  /** A request of another instance waits on the trip `lease`: its answer is to be kept. */
+  async markWaited(id: string, lease: string): Promise<void> {
+    await this.transactions.manager().query(
+      `UPDATE offline_tokens SET lease_waited = true
+          WHERE id = $1 AND lease_id = $2 AND lease_until > now() AND NOT lease_waited`,
+      [id, lease],
+    );
+  }
+
   /**
    * Records a trip's answer if it still holds the lease (none took it over since): the rotated
-   * token when the provider rotated it, and the access token shared with those who waited, for
-   * `shareMs`; the lease ends. False when the trip no longer held it.
+   * token when the provider rotated it, and, when a request of another instance waits on it
+   * (`markWaited`), the access token shared with it for `shareMs`; the lease ends. False when the trip no longer held it.
    */
   async completeFlight(
     id: string,
@@ -234,7 +243,9 @@ export class TokenVaultRepository {
       `WITH completed AS (
          UPDATE offline_tokens
             SET lease_until = NULL, last_used_at = $3,
-                access_token_sealed = $4, access_token_until = now() + $5 * interval '1 millisecond',
+                access_token_sealed = CASE WHEN lease_waited THEN $4 END,
+                access_token_until =
+                  CASE WHEN lease_waited THEN now() + $5 * interval '1 millisecond' END,
                 envelope = coalesce($6, envelope), key_id = coalesce($7, key_id),
                 token_hash = coalesce($8, token_hash),
                 expires_at = CASE WHEN $6::text IS NULL THEN expires_at ELSE $9 END,
