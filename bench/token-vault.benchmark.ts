@@ -152,9 +152,11 @@ export const tokenVaultBenchmark: Benchmark = {
       return [
         '## Access tokens from the token vault',
         '',
-        '`POST /v1/token-vault/tokens/{id}/access-token` by the owner (the record locked, the ' +
-          'offline token opened, a refresh grant at the provider, the record updated and an ' +
-          'audited event written) against the same refresh grant sent to oidc-provider directly, ' +
+        '`POST /v1/token-vault/tokens/{id}/access-token` by the owner (the record read and the ' +
+          'use authorized, its lease taken by one statement, the offline token opened, a refresh ' +
+          'grant at the provider with no database connection held, the answer recorded and the ' +
+          'lease released by one statement, an audited event written) against the same refresh ' +
+          'grant sent to oidc-provider directly, ' +
           `each as an open loop of ${RATE_PER_SECOND} requests a second spread over ${RECORDS} ` +
           'records; then single flight: a burst of concurrent requests for one record.',
         '',
