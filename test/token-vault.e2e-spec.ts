@@ -110,6 +110,20 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       .open({ recordId: id, userId: row.user_id, providerId: row.provider_id }, row.envelope);
   }
 
+  /** Waits until a trip to the provider holds the record's lease. */
+  async function tripUnderWay(id: string): Promise<void> {
+    const database = t.app.get(DataSource);
+    for (let look = 0; look < 500; look++) {
+      const [row] = await database.query<{ leased: boolean }[]>(
+        'SELECT coalesce(lease_until > now(), false) AS leased FROM offline_tokens WHERE id = $1',
+        [id],
+      );
+      if (row.leased) return;
+      await new Promise((done) => setTimeout(done, 10));
+    }
+    throw new Error('no trip took the lease');
+  }
+
   async function activeAtProvider(token: string): Promise<boolean> {
     const res = await send(t, 'POST', '/v1/token-vault/validate', admin.token, {
       provider: slug,
@@ -385,7 +399,7 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       keycloak.delayTokenResponses(600);
       try {
         const pending = accessToken(id, user.token);
-        await new Promise((done) => setTimeout(done, 300));
+        await tripUnderWay(id);
         const database = t.app.get(DataSource);
         // NOWAIT: a transaction holding the row would make this fail at once.
         const locked = await database.transaction((manager) =>
@@ -418,7 +432,7 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       let deleted;
       try {
         const pending = accessToken(id, user.token);
-        await new Promise((done) => setTimeout(done, 150));
+        await tripUnderWay(id);
         deleted = await send(t, 'DELETE', `/v1/token-vault/tokens/${id}`, user.token);
         minted = await pending;
       } finally {
@@ -469,13 +483,20 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
           token: 'x',
         });
         const calls = keycloak.refreshRequests;
-        keycloak.delayTokenResponses(300);
+        keycloak.delayTokenResponses(500);
         let answers;
         try {
-          answers = await Promise.all([
-            accessToken(id, user.token),
-            send(other, 'POST', `/v1/token-vault/tokens/${id}/access-token`, user.token, {}),
-          ]);
+          // The second instance asks while the first one's trip is under way.
+          const leading = accessToken(id, user.token);
+          await tripUnderWay(id);
+          const following = send(
+            other,
+            'POST',
+            `/v1/token-vault/tokens/${id}/access-token`,
+            user.token,
+            {},
+          );
+          answers = await Promise.all([leading, following]);
         } finally {
           keycloak.delayTokenResponses(0);
         }
@@ -637,6 +658,26 @@ describe('token vault: offline tokens at a Keycloak-shaped provider', () => {
       expect(await activeAtProvider(offline)).toBe(false);
       expect(await activeAtProvider(minted.access_token)).toBe(false);
       expect(keycloak.endedSessions).toContain(sid);
+    });
+
+    it('answers 404 to a trip under way when its person is erased, and leaves nothing usable', async () => {
+      const user = await signedInUser(t);
+      const { persistent_token_id: id } = await stored(user);
+      const offline = await plainOfflineToken(id);
+      keycloak.delayTokenResponses(400);
+      let minted;
+      try {
+        const pending = accessToken(id, user.token);
+        await tripUnderWay(id);
+        const erased = await send(t, 'DELETE', `/v1/admin/users/${user.id}`, admin.token);
+        expect(erased.statusCode).toBe(204);
+        minted = await pending;
+      } finally {
+        keycloak.delayTokenResponses(0);
+      }
+      expect(minted.statusCode).toBe(404);
+      await settled(t);
+      expect(await activeAtProvider(offline)).toBe(false);
     });
   });
 

@@ -124,7 +124,7 @@ export class OfflineTokenUse {
     const owner = caller.kind === 'user' ? caller.userId : userId;
     this.assertMayValidate(caller);
     if (!token || token.userId !== owner) {
-      throw new DomainError(CommonErrorCode.NotFound, 'No such offline token.');
+      throw noSuchToken();
     }
     if (caller.kind === 'service') {
       const decision = await this.authz.check(
@@ -164,7 +164,7 @@ export class OfflineTokenUse {
     const claim = await this.leases.claim(token.id, true);
     switch (claim.kind) {
       case 'gone':
-        throw new DomainError(CommonErrorCode.NotFound, 'No such offline token.');
+        throw noSuchToken();
       case 'inactive':
         return { kind: 'rejected' };
       case 'shared':
@@ -202,14 +202,17 @@ export class OfflineTokenUse {
         await this.leases.release(token.id, lease);
         throw error;
       }
-      await this.transactions.run(async () => {
-        if (!(await this.repository.revokeInFlight(token.id, lease, now))) return;
+      const marked = await this.transactions.run(async () => {
+        if (!(await this.repository.revokeInFlight(token.id, lease, now))) return false;
         await this.events.emit(
           'token_vault.token_rejected',
           { token_id: token.id, user_id: token.userId, provider_id: token.providerId },
           { actor: { type: 'system', id: 'token-vault', requestId: null, ip: null } },
         );
+        return true;
       });
+      // Refused because its person was erased meanwhile (their job revoked it): no record.
+      if (!marked && !(await this.repository.flightOf(token.id))) throw noSuchToken();
       return { kind: 'rejected' };
     }
     const next = response.refresh_token;
@@ -245,8 +248,16 @@ export class OfflineTokenUse {
       now,
     );
     if (!recorded) {
-      // Deleted meanwhile (its revocation waited for this trip), or a lease that outlived its
-      // length: the answer is the caller's, and the record keeps what it holds.
+      if (!(await this.repository.flightOf(token.id))) {
+        // Its person was erased meanwhile (erasure does not wait for trips, and its job revokes
+        // the token it read): the token this trip got is revoked too, and nothing is answered.
+        await this.provider.retire(configured, rotated ? next : stored, {
+          revoke: true,
+          sessionId: null,
+        });
+        throw noSuchToken();
+      }
+      // A lease that outlived its length: the answer is the caller's, the record keeps its own.
       this.logger.warn({ token_id: token.id, rotated }, 'A trip ended after losing its lease');
     }
     return { kind: 'minted', minted };
@@ -285,6 +296,10 @@ function usedBy(token: OfflineToken, caller: Caller) {
     provider_id: token.providerId,
     client_id: caller.kind === 'service' ? caller.clientId : null,
   };
+}
+
+function noSuchToken(): DomainError {
+  return new DomainError(CommonErrorCode.NotFound, 'No such offline token.');
 }
 
 function revoked(): DomainError {
