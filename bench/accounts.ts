@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PasswordHasher } from '../src/common/crypto/password-hasher';
 import { systemActor } from '../src/common/auth/actor';
 import { UsersService } from '../src/modules/users/users.service';
+import type { PlannedRequest } from './connection-plan';
 import type { GatehouseServer } from './targets';
 
 /** Accepted by the password policy: long, not a common password, unrelated to the addresses. */
@@ -45,6 +46,23 @@ export async function createActiveAccounts(
     accounts.push({ email, password: PASSWORD });
   }
   return accounts;
+}
+
+/**
+ * Logins spread over `connections`: each connection signs in to accounts of its own, in turn,
+ * so no account is ever in two logins at once.
+ */
+export function loginRequests(accounts: Account[], connections: number): PlannedRequest[][] {
+  return Array.from({ length: connections }, (_, connection) =>
+    accounts
+      .filter((_, index) => index % connections === connection)
+      .map((account): PlannedRequest => ({
+        method: 'POST',
+        path: LOGIN_PATH,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(account),
+      })),
+  );
 }
 
 async function expectJson<T>(response: Response, what: string): Promise<T> {

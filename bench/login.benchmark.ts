@@ -1,6 +1,5 @@
-import { createActiveAccounts, LOGIN_PATH } from './accounts';
+import { createActiveAccounts, LOGIN_PATH, loginRequests } from './accounts';
 import type { Benchmark } from './benchmark';
-import type { PlannedRequest } from './connection-plan';
 import { compareTargets, httpTarget } from './load-generator';
 import { threadpoolSize } from './machine';
 import { NODE_ARGON2, NODE_RS_ARGON2, rawVerifyTarget } from './raw-verify';
@@ -36,16 +35,7 @@ export const loginBenchmark: Benchmark = {
     const accountCount = connections * ACCOUNTS_PER_CONNECTION;
     progress(`creating ${accountCount} active accounts`);
     const accounts = await createActiveAccounts(app, 'login', accountCount);
-    const requestsByConnection = Array.from({ length: connections }, (_, connection) =>
-      accounts
-        .filter((_, index) => index % connections === connection)
-        .map((account): PlannedRequest => ({
-          method: 'POST',
-          path: LOGIN_PATH,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(account),
-        })),
-    );
+    const requestsByConnection = loginRequests(accounts, connections);
     const { memoryKib, iterations, parallelism } = app.config.passwords.argon2;
     const interleaved = {
       ...settings,

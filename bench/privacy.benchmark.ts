@@ -6,9 +6,8 @@ import { AuditLog, AuditRecord } from '../src/modules/audit/audit-log';
 import { PersonalDataExports } from '../src/modules/privacy/personal-data-exports.service';
 import { RetentionPurge } from '../src/modules/retention/retention-purge';
 import { UsersService } from '../src/modules/users/users.service';
-import { createActiveAccounts, LOGIN_PATH } from './accounts';
+import { createActiveAccounts, LOGIN_PATH, loginRequests } from './accounts';
 import type { Benchmark } from './benchmark';
-import type { PlannedRequest } from './connection-plan';
 import { httpTarget, Sample } from './load-generator';
 import { threadpoolSize } from './machine';
 import { renderSection } from './results-file';
@@ -108,16 +107,7 @@ export const privacyBenchmark: Benchmark = {
       'purge',
       connections * ACCOUNTS_PER_CONNECTION,
     );
-    const requestsByConnection = Array.from({ length: connections }, (_, connection) =>
-      accounts
-        .filter((_, index) => index % connections === connection)
-        .map((account): PlannedRequest => ({
-          method: 'POST',
-          path: LOGIN_PATH,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(account),
-        })),
-    );
+    const requestsByConnection = loginRequests(accounts, connections);
     const logins = httpTarget('login', () => ({
       url: `${app.baseUrl}${LOGIN_PATH}`,
       connections,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Account, createActiveAccounts, LOGIN_PATH, signIn } from './accounts';
+import { createActiveAccounts, LOGIN_PATH, loginRequests, signIn } from './accounts';
 import {
   assertDecisions,
   CHECK_PATH,
@@ -9,7 +9,7 @@ import {
 } from './authz-http-fixture';
 import { rotated } from './authz-check.benchmark';
 import type { BenchContext } from './benchmark';
-import type { ConnectionPlan, PlannedRequest } from './connection-plan';
+import type { ConnectionPlan } from './connection-plan';
 import { compareTargets, httpTarget, type Measurement } from './load-generator';
 import { threadpoolSize } from './machine';
 import { freePort, LOOPBACK, type PeerProcess, startPeerProcess } from './peer-process';
@@ -83,23 +83,6 @@ async function startService(
     },
   });
   return { ...peer, variant, baseUrl };
-}
-
-/** Logins of accounts of each connection's own, in turn (as the login benchmark). */
-function loginPlan(accounts: Account[], connections: number): ConnectionPlan {
-  return {
-    kind: 'fixed-requests',
-    requestsByConnection: Array.from({ length: connections }, (_, connection) =>
-      accounts
-        .filter((_, index) => index % connections === connection)
-        .map((account): PlannedRequest => ({
-          method: 'POST',
-          path: LOGIN_PATH,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(account),
-        })),
-    ),
-  };
 }
 
 /**
@@ -190,7 +173,10 @@ export async function compareServiceProcesses(
     const login = await compare('login', (server) => () => ({
       url: `${server.baseUrl}${LOGIN_PATH}`,
       connections: loginConnections,
-      plan: loginPlan(loginAccounts, loginConnections),
+      plan: {
+        kind: 'fixed-requests',
+        requestsByConnection: loginRequests(loginAccounts, loginConnections),
+      },
     }));
     const memory = servers.flatMap((server) =>
       [server.pid, ...childPids(server.pid)].map((pid, index) => ({
