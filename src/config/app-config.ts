@@ -263,6 +263,15 @@ export const environmentSchema = z.object({
     .enum(['suspend', 'deactivate'], { message: 'must be suspend or deactivate' })
     .default('deactivate'),
   SCIM_MAX_PAGE_SIZE: integer(1, 10_000).default(1000),
+  OKTA_ORG_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  OKTA_API_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{10,200}$/, { message: 'must be 10-200 printable characters' })
+    .optional(),
+  HR_OKTA_RETRY_BASE_MS: integer(10, 60_000).default(1000),
+  HR_OKTA_CIRCUIT_FAILURES: integer(1, 1000).default(5),
+  HR_OKTA_CIRCUIT_OPEN_SECONDS: integer(1, 3600).default(30),
+  RETENTION_HR_ENRICHMENTS_DAYS: integer(0, 3650).default(365),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
@@ -335,6 +344,13 @@ export const validatedEnvironmentSchema = environmentSchema.superRefine((env, ct
       code: 'custom',
       path: [env.KITE_API_KEY ? 'KITE_API_SECRET' : 'KITE_API_KEY'],
       message: 'is required with the other of KITE_API_KEY and KITE_API_SECRET',
+    });
+  }
+  if (Boolean(env.OKTA_ORG_URL) !== Boolean(env.OKTA_API_TOKEN)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.OKTA_ORG_URL ? 'OKTA_API_TOKEN' : 'OKTA_ORG_URL'],
+      message: 'is required with the other of OKTA_ORG_URL and OKTA_API_TOKEN',
     });
   }
   if (env.LOGIN_LOCKOUT_BASE_SECONDS > env.LOGIN_LOCKOUT_MAX_SECONDS) {
@@ -516,6 +532,8 @@ export interface AppConfig {
      * chain still verifies.
      */
     auditEventsDays: number;
+    /** HR onboarding enrichments (the enriched records), once completed or failed. */
+    hrEnrichmentsDays: number;
     /** Rows deleted per statement, each batch its own transaction. */
     batchSize: number;
   };
@@ -548,6 +566,16 @@ export interface AppConfig {
     deprovision: 'suspend' | 'deactivate';
     /** The most resources one list page holds (`count` above it is lowered to it). */
     maxPageSize: number;
+  };
+  hr: {
+    /** The Okta org new hires are enriched from (OKTA_ORG_URL and its SSWS token); null: none. */
+    okta: { orgUrl: string; apiToken: string } | null;
+    /** The first retry of a failed Okta call waits this long, doubling for each of the three. */
+    retryBaseMs: number;
+    /** Enrichments failing in a row that open the Okta org's circuit. */
+    circuitFailures: number;
+    /** How long an open circuit stays open before one probe is let through. */
+    circuitOpenSeconds: number;
   };
 }
 

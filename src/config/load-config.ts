@@ -125,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       knownSignInsDays: e.RETENTION_KNOWN_SIGN_INS_DAYS,
       authEventsDays: e.RETENTION_AUTH_EVENTS_DAYS,
       auditEventsDays: e.RETENTION_AUDIT_EVENTS_DAYS,
+      hrEnrichmentsDays: e.RETENTION_HR_ENRICHMENTS_DAYS,
       batchSize: e.RETENTION_BATCH_SIZE,
     },
     privacy: { deletionGraceDays: e.ACCOUNT_DELETION_GRACE_DAYS },
@@ -143,5 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sessionFetchesPerMinute: e.TRADING_SESSION_FETCHES_PER_MINUTE,
     },
     scim: { deprovision: e.SCIM_DEPROVISION, maxPageSize: e.SCIM_MAX_PAGE_SIZE },
+    hr: {
+      okta:
+        e.OKTA_ORG_URL && e.OKTA_API_TOKEN
+          ? { orgUrl: e.OKTA_ORG_URL.replace(/\/+$/, ''), apiToken: e.OKTA_API_TOKEN }
+          : null,
+      retryBaseMs: e.HR_OKTA_RETRY_BASE_MS,
+      circuitFailures: e.HR_OKTA_CIRCUIT_FAILURES,
+      circuitOpenSeconds: e.HR_OKTA_CIRCUIT_OPEN_SECONDS,
+    },
   };
 }

@@ -111,6 +111,9 @@ export class OktaPeer {
   maxLimit = MAX_LIMIT;
   /** Milliseconds each answer waits before it is sent. */
   latencyMs = 0;
+  /** Requests being answered now, and the most there were at once (calls made in parallel). */
+  private inFlight = 0;
+  maxInFlight = 0;
   fault: OktaFault = null;
   /** A fault that starts once this many more requests have been answered (`failAfter`). */
   private pendingFault: { remaining: number; fault: OktaFault } | null = null;
@@ -219,6 +222,9 @@ export class OktaPeer {
     const url = new URL(req.url ?? '/', this.baseUrl);
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     res.setHeader('x-okta-request-id', randomBytes(12).toString('base64url'));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (this.pendingFault && this.pendingFault.remaining-- <= 0) {
       this.fault = this.pendingFault.fault;

@@ -34,6 +34,9 @@ export const GATEHOUSE_PERMISSIONS = [
   'scim:provision',
   'scim:provision_all',
   'token_vault:use',
+  'hr_sources:read',
+  'hr_sources:write',
+  'hr_employees:read',
 ] as const;
 
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[number];

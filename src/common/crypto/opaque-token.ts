@@ -9,6 +9,7 @@ export const TOKEN_PREFIXES = {
   invitation: 'ghi_',
   clientSecret: 'ghs_',
   mfa: 'ghm_',
+  hrApiKey: 'ghk_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

@@ -159,6 +159,14 @@ export enum TokenVaultErrorCode {
   OfflineTokenRevoked = 'offline_token_revoked',
 }
 
+/** HR onboarding: HR sources and their deliveries. */
+export enum HrErrorCode {
+  /** A delivery without a valid signature or API key of a registered HR source (or a stale one). */
+  InvalidHrAuthentication = 'invalid_hr_authentication',
+  /** Another HR source has this name. */
+  HrSourceNameTaken = 'hr_source_name_taken',
+}
+
 /** Every `code` of a problem+json answer. */
 export type ErrorCode =
   | CommonErrorCode
@@ -172,7 +180,8 @@ export type ErrorCode =
   | AuditErrorCode
   | TradingAccountsErrorCode
   | FederationErrorCode
-  | TokenVaultErrorCode;
+  | TokenVaultErrorCode
+  | HrErrorCode;
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(CommonErrorCode),
@@ -187,6 +196,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   ...Object.values(TradingAccountsErrorCode),
   ...Object.values(FederationErrorCode),
   ...Object.values(TokenVaultErrorCode),
+  ...Object.values(HrErrorCode),
 ];
 
 /**

@@ -11,6 +11,7 @@ import {
   ErrorCode,
   EventsErrorCode,
   FederationErrorCode,
+  HrErrorCode,
   MfaErrorCode,
   TokenVaultErrorCode,
   TradingAccountsErrorCode,
@@ -105,6 +106,8 @@ export const PROBLEM_STATUS: { readonly [Code in ErrorCode]: number } = {
   [TokenVaultErrorCode.ConsentDenied]: 400,
   [TokenVaultErrorCode.OfflineAccessNotGranted]: 400,
   [TokenVaultErrorCode.OfflineTokenRevoked]: 409,
+  [HrErrorCode.InvalidHrAuthentication]: 401,
+  [HrErrorCode.HrSourceNameTaken]: 409,
 };
 
 /** The challenges of RFC 6750 §3 with which a refused Bearer token is answered. */

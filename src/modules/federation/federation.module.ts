@@ -62,6 +62,7 @@ import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
   ],
   exports: [
     IdentityProvidersService,
+    ManagementApis,
     LinkedIdentitiesService,
     OidcConfigurations,
     ProviderHttp,

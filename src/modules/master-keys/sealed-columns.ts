@@ -1,3 +1,4 @@
+import { hrSourceSecretContext } from '../provisioning/hr/hr-source-secrets';
 import { fieldContext } from '../../common/crypto/field-vault';
 import { userKeyContext } from '../audit/audit-keyring';
 import { exportKeyContext as auditExportKeyContext } from '../audit/audit-exports.service';
@@ -110,6 +111,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   column('webhook_endpoints', 'previous_secret_sealed', uuid('id'), ([id]) =>
     webhookSecretContext(id),
   ),
+  column('hr_sources', 'secret_sealed', uuid('id'), ([id]) => hrSourceSecretContext(id)),
   column('identity_providers', 'client_secret_sealed', uuid('id'), ([id]) =>
     providerSecretContext(id, 'client_secret'),
   ),

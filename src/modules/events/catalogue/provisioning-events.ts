@@ -5,6 +5,9 @@ const clientId = z.string().max(100);
 /** Names of SCIM attributes (`title`, `urn:…:enterprise:2.0:User:department`), never values. */
 const attributes = z.array(z.string().max(200));
 
+const sourceId = id;
+const authMode = z.enum(['signature', 'api_key']);
+
 /**
  * SCIM 2.0 provisioning: resources a provisioning client created, changed or deleted. The
  * account's own changes (`user.created`, `user.updated`, `user.deactivated`…) and the grants of
@@ -49,5 +52,41 @@ export const PROVISIONING_EVENTS = {
     version: 1,
     description: 'A provisioning client deleted a SCIM Group, and with it its role and grants.',
     data: z.strictObject({ group_id: id, client_id: clientId }),
+  }),
+  'hr.source.created': defineEvent({
+    version: 1,
+    description:
+      'An administrator registered an HR source: how its deliveries authenticate, its rate limit and the roles its Okta groups map to (never its credential).',
+    data: z.strictObject({
+      source_id: sourceId,
+      name: z.string(),
+      auth_mode: authMode,
+      rate_limit_per_minute: z.number().int().min(1),
+      role_mappings: z.record(z.string(), z.string()),
+    }),
+  }),
+  'hr.source.deleted': defineEvent({
+    version: 1,
+    description: 'An administrator removed an HR source, and with it its enrichments.',
+    data: z.strictObject({ source_id: sourceId }),
+  }),
+  'hr.employee.onboarded': defineEvent({
+    version: 1,
+    description:
+      "A new hire was enriched from Okta and linked to the account `user_id` (invited if it did not exist): how many groups and applications it has, and the roles granted through the source's mappings.",
+    data: z.strictObject({
+      enrichment_id: id,
+      source_id: sourceId,
+      user_id: id,
+      groups: z.number().int().min(0),
+      applications: z.number().int().min(0),
+      roles: z.array(z.string()),
+    }),
+  }),
+  'hr.employee.enrichment_failed': defineEvent({
+    version: 1,
+    description:
+      'A new hire could not be enriched: not found in Okta, refused by it, or Okta still failing after the retries (`reason`).',
+    data: z.strictObject({ enrichment_id: id, source_id: sourceId, reason: z.string().max(1000) }),
   }),
 };

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Standard Webhooks' prefix of a signing secret; the rest is the key, base64. */
 const SECRET_PREFIX = 'whsec_';
@@ -30,4 +30,34 @@ export function signatureHeader(
   return keys
     .map((key) => `v1,${createHmac('sha256', key).update(content, 'utf8').digest('base64')}`)
     .join(' ');
+}
+
+/**
+ * Whether a received `webhook-signature` header holds a valid `v1` signature of the delivery
+ * under one of `keys` (Standard Webhooks 1.0, as `signatureHeader` writes them). Each candidate is
+ * compared in constant time; a malformed entry is skipped.
+ */
+export function signatureMatches(
+  keys: Buffer[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+  header: string,
+): boolean {
+  const expected = signatureHeader(keys, id, timestampSeconds, body)
+    .split(' ')
+    .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+  const given = header
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+  let matched = false;
+  for (const candidate of given) {
+    for (const signature of expected) {
+      if (candidate.length === signature.length && timingSafeEqual(candidate, signature)) {
+        matched = true;
+      }
+    }
+  }
+  return matched;
 }

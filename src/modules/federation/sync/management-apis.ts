@@ -13,6 +13,10 @@ const RATE_LIMIT: RateLimitPolicy = { maxWaits: 5, maxWaitMs: 65_000 };
 /** A health probe never waits out a rate limit: a 429 is its answer. */
 const NO_WAITING: RateLimitPolicy = { maxWaits: 0, maxWaitMs: 0 };
 
+function baseOf(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
 /** The management API client of a provider, with its token opened for this use only. */
 @Injectable()
 export class ManagementApis {
@@ -50,9 +54,20 @@ export class ManagementApis {
     }
     const token = this.secrets.open(provider.id, 'management_api_token', managementApiTokenSealed);
     const get = new RateLimitedGet(fetch, policy);
-    const base = url.replace(/\/+$/, '');
     return kind === 'okta'
-      ? new OktaManagementApi(base, token, get)
-      : new ScimManagementApi(base, token, get);
+      ? new OktaManagementApi(baseOf(url), token, get)
+      : new ScimManagementApi(baseOf(url), token, get);
+  }
+
+  /**
+   * A client of an Okta org's management API with an SSWS token, through the same SSRF guard,
+   * timeout and rate-limit handling as the providers' (HR onboarding's enrichment uses it).
+   */
+  okta(orgUrl: string, token: string): OktaManagementApi {
+    return new OktaManagementApi(
+      baseOf(orgUrl),
+      token,
+      new RateLimitedGet(this.http.fetch, RATE_LIMIT),
+    );
   }
 }

@@ -34,6 +34,20 @@ interface OktaUser {
   profile: Record<string, unknown>;
 }
 
+/** A group a user belongs to (`GET /api/v1/users/{id}/groups`), as onboarding keeps it. */
+export interface OktaGroupSummary {
+  id: string;
+  name: string;
+}
+
+/** An application assigned to a user (`GET /api/v1/users/{id}/appLinks`). */
+export interface OktaAppLinkSummary {
+  id: string;
+  label: string;
+  appName: string;
+  linkUrl: string;
+}
+
 /** Okta's statuses, as the local account follows them: a DEPROVISIONED user is deactivated. */
 function statusOf(okta: string): RemoteStatus {
   if (okta === 'SUSPENDED') return 'suspended';
@@ -111,6 +125,41 @@ export class OktaManagementApi implements ManagementApi {
   async probe(): Promise<void> {
     const response = await this.http.get(`${this.baseUrl}/api/v1/users?limit=1`, this.headers);
     await jsonOf<OktaUser[]>(response, 'errorCode');
+  }
+
+  /**
+   * The user whose `profile.email` is `email` (a `search`, so case-insensitive and including
+   * DEPROVISIONED users), or null when none is; the first by id when several are.
+   */
+  async findUserByEmail(email: string): Promise<RemoteUser | null> {
+    const search = encodeURIComponent(`profile.email eq ${JSON.stringify(email)}`);
+    const response = await this.http.get(
+      `${this.baseUrl}/api/v1/users?search=${search}&limit=2`,
+      this.headers,
+    );
+    const users = await jsonOf<OktaUser[]>(response, 'errorCode');
+    return users.length > 0 ? remoteUser(users[0]) : null;
+  }
+
+  async groupsOf(userId: string): Promise<OktaGroupSummary[]> {
+    const response = await this.http.get(
+      `${this.baseUrl}/api/v1/users/${encodeURIComponent(userId)}/groups`,
+      this.headers,
+    );
+    const groups = await jsonOf<{ id: string; profile?: { name?: string } }[]>(
+      response,
+      'errorCode',
+    );
+    return groups.map((group) => ({ id: group.id, name: group.profile?.name ?? group.id }));
+  }
+
+  async appLinksOf(userId: string): Promise<OktaAppLinkSummary[]> {
+    const response = await this.http.get(
+      `${this.baseUrl}/api/v1/users/${encodeURIComponent(userId)}/appLinks`,
+      this.headers,
+    );
+    const links = await jsonOf<OktaAppLinkSummary[]>(response, 'errorCode');
+    return links.map(({ id, label, appName, linkUrl }) => ({ id, label, appName, linkUrl }));
   }
 
   async listUsers(cursor: string | null): Promise<RemotePage> {
