@@ -6,6 +6,7 @@ import type { Benchmark } from './benchmark';
 import { DECISION_POINT_BENCHMARKS } from './decision-point.benchmarks';
 import { federationSyncBenchmark } from './federation-sync.benchmark';
 import { healthLiveBenchmark } from './health-live.benchmark';
+import { hrOnboardingBenchmark } from './hr-onboarding.benchmark';
 import type { LoadSettings } from './load-generator';
 import { loginBenchmark } from './login.benchmark';
 import { memoryBenchmark } from './memory.benchmark';
@@ -40,6 +41,7 @@ const BENCHMARKS: Benchmark[] = [
   memoryBenchmark,
   scimBenchmark,
   federationSyncBenchmark,
+  hrOnboardingBenchmark,
   tokenVaultBenchmark,
   ...TRADING_ACCOUNT_BENCHMARKS,
 ];

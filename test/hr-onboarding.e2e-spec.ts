@@ -1,12 +1,18 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { send, signedInAdmin, signedInUser, SignedInUser, uniqueName } from './support/access';
 import { settled, uniqueEmail } from './support/accounts';
 import { sleep } from './support/assertions';
-import { assertBuilt, freePort, MAIN } from './support/service-process';
+import {
+  assertBuilt,
+  createClientWithCli,
+  exitOf,
+  freePort,
+  runService,
+  ServiceProcess,
+  waitForStatus,
+} from './support/service-process';
 import { migratedDatabase } from './support/test-database';
 import { startTestApp, TestApp } from './support/test-app';
 import { OktaPeer } from './peers/okta-peer';
@@ -583,19 +589,16 @@ describe('HR onboarding: deliveries, durable enrichment from Okta, records', () 
 });
 
 describe('HR enrichment across a SIGKILL', () => {
-  const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
-  const MASTER_KEY = Buffer.alloc(32, 13).toString('base64');
   let database: { url: string; drop: () => Promise<void> };
   let okta: OktaPeer;
-  let service: ChildProcess | null = null;
+  let service: ServiceProcess | null = null;
   let port: number;
 
   const env = () => ({
-    PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATABASE_URL: database.url,
-    MASTER_KEY,
+    MASTER_KEY: Buffer.alloc(32, 13).toString('base64'),
   });
 
   beforeAll(async () => {
@@ -607,56 +610,34 @@ describe('HR enrichment across a SIGKILL', () => {
 
   afterAll(async () => {
     if (service && service.exitCode === null) {
-      const exited = new Promise((resolve) => service!.once('exit', resolve));
       service.kill('SIGTERM');
-      await exited;
+      await exitOf(service);
     }
     await okta.stop();
     await database.drop();
   });
 
-  async function start(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...env(),
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        FEDERATION_ALLOWED_HOSTS: '127.0.0.1',
-        FEDERATION_TIMEOUT_MS: '30000',
-        OKTA_ORG_URL: okta.baseUrl,
-        OKTA_API_TOKEN: okta.apiToken,
-      },
-      stdio: ['ignore', 'ignore', 'ignore'],
+  async function start(): Promise<ServiceProcess> {
+    const child = runService({
+      ...env(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      FEDERATION_ALLOWED_HOSTS: '127.0.0.1',
+      FEDERATION_TIMEOUT_MS: '30000',
+      OKTA_ORG_URL: okta.baseUrl,
+      OKTA_API_TOKEN: okta.apiToken,
     });
-    for (let attempt = 0; attempt < 240; attempt++) {
-      const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-        (res) => res.status,
-        () => 0,
-      );
-      if (status === 200) return child;
-      if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode})`);
-      await sleep(250);
-    }
-    throw new Error('the service never became ready');
+    await waitForStatus(port, '/health/ready', 200);
+    return child;
   }
 
   async function clientToken(): Promise<string> {
     const scopes = 'hr_sources:write hr_employees:read';
-    const child = spawn(
-      process.execPath,
-      [CLI, 'clients:create', '--name', 'HR crash', '--scopes', scopes],
-      {
-        env: env(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const { clientId, secret } = await createClientWithCli(
+      { PATH: process.env.PATH ?? '', ...env() },
+      'HR crash',
+      scopes,
     );
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => child.once('exit', resolve));
-    const clientId = /client_id:\s+(\S+)/.exec(output)?.[1];
-    const secret = /client_secret:\s+(\S+)/.exec(output)?.[1];
-    if (!clientId || !secret) throw new Error(`clients:create: ${output}`);
     const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
       method: 'POST',
       headers: {
@@ -696,9 +677,8 @@ describe('HR enrichment across a SIGKILL', () => {
       if (Date.now() > deadline) throw new Error('the enrichment never called Okta');
       await sleep(50);
     }
-    const exited = new Promise((resolve) => service!.once('exit', resolve));
     service.kill('SIGKILL');
-    await exited;
+    await exitOf(service);
     okta.latencyMs = 0;
     service = await start();
     const finishedBy = Date.now() + 90_000;

@@ -1,14 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { WebhookReceiver } from './peers/webhook-receiver';
 import { sleep } from './support/assertions';
-import { assertBuilt, freePort, MAIN } from './support/service-process';
+import { assertBuilt, createClientWithCli, freePort, MAIN } from './support/service-process';
 import { migratedDatabase } from './support/test-database';
 
-/** The built CLI, exactly what `npm run cli` runs. */
-const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
 const MASTER_KEY = Buffer.alloc(32, 11).toString('base64');
 /** Updates sent in the burst; the process is killed once KILL_AFTER of them were answered. */
 const BURST = 400;
@@ -28,26 +25,6 @@ function baseEnv(databaseUrl: string): Record<string, string> {
     DATABASE_URL: databaseUrl,
     MASTER_KEY,
   };
-}
-
-/** Creates a service client with the CLI; its client_id and secret. */
-async function createClientWithCli(
-  databaseUrl: string,
-): Promise<{ clientId: string; secret: string }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'clients:create', '--name', 'Crash test', '--scopes', 'webhooks:read webhooks:write'],
-    { env: baseEnv(databaseUrl), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`clients:create failed: ${output}`);
-  const clientId = /client_id:\s+(\S+)/.exec(output)?.[1];
-  const secret = /client_secret:\s+(\S+)/.exec(output)?.[1];
-  if (!clientId || !secret) throw new Error(`clients:create printed no credentials: ${output}`);
-  return { clientId, secret };
 }
 
 describe('webhook deliveries across a SIGKILL', () => {
@@ -106,7 +83,11 @@ describe('webhook deliveries across a SIGKILL', () => {
   }
 
   it('delivers every committed event, keeping its webhook-id, after a restart', async () => {
-    const { clientId, secret } = await createClientWithCli(database.url);
+    const { clientId, secret } = await createClientWithCli(
+      baseEnv(database.url),
+      'Crash test',
+      'webhooks:read webhooks:write',
+    );
     service = await start();
     const tokenRes = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
       method: 'POST',

@@ -251,6 +251,7 @@ describe('loadConfig: retention', () => {
       knownSignInsDays: 180,
       authEventsDays: 365,
       auditEventsDays: 730,
+      hrEnrichmentsDays: 365,
       batchSize: 1000,
     });
     expect(loadConfig({}).events.retentionDays).toBe(30);
@@ -266,6 +267,7 @@ describe('loadConfig: retention', () => {
       RETENTION_KNOWN_SIGN_INS_DAYS: '90',
       RETENTION_AUTH_EVENTS_DAYS: '30',
       RETENTION_AUDIT_EVENTS_DAYS: '0',
+      RETENTION_HR_ENRICHMENTS_DAYS: '14',
       RETENTION_BATCH_SIZE: '50',
     });
     expect(config.retention).toEqual({
@@ -277,8 +279,24 @@ describe('loadConfig: retention', () => {
       knownSignInsDays: 90,
       authEventsDays: 30,
       auditEventsDays: 0,
+      hrEnrichmentsDays: 14,
       batchSize: 50,
     });
+  });
+
+  it('takes the Okta org of HR onboarding with its token, or neither', () => {
+    expect(loadConfig({}).hr.okta).toBeNull();
+    expect(
+      loadConfig({ OKTA_ORG_URL: 'https://corp.okta.com/', OKTA_API_TOKEN: '00abcdefghijkl' }).hr
+        .okta,
+    ).toEqual({ orgUrl: 'https://corp.okta.com', apiToken: '00abcdefghijkl' });
+    expect(() => loadConfig({ OKTA_ORG_URL: 'https://corp.okta.com' })).toThrow(
+      'OKTA_API_TOKEN: is required with the other of OKTA_ORG_URL and OKTA_API_TOKEN',
+    );
+    expect(() => loadConfig({ OKTA_API_TOKEN: '00abcdefghijkl' })).toThrow('OKTA_ORG_URL');
+    expect(() =>
+      loadConfig({ OKTA_ORG_URL: 'ftp://corp.okta.com', OKTA_API_TOKEN: '00abcdefghijkl' }),
+    ).toThrow('OKTA_ORG_URL: must be an http(s) URL');
   });
 
   it.each([

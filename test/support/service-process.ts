@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The built entry point, exactly what `npm start` runs (`npm test` builds it first). */
 export const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+/** The built CLI, exactly what `npm run cli` runs. */
+export const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
 export type ServiceProcess = ChildProcess & { output: () => string };
 
@@ -57,4 +59,29 @@ export async function waitForStatus(port: number, path: string, status: number):
     );
   }
   expect(seen).toBe(status);
+}
+
+/** Creates a service client holding `scopes` with the CLI; its client_id and secret. */
+export async function createClientWithCli(
+  env: Record<string, string>,
+  name: string,
+  scopes: string,
+): Promise<{ clientId: string; secret: string }> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'clients:create', '--name', name, '--scopes', scopes],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`clients:create failed: ${output}`);
+  const clientId = /client_id:\s+(\S+)/.exec(output)?.[1];
+  const secret = /client_secret:\s+(\S+)/.exec(output)?.[1];
+  if (!clientId || !secret) throw new Error(`clients:create printed no credentials: ${output}`);
+  return { clientId, secret };
 }

@@ -1,4 +1,7 @@
-import { hrSourceSecretContext } from '../provisioning/hr/hr-source-secrets';
+import {
+  HR_SOURCE_SECRET_FIELD,
+  HR_SOURCE_SECRETS_PURPOSE,
+} from '../provisioning/hr/hr-source-secrets';
 import { fieldContext } from '../../common/crypto/field-vault';
 import { userKeyContext } from '../audit/audit-keyring';
 import { exportKeyContext as auditExportKeyContext } from '../audit/audit-exports.service';
@@ -111,7 +114,9 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   column('webhook_endpoints', 'previous_secret_sealed', uuid('id'), ([id]) =>
     webhookSecretContext(id),
   ),
-  column('hr_sources', 'secret_sealed', uuid('id'), ([id]) => hrSourceSecretContext(id)),
+  column('hr_sources', 'secret_sealed', uuid('id'), ([id]) =>
+    fieldContext(HR_SOURCE_SECRETS_PURPOSE, id, HR_SOURCE_SECRET_FIELD),
+  ),
   column('identity_providers', 'client_secret_sealed', uuid('id'), ([id]) =>
     providerSecretContext(id, 'client_secret'),
   ),

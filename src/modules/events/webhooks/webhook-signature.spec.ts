@@ -1,5 +1,10 @@
 import { Webhook } from 'standardwebhooks';
-import { newSigningSecret, signatureHeader, signingKey } from './webhook-signature';
+import {
+  newSigningSecret,
+  signatureHeader,
+  signatureMatches,
+  signingKey,
+} from './webhook-signature';
 
 describe('webhook signatures (Standard Webhooks 1.0)', () => {
   const id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
@@ -59,5 +64,23 @@ describe('webhook signatures (Standard Webhooks 1.0)', () => {
 
   it('refuses a secret without its prefix', () => {
     expect(() => signingKey('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toThrow();
+  });
+
+  it('verifies what the reference library signs, and nothing else', () => {
+    const secret = newSigningSecret();
+    const at = new Date();
+    const seconds = Math.floor(at.getTime() / 1000);
+    const header = new Webhook(secret).sign(id, at, body);
+    const key = signingKey(secret);
+    expect(signatureMatches([key], id, seconds, body, header)).toBe(true);
+    expect(signatureMatches([key], id, seconds, body, `v1,bogus ${header}`)).toBe(true);
+    expect(signatureMatches([key], id, seconds, `${body} `, header)).toBe(false);
+    expect(signatureMatches([key], `${id}x`, seconds, body, header)).toBe(false);
+    expect(signatureMatches([key], id, seconds + 1, body, header)).toBe(false);
+    expect(signatureMatches([signingKey(newSigningSecret())], id, seconds, body, header)).toBe(
+      false,
+    );
+    expect(signatureMatches([key], id, seconds, body, header.replace('v1,', 'v2,'))).toBe(false);
+    expect(signatureMatches([key], id, seconds, body, '')).toBe(false);
   });
 });

@@ -140,13 +140,13 @@ export class HrEnrichmentsRepository {
   })
   async purgeFinished(before: Date, limit: number): Promise<number> {
     return this.transactions.run(async () => {
-      const gone = (await this.transactions.manager().query(
+      const gone = await this.transactions.manager().query<[unknown[], number]>(
         `DELETE FROM hr_enrichments WHERE id IN (
            SELECT id FROM hr_enrichments WHERE finished_at < $1
             ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED
          )`,
         [before, limit],
-      )) as [unknown[], number];
+      );
       return gone[1];
     });
   }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EnvelopeCipher } from '../../../common/crypto/envelope-cipher';
+import { FieldVault } from '../../../common/crypto/field-vault';
 import { signingKey } from '../../events/webhooks/webhook-signature';
 
-export function hrSourceSecretContext(sourceId: string): string {
-  return `hr-source-secret:${sourceId}`;
-}
+/** The FieldVault purpose of HR sources' signing secrets (`hr_sources.secret_sealed`). */
+export const HR_SOURCE_SECRETS_PURPOSE = 'hr-source';
+export const HR_SOURCE_SECRET_FIELD = 'secret';
 
 /**
  * HR sources' signing secrets at rest: envelope-encrypted under the master key, bound to their
@@ -12,16 +13,18 @@ export function hrSourceSecretContext(sourceId: string): string {
  */
 @Injectable()
 export class HrSourceSecrets {
-  constructor(private readonly cipher: EnvelopeCipher) {}
+  private readonly vault: FieldVault;
+
+  constructor(cipher: EnvelopeCipher) {
+    this.vault = new FieldVault(cipher, HR_SOURCE_SECRETS_PURPOSE);
+  }
 
   seal(sourceId: string, secret: string): string {
-    return this.cipher.encrypt(Buffer.from(secret, 'utf8'), hrSourceSecretContext(sourceId));
+    return this.vault.seal(sourceId, HR_SOURCE_SECRET_FIELD, secret).envelope;
   }
 
   /** The HMAC key of a sealed secret. */
   key(sourceId: string, sealed: string): Buffer {
-    return signingKey(
-      this.cipher.decrypt(sealed, hrSourceSecretContext(sourceId)).toString('utf8'),
-    );
+    return signingKey(this.vault.open(sourceId, HR_SOURCE_SECRET_FIELD, sealed));
   }
 }

@@ -23,10 +23,10 @@ export class OktaCircuitsRepository {
         `INSERT INTO hr_okta_circuits (org_url) VALUES ($1) ON CONFLICT (org_url) DO NOTHING`,
         [orgUrl],
       );
-      const [row] = (await manager.query(
+      const [row] = await manager.query<{ open_until: Date | null; probe_until: Date | null }[]>(
         `SELECT open_until, probe_until FROM hr_okta_circuits WHERE org_url = $1 FOR UPDATE`,
         [orgUrl],
-      )) as { open_until: Date | null; probe_until: Date | null }[];
+      );
       if (!row.open_until) return { admitted: true };
       if (row.open_until > now) return { admitted: false, retryAt: row.open_until };
       if (row.probe_until && row.probe_until > now) {
@@ -54,12 +54,14 @@ export class OktaCircuitsRepository {
    * `reopenUntil`. Answers when it is open until, or null while it stays closed.
    */
   async failed(orgUrl: string, threshold: number, reopenUntil: Date): Promise<Date | null> {
-    const [row] = (await this.transactions.manager().query(
-      `INSERT INTO hr_okta_circuits AS c (org_url, failures) VALUES ($1, 1)
+    const [row] = await this.transactions
+      .manager()
+      .query<{ failures: number; open_until: Date | null }[]>(
+        `INSERT INTO hr_okta_circuits AS c (org_url, failures) VALUES ($1, 1)
        ON CONFLICT (org_url) DO UPDATE SET failures = c.failures + 1
        RETURNING c.failures, c.open_until`,
-      [orgUrl],
-    )) as { failures: number; open_until: Date | null }[];
+        [orgUrl],
+      );
     if (row.failures < threshold && !row.open_until) return null;
     await this.transactions
       .manager()
