@@ -17,6 +17,7 @@ import { migratedDatabase } from './support/test-database';
 import { startTestApp, TestApp } from './support/test-app';
 import { OktaPeer } from './peers/okta-peer';
 import { HrRecords } from '../src/modules/provisioning/hr/hr-records.service';
+import { RetentionPurge } from '../src/modules/retention/retention-purge';
 
 interface Source {
   id: string;
@@ -379,6 +380,8 @@ describe('HR onboarding: deliveries, durable enrichment from Okta, records', () 
       expect((await deliverSigned({ ...hire, title: 'Senior Engineer' })).statusCode).toBe(202);
       await settled(t);
       expect(await enrichmentCount(hire.employee_id)).toBe(3);
+      const user = await send(t, 'GET', `/v1/hr/users/${hire.employee_id}`, admin.token);
+      expect(user.json()).toMatchObject({ title: 'Senior Engineer', onboarded: true });
     });
 
     it('stores one enrichment for concurrent duplicate deliveries', async () => {
@@ -562,6 +565,24 @@ describe('HR onboarding: deliveries, durable enrichment from Okta, records', () 
       expect((await t.inject({ method: 'GET', url: '/v1/hr/enrichments/E-x' })).statusCode).toBe(
         401,
       );
+    });
+
+    it('purges enrichments that ended past RETENTION_HR_ENRICHMENTS_DAYS, keeping the others', async () => {
+      const old = newHire();
+      const recent = newHire();
+      for (const hire of [old, recent]) {
+        expect((await deliverWithKey(hire)).statusCode).toBe(202);
+        await until(hire.employee_id, finished);
+      }
+      await db.query(
+        "UPDATE hr_enrichments SET finished_at = now() - interval '366 days' WHERE employee_id = $1",
+        [old.employee_id],
+      );
+      const run = await t.app.get(RetentionPurge).run();
+      expect(run).toMatchObject({ failed: [], finished: true });
+      expect(run.purged.hr_enrichments).toBeGreaterThanOrEqual(1);
+      expect(await enrichmentCount(old.employee_id)).toBe(0);
+      expect(await enrichmentCount(recent.employee_id)).toBe(1);
     });
 
     it("puts the records in the person's data export and drops them with the account", async () => {

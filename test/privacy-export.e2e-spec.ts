@@ -97,6 +97,7 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
       'export.json',
       'audit-actions.json',
       'audit-events.json',
+      'hr-onboarding.json',
       'linked-identities.json',
       'offline-tokens.json',
       'preferences.json',
@@ -138,6 +139,7 @@ describe('personal data exports (GDPR Art. 15 and 20)', () => {
     expect(json('linked-identities.json')).toEqual([]);
     expect(json('trading-accounts.json')).toMatchObject({ owned: [] });
     expect(json('offline-tokens.json')).toEqual([]);
+    expect(json('hr-onboarding.json')).toEqual([]);
 
     const everything = Object.values(files)
       .map((bytes) => strFromU8(bytes))

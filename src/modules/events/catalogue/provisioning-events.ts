@@ -59,7 +59,7 @@ export const PROVISIONING_EVENTS = {
       'An administrator registered an HR source: how its deliveries authenticate, its rate limit and the roles its Okta groups map to (never its credential).',
     data: z.strictObject({
       source_id: sourceId,
-      name: z.string(),
+      source_name: z.string(),
       auth_mode: authMode,
       rate_limit_per_minute: z.number().int().min(1),
       role_mappings: z.record(z.string(), z.string()),

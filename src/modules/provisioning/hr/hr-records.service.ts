@@ -5,6 +5,13 @@ import { PersonalData } from '../../privacy/personal-data.decorator';
 import { HrEnrichment } from './hr-enrichment.entity';
 import { HrEnrichmentsRepository } from './hr-enrichments.repository';
 
+function found(enrichment: HrEnrichment | null): HrEnrichment {
+  if (!enrichment) {
+    throw new DomainError(CommonErrorCode.NotFound, 'No new hire has this employee id.');
+  }
+  return enrichment;
+}
+
 /**
  * What HR onboarding holds about employees, as readers with `hr_employees:read` see it: the
  * latest enrichment of an employee id (of any source), and each person's records in their data
@@ -14,12 +21,18 @@ import { HrEnrichmentsRepository } from './hr-enrichments.repository';
 export class HrRecords {
   constructor(private readonly enrichments: HrEnrichmentsRepository) {}
 
+  /** The employee's latest enrichment, whatever its status. */
   async latest(employeeId: string): Promise<HrEnrichment> {
-    const enrichment = await this.enrichments.latestOfEmployee(employeeId);
-    if (!enrichment) {
-      throw new DomainError(CommonErrorCode.NotFound, 'No new hire has this employee id.');
-    }
-    return enrichment;
+    return found(await this.enrichments.latestOfEmployee(employeeId));
+  }
+
+  /**
+   * The employee's enriched record: the latest completed enrichment, so that a later delivery
+   * still being enriched (a changed title) does not hide it; else the latest, not onboarded.
+   */
+  async employee(employeeId: string): Promise<HrEnrichment> {
+    const completed = await this.enrichments.latestOfEmployee(employeeId, ['completed']);
+    return completed ?? this.latest(employeeId);
   }
 
   @PersonalData({

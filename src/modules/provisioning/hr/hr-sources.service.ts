@@ -67,7 +67,7 @@ export class HrSourcesService {
         'hr.source.created',
         {
           source_id: id,
-          name: input.name,
+          source_name: input.name,
           auth_mode: input.authMode,
           rate_limit_per_minute: input.rateLimitPerMinute,
           role_mappings: input.roleMappings,

@@ -157,13 +157,17 @@ export class HrController {
   @Get('users/:employee_id')
   @RequirePermission('hr_employees:read')
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'A new hire, enriched: the latest record of the employee id' })
+  @ApiOperation({
+    summary: 'A new hire, enriched',
+    description:
+      "The employee id's latest completed enrichment (of any source), else its latest, not onboarded.",
+  })
   @ApiOkResponse({ type: EnrichedEmployeeDto })
   @ApiNotFoundResponse()
   async employee(
     @Param('employee_id', employeeIdParam) employeeId: string,
   ): Promise<EnrichedEmployeeDto> {
-    return toEmployeeDto(await this.records.latest(employeeId));
+    return toEmployeeDto(await this.records.employee(employeeId));
   }
 
   @Get('enrichments/:employee_id')
