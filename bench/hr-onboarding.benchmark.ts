@@ -89,6 +89,9 @@ export const hrOnboardingBenchmark: Benchmark = {
       latencies.sort((a, b) => a - b);
       if (latencies.length === 0) throw new Error('no delivery was accepted');
 
+      progress(`acceptance: waiting for the ${latencies.length} accepted hires' jobs to finish`);
+      await drained(database, acceptance.source.id, latencies.length);
+
       progress(`enrichment: seeding ${HIRES} people at the Okta peer`);
       const enrichRun = randomUUID().slice(0, 8);
       for (let i = 0; i < HIRES; i++) {
@@ -138,13 +141,7 @@ export const hrOnboardingBenchmark: Benchmark = {
           }
         }),
       );
-      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-      for (;;) {
-        const done = await finishedCount(database, source.source.id);
-        if (done >= HIRES) break;
-        if (Date.now() > deadline) throw new Error(`only ${done} of ${HIRES} hires were enriched`);
-        await sleep(500);
-      }
+      await drained(database, source.source.id, HIRES);
       const enrichSeconds = (now() - enrichStart) / 1000;
       const [outcome] = await database.query<{ completed: string; p50: number; p99: number }[]>(
         `SELECT count(*) FILTER (WHERE status = 'completed') AS completed,
@@ -164,7 +161,7 @@ export const hrOnboardingBenchmark: Benchmark = {
           'Acceptance: new hires (each a new employee) POSTed to `/v1/hr/webhook` with an API ' +
           'key over loopback by a closed loop of connections; the 202 comes once the hire and ' +
           'its enrichment job are committed (their enrichment runs meanwhile against the peer, ' +
-          'which does not know them). Enrichment: 10,000 hires posted, then timed until every ' +
+          'which does not know them, and is drained before what follows). Enrichment: 10,000 hires posted, then timed until every ' +
           'one is enriched (Okta user by email, then groups and app links in parallel, each ' +
           'call answered by the Okta management API peer after a fixed latency) and linked to an ' +
           'invited account. "Sequential" is what three calls in a row per hire, one hire at a ' +
@@ -192,10 +189,16 @@ export const hrOnboardingBenchmark: Benchmark = {
   },
 };
 
-async function finishedCount(database: DataSource, sourceId: string): Promise<number> {
-  const [{ count }] = await database.query<{ count: string }[]>(
-    'SELECT count(*) FROM hr_enrichments WHERE source_id = $1 AND finished_at IS NOT NULL',
-    [sourceId],
-  );
-  return Number(count);
+/** Waits until `expected` enrichments of the source have finished (completed or failed). */
+async function drained(database: DataSource, sourceId: string, expected: number): Promise<void> {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  for (;;) {
+    const [{ count }] = await database.query<{ count: string }[]>(
+      'SELECT count(*) FROM hr_enrichments WHERE source_id = $1 AND finished_at IS NOT NULL',
+      [sourceId],
+    );
+    if (Number(count) >= expected) return;
+    if (Date.now() > deadline) throw new Error(`only ${count} of ${expected} hires were enriched`);
+    await sleep(500);
+  }
 }
