@@ -216,6 +216,19 @@ describe('HR onboarding: deliveries, durable enrichment from Okta, records', () 
         [source.id],
       );
       expect(events).toHaveLength(1);
+      const audit = await db.query<{ action: string; actor_id: string; details: object }[]>(
+        `SELECT action, actor_id, details FROM audit_events
+          WHERE target_type = 'hr_source' AND target_id = $1`,
+        [source.id],
+      );
+      expect(audit).toEqual([
+        {
+          action: 'hr_source.create',
+          actor_id: admin.id,
+          details: expect.objectContaining({ auth_mode: 'signature' }),
+        },
+      ]);
+      expect(JSON.stringify(audit)).not.toContain(source.secret);
     });
 
     it('refuses a taken name, bad fields, and callers without the permission', async () => {
@@ -254,6 +267,16 @@ describe('HR onboarding: deliveries, durable enrichment from Okta, records', () 
       const source = await addSource({ auth_mode: 'api_key' });
       const removed = await send(t, 'DELETE', `/v1/admin/hr-sources/${source.id}`, admin.token);
       expect(removed.statusCode).toBe(204);
+      const audit = await db.query<{ action: string }[]>(
+        "SELECT action FROM audit_events WHERE target_type = 'hr_source' AND target_id = $1",
+        [source.id],
+      );
+      expect(audit.map((row) => row.action).sort()).toEqual([
+        'hr_source.create',
+        'hr_source.delete',
+      ]);
+      const again = await send(t, 'DELETE', `/v1/admin/hr-sources/${source.id}`, admin.token);
+      expect(again.statusCode).toBe(404);
       const res = await deliverWithKey(newHire(), source.secret);
       expect(res.statusCode).toBe(401);
     });

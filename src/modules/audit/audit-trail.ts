@@ -28,6 +28,7 @@ const ADMINISTRATIVE = [
   'identity_provider.deleted',
   'identity_provider.sync_requested',
   'token_vault.*',
+  'hr.source.*',
 ] as const;
 
 type AdministrativeEvent = EventOf<(typeof ADMINISTRATIVE)[number]>;
@@ -192,6 +193,12 @@ function entryOf(event: AdministrativeEvent): Entry | null {
         target: { type: 'offline_token', id: token_id },
         details,
       };
+    }
+    case 'hr.source.created':
+    case 'hr.source.deleted': {
+      const { source_id, ...details } = event.data;
+      const verb = event.type.slice('hr.source.'.length, -1);
+      return { action: `hr_source.${verb}`, target: { type: 'hr_source', id: source_id }, details };
     }
     default:
       return tradingAccountEntry(event);
