@@ -18,7 +18,7 @@ import { HrSourcesRepository } from './hr-sources.repository';
 import { ENRICHMENT_QUEUE, EnrichmentJob } from './okta-enrichment';
 
 /** How far a signed delivery's `webhook-timestamp` may be from now (Standard Webhooks' advice). */
-export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
+const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WEBHOOK_ID = /^[\x21-\x7e]{1,200}$/;
 

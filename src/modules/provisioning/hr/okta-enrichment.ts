@@ -26,7 +26,7 @@ export interface EnrichmentJob {
 
 /** Tries of each Okta call after the first, the waits between them doubling. */
 const RETRIES = 3;
-export const NOT_IN_OKTA = 'not found in Okta';
+const NOT_IN_OKTA = 'not found in Okta';
 const CIRCUIT_OPEN = 'Okta circuit open: waiting for the org to recover';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
