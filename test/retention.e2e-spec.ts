@@ -267,9 +267,10 @@ describe('retention', () => {
         { kind: 'token_vault_consents', retentionDays: 1 },
         { kind: 'auth_events', retentionDays: 365 },
         { kind: 'audit_events', retentionDays: 730 },
+        { kind: 'hr_enrichments', retentionDays: 365 },
       ]),
     );
-    expect(kinds).toHaveLength(14);
+    expect(kinds).toHaveLength(15);
   });
 
   it('purges sessions ended past retention with their refresh tokens, keeping live and recently ended ones', async () => {
