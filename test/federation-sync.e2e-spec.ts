@@ -292,6 +292,39 @@ describe('live sync from identity providers: webhooks and admin syncs', () => {
       expect((await userOf(person.userId)).status).toBe('suspended');
     });
 
+    it('processes a delivery’s events together: one Okta read per person, each account brought to its latest state', async () => {
+      const renamed = await linkedPerson();
+      const alsoRenamed = await linkedPerson();
+      const deleted = await linkedPerson();
+      okta.updateProfile(renamed.oktaId, { displayName: 'Batch First' });
+      okta.updateProfile(alsoRenamed.oktaId, { displayName: 'Batch Second' });
+      okta.deleteUser(deleted.oktaId);
+      const events = [
+        logEvent('user.account.update_profile', renamed.oktaId),
+        logEvent('user.account.update_profile', alsoRenamed.oktaId),
+        logEvent('user.account.update_profile', renamed.oktaId),
+        logEvent('user.lifecycle.delete.initiated', deleted.oktaId),
+      ];
+      const readsBefore = (person: Linked) => okta.count(`GET /api/v1/users/${person.oktaId}`);
+      const before = [renamed, alsoRenamed, deleted].map(readsBefore);
+      expect(await hook(delivery(events))).toMatchObject({ statusCode: 204 });
+      await settled(t);
+      expect([renamed, alsoRenamed, deleted].map(readsBefore)).toEqual(before.map((n) => n + 1));
+      for (const event of events) {
+        expect(await storedEvents(event.uuid)).toEqual([
+          { processed_at: expect.any(Date), outcome: 'updated' },
+        ]);
+      }
+      expect((await userOf(renamed.userId)).name).toBe('Batch First');
+      expect((await userOf(alsoRenamed.userId)).name).toBe('Batch Second');
+      expect((await userOf(deleted.userId)).status).toBe('deactivated');
+      const [{ count }] = await db.query<{ count: string }[]>(
+        `SELECT count(*) FROM outbox WHERE type = 'user.updated' AND user_id = $1`,
+        [renamed.userId],
+      );
+      expect(Number(count)).toBe(1);
+    });
+
     it('deactivates the account of a person deleted at Okta', async () => {
       const person = await linkedPerson();
       okta.deleteUser(person.oktaId);

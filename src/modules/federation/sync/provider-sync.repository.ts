@@ -37,21 +37,33 @@ export class ProviderSyncRepository {
     return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
-  findEvent(id: string): Promise<ProviderEvent | null> {
-    return this.events.findOneBy({ id });
-  }
-
-  /** The event, locked until the transaction ends (one job processes it at a time). */
-  findEventForUpdate(id: string): Promise<ProviderEvent | null> {
+  /** The events among `ids` not processed yet. */
+  unprocessedEvents(ids: string[]): Promise<ProviderEvent[]> {
+    if (ids.length === 0) return Promise.resolve([]);
     return this.events
       .createQueryBuilder('e')
-      .where('e.id = :id', { id })
-      .setLock('pessimistic_write')
-      .getOne();
+      .where('e.id IN (:...ids) AND e.processed_at IS NULL', { ids })
+      .getMany();
   }
 
-  async markProcessed(id: string, outcome: string, at: Date): Promise<void> {
-    await this.events.update({ id }, { processedAt: at, outcome });
+  /**
+   * Records each event's outcome, unless it was processed meanwhile (a replayed job): answers
+   * the ids this call marked, so that only the first processing of an event is counted.
+   */
+  async markProcessed(outcomes: { id: string; outcome: string }[], at: Date): Promise<Set<string>> {
+    if (outcomes.length === 0) return new Set();
+    const rows = await this.transactions.manager().query<{ id: string }[]>(
+      `WITH marked AS (
+         UPDATE identity_provider_events e
+            SET processed_at = $2, outcome = o.outcome
+           FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, outcome text)
+          WHERE e.id = o.id AND e.processed_at IS NULL
+         RETURNING e.id
+       )
+       SELECT id FROM marked`,
+      [JSON.stringify(outcomes), at],
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   /**

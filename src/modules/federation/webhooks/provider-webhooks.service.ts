@@ -4,19 +4,26 @@ import type { Job } from 'pg-boss';
 import { DomainError } from '../../../common/errors/domain-error';
 import { CommonErrorCode, FederationErrorCode } from '../../../common/errors/error-code';
 import { Transactions } from '../../../database/transactions';
-import { JobHandler, JobOutcome, settleEach } from '../../events/jobs/job-handler.decorator';
+import { ConcurrencyLimit } from '../../../common/concurrency/concurrency-limit';
+import { errorMessage, JobHandler, JobOutcome } from '../../events/jobs/job-handler.decorator';
 import { JobQueue } from '../../events/jobs/job-queue.service';
 import { ProviderKind } from '../identity-provider.entity';
 import { IdentityProvidersRepository, ProviderWithSecrets } from '../identity-providers.repository';
 import { LinkedIdentitiesRepository } from '../linked-identities.repository';
 import { ProviderSecrets } from '../provider-secrets';
+import type { RemoteUser } from '../sync/management-api';
 import { ManagementApis } from '../sync/management-apis';
+import { ProviderEvent } from '../sync/provider-event.entity';
 import { ProviderSyncRepository } from '../sync/provider-sync.repository';
 import { ProviderUserSync } from '../sync/provider-user-sync';
 import { SyncMetrics } from '../sync/sync-metrics';
 import { asgardeoEvents, oktaEvents, ReceivedEvent } from './provider-event-payloads';
 
 export const PROVIDER_EVENT_QUEUE = 'federation.provider-event';
+/** Events a worker takes at once: their users are read and applied together. */
+const EVENTS_PER_BATCH = 50;
+/** Users read from a provider's management API at once while processing a batch. */
+const PROVIDER_READS_IN_PARALLEL = 4;
 
 interface ProviderEventJob {
   event_id: string;
@@ -31,6 +38,15 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected));
 }
 
+/** When the last of a user's events in a batch happened. */
+function latestOccurrence(events: ProviderEvent[], subject: string): Date {
+  let latest = 0;
+  for (const event of events) {
+    if (event.subject === subject) latest = Math.max(latest, event.occurredAt.getTime());
+  }
+  return new Date(latest);
+}
+
 function refused(): DomainError {
   return new DomainError(
     FederationErrorCode.InvalidWebhookSignature,
@@ -42,10 +58,11 @@ function refused(): DomainError {
  * Inbound webhooks of identity providers. A delivery is authenticated (Okta: the configured
  * `Authorization` value; Asgardeo: the HMAC-SHA256 of the raw body), its user events stored
  * once each (by provider and event id: a replay stores nothing) with a job for each, in one
- * transaction, and acknowledged: nothing is processed while the provider waits. The job re-reads
- * the user from the provider's management API, so that it applies the provider's current state
- * whatever order events come in, and brings the linked account to it (ProviderUserSync). A
- * provider that is down fails the job, which is retried with backoff.
+ * transaction, and acknowledged: nothing is processed while the provider waits. The jobs, taken
+ * in batches, re-read their users from the provider's management API, so that they apply the
+ * provider's current state whatever order events come in, and bring the linked accounts to it
+ * together (ProviderUserSync). A user the provider could not answer for fails its events' jobs,
+ * which are retried with backoff.
  */
 @Injectable()
 export class ProviderWebhooks {
@@ -107,44 +124,114 @@ export class ProviderWebhooks {
     retryBackoff: true,
     retryDelayMaxSeconds: 600,
     expireInSeconds: 300,
-    batchSize: 20,
+    batchSize: EVENTS_PER_BATCH,
   })
   async work(jobs: Job<ProviderEventJob>[]): Promise<JobOutcome[]> {
-    return settleEach(jobs, (job) => this.process(job.data.event_id));
+    const failures = await this.processMany(jobs.map((job) => job.data.event_id));
+    return jobs.map((job) => {
+      const failure = failures.get(job.data.event_id);
+      return failure === undefined
+        ? { id: job.id, status: 'completed' }
+        : { id: job.id, status: 'failed', output: { error: errorMessage(failure) } };
+    });
   }
 
-  /** Processes one stored event; an event processed before is left alone (a replayed job). */
-  async process(eventId: string): Promise<void> {
-    const event = await this.repository.findEvent(eventId);
-    if (!event || event.processedAt) return;
-    const provider = await this.providers.findWithSecrets({ id: event.providerId });
-    if (!provider) return;
-    const finish = async (outcome: string) => {
-      const done = await this.transactions.run(async () => {
-        const locked = await this.repository.findEventForUpdate(eventId);
-        if (!locked || locked.processedAt) return false;
-        await this.repository.markProcessed(eventId, outcome, new Date());
-        return true;
-      });
-      if (done)
-        this.metrics.eventProcessed(provider.kind, outcome, event.occurredAt, event.receivedAt);
-    };
-    const linked = await this.identities.linkedSubjects(provider.id, [event.subject]);
-    if (linked.size === 0) return finish('not_linked');
-    if (!provider.managementApiKind) return finish('sync_not_configured');
-    const remote = await this.apis.of(provider).getUser(event.subject);
-    const outcome = await this.userSync.apply(
-      provider,
-      remote ?? {
-        // Deleted at the provider: deactivated here, as of the event.
-        id: event.subject,
-        status: 'deactivated',
-        updatedAt: event.occurredAt,
-        claims: {},
-      },
+  /**
+   * Processes stored events together, provider by provider: their linked users are re-read
+   * from the management API a few at a time, applied in one transaction (ProviderUserSync), and
+   * the events marked processed in one statement. An event processed before is left alone (a
+   * replayed job). Answers the events that failed (their user could not be read or applied),
+   * whose jobs are retried.
+   */
+  async processMany(eventIds: string[]): Promise<Map<string, unknown>> {
+    const failures = new Map<string, unknown>();
+    const byProvider = new Map<string, ProviderEvent[]>();
+    for (const event of await this.repository.unprocessedEvents(eventIds)) {
+      byProvider.set(event.providerId, [...(byProvider.get(event.providerId) ?? []), event]);
+    }
+    for (const [providerId, events] of byProvider) {
+      try {
+        for (const [eventId, error] of await this.processOf(providerId, events)) {
+          failures.set(eventId, error);
+        }
+      } catch (error) {
+        for (const event of events) failures.set(event.id, error);
+      }
+    }
+    return failures;
+  }
+
+  private async processOf(
+    providerId: string,
+    events: ProviderEvent[],
+  ): Promise<Map<string, unknown>> {
+    const failures = new Map<string, unknown>();
+    const provider = await this.providers.findWithSecrets({ id: providerId });
+    if (!provider) return failures;
+    const subjects = [...new Set(events.map((event) => event.subject))];
+    const linked = await this.identities.linkedSubjects(provider.id, subjects);
+    const outcomeOf = new Map<string, string>(
+      subjects.map((subject) => [
+        subject,
+        !linked.has(subject)
+          ? 'not_linked'
+          : provider.managementApiKind
+            ? 'unread'
+            : 'sync_not_configured',
+      ]),
     );
-    if (outcome === 'updated') this.metrics.userSynced(provider.kind, 'webhook');
-    await finish(outcome);
+    const toRead = subjects.filter((subject) => outcomeOf.get(subject) === 'unread');
+    if (toRead.length > 0) {
+      const api = this.apis.of(provider);
+      const limit = new ConcurrencyLimit(PROVIDER_READS_IN_PARALLEL);
+      const reads = await Promise.allSettled(
+        toRead.map((subject) => limit.run(() => api.getUser(subject))),
+      );
+      const remotes: RemoteUser[] = [];
+      reads.forEach((read, index) => {
+        const subject = toRead[index];
+        if (read.status === 'rejected') {
+          outcomeOf.delete(subject);
+          for (const event of events)
+            if (event.subject === subject) failures.set(event.id, read.reason);
+          return;
+        }
+        remotes.push(
+          read.value ?? {
+            // Deleted at the provider: deactivated here, as of its latest event.
+            id: subject,
+            status: 'deactivated',
+            updatedAt: latestOccurrence(events, subject),
+            claims: {},
+          },
+        );
+      });
+      const applied = await this.userSync.applyAll(provider, remotes);
+      for (const [subject, outcome] of applied) outcomeOf.set(subject, outcome);
+      this.metrics.userSynced(
+        provider.kind,
+        'webhook',
+        [...applied.values()].filter((outcome) => outcome === 'updated').length,
+      );
+    }
+    const done = events.filter((event) => outcomeOf.has(event.subject));
+    const marked = await this.transactions.run(() =>
+      this.repository.markProcessed(
+        done.map((event) => ({ id: event.id, outcome: outcomeOf.get(event.subject)! })),
+        new Date(),
+      ),
+    );
+    for (const event of done) {
+      if (marked.has(event.id)) {
+        this.metrics.eventProcessed(
+          provider.kind,
+          outcomeOf.get(event.subject)!,
+          event.occurredAt,
+          event.receivedAt,
+        );
+      }
+    }
+    return failures;
   }
 
   private async store(provider: ProviderWithSecrets, events: ReceivedEvent[]): Promise<number> {
