@@ -372,6 +372,28 @@ describe('live sync from identity providers: webhooks and admin syncs', () => {
       expect(unknown.statusCode).toBe(404);
     });
 
+    it('refuses deliveries under a replaced secret, and to a disabled provider, as soon as the change is made', async () => {
+      const changed = await addProvider('okta', { webhook_secret: HOOK_AUTHORIZATION });
+      const person = await linkedPerson();
+      const event = () => delivery([logEvent('user.account.update_profile', person.oktaId)]);
+      // Read once, so that the provider is cached on this instance before it changes.
+      expect(await hook(event(), HOOK_AUTHORIZATION, changed.slug)).toMatchObject({
+        statusCode: 204,
+      });
+      const replaced = 'Basic bmV3Om5ldy1zZWNyZXQ=';
+      const patch = (body: Record<string, unknown>) =>
+        send(t, 'PATCH', `/v1/admin/identity-providers/${changed.id}`, admin.token, body);
+      expect((await patch({ webhook_secret: replaced })).statusCode).toBe(200);
+      await settled(t);
+      expect(await hook(event(), HOOK_AUTHORIZATION, changed.slug)).toMatchObject({
+        statusCode: 401,
+      });
+      expect(await hook(event(), replaced, changed.slug)).toMatchObject({ statusCode: 204 });
+      expect((await patch({ enabled: false })).statusCode).toBe(200);
+      await settled(t);
+      expect(await hook(event(), replaced, changed.slug)).toMatchObject({ statusCode: 404 });
+    });
+
     it('records an event about a person not linked here as such, without calling Okta', async () => {
       const before = okta.requests.length;
       const event = logEvent('user.lifecycle.create', '00unotlinked');

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../../common/auth/actor';
+import { ExpiringCache } from '../../common/cache/expiring-cache';
 import { fieldChanges } from '../../common/changes/field-changes';
 import { DomainError } from '../../common/errors/domain-error';
 import { CommonErrorCode, FederationErrorCode } from '../../common/errors/error-code';
@@ -7,6 +8,7 @@ import { uuidV7 } from '../../common/ids/uuid-v7';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { DomainEvents } from '../events/domain-events.service';
+import { OnBroadcast } from '../events/on-event.decorator';
 import {
   ClaimMapping,
   DEFAULT_CLAIM_MAPPING,
@@ -62,6 +64,9 @@ const EVENT_FIELDS = [
   'enabled',
 ] as const;
 
+/** How long an instance trusts what it read of an enabled provider, unless told of a change. */
+const PROVIDER_CACHE_MS = 1000;
+
 type EventFields = Pick<IdentityProvider, (typeof EVENT_FIELDS)[number]>;
 
 function snake(fields: Partial<EventFields>) {
@@ -93,6 +98,16 @@ function snake(fields: Partial<EventFields>) {
  */
 @Injectable()
 export class IdentityProvidersService {
+  /**
+   * Enabled providers as the hot paths read them (webhook deliveries, the token vault), by slug
+   * or id: trusted for a second on an instance, and dropped at once when any provider changes.
+   */
+  private readonly enabled = new ExpiringCache<string, ProviderWithSecrets | null>({
+    ttlMs: PROVIDER_CACHE_MS,
+    maxEntries: 1000,
+    whenFull: 'clear',
+  });
+
   constructor(
     private readonly providers: IdentityProvidersRepository,
     private readonly secrets: ProviderSecrets,
@@ -234,11 +249,24 @@ export class IdentityProvidersService {
   }
 
   /** An enabled provider with its sealed secrets, for modules that call it for a user (the token vault). */
-  async enabledWithSecrets(
+  enabledWithSecrets(
     where: { id: string } | { slug: string },
   ): Promise<ProviderWithSecrets | null> {
-    const provider = await this.providers.findWithSecrets(where);
-    return provider?.enabled ? provider : null;
+    const key = 'id' in where ? `id:${where.id}` : `slug:${where.slug}`;
+    return this.enabled.getOrLoad(key, async () => {
+      const provider = await this.providers.findWithSecrets(where);
+      return provider?.enabled ? provider : null;
+    });
+  }
+
+  /** A provider was added, changed or removed, here or on another instance. */
+  @OnBroadcast(
+    'identity_provider.created',
+    'identity_provider.updated',
+    'identity_provider.deleted',
+  )
+  providersChanged(): void {
+    this.enabled.clear();
   }
 
   /** Whether each secret is stored: the admin view says so, never more. */

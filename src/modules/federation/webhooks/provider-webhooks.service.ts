@@ -9,6 +9,7 @@ import { errorMessage, JobHandler, JobOutcome } from '../../events/jobs/job-hand
 import { JobQueue } from '../../events/jobs/job-queue.service';
 import { ProviderKind } from '../identity-provider.entity';
 import { IdentityProvidersRepository, ProviderWithSecrets } from '../identity-providers.repository';
+import { IdentityProvidersService } from '../identity-providers.service';
 import { LinkedIdentitiesRepository } from '../linked-identities.repository';
 import { ProviderSecrets } from '../provider-secrets';
 import type { RemoteUser } from '../sync/management-api';
@@ -70,6 +71,7 @@ export class ProviderWebhooks {
 
   constructor(
     private readonly providers: IdentityProvidersRepository,
+    private readonly enabledProviders: IdentityProvidersService,
     private readonly identities: LinkedIdentitiesRepository,
     private readonly repository: ProviderSyncRepository,
     private readonly secrets: ProviderSecrets,
@@ -262,8 +264,8 @@ export class ProviderWebhooks {
 
   /** An enabled provider of that kind; any other answer is the same 404. */
   private async provider(slug: string, kind: ProviderKind): Promise<ProviderWithSecrets> {
-    const provider = await this.providers.findWithSecrets({ slug });
-    if (!provider || !provider.enabled || provider.kind !== kind) {
+    const provider = await this.enabledProviders.enabledWithSecrets({ slug });
+    if (!provider || provider.kind !== kind) {
       throw new DomainError(CommonErrorCode.NotFound, 'No such identity provider webhook.');
     }
     return provider;
