@@ -43,9 +43,16 @@ export interface HttpLoad {
   headers?: Record<string, string>;
   /** Requests that differ between connections; otherwise every connection GETs the URL. */
   plan?: ConnectionPlan;
+  /** Requests a second over all connections together; as fast as the answers come if unset. */
+  overallRate?: number;
 }
 
-async function fire(name: string, load: HttpLoad, durationS: number): Promise<autocannon.Result> {
+/** One run of autocannon (from a worker thread) against `load`; any failed request throws. */
+export async function fire(
+  name: string,
+  load: HttpLoad,
+  durationS: number,
+): Promise<autocannon.Result> {
   const options: autocannon.Options = {
     url: load.url,
     headers: load.headers ?? {},
@@ -57,6 +64,7 @@ async function fire(name: string, load: HttpLoad, durationS: number): Promise<au
     // The servers share this process's main thread; generating load from a worker thread keeps
     // the client from competing with them for the same event loop.
     workers: 1,
+    ...(load.overallRate === undefined ? {} : { overallRate: load.overallRate }),
   };
   const plan = load.plan && (await writePlan(load.plan));
   if (plan) {
