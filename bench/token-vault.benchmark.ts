@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { systemActor } from '../src/common/auth/actor';
 import { uuidV7 } from '../src/common/ids/uuid-v7';
 import { IdentityProvidersService } from '../src/modules/federation/identity-providers.service';
@@ -7,11 +8,14 @@ import { TokenVaultRepository } from '../src/modules/token-vault/token-vault.rep
 import { UsersService } from '../src/modules/users/users.service';
 import { createActiveAccounts, signIn } from './accounts';
 import type { Benchmark } from './benchmark';
+import type { PlannedRequest } from './connection-plan';
+import { openLoop } from './open-loop';
+import { mainThreadCpu } from './process-cpu';
+import { percentile } from './statistics';
 import { freePort, LOOPBACK, startPeerProcess } from './peer-process';
 import { describeMachine } from './machine';
-import { percentile } from './statistics';
 
-/** The issue's load: requests a second, sent whatever the answers' pace (an open loop). */
+/** The issue's load: requests a second. */
 const RATE_PER_SECOND = 200;
 /** Records the load is spread over, so that single flight seldom joins two requests. */
 const RECORDS = 50;
@@ -19,21 +23,6 @@ const RECORDS = 50;
 const BURST = 50;
 const CLIENT = { client_id: 'gatehouse-bench-vault', client_secret: 'bench-vault-secret-0001' };
 const PEER_SCRIPT = resolve(__dirname, 'offline-token-peer.js');
-
-/** Sends `send(i)` RATE_PER_SECOND times a second for `seconds`; answers each latency in ms. */
-async function openLoop(seconds: number, send: (i: number) => Promise<void>): Promise<number[]> {
-  const total = RATE_PER_SECOND * seconds;
-  const started = performance.now();
-  const latencies: Promise<number>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / RATE_PER_SECOND;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((done) => setTimeout(done, wait));
-    const sent = performance.now();
-    latencies.push(send(i).then(() => performance.now() - sent));
-  }
-  return (await Promise.all(latencies)).sort((a, b) => a - b);
-}
 
 async function ok(response: Response, what: string): Promise<unknown> {
   if (!response.ok) throw new Error(`${what}: ${response.status} ${await response.text()}`);
@@ -115,35 +104,56 @@ export const tokenVaultBenchmark: Benchmark = {
         records.push({ id: owner.recordId, offlineToken: issued.refresh_token });
       }
       const basic = `Basic ${Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')}`;
-      const direct = (i: number) =>
-        fetch(`${issuer}/token`, {
+      // The records in turn, RATE_PER_SECOND requests a second in all.
+      const direct = {
+        baseUrl: issuer,
+        rate: RATE_PER_SECOND,
+        requests: records.map((record): PlannedRequest => ({
           method: 'POST',
+          path: '/token',
           headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({
             grant_type: 'refresh_token',
-            refresh_token: records[i % RECORDS].offlineToken,
+            refresh_token: record.offlineToken,
           }).toString(),
-        }).then((response) => ok(response, 'provider refresh').then(() => undefined));
-      const viaVault = (i: number) =>
-        fetch(`${app.baseUrl}/v1/token-vault/tokens/${records[i % RECORDS].id}/access-token`, {
+        })),
+      };
+      const viaVault = {
+        baseUrl: app.baseUrl,
+        rate: RATE_PER_SECOND,
+        requests: records.map((record): PlannedRequest => ({
           method: 'POST',
+          path: `/v1/token-vault/tokens/${record.id}/access-token`,
           headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
           body: '{}',
-        }).then((response) => ok(response, 'vault access token').then(() => undefined));
+        })),
+      };
 
       progress(`warming up ${settings.warmupS} s`);
-      await openLoop(settings.warmupS, viaVault);
+      await openLoop({ ...viaVault, seconds: settings.warmupS });
       progress(`provider alone at ${RATE_PER_SECOND}/s for ${settings.durationS} s`);
-      const providerAlone = await openLoop(settings.durationS, direct);
+      const providerAlone = await openLoop({ ...direct, seconds: settings.durationS });
       progress(`through the vault at ${RATE_PER_SECOND}/s for ${settings.durationS} s`);
-      const throughVault = await openLoop(settings.durationS, viaVault);
+      const cpu = mainThreadCpu();
+      const vaultStarted = performance.now();
+      const throughVault = await openLoop({ ...viaVault, seconds: settings.durationS });
+      const cpuNs = cpu();
+      const vaultSeconds = (performance.now() - vaultStarted) / 1000;
+      // What the last requests left behind finishes before the burst, so that it is alone.
+      await sleep(throughVault[throughVault.length - 1]);
 
       const refreshes = async () =>
         ((await ok(await fetch(`${issuer}/bench/refreshes`), 'refreshes')) as { refreshes: number })
           .refreshes;
       const before = await refreshes();
       const burstStarted = performance.now();
-      await Promise.all(Array.from({ length: BURST }, () => viaVault(0)));
+      const burst = () =>
+        fetch(`${app.baseUrl}/v1/token-vault/tokens/${records[0].id}/access-token`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+          body: '{}',
+        }).then((response) => ok(response, 'vault access token'));
+      await Promise.all(Array.from({ length: BURST }, burst));
       const burstMs = performance.now() - burstStarted;
       const burstCalls = (await refreshes()) - before;
 
@@ -157,8 +167,9 @@ export const tokenVaultBenchmark: Benchmark = {
           'grant at the provider with no database connection held, the answer recorded and the ' +
           'lease released by one statement, an audited event written) against the same refresh ' +
           'grant sent to oidc-provider directly, ' +
-          `each as an open loop of ${RATE_PER_SECOND} requests a second spread over ${RECORDS} ` +
-          'records; then single flight: a burst of concurrent requests for one record.',
+          `each as an open loop of ${RATE_PER_SECOND} requests a second from a worker thread, ` +
+          `spread over ${RECORDS} records; then single flight: a burst of concurrent requests ` +
+          'for one record.',
         '',
         describeMachine(),
         '',
@@ -170,6 +181,13 @@ export const tokenVaultBenchmark: Benchmark = {
         row('oidc-provider refresh grant alone', providerAlone),
         row('through the vault', throughVault),
         `| Gatehouse's overhead | | ${overhead(50)} | ${overhead(99)} |`,
+        '',
+        cpuNs === undefined
+          ? '- Server CPU: not measurable here.'
+          : `- Server CPU (Gatehouse's event loop, the main thread): ` +
+            `${(cpuNs / 1000 / throughVault.length).toFixed(0)} µs per request, ` +
+            `${((cpuNs / 1e9 / vaultSeconds) * 100).toFixed(0)}% of a core over the run; the ` +
+            'provider peer, PostgreSQL and the load generator share the same cores.',
         '',
         `- Single flight: ${BURST} concurrent requests for one record made ${burstCalls} ` +
           `provider call(s), all answered in ${burstMs.toFixed(1)} ms.`,
