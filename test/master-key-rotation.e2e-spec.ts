@@ -7,7 +7,8 @@ import { EnvelopeCipher } from '../src/common/crypto/envelope-cipher';
 import { MAIL_QUEUE, SEALED_MAIL_CONTEXT } from '../src/modules/mail/mail.service';
 import { SEALED_COLUMNS } from '../src/modules/master-keys/sealed-columns';
 import { TradingAccountVault } from '../src/modules/trading-accounts/trading-account-vault';
-import { settled } from './support/accounts';
+import { signedInAdmin } from './support/access';
+import { get, settled } from './support/accounts';
 import { codeAt, enrolledUser, EnrolledUser, loginWithSecondFactor } from './support/mfa';
 import { exitOf, freePort, runService } from './support/service-process';
 import { migratedDatabase } from './support/test-database';
@@ -45,6 +46,8 @@ describe('master-key rotation: the key ring, keys:rewrap and the boot check', ()
   let sql: Client;
   let user: EnrolledUser;
   let accountId: string;
+  /** The request of an unknown account's failed sign-in: its audit row belongs to nobody. */
+  let strangerRequestId: string;
 
   /** Envelopes per column and master key, as the database holds them. */
   async function keysInUse(): Promise<Record<string, Record<string, number>>> {
@@ -85,6 +88,14 @@ describe('master-key rotation: the key ring, keys:rewrap and the boot check', ()
         publicToken: 'public-token-under-old-key',
         ownApp: { apiKey: 'own-api-key', apiSecret: 'own-api-secret' },
       });
+      const stranger = await t.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        headers: { 'content-type': 'application/json', 'user-agent': 'Rotation Probe/1.0' },
+        payload: { email: 'nobody-here@example.com', password: 'not anyone’s password at all' },
+      });
+      expect(stranger.statusCode).toBe(401);
+      strangerRequestId = String(stranger.headers['x-request-id']);
       const old = cipherOf(OLD_KEY);
       const ids = Array.from({ length: BULK }, (_, i) => `bulk-${String(i).padStart(5, '0')}`);
       await sql.query(
@@ -195,12 +206,14 @@ describe('master-key rotation: the key ring, keys:rewrap and the boot check', ()
     const before = await keysInUse();
     const run = rewrap(db.url, { MASTER_KEY: STRANGER_KEY }, ['--batch-size', '200']);
     expect(await run.exit).toBe(1);
+    // The bulk, and the audit log's own two: its index key and the key of fields of nobody.
+    const auditSecrets = BULK + 2;
     expect(run.output()).toContain(
-      `audit_secrets.sealed_key: 0 rewrapped, ${BULK + 1} did not open`,
+      `audit_secrets.sealed_key: 0 rewrapped, ${auditSecrets} did not open`,
     );
     expect(run.output()).toMatch(
       new RegExp(
-        `Left: audit_secrets.sealed_key: ${BULK + 1} under master key ${OLD_ID} \\(its key is not in MASTER_KEYS\\)`,
+        `Left: audit_secrets.sealed_key: ${auditSecrets} under master key ${OLD_ID} \\(its key is not in MASTER_KEYS\\)`,
       ),
     );
     expect(await keysInUse()).toEqual(before);
@@ -265,6 +278,23 @@ describe('master-key rotation: the key ring, keys:rewrap and the boot check', ()
       });
       const jwks = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
       expect(jwks.statusCode).toBe(200);
+      // The audit log's fields that belong to no user open without the old key too.
+      const admin = await signedInAdmin(t);
+      const audit = await get(
+        t,
+        `/v1/admin/audit-events?request_id=${strangerRequestId}`,
+        admin.token,
+      );
+      expect(audit.statusCode).toBe(200);
+      expect(audit.json<{ items: unknown[] }>().items).toEqual([
+        expect.objectContaining({
+          action: 'auth.login',
+          outcome: 'failure',
+          actor: { type: 'anonymous', id: null },
+          user_id: null,
+          user_agent: 'Rotation Probe/1.0',
+        }),
+      ]);
       await settled(t);
     } finally {
       await t.close();

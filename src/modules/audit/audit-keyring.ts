@@ -10,8 +10,11 @@ const TAG_BYTES = 16;
 /** A user's opened data key; null once erasure destroyed it. */
 export type UserKey = Buffer | null;
 
-/** Whose key seals a personal field: a user's (opened, or destroyed), or nobody's. */
-export type FieldOwner = { userKey: UserKey } | 'nobody';
+/**
+ * The key of a personal field's owner: a user's (opened, or destroyed), or for a field that
+ * belongs to no user, the audit log's own (`nobodyKey`).
+ */
+export type FieldOwner = { userKey: UserKey };
 
 export const userKeyContext = (userId: string) => `audit_user_keys:${userId}`;
 
@@ -21,7 +24,10 @@ export const userKeyContext = (userId: string) => `audit_user_keys:${userId}`;
  * fields are encrypted with it (AES-256-GCM, bound to the row and column), so destroying it
  * (erasure) makes all of them unreadable at once while the rows, and the hash chain over
  * their ciphertexts, stay. Fields that belong to no user (an unknown account's failed login)
- * are sealed under the master key alone. The index key keys the HMACs of addresses and the
+ * are encrypted the same way under a data key of the audit log's own (`audit_secrets`, never
+ * destroyed), so that rotating the master key reseals one key and no field: the chain over
+ * the fields' ciphertexts is untouched. (Such fields written before there was that key are
+ * sealed under the master key itself, and open only while the key that sealed them is listed.) The index key keys the HMACs of addresses and the
  * signatures of list cursors. Keys are read per batch, never cached: a destroyed key is
  * unusable at once on every instance. Tools that run without the master key (the CLI's account
  * commands) record rows that hold nothing personal, and are refused any that would.
@@ -29,6 +35,7 @@ export const userKeyContext = (userId: string) => `audit_user_keys:${userId}`;
 @Injectable()
 export class AuditKeyring {
   private index: Buffer | undefined;
+  private nobody: Buffer | undefined;
 
   constructor(
     private readonly keys: AuditKeyRepository,
@@ -77,7 +84,6 @@ export class AuditKeyring {
   /** A personal value sealed for its owner, bound to `context`; null if the owner's key is gone. */
   seal(owner: FieldOwner, value: object, context: string): string | null {
     const plaintext = Buffer.from(JSON.stringify(value), 'utf8');
-    if (owner === 'nobody') return this.cipher.encrypt(plaintext, context);
     if (!owner.userKey) return null;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', owner.userKey, iv, { authTagLength: TAG_BYTES });
@@ -93,7 +99,7 @@ export class AuditKeyring {
       if (!sealed.startsWith(`${USER_KEY_FORMAT}.`)) {
         plaintext = this.cipher.decrypt(sealed, context);
       } else {
-        if (owner === 'nobody' || !owner.userKey) return null;
+        if (!owner.userKey) return null;
         const raw = Buffer.from(sealed.slice(USER_KEY_FORMAT.length + 1), 'base64url');
         const decipher = createDecipheriv('aes-256-gcm', owner.userKey, raw.subarray(0, IV_BYTES), {
           authTagLength: TAG_BYTES,
@@ -118,18 +124,33 @@ export class AuditKeyring {
       .digest();
   }
 
+  /** The key of fields that belong to no user, made on first use. */
+  async nobodyKey(): Promise<Buffer> {
+    if (this.nobody) return this.nobody;
+    const { key, found } = await this.secret('nobody');
+    if (found) this.nobody = key;
+    return key;
+  }
+
   private async indexKey(): Promise<Buffer> {
     if (this.index) return this.index;
-    let sealed = await this.keys.findSecret('index');
-    if (!sealed) {
-      const key = randomBytes(32);
-      sealed = await this.keys.insertSecret(
-        'index',
-        this.cipher.encrypt(key, 'audit_secrets:index'),
-      );
-      key.fill(0);
-    }
-    this.index = this.cipher.decrypt(sealed, 'audit_secrets:index');
-    return this.index;
+    const { key, found } = await this.secret('index');
+    if (found) this.index = key;
+    return key;
+  }
+
+  /**
+   * One of the audit log's own keys, sealed under the master key in `audit_secrets`, made if
+   * there is none. Only a key `found` stored is kept in memory: one made in the caller's
+   * transaction is gone if that rolls back, with what it sealed.
+   */
+  private async secret(name: string): Promise<{ key: Buffer; found: boolean }> {
+    const context = `audit_secrets:${name}`;
+    const stored = await this.keys.findSecret(name);
+    if (stored) return { key: this.cipher.decrypt(stored, context), found: true };
+    const key = randomBytes(32);
+    const sealed = await this.keys.insertSecret(name, this.cipher.encrypt(key, context));
+    key.fill(0);
+    return { key: this.cipher.decrypt(sealed, context), found: false };
   }
 }

@@ -79,8 +79,12 @@ export class AuditLog {
       ...(p.personal && p.record.userId ? [p.record.userId] : []),
     ]);
     const keys = await this.keyring.userKeys(owners, { create: true });
-    const owner = (userId: string | null): FieldOwner =>
-      userId === null ? 'nobody' : { userKey: keys.get(userId) ?? (null as UserKey) };
+    // Only an actor's values can belong to no user: a row holds a subject's only about a user.
+    const ownerless = prepared.some((p) => p.actorPersonal && !p.actorOwner);
+    const nobody = ownerless ? await this.keyring.nobodyKey() : null;
+    const owner = (userId: string | null): FieldOwner => ({
+      userKey: userId === null ? nobody : (keys.get(userId) ?? (null as UserKey)),
+    });
     const rows: NewAuditRow[] = [];
     for (const { record, address, details, personal, actorPersonal, actorOwner } of prepared) {
       rows.push({

@@ -147,8 +147,15 @@ export class AuditQueries {
       owners.filter((id): id is string => id !== null),
       { create: false },
     );
-    const owner = (userId: string | null): FieldOwner =>
-      userId === null ? 'nobody' : { userKey: keys.get(userId) ?? null };
+    const ownerless = rows.some(
+      (row) =>
+        (row.actorPersonal && actorFieldOwner(row) === null) ||
+        (row.subjectPersonal && row.userId === null),
+    );
+    const nobody = ownerless ? await this.keyring.nobodyKey() : null;
+    const owner = (userId: string | null): FieldOwner => ({
+      userKey: userId === null ? nobody : (keys.get(userId) ?? null),
+    });
     return rows.map((row) => {
       const actor = row.actorPersonal
         ? this.keyring.open(
