@@ -6,6 +6,7 @@ import { Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { version as nestVersion } from '@nestjs/core/package.json';
 import { version } from '../package.json';
@@ -56,6 +57,35 @@ async function describeDatabase(
  * sealed in the same DATABASE_URL.
  */
 const RUN_MASTER_KEY = randomBytes(32).toString('base64');
+
+/**
+ * A database of its own on DATABASE_URL's server, dropped by `drop`, for a benchmark whose
+ * Gatehouse must not share its job queues with the run's shared one (which would take its jobs
+ * without its settings); undefined on the embedded database, where every Gatehouse has its own.
+ */
+export async function separateDatabase(): Promise<
+  { url: string; drop: () => Promise<void> } | undefined
+> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return undefined;
+  const name = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
 
 /**
  * The real application as main.ts starts it. The environment is spelled out rather than taken
