@@ -190,6 +190,8 @@ export const environmentSchema = z.object({
   ARGON2_ITERATIONS: integer(2, 100).default(2),
   ARGON2_PARALLELISM: integer(1, 64).default(1),
   ARGON2_MAX_CONCURRENT: integer(1, 256).optional(),
+  /** libuv's own setting (its threadpool runs the hashing), read for the default above. */
+  UV_THREADPOOL_SIZE: integer(1, 1024).optional(),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 1000).default(5),
   LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL: integer(1, 100000).default(50),
   LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default(100),
@@ -418,8 +420,7 @@ export interface AppConfig {
     argon2: { memoryKib: number; iterations: number; parallelism: number };
     /**
      * The most hashes or verifications this process runs at once; the others wait their turn.
-     * Each holds `memoryKib` while it runs, and more at once than the cores can run only adds
-     * memory, not throughput.
+     * Each holds `memoryKib` while it runs.
      */
     maxConcurrentHashes: number;
   };

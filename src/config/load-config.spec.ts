@@ -44,17 +44,15 @@ describe('loadConfig', () => {
     );
   });
 
-  it('hashes passwords on as many cores as this process’s share, unless ARGON2_MAX_CONCURRENT says otherwise', () => {
+  it('runs as many hashes at once as its share of one libuv threadpool, unless ARGON2_MAX_CONCURRENT says otherwise', () => {
     const url = 'postgres://gatehouse@db.internal:5432/gatehouse';
-    const cores = availableParallelism();
-    expect(loadConfig({}).passwords.maxConcurrentHashes).toBe(cores);
+    expect(loadConfig({}).passwords.maxConcurrentHashes).toBe(4);
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '8' }).passwords.maxConcurrentHashes).toBe(8);
     expect(
-      loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: String(cores) }).passwords
-        .maxConcurrentHashes,
-    ).toBe(1);
+      loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: '2' }).passwords.maxConcurrentHashes,
+    ).toBe(2);
     expect(
-      loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: String(cores * 4) }).passwords
-        .maxConcurrentHashes,
+      loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: '16' }).passwords.maxConcurrentHashes,
     ).toBe(1);
     expect(loadConfig({ ARGON2_MAX_CONCURRENT: '6' }).passwords.maxConcurrentHashes).toBe(6);
     expect(() => loadConfig({ ARGON2_MAX_CONCURRENT: '0' })).toThrow(
@@ -138,7 +136,7 @@ describe('loadConfig', () => {
       maxLength: 256,
       pepper: undefined,
       argon2: { memoryKib: 19456, iterations: 2, parallelism: 1 },
-      maxConcurrentHashes: availableParallelism(),
+      maxConcurrentHashes: 4,
     });
     expect(config.loginThrottle).toEqual({
       maxFailuresPerAccount: 5,

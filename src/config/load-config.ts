@@ -3,6 +3,8 @@ import { AppConfig, validatedEnvironmentSchema } from './app-config';
 import { ConfigError } from './config.error';
 
 const DAY_SECONDS = 24 * 60 * 60;
+/** libuv's threadpool size when UV_THREADPOOL_SIZE is not set. */
+const LIBUV_THREADPOOL_DEFAULT = 4;
 
 /**
  * Parses and validates the environment once. Empty strings count as unset so that a blank line
@@ -69,9 +71,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         iterations: e.ARGON2_ITERATIONS,
         parallelism: e.ARGON2_PARALLELISM,
       },
-      // The cores' share of this process: workers together hash on about as many as there are.
+      // This process's share of one threadpool: workers together run as many hashes as one
+      // process would, not one threadpool's worth each.
       maxConcurrentHashes:
-        e.ARGON2_MAX_CONCURRENT ?? Math.max(1, Math.floor(availableParallelism() / workers)),
+        e.ARGON2_MAX_CONCURRENT ??
+        Math.max(1, Math.floor((e.UV_THREADPOOL_SIZE ?? LIBUV_THREADPOOL_DEFAULT) / workers)),
     },
     loginThrottle: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,

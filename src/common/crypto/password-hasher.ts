@@ -24,9 +24,10 @@ export interface PasswordVerification {
  * section). Both write and read the same PHC strings, keyed by the same argon2 secret, so
  * hashes stored by either verify.
  *
- * At most `ARGON2_MAX_CONCURRENT` run at once (by default this process's share of the cores):
- * each holds the configured memory while it runs, and more at once than the cores can run would
- * only add memory (and let a burst of logins take as much as it likes) without verifying faster.
+ * At most `ARGON2_MAX_CONCURRENT` run at once (by default this process's share of one libuv
+ * threadpool, so that worker processes together hash no more at once than one process would):
+ * each holds the configured memory while it runs. Fewer than the threadpool's threads saves that
+ * memory at the cost of logins per second.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
