@@ -27,8 +27,8 @@ export const memoryBenchmark: Benchmark = {
         `V8’s own heap sizing and with NODE_OPTIONS=${capped}, measured in alternating rounds ` +
         `under the loads of the workers benchmark: the decision point (POST ${CHECK_PATH}, ` +
         `${comparison.checkQuestions} questions with a service token), refresh-token rotation ` +
-        'chains and password logins (at most ARGON2_MAX_CONCURRENT, by default the cores, ' +
-        'verifications at once, 19 MiB each). Peak RSS is VmHWM after all three loads. Under a ' +
+        'chains and password logins (at most ARGON2_MAX_CONCURRENT verifications at once, by ' +
+        'default 4, 19 MiB each). Peak RSS is VmHWM after all three loads. Under a ' +
         'high allocation rate V8 lets the old generation grow far past the live heap before it ' +
         'collects; the cap makes it collect sooner, which costs CPU. A cap is a hard limit (the ' +
         'process ends when live data outgrows it), so it is an operator’s choice, not a default.',
