@@ -217,11 +217,10 @@ export class ProviderWebhooks {
       );
     }
     const done = events.filter((event) => outcomeOf.has(event.subject));
-    const marked = await this.transactions.run(() =>
-      this.repository.markProcessed(
-        done.map((event) => ({ id: event.id, outcome: outcomeOf.get(event.subject)! })),
-        new Date(),
-      ),
+    // One statement: it needs no transaction of its own.
+    const marked = await this.repository.markProcessed(
+      done.map((event) => ({ id: event.id, outcome: outcomeOf.get(event.subject)! })),
+      new Date(),
     );
     for (const event of done) {
       if (marked.has(event.id)) {
