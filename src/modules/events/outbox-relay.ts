@@ -18,6 +18,14 @@ export const RELAY_QUEUE = 'events.relay';
 export const CONSUME_AGAIN_QUEUE = 'events.consume';
 /** Events published (and consumed) per transaction of the relay. */
 const BATCH = 500;
+/**
+ * Runs of the relay start at least this far apart. An event committed after a quiet spell is
+ * published at once; under a stream of commits each run publishes what the interval gathered.
+ * A run costs a transaction of several statements whatever its size: with one run per login,
+ * those statements cost PostgreSQL and the event loop more CPU than the login's own writes
+ * (bench/RESULTS.md, login), CPU its argon2 verification then lacks.
+ */
+const RELAY_MIN_INTERVAL_MS = 50;
 
 interface ConsumeAgain {
   consumer: string;
@@ -54,6 +62,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       queue: RELAY_QUEUE,
       what: 'publish events',
       delayMs: 0,
+      minIntervalMs: RELAY_MIN_INTERVAL_MS,
       work: () => this.publishAll(),
     });
   }

@@ -12,6 +12,13 @@ export interface CatchUpRunOptions {
   what: string;
   /** How long a request waits before its run, so that the requests of that time share it. */
   delayMs: number;
+  /**
+   * How long after the start of one run the next may start, at least: a request after a quiet
+   * spell runs at once, while under a steady stream of requests each run takes what the
+   * interval gathered, so that its fixed cost (a transaction, its statements, a commit) is paid
+   * per batch rather than per request.
+   */
+  minIntervalMs?: number;
   /** Does everything there is to do (a run finds its work in the database, not in requests). */
   work: () => Promise<void>;
 }
@@ -30,6 +37,8 @@ export class CatchUpRun {
   private pending = false;
   private stopped = false;
   private delay: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  /** When this process's latest run started (ms), or 0. */
+  private lastStart = 0;
   /** Runs in the context this was made in: not in that of the request that asked for it. */
   private readonly startRun = AsyncResource.bind(() => this.runHere());
   private requesting = false;
@@ -79,9 +88,12 @@ export class CatchUpRun {
   private async runHere(): Promise<void> {
     try {
       while (this.pending && !this.stopped) {
-        if (this.options.delayMs > 0) await this.wait(this.options.delayMs);
+        const spacing = this.lastStart + (this.options.minIntervalMs ?? 0) - Date.now();
+        const wait = Math.max(this.options.delayMs, spacing);
+        if (wait > 0) await this.wait(wait);
         if (this.stopped) return;
         this.pending = false;
+        this.lastStart = Date.now();
         await this.options.work();
       }
     } catch (error) {
