@@ -23,6 +23,12 @@ export interface Sample {
   serverCpuMicrosPerRequest?: number;
   /** The server's CPU time over the wall time of the measurement: how many cores it kept busy. */
   serverCores?: number;
+  /**
+   * Where the server CPU per request went, in µs, when it was measured in parts (the main
+   * thread, the threadpool, the database): their sum is `serverCpuMicrosPerRequest`. A part
+   * that cannot be read here is left out.
+   */
+  serverCpuParts?: Record<string, number>;
 }
 
 export interface Measurement extends Sample {
@@ -92,24 +98,62 @@ export async function fire(
   return result;
 }
 
+const sum = (values: number[]) => values.reduce((total, v) => total + v, 0);
+
+/** Named CPU meters read over the same interval, each part's time (ns) where it can be read. */
+export function meterParts(parts: Record<string, CpuMeter>): () => () => Record<string, number> {
+  return () => {
+    const started = Object.entries(parts).map(([part, meter]) => [part, meter()] as const);
+    return () => {
+      const used: Record<string, number> = {};
+      for (const [part, read] of started) {
+        const ns = read();
+        if (ns !== undefined) used[part] = ns;
+      }
+      return used;
+    };
+  };
+}
+
+/** The parts' time together (ns), or undefined when none could be read. */
+export function sumOfParts(used: Record<string, number>): number | undefined {
+  const values = Object.values(used);
+  return values.length === 0 ? undefined : sum(values);
+}
+
+/** CPU parts in ns over `count` answers, in µs per answer; undefined when none was read. */
+export function partsPerAnswer(
+  used: Record<string, number>,
+  count: number,
+): Record<string, number> | undefined {
+  const entries = Object.entries(used);
+  if (entries.length === 0 || count === 0) return undefined;
+  return Object.fromEntries(entries.map(([part, ns]) => [part, ns / 1000 / count]));
+}
+
 /**
  * HTTP load on one endpoint; `prepare` runs before every measurement (e.g. fresh sessions).
  * `serverCpu` reads the server's CPU time: by default this process's main thread, where the
- * in-process targets run; a peer in a process of its own is measured there.
+ * in-process targets run; a peer in a process of its own is measured there. Given as named
+ * parts, each is reported (`serverCpuParts`) and the server's CPU is their sum.
  */
 export function httpTarget(
   name: string,
   prepare: () => HttpLoad | Promise<HttpLoad>,
-  serverCpu: CpuMeter = mainThreadCpu,
+  serverCpu: CpuMeter | Record<string, CpuMeter> = mainThreadCpu,
 ): LoadTarget {
+  const meter = typeof serverCpu === 'function' ? undefined : meterParts(serverCpu);
   return {
     name,
     measure: async (durationS) => {
       const load = await prepare();
-      const cpuUsed = serverCpu();
+      const cpuUsed = typeof serverCpu === 'function' ? serverCpu() : undefined;
+      const partsUsed = meter?.();
       const startedAt = process.hrtime.bigint();
       const result = await fire(name, load, durationS);
-      const cpuNs = cpuUsed();
+      const partsNs = partsUsed?.();
+      const cpuNs = cpuUsed ? cpuUsed() : partsNs && sumOfParts(partsNs);
+      const parts = partsNs && partsPerAnswer(partsNs, result.requests.total);
       const wallNs = Number(process.hrtime.bigint() - startedAt);
       // autocannon stops with requests in flight and the server goes on serving them; give it
       // the longest latency seen to finish, so that work does not land in the next round.
@@ -123,12 +167,21 @@ export function httpTarget(
             ? undefined
             : cpuNs / 1000 / result.requests.total,
         serverCores: cpuNs === undefined ? undefined : cpuNs / wallNs,
+        ...(parts ? { serverCpuParts: parts } : {}),
       };
     },
   };
 }
 
-const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+const mean = (values: number[]) => sum(values) / values.length;
+
+/** Each part's mean over the rounds, of the parts every round read. */
+function meanParts(samples: Sample[]): Record<string, number> | undefined {
+  const parts = samples.map((sample) => sample.serverCpuParts);
+  if (!parts.every((part): part is Record<string, number> => part !== undefined)) return undefined;
+  const names = Object.keys(parts[0]).filter((name) => parts.every((part) => name in part));
+  return Object.fromEntries(names.map((name) => [name, mean(parts.map((part) => part[name]))]));
+}
 
 /**
  * Warms every target up, then measures them in turn (A, B, A, B, ...) so that drift on the
@@ -171,6 +224,7 @@ export async function compareTargets(
       serverCores: cores.every((value): value is number => value !== undefined)
         ? mean(cores)
         : undefined,
+      serverCpuParts: meanParts(runs[index]),
     };
   });
 }

@@ -57,6 +57,65 @@ export const ownProcessCpu: CpuMeter = () => {
   };
 };
 
+/**
+ * The threads of this process but its main thread, as `ownProcessCpu` takes them: libuv's
+ * threadpool (where argon2 verifies) and V8's helper threads (garbage collection, compilation).
+ */
+export const helperThreadsCpu: CpuMeter = () => {
+  const main = String(process.pid);
+  const threads = (() => {
+    try {
+      return readdirSync('/proc/self/task').filter((thread) => thread !== main);
+    } catch {
+      return [];
+    }
+  })();
+  const read = () =>
+    threads.map((thread) => {
+      const onCpu = Number(readOrUndefined(`/proc/self/task/${thread}/schedstat`)?.split(' ')[0]);
+      return Number.isFinite(onCpu) ? onCpu : undefined;
+    });
+  const before = read();
+  return () => {
+    if (threads.length === 0) return undefined;
+    return read().reduce<number>(
+      (used, onCpu, index) => used + (onCpu ?? 0) - (before[index] ?? onCpu ?? 0),
+      0,
+    );
+  };
+};
+
+/** Every process of this machine whose command is `postgres`: a local server and its backends. */
+function postgresPids(): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => readOrUndefined(`/proc/${entry}/comm`)?.trim() === 'postgres')
+    .map(Number);
+}
+
+/**
+ * A PostgreSQL server on this machine, all its processes as they are when the interval starts
+ * (the pool's backends live as long as their connections). Undefined where none runs here.
+ */
+export const localPostgresCpu: CpuMeter = () => {
+  // Each PostgreSQL process has one thread, whose schedstat counts nanoseconds (stat: ticks).
+  const read = (pid: number) => Number(readOrUndefined(`/proc/${pid}/schedstat`)?.split(' ')[0]);
+  const before = postgresPids().map((pid) => ({ pid, onCpu: read(pid) }));
+  if (before.length === 0) return () => undefined;
+  return () =>
+    before.reduce((used, { pid, onCpu }) => {
+      const after = read(pid);
+      // A backend that exits during the interval takes its time with it: it counts as none.
+      return Number.isFinite(after) && Number.isFinite(onCpu) ? used + after - onCpu : used;
+    }, 0);
+};
+
 let clockTicksPerSecond: number | undefined;
 
 /** The unit of /proc/<pid>/stat's CPU times (USER_HZ, 100 on nearly every Linux). */
@@ -136,4 +195,20 @@ export function processTreeCpu(pid: number): CpuMeter {
 export function peakRssMib(pid: number): number | undefined {
   const match = /^VmHWM:\s+(\d+) kB/m.exec(readOrUndefined(`/proc/${pid}/status`) ?? '');
   return match ? Number(match[1]) / 1024 : undefined;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * An in-process server's CPU in parts: its main thread (the event loop), its other threads
+ * (libuv's threadpool, V8's helpers) and, when `databaseUrl` names a PostgreSQL on this machine,
+ * that server's processes. On the embedded database (no URL) PGlite runs on the main thread.
+ */
+export function inProcessServerCpuParts(databaseUrl: string | undefined): Record<string, CpuMeter> {
+  const local = databaseUrl !== undefined && LOOPBACK_HOSTS.has(new URL(databaseUrl).hostname);
+  return {
+    'main thread': mainThreadCpu,
+    'threadpool and V8 helpers': helperThreadsCpu,
+    ...(local ? { PostgreSQL: localPostgresCpu } : {}),
+  };
 }

@@ -105,6 +105,34 @@ export function renderComparisonTable(measurements: Measurement[], baseline: Mea
     .join('\n');
 }
 
+/**
+ * Where each target's CPU per answer went, part by part, in ms, with how many cores the parts
+ * kept busy together; the targets measured in parts only.
+ */
+export function renderCpuParts(measurements: Measurement[]): string {
+  const measured = measurements.filter(
+    (m): m is Measurement & { serverCpuParts: Record<string, number> } =>
+      m.serverCpuParts !== undefined,
+  );
+  const parts = [...new Set(measured.flatMap((m) => Object.keys(m.serverCpuParts)))];
+  const ms = (us: number | undefined) => (us === undefined ? 'n/a' : (us / 1000).toFixed(2));
+  const header = [
+    'target',
+    ...parts.map((part) => `${part}, ms CPU per answer`),
+    'together',
+    'cores busy',
+  ];
+  const rows = measured.map((m) => [
+    m.target,
+    ...parts.map((part) => ms(m.serverCpuParts[part])),
+    ms(m.serverCpuMicrosPerRequest),
+    m.serverCores === undefined ? 'n/a' : m.serverCores.toFixed(2),
+  ]);
+  return [header, header.map((_, i) => (i === 0 ? '---' : '---:')), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
+}
+
 /** The part of a settings line every HTTP comparison shares. */
 export function describeRounds(settings: LoadSettings, connections: number): string {
   return (
