@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { version as cerbosPackageVersion } from '@cerbos/cerbos-linux-x64/package.json';
 import {
   type AuthzFixture,
@@ -23,7 +24,8 @@ import {
 } from './cerbos-peer';
 import type { ConnectionPlan, PlannedRequest } from './connection-plan';
 import { compareTargets, httpTarget, type LoadSettings, type Measurement } from './load-generator';
-import { childProcessCpu, ownProcessCpu } from './process-cpu';
+import { childProcessCpu, ownProcessCpu, processTreeCpu } from './process-cpu';
+import { type ServiceProcess, startService } from './service-processes';
 import {
   againstTarget,
   describeRounds,
@@ -147,21 +149,31 @@ const perSecond = (value: number) => Math.round(value).toLocaleString('en-US');
 
 async function compare(
   app: GatehouseServer,
+  service: ServiceProcess,
   cerbos: CerbosServer,
   plans: { gatehouse: ConnectionPlan; cerbos: ConnectionPlan; path: string },
   settings: LoadSettings,
   progress: (message: string) => void,
-): Promise<[Measurement, Measurement]> {
-  const [gatehouseFigures, cerbosFigures] = await compareTargets(
+): Promise<[Measurement, Measurement, Measurement]> {
+  const [gatehouseFigures, serviceFigures, cerbosFigures] = await compareTargets(
     [
       httpTarget(
-        app.name,
+        `${app.name}, one event loop`,
         () => ({
           url: `${app.baseUrl}${plans.path}`,
           connections: settings.connections,
           plan: plans.gatehouse,
         }),
         ownProcessCpu,
+      ),
+      httpTarget(
+        `${app.name}, ${service.variant.name}`,
+        () => ({
+          url: `${service.baseUrl}${plans.path}`,
+          connections: settings.connections,
+          plan: plans.gatehouse,
+        }),
+        processTreeCpu(service.pid),
       ),
       httpTarget(
         cerbos.name,
@@ -176,12 +188,12 @@ async function compare(
     settings,
     progress,
   );
-  return [gatehouseFigures, cerbosFigures];
+  return [gatehouseFigures, serviceFigures, cerbosFigures];
 }
 
 export const authzCerbosBenchmark: Benchmark = {
   id: 'authz-cerbos',
-  targets: 4,
+  targets: 6,
   async run({ settings, gatehouse, progress }) {
     const app = await gatehouse();
     const { connections } = settings;
@@ -189,9 +201,23 @@ export const authzCerbosBenchmark: Benchmark = {
     try {
       progress('starting Cerbos with the equivalent policies');
       const cerbos = await startCerbos(cerbosPolicies(fixture.policies, fixture.roles));
+      // The service as deployed: WEB_CONCURRENCY's default, a worker per core, as Cerbos (Go)
+      // uses every core by default.
+      const cores = availableParallelism();
+      progress(`starting Gatehouse with ${cores} worker processes`);
+      const service = await startService(app, {
+        name: `${cores} worker processes`,
+        node: process.execPath,
+        workers: cores,
+      }).catch(async (error: unknown) => {
+        await cerbos.close();
+        throw error;
+      });
+      const deployed = { ...app, baseUrl: service.baseUrl };
       try {
         const table = agreementTable(fixture);
         const agreement = await assertAgreement(app, cerbos, fixture, table);
+        await assertAgreement(deployed, cerbos, fixture, table);
         progress(
           `Cerbos and Gatehouse agree on ${table.length} checks ` +
             `(${agreement.allows} allowed, ${agreement.denies} denied)`,
@@ -226,7 +252,7 @@ export const authzCerbosBenchmark: Benchmark = {
               })),
             ),
           },
-        } satisfies Parameters<typeof compare>[2];
+        } satisfies Parameters<typeof compare>[3];
 
         // A batch is one subject's questions: Cerbos checks one principal per request. Connection
         // n asks as the n-th subject of the table (in turn), every scenario's question over and over.
@@ -243,11 +269,15 @@ export const authzCerbosBenchmark: Benchmark = {
         // Every batch a connection sends, answered alike by both.
         for (let connection = 0; connection < subjects.length * questions.length; connection++) {
           const batch = batchOf(connection);
-          const [ours, theirs] = [
+          const [ours, deployedOurs, theirs] = [
             await gatehouseDecisions(app, fixture.accessToken, batch),
+            await gatehouseDecisions(deployed, fixture.accessToken, batch),
             await cerbosDecisions(cerbos, fixture, batch),
           ];
-          if (ours.some((decision, index) => decision !== theirs[index])) {
+          if (
+            ours.some((decision, index) => decision !== theirs[index]) ||
+            deployedOurs.some((decision, index) => decision !== theirs[index])
+          ) {
             throw new Error(
               `batch ${connection}: Gatehouse ${ours.join()}, Cerbos ${theirs.join()}`,
             );
@@ -277,14 +307,29 @@ export const authzCerbosBenchmark: Benchmark = {
               },
             ]),
           },
-        } satisfies Parameters<typeof compare>[2];
+        } satisfies Parameters<typeof compare>[3];
 
         progress('single checks');
-        const [ourChecks, theirChecks] = await compare(app, cerbos, single, settings, progress);
+        const [loopChecks, ourChecks, theirChecks] = await compare(
+          app,
+          service,
+          cerbos,
+          single,
+          settings,
+          progress,
+        );
         progress(`batches of ${BATCH_SIZE}`);
-        const [ourBatches, theirBatches] = await compare(app, cerbos, batch, settings, progress);
+        const [loopBatches, ourBatches, theirBatches] = await compare(
+          app,
+          service,
+          cerbos,
+          batch,
+          settings,
+          progress,
+        );
         // Nothing the load did changed a decision.
         await assertAgreement(app, cerbos, fixture, table);
+        await assertAgreement(deployed, cerbos, fixture, table);
 
         const checkRatio = ourChecks.requestsPerSecond / theirChecks.requestsPerSecond;
         const batchRatio = ourBatches.requestsPerSecond / theirBatches.requestsPerSecond;
@@ -322,19 +367,25 @@ export const authzCerbosBenchmark: Benchmark = {
           table: [
             `**Single checks** (ratios against ${cerbos.name})`,
             '',
-            renderComparisonTable([ourChecks, theirChecks], theirChecks),
+            renderComparisonTable([loopChecks, ourChecks, theirChecks], theirChecks),
             '',
             `**Batches of ${BATCH_SIZE}** (ratios against ${cerbos.name}; one request is ` +
               `${BATCH_SIZE} decisions)`,
             '',
-            renderComparisonTable([ourBatches, theirBatches], theirBatches),
+            renderComparisonTable([loopBatches, ourBatches, theirBatches], theirBatches),
           ].join('\n'),
           notes: [
-            `Single checks: ${cpuNote(ourChecks, 1)}; ${cpuNote(theirChecks, 1)}.`,
-            `Batches: decisions/s ${app.name} ` +
-              `${perSecond(ourBatches.requestsPerSecond * BATCH_SIZE)}, ${cerbos.name} ` +
-              `${perSecond(theirBatches.requestsPerSecond * BATCH_SIZE)}; ` +
-              `${cpuNote(ourBatches, BATCH_SIZE)}; ${cpuNote(theirBatches, BATCH_SIZE)}.`,
+            `Single checks: ${[loopChecks, ourChecks, theirChecks].map((f) => cpuNote(f, 1)).join('; ')}.`,
+            `Batches: decisions/s ${[loopBatches, ourBatches, theirBatches]
+              .map((f) => `${f.target} ${perSecond(f.requestsPerSecond * BATCH_SIZE)}`)
+              .join(', ')}; ${[loopBatches, ourBatches, theirBatches]
+              .map((f) => cpuNote(f, BATCH_SIZE))
+              .join('; ')}.`,
+            `The targets are judged on Gatehouse as deployed (${service.variant.name}, ` +
+              `WEB_CONCURRENCY's default on ${cores} cores) against Cerbos as deployed (every ` +
+              `core); with one event loop: single checks ` +
+              `${(loopChecks.requestsPerSecond / theirChecks.requestsPerSecond).toFixed(2)}×, ` +
+              `batches ${(loopBatches.requestsPerSecond / theirBatches.requestsPerSecond).toFixed(2)}×.`,
             againstTarget(
               `single check ≥ ${TARGET_CHECK_THROUGHPUT}× Cerbos's throughput`,
               `${checkRatio.toFixed(2)}×`,
@@ -353,7 +404,7 @@ export const authzCerbosBenchmark: Benchmark = {
           ],
         });
       } finally {
-        await cerbos.close();
+        await Promise.all([service.stop(), cerbos.close()]);
       }
     } finally {
       await fixture.remove();

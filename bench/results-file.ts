@@ -15,10 +15,11 @@ harness, not this file.
 How the figures are produced:
 
 - Every target runs inside the benchmark's Node.js process and listens on 127.0.0.1, except the
-  peers (Cerbos, oidc-provider), which the benchmark starts in processes of their own on
-  loopback; autocannon drives each over loopback from a worker thread, so client and server do
-  not share an event loop (they do share the machine's cores, with PostgreSQL too when it runs
-  locally).
+  peers (Cerbos, oidc-provider) and the service as an operator runs it (\`node dist/src/main.js\`,
+  in the workers, memory, node-versions and authz-cerbos sections), which the benchmark starts
+  in processes of their own on loopback; autocannon drives each over loopback from a worker
+  thread, so client and server do not share an event loop (they do share the machine's cores,
+  with PostgreSQL too when it runs locally).
 - Each target is warmed up first, then the targets are measured in turn (A, B, A, B) and every
   figure is the mean over the rounds, so that drift on the machine affects all targets alike; the
   slowest and fastest round show how much it drifted.

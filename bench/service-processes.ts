@@ -30,7 +30,7 @@ export interface ServiceVariant {
   nodeOptions?: string;
 }
 
-interface ServiceProcess extends PeerProcess {
+export interface ServiceProcess extends PeerProcess {
   variant: ServiceVariant;
   baseUrl: string;
 }
@@ -53,7 +53,7 @@ export const SERVICE_COMPARISON_TARGETS = 12;
  * `node dist/src/main.js` as an operator starts it, on the run's database and master key: what
  * the in-process service wrote (accounts, policies, signing keys) it reads.
  */
-async function startService(
+export async function startService(
   gatehouse: GatehouseServer,
   variant: ServiceVariant,
 ): Promise<ServiceProcess> {
