@@ -78,10 +78,11 @@ export const helperThreadsCpu: CpuMeter = () => {
   const before = read();
   return () => {
     if (threads.length === 0) return undefined;
-    return read().reduce<number>(
-      (used, onCpu, index) => used + (onCpu ?? 0) - (before[index] ?? onCpu ?? 0),
-      0,
-    );
+    // A thread that ended during the interval took its time with it: it counts as none.
+    return read().reduce<number>((used, onCpu, index) => {
+      const started = before[index];
+      return onCpu === undefined || started === undefined ? used : used + onCpu - started;
+    }, 0);
   };
 };
 
