@@ -1,12 +1,15 @@
 import { Injectable, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Transactions } from '../src/database/transactions';
 import { PublishedEvent } from '../src/modules/events/domain-event';
 import { DomainEvents } from '../src/modules/events/domain-events.service';
 import { OnBroadcast, OnPublished } from '../src/modules/events/on-event.decorator';
-import { CONSUME_AGAIN_QUEUE } from '../src/modules/events/outbox-relay';
+import { CONSUME_AGAIN_QUEUE, OutboxRelay } from '../src/modules/events/outbox-relay';
+import { RELAY_LOCK_KEY } from '../src/modules/events/outbox.repository';
 import { settled } from './support/accounts';
+import { itOnServer } from './support/server-only';
 import { startTestApp, TestApp } from './support/test-app';
 
 type PreferencesEvent = PublishedEvent<'user.preferences.updated'>;
@@ -137,6 +140,34 @@ describe('domain events', () => {
     expect(await consumedBy('flaky', userId)).toEqual(seen);
     for (const event of emitted) expect(probe.broadcast).toContain(event.id);
   });
+
+  // The embedded database's one session would hold the emitting transaction up behind the lock.
+  itOnServer(
+    'tells once what was emitted up to an instant is published, and waits no longer than asked',
+    async () => {
+      const relay = t.app.get(OutboxRelay);
+      await settled(t);
+      const holder = new Client({ connectionString: t.config.database.url });
+      await holder.connect();
+      try {
+        // The relay's lock, held elsewhere: no run can publish meanwhile.
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK_KEY]);
+        const userId = randomUUID();
+        await transactions.run(() => emitFor(userId));
+        const asked = new Date();
+        expect(await relay.publishedThrough(asked, 300)).toBe(false);
+        expect((await outboxRowsOf(userId))[0].position).toBeNull();
+
+        const published = relay.publishedThrough(asked);
+        await holder.query('COMMIT');
+        expect(await published).toBe(true);
+        expect((await outboxRowsOf(userId))[0].position).not.toBeNull();
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 
   it('refuses a payload outside its schema before anything is written', async () => {
     const userId = randomUUID();

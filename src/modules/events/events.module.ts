@@ -25,6 +25,6 @@ import { OutboxRepository } from './outbox.repository';
     DomainEvents,
     OutboxErasure,
   ],
-  exports: [DomainEvents, JobQueue, EventTail, OutboxRepository],
+  exports: [DomainEvents, JobQueue, EventTail, OutboxRepository, OutboxRelay],
 })
 export class EventsModule {}

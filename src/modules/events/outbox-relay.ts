@@ -4,7 +4,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'pg-boss';
+import { uuidV7Time } from '../../common/ids/uuid-v7';
 import { Transactions } from '../../database/transactions';
 import { PublishedEvent } from './domain-event';
 import { ConsumerFailed, EventConsumers } from './event-consumers';
@@ -26,6 +28,9 @@ const BATCH = 500;
  * (bench/RESULTS.md, login), CPU its argon2 verification then lacks.
  */
 const RELAY_MIN_INTERVAL_MS = 50;
+/** How often `publishedThrough` looks again, and how long it waits at most by default. */
+const PUBLISHED_THROUGH_POLL_MS = 20;
+const PUBLISHED_THROUGH_TIMEOUT_MS = 10_000;
 
 interface ConsumeAgain {
   consumer: string;
@@ -83,6 +88,28 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** After a commit that wrote events: publish them. */
   request(): void {
     this.runs.request();
+  }
+
+  /**
+   * Resolves true once every event emitted up to `instant` is published, with what its
+   * consumers write (by this process's run or another instance's), or false after `timeoutMs`.
+   * For a reader of what the consumers write that must hold what was done before it was asked
+   * for: a personal data export and the audit rows of the sign-ins just before it.
+   */
+  async publishedThrough(
+    instant: Date,
+    timeoutMs = PUBLISHED_THROUGH_TIMEOUT_MS,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const oldest = await this.outbox.oldestUnpublishedId();
+      // Outbox ids are UUIDv7: the oldest unpublished one tells when it was emitted.
+      const emittedAt = oldest === null ? null : uuidV7Time(oldest);
+      if (emittedAt === null || emittedAt > instant.getTime()) return true;
+      if (Date.now() >= deadline) return false;
+      this.request();
+      await sleep(PUBLISHED_THROUGH_POLL_MS);
+    }
   }
 
   @JobHandler({ name: RELAY_QUEUE, ...CATCH_UP_JOB })

@@ -7,7 +7,7 @@ import { EventType } from './event-catalogue';
 import { COLUMNS, valuesOf } from './outbox-statements';
 
 /** Arbitrary but fixed: the relay of every instance publishes under this lock, one at a time. */
-const RELAY_LOCK_KEY = 7_243_118_602;
+export const RELAY_LOCK_KEY = 7_243_118_602;
 
 interface OutboxRow {
   id: string;

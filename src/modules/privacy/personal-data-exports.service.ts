@@ -12,6 +12,7 @@ import { Transactions } from '../../database/transactions';
 import { DomainEvents, EventOrigin } from '../events/domain-events.service';
 import { JobHandler, JobOutcome, settleEach } from '../events/jobs/job-handler.decorator';
 import { JobQueue } from '../events/jobs/job-queue.service';
+import { OutboxRelay } from '../events/outbox-relay';
 import { UsersService } from '../users/users.service';
 import { PersonalDataArchive } from './personal-data-archive';
 import { PersonalDataExport } from './personal-data-export.entity';
@@ -51,6 +52,7 @@ export class PersonalDataExports {
     private readonly cipher: EnvelopeCipher,
     private readonly jobs: JobQueue,
     private readonly events: DomainEvents,
+    private readonly relay: OutboxRelay,
     private readonly transactions: Transactions,
   ) {}
 
@@ -178,6 +180,15 @@ export class PersonalDataExports {
   private async write(id: string): Promise<void> {
     const exported = await this.exports.findWithKey(id);
     if (!exported || exported.status !== 'pending') return;
+    // What the person did up to the request (a sign-in's audit row) is written by the relay's
+    // consumers after its commit: the export holds it once it is published.
+    if (!(await this.relay.publishedThrough(exported.createdAt))) {
+      this.logger.warn(
+        { export_id: id },
+        'Events from before a personal data export was asked for are not all published yet; ' +
+          'it holds what is',
+      );
+    }
     const key = this.cipher.decrypt(exported.sealedKey, exportKeyContext(id));
     const chunks = new ChunkedFileCipher(key, exportKeyContext(id));
     await this.exports.clearChunks(id);
