@@ -6,12 +6,12 @@ import {
   compareServiceProcesses,
   peakRssNote,
   renderServiceComparison,
-  SERVICE_COMPARISON_TARGETS,
+  serviceComparisonTargets,
 } from './service-processes';
 
 export const nodeVersionsBenchmark: Benchmark = {
   id: 'node-versions',
-  targets: SERVICE_COMPARISON_TARGETS,
+  targets: serviceComparisonTargets(2),
   async run(context) {
     const machine = { node: process.execPath, version: process.version };
     const lts = await node24(context.progress);
@@ -30,7 +30,7 @@ export const nodeVersionsBenchmark: Benchmark = {
         'questions with a service token), refresh-token rotation chains and password logins. ' +
         'Server CPU is the whole process’s.',
       settings: comparison.settings,
-      table: renderServiceComparison(comparison, `${ltsVersion} / ${machine.version}`),
+      table: renderServiceComparison(comparison, [`${ltsVersion} / ${machine.version}`]),
       notes: [peakRssNote(comparison)],
     });
   },

@@ -198,6 +198,21 @@ export function peakRssMib(pid: number): number | undefined {
   return match ? Number(match[1]) / 1024 : undefined;
 }
 
+/** A process's resident memory now, in MiB: all of it, and the part mapped from files. */
+export interface ResidentMemory {
+  rss: number;
+  /** Pages of files (the node binary, shared libraries, native addons): shared between processes. */
+  file: number;
+}
+
+/** The resident memory of a process now (VmRSS, RssFile); undefined where it cannot be read. */
+export function residentMemoryMib(pid: number): ResidentMemory | undefined {
+  const status = readOrUndefined(`/proc/${pid}/status`) ?? '';
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  const file = /^RssFile:\s+(\d+) kB/m.exec(status);
+  return rss && file ? { rss: Number(rss[1]) / 1024, file: Number(file[1]) / 1024 } : undefined;
+}
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /**

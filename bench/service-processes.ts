@@ -13,7 +13,13 @@ import type { ConnectionPlan } from './connection-plan';
 import { compareTargets, httpTarget, type Measurement } from './load-generator';
 import { threadpoolSize } from './machine';
 import { freePort, LOOPBACK, type PeerProcess, startPeerProcess } from './peer-process';
-import { childPids, peakRssMib, processTreeCpu } from './process-cpu';
+import {
+  childPids,
+  peakRssMib,
+  processTreeCpu,
+  residentMemoryMib,
+  type ResidentMemory,
+} from './process-cpu';
 import { describeRounds, renderComparisonTable } from './results-file';
 import type { GatehouseServer } from './targets';
 
@@ -40,14 +46,25 @@ export interface ServiceComparison {
   check: Measurement[];
   refresh: Measurement[];
   login: Measurement[];
-  memory: { server: string; role: string; peak: number | undefined }[];
+  memory: {
+    server: string;
+    role: string;
+    /** Before the loads, once the service answered its first requests. */
+    atRest: ResidentMemory | undefined;
+    peak: number | undefined;
+  }[];
   settings: string;
   /** How many questions the check load cycles through. */
   checkQuestions: number;
 }
 
-/** Three comparisons of the variants, the fixtures, and sign-ins before every refresh round. */
-export const SERVICE_COMPARISON_TARGETS = 12;
+/**
+ * For the run's time budget: three comparisons of the variants, and about as long again for the
+ * fixtures and the sign-ins before every refresh round.
+ */
+export function serviceComparisonTargets(variants: number): number {
+  return 3 * variants + 6;
+}
 
 /**
  * `node dist/src/main.js` as an operator starts it, on the run's database and master key: what
@@ -127,6 +144,11 @@ export async function compareServiceProcesses(
       );
       assertDecisions(fixture.scenarios, answers);
     }
+    const atRest = new Map(
+      servers
+        .flatMap((server) => [server.pid, ...childPids(server.pid)])
+        .map((pid) => [pid, residentMemoryMib(pid)] as const),
+    );
     const checkHeaders = {
       authorization: `Bearer ${fixture.accessToken}`,
       'content-type': 'application/json',
@@ -187,6 +209,7 @@ export async function compareServiceProcesses(
             : index === 0
               ? 'primary'
               : `worker ${index}`,
+        atRest: atRest.get(pid),
         peak: peakRssMib(pid),
       })),
     );
@@ -218,11 +241,20 @@ export function peakRssNote(comparison: ServiceComparison): string {
   );
 }
 
-/** The three comparisons against the first variant, their ratios, and the peak RSS table. */
-export function renderServiceComparison(comparison: ServiceComparison, ratioLabel: string): string {
+const mib = (value: number | undefined) =>
+  value === undefined ? 'n/a' : `${value.toFixed(0)} MiB`;
+
+/**
+ * The three comparisons against the first variant, the other variants' ratios (one label each,
+ * in order), and the memory table.
+ */
+export function renderServiceComparison(
+  comparison: ServiceComparison,
+  ratioLabels: string[],
+): string {
   const { check, refresh, login, memory } = comparison;
-  const ratio = (figures: Measurement[]) =>
-    `${(figures[1].requestsPerSecond / figures[0].requestsPerSecond).toFixed(2)}×`;
+  const ratio = (figures: Measurement[], variant: number) =>
+    `${(figures[variant].requestsPerSecond / figures[0].requestsPerSecond).toFixed(2)}×`;
   return [
     renderComparisonTable(check, check[0]),
     '',
@@ -232,13 +264,18 @@ export function renderServiceComparison(comparison: ServiceComparison, ratioLabe
     '',
     '| | check | refresh | login |',
     '| --- | --- | --- | --- |',
-    `| ${ratioLabel} | ${ratio(check)} | ${ratio(refresh)} | ${ratio(login)} |`,
+    ...ratioLabels.map(
+      (label, index) =>
+        `| ${label} | ${ratio(check, index + 1)} | ${ratio(refresh, index + 1)} | ` +
+        `${ratio(login, index + 1)} |`,
+    ),
     '',
-    '| server | process | peak RSS (VmHWM) |',
-    '| --- | --- | --- |',
+    '| server | process | RSS at rest | of it mapped from files | peak RSS (VmHWM) |',
+    '| --- | --- | ---: | ---: | ---: |',
     ...memory.map(
       (row) =>
-        `| ${row.server} | ${row.role} | ${row.peak === undefined ? 'n/a' : `${row.peak.toFixed(0)} MiB`} |`,
+        `| ${row.server} | ${row.role} | ${mib(row.atRest?.rss)} | ${mib(row.atRest?.file)} | ` +
+        `${mib(row.peak)} |`,
     ),
   ].join('\n');
 }

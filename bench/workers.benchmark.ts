@@ -5,12 +5,12 @@ import {
   compareServiceProcesses,
   peakRssNote,
   renderServiceComparison,
-  SERVICE_COMPARISON_TARGETS,
+  serviceComparisonTargets,
 } from './service-processes';
 
 export const workersBenchmark: Benchmark = {
   id: 'workers',
-  targets: SERVICE_COMPARISON_TARGETS,
+  targets: serviceComparisonTargets(2),
   async run(context) {
     const comparison = await compareServiceProcesses(context, 'workers', [
       { name: '1 worker', node: process.execPath, workers: 1 },
@@ -27,7 +27,7 @@ export const workersBenchmark: Benchmark = {
         'primary’s and every worker’s together. The load generator and PostgreSQL run on the same ' +
         'cores, so two workers cannot double a rate the machine already spends on them.',
       settings: comparison.settings,
-      table: renderServiceComparison(comparison, '2 workers / 1 worker'),
+      table: renderServiceComparison(comparison, ['2 workers / 1 worker']),
       notes: [peakRssNote(comparison)],
     });
   },
