@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { version as oidcProviderVersion } from 'oidc-provider/package.json';
 import type { Benchmark } from './benchmark';
@@ -6,7 +7,7 @@ import type { ConnectionPlan, PlannedRequest } from './connection-plan';
 import { compareTargets, httpTarget, type LoadSettings, type Measurement } from './load-generator';
 import { OPAQUE_RESOURCE } from './oidc-provider-peer';
 import { freePort, LOOPBACK, startPeerProcess } from './peer-process';
-import { childProcessCpu, ownProcessCpu } from './process-cpu';
+import { childProcessCpu, ownProcessCpu, processTreeCpu } from './process-cpu';
 import {
   againstTarget,
   describeRounds,
@@ -21,6 +22,7 @@ import {
   TOKEN_PATH,
   tokenRequest,
 } from './service-clients';
+import { startService } from './service-processes';
 import type { BenchServer } from './targets';
 
 /** The issue's target: Gatehouse at no less than this multiple of oidc-provider's throughput. */
@@ -170,7 +172,7 @@ const cpuNote = (figures: Measurement) =>
 
 export const oauthOidcProviderBenchmark: Benchmark = {
   id: 'oauth-oidc-provider',
-  targets: 4,
+  targets: 6,
   async run({ settings, gatehouse, progress }) {
     const app = await gatehouse();
     const { connections } = settings;
@@ -181,9 +183,31 @@ export const oauthOidcProviderBenchmark: Benchmark = {
     ]);
     progress('starting oidc-provider with the same clients');
     const peer = await startOidcProvider(clients);
+    // Gatehouse as deployed too: WEB_CONCURRENCY's default, a worker process per core.
+    const cores = availableParallelism();
+    progress(`starting Gatehouse with ${cores} worker processes`);
+    const service = await startService(app, {
+      name: `${cores} worker processes`,
+      node: process.execPath,
+      workers: cores,
+    }).catch(async (error: unknown) => {
+      await peer.close();
+      throw error;
+    });
     try {
+      const deployed: Endpoints = {
+        server: {
+          name: `${app.name}, ${service.variant.name}`,
+          baseUrl: service.baseUrl,
+          close: () => service.stop(),
+        },
+        tokenPath: TOKEN_PATH,
+        introspectPath: INTROSPECT_PATH,
+        introspectableToken: {},
+        cpu: processTreeCpu(service.pid),
+      };
       const ours: Endpoints = {
-        server: app,
+        server: { ...app, name: `${app.name}, one event loop` },
         tokenPath: TOKEN_PATH,
         introspectPath: INTROSPECT_PATH,
         introspectableToken: {},
@@ -198,7 +222,7 @@ export const oauthOidcProviderBenchmark: Benchmark = {
       };
       // Both issue tokens that introspect as active, of the client, with the scope asked for.
       const tokens = new Map<Endpoints, string[]>();
-      for (const endpoints of [ours, theirs]) {
+      for (const endpoints of [ours, deployed, theirs]) {
         const issued: string[] = [];
         for (const client of clients) {
           issued.push(await issuedAndActive(endpoints, client, endpoints.introspectableToken));
@@ -217,7 +241,7 @@ export const oauthOidcProviderBenchmark: Benchmark = {
 
       progress(`client credentials: ${TOKEN_PATH} and ${PEER_TOKEN_PATH}`);
       const tokenFigures = await compare(
-        [ours, theirs].map((endpoints) => ({
+        [ours, deployed, theirs].map((endpoints) => ({
           endpoints,
           path: endpoints.tokenPath,
           plan: plan(
@@ -235,7 +259,7 @@ export const oauthOidcProviderBenchmark: Benchmark = {
       );
       progress(`introspection: ${INTROSPECT_PATH} and ${PEER_INTROSPECT_PATH}`);
       const introspectFigures = await compare(
-        [ours, theirs].map((endpoints) => ({
+        [ours, deployed, theirs].map((endpoints) => ({
           endpoints,
           path: endpoints.introspectPath,
           plan: plan(
@@ -253,15 +277,17 @@ export const oauthOidcProviderBenchmark: Benchmark = {
         progress,
       );
       // Still issuing tokens that introspect as active.
-      for (const endpoints of [ours, theirs]) {
+      for (const endpoints of [ours, deployed, theirs]) {
         await issuedAndActive(endpoints, clients[0], endpoints.introspectableToken);
       }
 
-      const [ourTokens, theirTokens] = tokenFigures;
-      const [ourIntrospections, theirIntrospections] = introspectFigures;
+      const [loopTokens, ourTokens, theirTokens] = tokenFigures;
+      const [loopIntrospections, ourIntrospections, theirIntrospections] = introspectFigures;
       const tokenRatio = ourTokens.requestsPerSecond / theirTokens.requestsPerSecond;
       const introspectRatio =
         ourIntrospections.requestsPerSecond / theirIntrospections.requestsPerSecond;
+      const loopRatio = (ours: Measurement, theirs: Measurement) =>
+        `${(ours.requestsPerSecond / theirs.requestsPerSecond).toFixed(2)}×`;
       return renderSection({
         title: `OAuth against oidc-provider: POST ${TOKEN_PATH} and POST ${INTROSPECT_PATH}`,
         description:
@@ -280,10 +306,12 @@ export const oauthOidcProviderBenchmark: Benchmark = {
           'the opaque tokens it stores (its JWTs are refused there), so its tokens for this part ' +
           'are opaque ones, asked for by a second resource indicator, looked up in its store. ' +
           'Before and after the runs, every client’s token from each server is checked to ' +
-          'introspect as active, of that client, with the scope asked for. Server CPU: ' +
-          'Gatehouse’s is every thread of the benchmark’s process but the load generator’s (its ' +
-          'worker thread, started afresh for each round), oidc-provider’s is its process’s from ' +
-          '/proc/<pid>/stat; cores busy is that CPU time over the round’s wall time.',
+          'introspect as active, of that client, with the scope asked for. Gatehouse runs twice: in ' +
+          'the benchmark’s process (one event loop) and as deployed (`node dist/src/main.js`, a ' +
+          'worker process per core). Server CPU: in-process Gatehouse’s is every thread of the ' +
+          'benchmark’s process but the load generator’s (its worker thread, started afresh for ' +
+          'each round), deployed Gatehouse’s is its processes’ and oidc-provider’s its process’s ' +
+          'from /proc/<pid>/stat; cores busy is that CPU time over the round’s wall time.',
         settings:
           `${describeRounds(settings, connections)}, connection n for client n mod ${CLIENTS}, ` +
           `the same load generator for both; Gatehouse's database pool ` +
@@ -299,8 +327,13 @@ export const oauthOidcProviderBenchmark: Benchmark = {
           renderComparisonTable(introspectFigures, theirIntrospections),
         ].join('\n'),
         notes: [
-          `Client credentials: ${cpuNote(ourTokens)}; ${cpuNote(theirTokens)}.`,
-          `Introspection: ${cpuNote(ourIntrospections)}; ${cpuNote(theirIntrospections)}.`,
+          `Client credentials: ${tokenFigures.map(cpuNote).join('; ')}.`,
+          `Introspection: ${introspectFigures.map(cpuNote).join('; ')}.`,
+          `The targets are judged on Gatehouse as deployed (${service.variant.name}, ` +
+            `WEB_CONCURRENCY's default on ${cores} cores); oidc-provider runs one process, as it ` +
+            'comes. With one event loop, as oidc-provider: client credentials ' +
+            `${loopRatio(loopTokens, theirTokens)}, introspection ` +
+            `${loopRatio(loopIntrospections, theirIntrospections)}.`,
           againstTarget(
             `client credentials ≥ ${TARGET_THROUGHPUT}× oidc-provider's throughput`,
             `${tokenRatio.toFixed(2)}×`,
@@ -314,7 +347,7 @@ export const oauthOidcProviderBenchmark: Benchmark = {
         ],
       });
     } finally {
-      await peer.close();
+      await Promise.all([service.stop(), peer.close()]);
     }
   },
 };
