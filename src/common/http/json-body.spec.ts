@@ -12,8 +12,9 @@ describe('nestsDeeperThan', () => {
   it('agrees with the depth of the parsed value, whatever strings hold', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 0, max: 6 }), (value, limit) => {
-        const text = JSON.stringify(value);
-        expect(nestsDeeperThan(text, limit)).toBe(depthOf(value) > limit);
+        const deeper = depthOf(value) > limit;
+        expect(nestsDeeperThan(JSON.stringify(value), limit)).toBe(deeper);
+        expect(nestsDeeperThan(JSON.stringify(value, null, 2), limit)).toBe(deeper);
       }),
       { seed: 64, numRuns: 500 },
     );
@@ -23,6 +24,8 @@ describe('nestsDeeperThan', () => {
     expect(nestsDeeperThan('{"a":"[[[{{{"}', 1)).toBe(false);
     expect(nestsDeeperThan('{"a":"\\"[[[["}', 1)).toBe(false);
     expect(nestsDeeperThan('{"a\\\\":[[1]]}', 2)).toBe(true);
+    expect(nestsDeeperThan('{"a\\\\\\"[[":[[1]]}', 3)).toBe(false);
+    expect(nestsDeeperThan('{"a":"[[[', 1)).toBe(false);
   });
 
   it('finds thousands of levels in one pass', () => {

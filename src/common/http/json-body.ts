@@ -24,19 +24,17 @@ export const MAX_JSON_DEPTH = 64;
 /**
  * True when the JSON text opens more than `limit` arrays or objects inside one another. One pass
  * over the text, before it is parsed; brackets inside strings do not count. Text that is not
- * JSON is left to the parser to refuse.
+ * JSON is left to the parser to refuse. Strings, most of a body, are skipped with `indexOf` (native)
+ * rather than looked at character by character: on a batch of 50 authorization checks that is
+ * most of what this check cost.
  */
 export function nestsDeeperThan(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      i = closingQuote(text, i);
+      if (i === -1) return false;
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > limit) return true;
     } else if (c === 0x5d || c === 0x7d) {
@@ -44,6 +42,19 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
     }
   }
   return false;
+}
+
+/** The index of the quote that closes the string opened at `open`, or -1 if none does. */
+function closingQuote(text: string, open: number): number {
+  let quote = open;
+  for (;;) {
+    quote = text.indexOf('"', quote + 1);
+    if (quote === -1) return -1;
+    // Escaped when an odd number of backslashes precedes it.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+  }
 }
 
 /**
