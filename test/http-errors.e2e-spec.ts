@@ -72,12 +72,17 @@ describe('HTTP errors are problem+json', () => {
     expectProblem(res, 400, 'malformed_body');
   });
 
-  it('prototype pollution attempt is refused, not merged', async () => {
+  it.each([
+    ['__proto__', '"__proto__":{"admin":true}'],
+    ['__proto__ spelled with escapes', '"\\u005f_pr\\u006fto__":{"admin":true}'],
+    ['constructor.prototype', '"constructor":{"prototype":{"admin":true}}'],
+    ['constructor spelled with escapes', '"c\\u006fnstructor":{"prototype":{"admin":true}}'],
+  ])('prototype pollution attempt (%s) is refused, not merged', async (_, key) => {
     const res = await t.inject({
       method: 'POST',
       url: '/probe/items',
       headers: { 'content-type': 'application/json' },
-      payload: '{"name":"w","count":1,"tag":{"label":"x"},"__proto__":{"admin":true}}',
+      payload: `{"name":"w","count":1,"tag":{"label":"x"},${key}}`,
     });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(PROBLEM);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { nestsDeeperThan } from './json-body';
+import { cannotNamePrototypeKeys, nestsDeeperThan } from './json-body';
 
 /** How many arrays and objects the value holds inside one another, counted on the value. */
 function depthOf(value: unknown): number {
@@ -32,5 +32,23 @@ describe('nestsDeeperThan', () => {
     expect(nestsDeeperThan('['.repeat(100_000), 64)).toBe(true);
     expect(nestsDeeperThan(`${'{"a":'.repeat(64)}1${'}'.repeat(64)}`, 64)).toBe(false);
     expect(nestsDeeperThan(`${'{"a":'.repeat(65)}1${'}'.repeat(65)}`, 64)).toBe(true);
+  });
+});
+
+describe('cannotNamePrototypeKeys', () => {
+  it('passes text without the names or escapes', () => {
+    expect(
+      cannotNamePrototypeKeys('{"checks":[{"action":"read","resource":{"type":"doc"}}]}'),
+    ).toBe(true);
+  });
+
+  it.each([
+    '{"__proto__":{}}',
+    '{"constructor":{"prototype":{}}}',
+    '{"\\u005f_proto__":{}}',
+    '{"c\\u006fnstructor":{}}',
+    '{"note":"a \\u00e9 anywhere"}',
+  ])('sends %s to the checking parser', (text) => {
+    expect(cannotNamePrototypeKeys(text)).toBe(false);
   });
 });
