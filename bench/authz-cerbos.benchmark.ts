@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { version as cerbosPackageVersion } from '@cerbos/cerbos-linux-x64/package.json';
 import {
   type AuthzFixture,
@@ -25,7 +24,7 @@ import {
 import type { ConnectionPlan, PlannedRequest } from './connection-plan';
 import { compareTargets, httpTarget, type LoadSettings, type Measurement } from './load-generator';
 import { childProcessCpu, ownProcessCpu, processTreeCpu } from './process-cpu';
-import { type ServiceProcess, startService } from './service-processes';
+import { type ServiceProcess, startDeployedService } from './service-processes';
 import {
   againstTarget,
   describeRounds,
@@ -201,18 +200,9 @@ export const authzCerbosBenchmark: Benchmark = {
     try {
       progress('starting Cerbos with the equivalent policies');
       const cerbos = await startCerbos(cerbosPolicies(fixture.policies, fixture.roles));
-      // The service as deployed: WEB_CONCURRENCY's default, a worker per core, as Cerbos (Go)
-      // uses every core by default.
-      const cores = availableParallelism();
-      progress(`starting Gatehouse with ${cores} worker processes`);
-      const service = await startService(app, {
-        name: `${cores} worker processes`,
-        node: process.execPath,
-        workers: cores,
-      }).catch(async (error: unknown) => {
-        await cerbos.close();
-        throw error;
-      });
+      // The service as deployed, as Cerbos (Go) uses every core by default.
+      const service = await startDeployedService(app, progress, () => cerbos.close());
+      const cores = service.variant.workers;
       const deployed = { ...app, baseUrl: service.baseUrl };
       try {
         const table = agreementTable(fixture);

@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { version as oidcProviderVersion } from 'oidc-provider/package.json';
 import type { Benchmark } from './benchmark';
@@ -22,7 +21,7 @@ import {
   TOKEN_PATH,
   tokenRequest,
 } from './service-clients';
-import { startService } from './service-processes';
+import { startDeployedService } from './service-processes';
 import type { BenchServer } from './targets';
 
 /** The issue's target: Gatehouse at no less than this multiple of oidc-provider's throughput. */
@@ -183,17 +182,8 @@ export const oauthOidcProviderBenchmark: Benchmark = {
     ]);
     progress('starting oidc-provider with the same clients');
     const peer = await startOidcProvider(clients);
-    // Gatehouse as deployed too: WEB_CONCURRENCY's default, a worker process per core.
-    const cores = availableParallelism();
-    progress(`starting Gatehouse with ${cores} worker processes`);
-    const service = await startService(app, {
-      name: `${cores} worker processes`,
-      node: process.execPath,
-      workers: cores,
-    }).catch(async (error: unknown) => {
-      await peer.close();
-      throw error;
-    });
+    const service = await startDeployedService(app, progress, () => peer.close());
+    const cores = service.variant.workers;
     try {
       const deployed: Endpoints = {
         server: {

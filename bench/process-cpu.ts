@@ -86,16 +86,18 @@ export const helperThreadsCpu: CpuMeter = () => {
   };
 };
 
-/** Every process of this machine whose command is `postgres`: a local server and its backends. */
-function postgresPids(): number[] {
-  let entries: string[];
+/** The ids of every process of this machine, as /proc lists them. */
+function processIds(): string[] {
   try {
-    entries = readdirSync('/proc');
+    return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
     return [];
   }
-  return entries
-    .filter((entry) => /^\d+$/.test(entry))
+}
+
+/** Every process of this machine whose command is `postgres`: a local server and its backends. */
+function postgresPids(): number[] {
+  return processIds()
     .filter((entry) => readOrUndefined(`/proc/${entry}/comm`)?.trim() === 'postgres')
     .map(Number);
 }
@@ -158,14 +160,7 @@ export function childProcessCpu(pid: number): CpuMeter {
 
 /** The processes whose parent is `pid` (a cluster's workers), read from /proc. */
 export function childPids(pid: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  return entries
-    .filter((entry) => /^\d+$/.test(entry))
+  return processIds()
     .filter((entry) => {
       const stat = readOrUndefined(`/proc/${entry}/stat`);
       // ppid is the second field after the parenthesised command name.

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createActiveAccounts, LOGIN_PATH, loginRequests, signIn } from './accounts';
 import {
@@ -100,6 +101,29 @@ export async function startService(
     },
   });
   return { ...peer, variant, baseUrl };
+}
+
+/**
+ * The service as deployed on this machine: WEB_CONCURRENCY's default, a worker process per core.
+ * Should it not start, `onFailure` stops what the benchmark started before it.
+ */
+export async function startDeployedService(
+  gatehouse: GatehouseServer,
+  progress: (message: string) => void,
+  onFailure: () => Promise<void>,
+): Promise<ServiceProcess> {
+  const cores = availableParallelism();
+  progress(`starting Gatehouse with ${cores} worker processes`);
+  try {
+    return await startService(gatehouse, {
+      name: `${cores} worker processes`,
+      node: process.execPath,
+      workers: cores,
+    });
+  } catch (error) {
+    await onFailure();
+    throw error;
+  }
 }
 
 /**
