@@ -71,7 +71,7 @@ export function serviceComparisonTargets(variants: number): number {
  * `node dist/src/main.js` as an operator starts it, on the run's database and master key: what
  * the in-process service wrote (accounts, policies, signing keys) it reads.
  */
-export async function startService(
+async function startService(
   gatehouse: GatehouseServer,
   variant: ServiceVariant,
 ): Promise<ServiceProcess> {
