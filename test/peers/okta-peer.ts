@@ -102,6 +102,7 @@ export class OktaPeer {
   private readonly buckets = new Map<string, { used: number; resetAt: number }>();
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
+  private port = 0;
   private token = `00${randomBytes(20).toString('base64url')}`;
   /** Every request, `GET /api/v1/users?limit=2`, in order. */
   readonly requests: string[] = [];
@@ -122,8 +123,12 @@ export class OktaPeer {
     return this.token;
   }
 
+  /**
+   * Known from the start on, after `stop` too: an answer still being made then (`latencyMs`)
+   * names its links with it rather than failing the process with an unhandled rejection.
+   */
   get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<this> {
@@ -131,6 +136,7 @@ export class OktaPeer {
       void this.handle(req, res);
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
     return this;
   }
 
