@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'pg-boss';
 import { uuidV7Time } from '../../common/ids/uuid-v7';
@@ -100,13 +101,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     instant: Date,
     timeoutMs = PUBLISHED_THROUGH_TIMEOUT_MS,
   ): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const oldest = await this.outbox.oldestUnpublishedId();
       // Outbox ids are UUIDv7: the oldest unpublished one tells when it was emitted.
       const emittedAt = oldest === null ? null : uuidV7Time(oldest);
       if (emittedAt === null || emittedAt > instant.getTime()) return true;
-      if (Date.now() >= deadline) return false;
+      if (performance.now() >= deadline) return false;
       this.request();
       await sleep(PUBLISHED_THROUGH_POLL_MS);
     }

@@ -47,6 +47,21 @@ describe('CatchUpRun with a minimum interval', () => {
     expect(starts).toHaveLength(2);
   });
 
+  it('spaces runs by a monotonic clock: a wall clock set back does not put the next run off', async () => {
+    // Only Date moves; every timer stays real.
+    jest.useFakeTimers({
+      doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'performance'],
+      now: Date.now() + 11 * 60 * 1000,
+    });
+    run.request();
+    jest.useRealTimers(); // the wall clock steps back 11 minutes
+    run.request();
+    for (let waited = 0; starts.length < 2 && waited < INTERVAL_MS * 5; waited += 20) {
+      await sleep(20);
+    }
+    expect(starts).toHaveLength(2);
+  });
+
   it('drops a spaced run on stop', async () => {
     run.request();
     run.request();

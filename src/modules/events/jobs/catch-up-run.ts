@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '@nestjs/common';
 import type { JobQueue } from './job-queue.service';
 
@@ -37,8 +38,12 @@ export class CatchUpRun {
   private pending = false;
   private stopped = false;
   private delay: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
-  /** When this process's latest run started (ms), or 0. */
-  private lastStart = 0;
+  /**
+   * When this process's latest run started (none yet: −∞), in monotonic milliseconds
+   * (`performance.now()`) like every interval here, so that a wall clock set back (NTP, or a
+   * test's fake clock) cannot put the next run off by the size of the step.
+   */
+  private lastStart = Number.NEGATIVE_INFINITY;
   /** Runs in the context this was made in: not in that of the request that asked for it. */
   private readonly startRun = AsyncResource.bind(() => this.runHere());
   private requesting = false;
@@ -88,12 +93,12 @@ export class CatchUpRun {
   private async runHere(): Promise<void> {
     try {
       while (this.pending && !this.stopped) {
-        const spacing = this.lastStart + (this.options.minIntervalMs ?? 0) - Date.now();
+        const spacing = this.lastStart + (this.options.minIntervalMs ?? 0) - performance.now();
         const wait = Math.max(this.options.delayMs, spacing);
         if (wait > 0) await this.wait(wait);
         if (this.stopped) return;
         this.pending = false;
-        this.lastStart = Date.now();
+        this.lastStart = performance.now();
         await this.options.work();
       }
     } catch (error) {
@@ -124,7 +129,7 @@ export class CatchUpRun {
    * it. One request is sent at a time; those made meanwhile become one more after it.
    */
   private askForJob(): void {
-    const pendingFor = Date.now() - this.askedAt;
+    const pendingFor = performance.now() - this.askedAt;
     if (this.askedAt > 0 && pendingFor < PENDING_JOB_TRUST_MS) {
       this.deferred ??= setTimeout(() => {
         this.deferred = null;
@@ -141,7 +146,7 @@ export class CatchUpRun {
       try {
         do {
           this.again = false;
-          this.askedAt = Date.now();
+          this.askedAt = performance.now();
           await this.jobs.send(this.options.queue, {}).catch((error: Error) => {
             this.askedAt = 0;
             // The minute's run, or the next request, asks again.
