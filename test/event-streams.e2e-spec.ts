@@ -398,6 +398,9 @@ describe('event streams (Server-Sent Events) and the event schemas', () => {
 
     it('disconnects a client that does not read, without holding up the others', async () => {
       const user = await signedInUser(t);
+      // The sign-in's own events are published before the streams open: the reader's messages
+      // are then the events sent below, and only those.
+      await settled(t);
       const reader = await stream(user.token);
       const socket: Socket = connect(port, '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
