@@ -41,7 +41,10 @@ export function superviseWorkers(
     exitWhenAllStopped();
   };
 
-  cluster.on('message', serveThrottleStore());
+  cluster.on(
+    'message',
+    serveThrottleStore(() => alive().filter((worker): worker is Worker => worker !== undefined)),
+  );
   cluster.on('listening', (worker) => {
     listening.add(worker);
     if (listening.size === count && !stopping) {

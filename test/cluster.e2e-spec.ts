@@ -27,7 +27,10 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
-/** One request on a connection of its own, so that the cluster hands each to a worker in turn. */
+/**
+ * One request on a connection of its own, so that the cluster hands each to a worker in turn. A
+ * string body is sent as a form, anything else as JSON.
+ */
 function once(
   port: number,
   method: string,
@@ -42,7 +45,15 @@ function once(
         method,
         path,
         agent: false,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers:
+          body === undefined
+            ? {}
+            : {
+                'content-type':
+                  typeof body === 'string'
+                    ? 'application/x-www-form-urlencoded'
+                    : 'application/json',
+              },
       },
       (res) => {
         let text = '';
@@ -51,7 +62,9 @@ function once(
       },
     );
     req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+    req.end(
+      body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    );
   });
 }
 
@@ -162,6 +175,44 @@ describe('WEB_CONCURRENCY workers', () => {
       expect((await attempt()).status).toBe(429);
       expect((await attempt()).status).toBe(429);
       expect(workersServing('/v1/auth/login').size).toBe(2);
+    },
+  );
+
+  itOnServer(
+    'a network locked by failed client authentications is refused by every worker, a new one too',
+    async () => {
+      const service = await start({
+        LOGIN_MAX_FAILURES_PER_IP: '3',
+        LOGIN_LOCKOUT_BASE_SECONDS: '60',
+      });
+      const attempt = () =>
+        once(
+          port,
+          'POST',
+          '/oauth/token',
+          'grant_type=client_credentials&client_id=svc_unknown&client_secret=ghs_wrong',
+        );
+      for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
+      // The third failure locks the network: every worker refuses before checking a secret.
+      for (let i = 0; i < 4; i++) expect((await attempt()).status).toBe(429);
+      expect(workersServing('/oauth/token').size).toBe(2);
+
+      // A worker started after the lock learns it from the primary.
+      const [dead] = childrenOf(service.pid!);
+      process.kill(dead, 'SIGKILL');
+      await until(() => {
+        const now = childrenOf(service.pid!);
+        return now.length === 2 && !now.includes(dead);
+      }, 'a replacement worker');
+      const before = workersServing('/oauth/token');
+      const isNew = (worker: number) => !before.has(worker);
+      for (let i = 0; i < 100 && ![...workersServing('/health/live')].some(isNew); i++) {
+        await once(port, 'GET', '/health/live');
+        await sleep(50);
+      }
+      for (let i = 0; i < 4; i++) expect((await attempt()).status).toBe(429);
+      // Answered by the two workers before, and now by the new one as well.
+      expect(workersServing('/oauth/token').size).toBe(3);
     },
   );
 

@@ -20,8 +20,8 @@ describe.each(testRedis.stores)('ClientAuthThrottle (%s store)', (_name, createS
       loadConfig({ LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_LOCKOUT_BASE_SECONDS: '30' }),
       () => time,
     );
-  const acquire = async (t: ClientAuthThrottle, from = ip) =>
-    (await t.acquire(from)).retryAfterSeconds;
+  const admitted = async (t: ClientAuthThrottle, from = ip) =>
+    (await t.admit(from)).retryAfterSeconds;
 
   beforeEach(() => {
     time = Date.now();
@@ -31,23 +31,25 @@ describe.each(testRedis.stores)('ClientAuthThrottle (%s store)', (_name, createS
 
   it('locks a network at the maximum of failures, for the base lock time', async () => {
     const t = throttle();
-    for (let i = 0; i < 3; i++) expect(await acquire(t)).toBe(0);
-    expect(await acquire(t)).toBe(30);
+    for (let i = 0; i < 3; i++) {
+      expect(await admitted(t)).toBe(0);
+      await t.failed(ip);
+    }
+    expect(await admitted(t)).toBe(30);
     // Elsewhere in the same /64: the same network.
-    expect(await acquire(t, ip.replace(/::1$/, '::2'))).toBe(30);
-    expect(await acquire(t, newIp())).toBe(0);
+    expect(await admitted(t, ip.replace(/::1$/, '::2'))).toBe(30);
+    expect(await admitted(t, newIp())).toBe(0);
     time += 30_000;
-    expect(await acquire(t)).toBe(0);
+    expect(await admitted(t)).toBe(0);
   });
 
-  it('successes do not accumulate: each refunds its own charge', async () => {
+  it('admitting charges nothing: only failures count toward the lock', async () => {
     const t = throttle();
-    for (let i = 0; i < 10; i++) {
-      expect(await acquire(t)).toBe(0);
-      await t.succeeded(ip);
-    }
+    for (let i = 0; i < 10; i++) expect(await admitted(t)).toBe(0);
     // Three failures still get through before the lock, as on a network that never succeeded.
-    for (let i = 0; i < 3; i++) expect(await acquire(t)).toBe(0);
-    expect(await acquire(t)).toBe(30);
+    for (let i = 0; i < 2; i++) await t.failed(ip);
+    expect(await admitted(t)).toBe(0);
+    await t.failed(ip);
+    expect(await admitted(t)).toBe(30);
   });
 });

@@ -8,13 +8,17 @@ import { Clock, THROTTLE_CLOCK, THROTTLE_STORE } from './throttle.tokens';
 /**
  * Bounds failed client authentications (service clients' secrets at the OAuth endpoints) per
  * client network, with the login throttle's per-network limit and lock schedule on a counter
- * of its own. Like a login, an attempt is charged before its secret is checked and refunded when
- * the secret was right, so only failures accumulate.
+ * of its own. Unlike a login, an attempt is charged only once its secret proved wrong, and a
+ * locked network is refused before its secret is checked: a right secret touches no counter,
+ * only reads whether its network is locked. Every token and introspection request authenticates
+ * a client, so this keeps the shared counters (Redis, or the cluster's primary) off their path.
+ * What charging first buys a login (a burst of concurrent guesses meets the lock at once) is not
+ * worth it here: a client secret is checked with one SHA-256 against cached hashes, not an
+ * argon2 run, and a 256-bit secret cannot be guessed however many attempts a burst gets in.
  *
  * There is deliberately no per-client counter: a client id is no secret (it is the `sub` of
  * every token the client holds), so locking a client after failures would let anyone take a
- * service offline, while a 256-bit secret cannot be guessed however many attempts are allowed.
- * What this bounds is the work a network can make us do with wrong credentials.
+ * service offline. What this bounds is the work a network can make us do with wrong credentials.
  */
 @Injectable()
 export class ClientAuthThrottle {
@@ -36,23 +40,23 @@ export class ClientAuthThrottle {
   }
 
   /**
-   * Charges an attempt from `ip` unless its network is locked. `retryAfterSeconds` > 0: refused,
-   * nothing charged, the secret must not be checked. 0: admitted; report a right secret with
-   * `succeeded`.
+   * Whether `ip`'s network may try a secret now: `retryAfterSeconds` > 0 while it is locked (the
+   * secret must not be checked), 0 otherwise. Charges nothing; report a wrong secret with
+   * `failed`.
    */
-  async acquire(ip: string): Promise<{ retryAfterSeconds: number }> {
+  async admit(ip: string): Promise<{ retryAfterSeconds: number }> {
     const now = this.now();
-    const lockedUntil = await this.store.charge(
-      [{ key: networkKey(ip), threshold: this.maxFailures }],
-      this.schedule,
-      now,
-    );
+    const lockedUntil = await this.store.lockedUntil([networkKey(ip)], now);
     return { retryAfterSeconds: lockedUntil > now ? Math.ceil((lockedUntil - now) / 1000) : 0 };
   }
 
-  /** The secret was right: the attempt's charge is taken back. */
-  succeeded(ip: string): Promise<void> {
-    return this.store.refund(networkKey(ip), this.now());
+  /** A wrong secret or an unknown client from `ip`: charged to its network, which it may lock. */
+  async failed(ip: string): Promise<void> {
+    await this.store.charge(
+      [{ key: networkKey(ip), threshold: this.maxFailures }],
+      this.schedule,
+      this.now(),
+    );
   }
 }
 

@@ -1,10 +1,12 @@
-import type { Worker } from 'node:cluster';
 import { MemoryThrottleStore, ThrottleStore } from './throttle-store';
 
 const MESSAGE = 'gatehouse:throttle';
 
-const OPERATIONS = ['increment', 'charge', 'refund', 'delete'] as const;
+const OPERATIONS = ['increment', 'charge', 'refund', 'delete', 'locks'] as const;
 type Operation = (typeof OPERATIONS)[number];
+
+/** A key's lock end (epoch ms); 0 when it was lifted. */
+type Lock = [key: string, until: number];
 
 interface Request {
   type: typeof MESSAGE;
@@ -20,7 +22,13 @@ interface Reply {
   error?: string;
 }
 
-function isMessage<T extends Request | Reply>(message: unknown): message is T {
+/** Sent by the primary to every worker whenever a key's lock is set or lifted. */
+interface LockNotice {
+  type: typeof MESSAGE;
+  locks: Lock[];
+}
+
+function isMessage<T extends Request | Reply | LockNotice>(message: unknown): message is T {
   return (message as { type?: unknown } | null)?.type === MESSAGE;
 }
 
@@ -30,11 +38,23 @@ export interface PrimaryChannel {
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
+/** A worker's side of the channel, as the primary sees it (`cluster.Worker`). */
+export interface WorkerChannel {
+  isConnected(): boolean;
+  send(message: Reply | LockNotice): unknown;
+}
+
 /**
  * A cluster worker's counters, kept by the primary: every worker of one service counts the
  * same attempts, as if they were one process. Used when there is no Redis (with Redis, this is
  * what the workers fall back to while it is unreachable). A worker outlives no primary: the
  * cluster ends a worker whose primary is gone, so no call waits forever.
+ *
+ * `lockedUntil` is answered here, without a round trip: the primary tells every worker of each
+ * lock it sets or lifts before it answers the call that did it, and a new worker asks for the
+ * locks in force when it starts. A lock set by one worker's charge is therefore seen by the
+ * others as soon as the notice crosses their channel, and by that worker before its charge
+ * returns.
  */
 export class ClusterThrottleStore implements ThrottleStore {
   private nextId = 1;
@@ -42,16 +62,22 @@ export class ClusterThrottleStore implements ThrottleStore {
     number,
     { resolve(v: unknown): void; reject(e: Error): void }
   >();
+  private readonly locks = new Map<string, number>();
 
   constructor(private readonly primary: PrimaryChannel) {
     primary.on('message', (message) => {
-      if (!isMessage<Reply>(message)) return;
+      if (!isMessage<Reply | LockNotice>(message)) return;
+      if ('locks' in message) {
+        this.learn(message.locks);
+        return;
+      }
       const call = this.waiting.get(message.id);
       if (!call) return;
       this.waiting.delete(message.id);
       if (message.error !== undefined) call.reject(new Error(message.error));
       else call.resolve(message.result);
     });
+    void this.call('locks', []).then((locks) => this.learn(locks as Lock[]));
   }
 
   increment(...args: Parameters<ThrottleStore['increment']>) {
@@ -66,8 +92,26 @@ export class ClusterThrottleStore implements ThrottleStore {
     return this.call('refund', args) as ReturnType<ThrottleStore['refund']>;
   }
 
+  lockedUntil(keys: string[], now: number): Promise<number> {
+    let latest = 0;
+    for (const key of keys) {
+      const until = this.locks.get(key);
+      if (until === undefined) continue;
+      if (until <= now) this.locks.delete(key);
+      else if (until > latest) latest = until;
+    }
+    return Promise.resolve(latest);
+  }
+
   delete(...args: Parameters<ThrottleStore['delete']>) {
     return this.call('delete', args) as ReturnType<ThrottleStore['delete']>;
+  }
+
+  private learn(locks: Lock[]): void {
+    for (const [key, until] of locks) {
+      if (until > 0) this.locks.set(key, until);
+      else this.locks.delete(key);
+    }
   }
 
   private call(operation: Operation, args: unknown[]): Promise<unknown> {
@@ -86,12 +130,68 @@ export function primaryChannel(): PrimaryChannel {
   return { send, on: (event, listener) => process.on(event, listener) };
 }
 
-/** The primary's side: one in-process store answering every worker's calls. */
-export function serveThrottleStore(store = new MemoryThrottleStore()) {
-  return (worker: Worker, message: unknown): void => {
-    if (!isMessage<Request>(message) || !OPERATIONS.includes(message.operation)) return;
+/**
+ * The primary's side: one in-process store answering every worker's calls. A call that sets or
+ * lifts a lock is announced to every worker (`workers()`) before it is answered.
+ */
+export function serveThrottleStore(
+  workers: () => WorkerChannel[],
+  store = new MemoryThrottleStore(),
+) {
+  /** The locks announced and not yet lifted (some may have ended since). */
+  const announced = new Map<string, number>();
+
+  const announce = async (keys: string[], now: number) => {
+    const changed: Lock[] = [];
+    for (const key of keys) {
+      const until = await store.lockedUntil([key], now);
+      if (until === (announced.get(key) ?? 0)) continue;
+      if (until > 0) announced.set(key, until);
+      else announced.delete(key);
+      changed.push([key, until]);
+    }
+    if (changed.length === 0) return;
+    for (const [key, until] of announced) if (until <= now) announced.delete(key);
+    for (const worker of workers()) {
+      if (worker.isConnected()) worker.send({ type: MESSAGE, locks: changed });
+    }
+  };
+
+  const perform = async (operation: Operation, args: unknown[]): Promise<unknown> => {
+    switch (operation) {
+      case 'increment':
+        return store.increment(...(args as Parameters<ThrottleStore['increment']>));
+      case 'charge': {
+        const [charges, schedule, now] = args as Parameters<ThrottleStore['charge']>;
+        const result = await store.charge(charges, schedule, now);
+        await announce(
+          charges.map(({ key }) => key),
+          now,
+        );
+        return result;
+      }
+      case 'refund': {
+        const [key, now] = args as Parameters<ThrottleStore['refund']>;
+        await store.refund(key, now);
+        return announce([key], now);
+      }
+      case 'delete': {
+        const [keys] = args as Parameters<ThrottleStore['delete']>;
+        await store.delete(keys);
+        return announce(keys, Date.now());
+      }
+      case 'locks': {
+        const now = Date.now();
+        return [...announced].filter(([, until]) => until > now);
+      }
+    }
+  };
+
+  return (worker: WorkerChannel, message: unknown): void => {
+    if (!isMessage<Request>(message) || !('operation' in message)) return;
+    if (!OPERATIONS.includes(message.operation)) return;
     const { id, operation, args } = message;
-    perform(store, operation, args).then(
+    perform(operation, args).then(
       (result) =>
         worker.isConnected() && worker.send({ type: MESSAGE, id, result } satisfies Reply),
       (error: Error) =>
@@ -99,17 +199,4 @@ export function serveThrottleStore(store = new MemoryThrottleStore()) {
         worker.send({ type: MESSAGE, id, error: error.message } satisfies Reply),
     );
   };
-}
-
-function perform(store: ThrottleStore, operation: Operation, args: unknown[]): Promise<unknown> {
-  switch (operation) {
-    case 'increment':
-      return store.increment(...(args as Parameters<ThrottleStore['increment']>));
-    case 'charge':
-      return store.charge(...(args as Parameters<ThrottleStore['charge']>));
-    case 'refund':
-      return store.refund(...(args as Parameters<ThrottleStore['refund']>));
-    case 'delete':
-      return store.delete(...(args as Parameters<ThrottleStore['delete']>));
-  }
 }

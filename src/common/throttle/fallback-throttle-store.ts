@@ -27,6 +27,10 @@ export class FallbackThrottleStore implements ThrottleStore {
     return this.attempt((store) => store.refund(key, now));
   }
 
+  lockedUntil(keys: string[], now: number): Promise<number> {
+    return this.attempt((store) => store.lockedUntil(keys, now));
+  }
+
   delete(keys: string[]): Promise<void> {
     return this.attempt((store) => store.delete(keys));
   }

@@ -92,6 +92,21 @@ describe.each(testRedis.stores)('%s throttle store', (_name, createStore) => {
       expect(await countOf(key)).toBe(1);
     });
 
+    it('reads the latest lock among keys, as a charge would meet it, charging nothing', async () => {
+      const [a, b] = [`${key}.a`, `${key}.b`];
+      expect(await store.lockedUntil([a, b], now)).toBe(0);
+      await store.charge([{ key: a, threshold: 1 }], schedule, now);
+      await store.charge([{ key: b, threshold: 1 }], schedule, now + 500);
+      expect(await store.lockedUntil([a], now)).toBe(now + 1000);
+      expect(await store.lockedUntil([a, b], now + 600)).toBe(now + 1500);
+      // Reads are not charges: the count is still the one charge's.
+      for (let i = 0; i < 5; i++) await store.lockedUntil([a], now);
+      expect(await countOf(a)).toBe(1);
+      expect(await store.lockedUntil([a, b], now + 1500)).toBe(0);
+      await store.refund(b, now + 600);
+      expect(await store.lockedUntil([b], now + 600)).toBe(0);
+    });
+
     it('refunds nothing at a key with no open window', async () => {
       await store.refund(key, now);
       expect(await countOf(key)).toBe(0);

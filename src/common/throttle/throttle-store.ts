@@ -48,6 +48,11 @@ export interface ThrottleStore {
    * the latest charge set, if it set one: the key is as if that charge had not been made.
    */
   refund(key: string, now: number): Promise<void>;
+  /**
+   * The latest lock end among `keys` at `now`, as `charge` would meet it; 0 when none is locked.
+   * Writes nothing.
+   */
+  lockedUntil(keys: string[], now: number): Promise<number>;
   delete(keys: string[]): Promise<void>;
 }
 
@@ -94,14 +99,13 @@ export class MemoryThrottleStore implements ThrottleStore {
 
   charge(charges: Charge[], schedule: LockSchedule, now: number): Promise<number> {
     // Synchronous from the first read to the last write: no other call interleaves.
-    const entries = charges.map(({ key }) => this.open(key, now));
-    const lockedUntil = Math.max(
-      0,
-      ...entries.map((entry) => (entry && entry.lockedUntil > now ? entry.lockedUntil : 0)),
+    const lockedUntil = this.lockEnd(
+      charges.map(({ key }) => key),
+      now,
     );
     if (lockedUntil > 0) return Promise.resolve(lockedUntil);
-    charges.forEach(({ key, threshold }, i) => {
-      const entry = entries[i] ?? this.insert(key, schedule.windowMs, now);
+    charges.forEach(({ key, threshold }) => {
+      const entry = this.open(key, now) ?? this.insert(key, schedule.windowMs, now);
       entry.count += 1;
       if (entry.count < threshold) return;
       entry.lockedUntil = now + lockMs(entry.count - threshold, schedule);
@@ -123,9 +127,24 @@ export class MemoryThrottleStore implements ThrottleStore {
     return Promise.resolve();
   }
 
+  lockedUntil(keys: string[], now: number): Promise<number> {
+    return Promise.resolve(this.lockEnd(keys, now));
+  }
+
   delete(keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
     return Promise.resolve();
+  }
+
+  private lockEnd(keys: string[], now: number): number {
+    let latest = 0;
+    for (const key of keys) {
+      const entry = this.open(key, now);
+      if (entry && entry.lockedUntil > now && entry.lockedUntil > latest) {
+        latest = entry.lockedUntil;
+      }
+    }
+    return latest;
   }
 
   private open(key: string, now: number): Entry | undefined {
@@ -217,11 +236,26 @@ redis.call('HSET', KEYS[1], 'count', count - 1)
 return 1
 `;
 
+/** KEYS: the keys read. ARGV: now. The latest lock end among them, 0 when none is locked. */
+const LOCKED_UNTIL_SCRIPT = `
+local now, latest = tonumber(ARGV[1]), 0
+for _, key in ipairs(KEYS) do
+  local state = redis.call('HMGET', key, 'reset_at', 'locked_until')
+  local resetAt, locked = tonumber(state[1]), tonumber(state[2])
+  if resetAt and resetAt > now and locked and locked > now and locked > latest then
+    latest = locked
+  end
+end
+return latest
+`;
+
 interface ThrottleScripts {
   gatehouseThrottleIncrement(key: string, windowMs: number, now: number): Promise<[number, number]>;
   /** Takes the number of keys first, then the keys, then CHARGE_SCRIPT's ARGV. */
   gatehouseThrottleCharge(...args: (string | number)[]): Promise<number>;
   gatehouseThrottleRefund(key: string, now: number): Promise<number>;
+  /** Takes the number of keys first, then the keys, then now. */
+  gatehouseThrottleLockedUntil(...args: (string | number)[]): Promise<number>;
 }
 
 /**
@@ -240,6 +274,7 @@ export class RedisThrottleStore implements ThrottleStore {
     redis.defineCommand('gatehouseThrottleIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
     redis.defineCommand('gatehouseThrottleCharge', { lua: CHARGE_SCRIPT });
     redis.defineCommand('gatehouseThrottleRefund', { numberOfKeys: 1, lua: REFUND_SCRIPT });
+    redis.defineCommand('gatehouseThrottleLockedUntil', { lua: LOCKED_UNTIL_SCRIPT });
     this.scripts = redis as unknown as ThrottleScripts;
   }
 
@@ -266,6 +301,14 @@ export class RedisThrottleStore implements ThrottleStore {
 
   async refund(key: string, now: number): Promise<void> {
     await this.scripts.gatehouseThrottleRefund(this.prefix + key, now);
+  }
+
+  lockedUntil(keys: string[], now: number): Promise<number> {
+    return this.scripts.gatehouseThrottleLockedUntil(
+      keys.length,
+      ...keys.map((key) => this.prefix + key),
+      now,
+    );
   }
 
   async delete(keys: string[]): Promise<void> {

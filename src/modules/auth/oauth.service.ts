@@ -133,14 +133,14 @@ export class OAuthService {
   }
 
   /**
-   * The active client whose credentials the request presents. Attempts are throttled per client
+   * The active client whose credentials the request presents. Failures are throttled per client
    * network; a wrong secret and an unknown client are the same 401. A disabled client learns that
    * it is disabled only once its secret was right.
    */
   private async authenticate(request: OAuthRequest): Promise<ClientCredentials> {
     const presented = presentedClientCredentials(request.authorization, request.form);
     const { ip } = request.client;
-    const { retryAfterSeconds } = await this.throttle.acquire(ip);
+    const { retryAfterSeconds } = await this.throttle.admit(ip);
     if (retryAfterSeconds > 0) {
       throw tooManyAttempts(
         retryAfterSeconds,
@@ -149,10 +149,10 @@ export class OAuthService {
     }
     const client = await this.clients.authenticate(presented.clientId, presented.secret);
     if (!client) {
+      await this.throttle.failed(ip);
       this.logger.debug('Client authentication failed');
       throw invalidClient();
     }
-    await this.throttle.succeeded(ip);
     if (client.status !== 'active') {
       throw new DomainError(OAuthErrorCode.UnauthorizedClient, 'This client is disabled.');
     }
