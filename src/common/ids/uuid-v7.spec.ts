@@ -12,6 +12,13 @@ describe('uuidV7', () => {
     expect(uuidV7(at)).not.toBe(id);
   });
 
+  it('gets random bits of its own for every id, however many are made at one instant', () => {
+    const at = Date.UTC(2026, 11, 7, 9, 0, 0, 0);
+    // Several times the random bytes one draw from the CSPRNG gives.
+    const randomParts = Array.from({ length: 2000 }, () => uuidV7(at).slice(15).replace('-', ''));
+    expect(new Set(randomParts).size).toBe(randomParts.length);
+  });
+
   it('has no timestamp to give for another version or a malformed id', () => {
     expect(uuidV7Time(randomUUID())).toBeNull();
     expect(uuidV7Time('not-a-uuid')).toBeNull();
