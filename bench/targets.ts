@@ -106,6 +106,9 @@ export async function startGatehouse(
     PGLITE_DATA_DIR: 'memory://',
     MASTER_KEY: process.env.MASTER_KEY || RUN_MASTER_KEY,
     DATABASE_URL: process.env.DATABASE_URL,
+    // One process, so its share of what runs at once (argon2 verifications) is the machine's,
+    // not one worker's of as many as there are cores.
+    WEB_CONCURRENCY: '1',
     // The delivery benchmark's receiver listens on loopback, which webhooks refuse otherwise.
     WEBHOOK_ALLOWED_HOSTS: HOST,
     // The federation benchmark's Okta peer and the token vault benchmark's identity provider listen

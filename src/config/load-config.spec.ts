@@ -44,13 +44,17 @@ describe('loadConfig', () => {
     );
   });
 
-  it('runs as many hashes at once as its share of one libuv threadpool, unless ARGON2_MAX_CONCURRENT says otherwise', () => {
+  it('runs as many hashes at once as its share of the threadpool, at most of the cores, unless ARGON2_MAX_CONCURRENT says otherwise', () => {
     const url = 'postgres://gatehouse@db.internal:5432/gatehouse';
-    expect(loadConfig({}).passwords.maxConcurrentHashes).toBe(4);
-    expect(loadConfig({ UV_THREADPOOL_SIZE: '8' }).passwords.maxConcurrentHashes).toBe(8);
+    const cores = availableParallelism();
+    expect(loadConfig({}).passwords.maxConcurrentHashes).toBe(Math.min(4, cores));
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '8' }).passwords.maxConcurrentHashes).toBe(
+      Math.min(8, cores),
+    );
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '1' }).passwords.maxConcurrentHashes).toBe(1);
     expect(
       loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: '2' }).passwords.maxConcurrentHashes,
-    ).toBe(2);
+    ).toBe(Math.max(1, Math.floor(Math.min(4, cores) / 2)));
     expect(
       loadConfig({ DATABASE_URL: url, WEB_CONCURRENCY: '16' }).passwords.maxConcurrentHashes,
     ).toBe(1);
@@ -136,7 +140,7 @@ describe('loadConfig', () => {
       maxLength: 256,
       pepper: undefined,
       argon2: { memoryKib: 19456, iterations: 2, parallelism: 1 },
-      maxConcurrentHashes: 4,
+      maxConcurrentHashes: Math.min(4, availableParallelism()),
     });
     expect(config.loginThrottle).toEqual({
       maxFailuresPerAccount: 5,

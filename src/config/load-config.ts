@@ -71,11 +71,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         iterations: e.ARGON2_ITERATIONS,
         parallelism: e.ARGON2_PARALLELISM,
       },
-      // This process's share of one threadpool: workers together run as many hashes as one
-      // process would, not one threadpool's worth each.
+      // This process's share of the threads that can hash at once: the threadpool's, and no more
+      // than the machine has cores. argon2id is bound by CPU and memory, so hashes beyond the
+      // cores only hold their memory longer and evict each other's from the caches (on 2 cores,
+      // 2 verifications at once verify as many per second as 4, at 0.91× the CPU each:
+      // bench/RESULTS.md, the login section). Workers together run as many as one process.
       maxConcurrentHashes:
         e.ARGON2_MAX_CONCURRENT ??
-        Math.max(1, Math.floor((e.UV_THREADPOOL_SIZE ?? LIBUV_THREADPOOL_DEFAULT) / workers)),
+        Math.max(
+          1,
+          Math.floor(
+            Math.min(e.UV_THREADPOOL_SIZE ?? LIBUV_THREADPOOL_DEFAULT, availableParallelism()) /
+              workers,
+          ),
+        ),
     },
     loginThrottle: {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,

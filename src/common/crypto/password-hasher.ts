@@ -25,9 +25,9 @@ export interface PasswordVerification {
  * hashes stored by either verify.
  *
  * At most `ARGON2_MAX_CONCURRENT` run at once (by default this process's share of one libuv
- * threadpool, so that worker processes together hash no more at once than one process would):
- * each holds the configured memory while it runs. Fewer than the threadpool's threads saves that
- * memory at the cost of logins per second.
+ * threadpool's threads, and of no more than the machine's cores, so that worker processes
+ * together hash no more at once than one process would): each holds the configured memory while
+ * it runs.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
