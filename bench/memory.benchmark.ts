@@ -1,51 +1,94 @@
 import type { Benchmark } from './benchmark';
 import { CHECK_PATH } from './authz-http-fixture';
+import { createMemoryCgroup } from './memory-cgroup';
 import { renderSection } from './results-file';
 import {
   compareServiceProcesses,
   peakRssNote,
   renderServiceComparison,
   serviceComparisonTargets,
+  type ServiceVariant,
 } from './service-processes';
 
 /** A cap on V8's old generation, above the service's live heap under load (about 75 MB). */
 const OLD_SPACE_CAP_MB = 160;
-/** A smaller young generation than V8's default (16 MB semi-spaces on 64-bit Node.js 20). */
-const SEMI_SPACE_MB = 4;
+/** A container's memory limit, as a Kubernetes pod spec commonly sets it. */
+const CONTAINER_LIMIT_MIB = 512;
+/** V8's young generation on a machine with 2 GB or more, which it shrinks with a smaller heap. */
+const SEMI_SPACE_MB = 16;
 
 export const memoryBenchmark: Benchmark = {
   id: 'memory',
-  targets: serviceComparisonTargets(3),
+  targets: serviceComparisonTargets(4),
   async run(context) {
     const capped = `--max-old-space-size=${OLD_SPACE_CAP_MB}`;
+    const container = `in a ${CONTAINER_LIMIT_MIB} MiB container`;
     const young = `--max-semi-space-size=${SEMI_SPACE_MB}`;
-    const comparison = await compareServiceProcesses(context, 'memory', [
+    const cgroups = [
+      createMemoryCgroup(CONTAINER_LIMIT_MIB, 'defaults'),
+      createMemoryCgroup(CONTAINER_LIMIT_MIB, 'young'),
+    ];
+    const [inContainer, inContainerYoung] = cgroups;
+    const variants: ServiceVariant[] = [
       { name: 'V8 defaults', node: process.execPath, workers: 1 },
       { name: capped, node: process.execPath, workers: 1, nodeOptions: capped },
-      { name: young, node: process.execPath, workers: 1, nodeOptions: young },
-    ]);
+      ...(inContainer && inContainerYoung
+        ? [
+            { name: container, node: process.execPath, workers: 1, cgroup: inContainer },
+            {
+              name: `${container}, ${young}`,
+              node: process.execPath,
+              workers: 1,
+              cgroup: inContainerYoung,
+              nodeOptions: young,
+            },
+          ]
+        : []),
+    ];
+    let comparison;
+    try {
+      comparison = await compareServiceProcesses(context, 'memory', variants);
+    } finally {
+      for (const cgroup of cgroups) cgroup?.remove();
+    }
     return renderSection({
-      title: 'Memory: RSS at rest and at peak under load, with V8’s defaults and two heap settings',
+      title:
+        'Memory: RSS at rest and at peak under load, with V8’s defaults, a heap cap and a container’s limit',
       description:
-        'One process (`node dist/src/main.js`, WEB_CONCURRENCY=1) as an operator runs it, with ' +
-        `V8’s own heap sizing, with NODE_OPTIONS=${capped} and with NODE_OPTIONS=${young} (a ` +
-        'young generation a quarter of the default), measured in alternating rounds ' +
-        `under the loads of the workers benchmark: the decision point (POST ${CHECK_PATH}, ` +
-        `${comparison.checkQuestions} questions with a service token), refresh-token rotation ` +
-        'chains and password logins (at most ARGON2_MAX_CONCURRENT verifications at once, by ' +
-        'default 4, 19 MiB each). RSS at rest is read once each process answered its first ' +
-        'requests, before the loads; the part mapped from files (the node binary, libraries) is ' +
-        'shared between the processes of a machine. Peak RSS is VmHWM after all three loads. ' +
-        'A smaller young generation is collected more often. Under a ' +
-        'high allocation rate V8 lets the old generation grow far past the live heap before it ' +
-        'collects; the cap makes it collect sooner, which costs CPU. A cap is a hard limit (the ' +
-        'process ends when live data outgrows it), so it is an operator’s choice, not a default.',
+        'One process (`node dist/src/main.js`, WEB_CONCURRENCY=1) as an operator runs it: with ' +
+        `V8’s own heap sizing on this machine, with NODE_OPTIONS=${capped}, and without any ` +
+        `setting inside a memory cgroup limited to ${CONTAINER_LIMIT_MIB} MiB, as a container ` +
+        'runtime runs a container with that limit (Node.js sizes V8’s heap from the memory it ' +
+        'may use, the cgroup’s limit where there is one, and otherwise the machine’s; with a ' +
+        'smaller heap V8 also gives the young generation less room, where every request’s ' +
+        `objects are made), and there again with NODE_OPTIONS=${young}, the young generation ` +
+        'V8 gives a process on a machine of 2 GB or more. Measured ' +
+        'in alternating rounds under the loads of the workers benchmark: the decision point ' +
+        `(POST ${CHECK_PATH}, ${comparison.checkQuestions} questions with a service token), ` +
+        'refresh-token rotation chains and password logins (at most ARGON2_MAX_CONCURRENT ' +
+        'verifications at once, by default as many as the cores, 19 MiB each). RSS at rest is ' +
+        'read once each process answered its first requests, before the loads; the part mapped ' +
+        'from files (the node binary, libraries) is shared between the processes of a machine. ' +
+        'Peak RSS is VmHWM after all three loads. Under a high allocation rate V8 lets the old ' +
+        'generation grow far past the live heap before it collects, the further the larger the ' +
+        'heap it may have; a cap or a smaller limit makes it collect sooner, which costs CPU. A ' +
+        'cap is a hard limit (the process ends when live data outgrows it), so it is an ' +
+        'operator’s choice, as is a container’s limit.',
       settings: comparison.settings,
-      table: renderServiceComparison(comparison, [
-        `${capped} / V8 defaults`,
-        `${young} / V8 defaults`,
-      ]),
-      notes: [peakRssNote(comparison)],
+      table: renderServiceComparison(
+        comparison,
+        variants.slice(1).map((variant) => `${variant.name} / V8 defaults`),
+      ),
+      notes: [
+        ...(inContainer && inContainerYoung
+          ? []
+          : [
+              `Not measured ${container}: this machine gave the benchmark no memory cgroup to ` +
+                'make (cgroup v2 with the memory controller delegated, or v1’s memory hierarchy, ' +
+                'writable).',
+            ]),
+        peakRssNote(comparison),
+      ],
     });
   },
 };
