@@ -34,9 +34,9 @@ RUN npm run build \
 FROM base AS runtime
 # Node.js sizes V8's heap from the container's memory limit, and V8 shrinks the young generation
 # (where every request's objects are made) with the heap: in a 512 MiB container to a fraction
-# of what it has on a larger machine, and the decision point then answers 0.61× the checks per
-# second at 1.93× the CPU each. With the young generation V8 gives a machine of 2 GB or more it
-# answers 0.96×, for a peak RSS of 250 MiB instead of 215 (bench/RESULTS.md, the memory section).
+# of what it has on a larger machine, and the decision point then answers 0.63× the checks per
+# second at 1.89× the CPU each. With the young generation V8 gives a machine of 2 GB or more it
+# answers 1.03×, for a peak RSS of 246 MiB instead of 218 (bench/RESULTS.md, the memory section).
 # Setting NODE_OPTIONS at run time replaces this.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=16 \

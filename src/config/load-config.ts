@@ -74,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       // This process's share of the threads that can hash at once: the threadpool's, and no more
       // than the machine has cores. argon2id is bound by CPU and memory, so hashes beyond the
       // cores only hold their memory longer and evict each other's from the caches (on 2 cores,
-      // 2 verifications at once verify as many per second as 4, at 0.91× the CPU each:
+      // 2 verifications at once verify 0.97× as many per second as 4, at 0.93× the CPU each:
       // bench/RESULTS.md, the login section). Workers together run as many as one process.
       maxConcurrentHashes:
         e.ARGON2_MAX_CONCURRENT ??
