@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { ClusterThrottleStore, PrimaryChannel, serveThrottleStore } from './cluster-throttle-store';
+import {
+  ClusterThrottleStore,
+  LockMap,
+  PrimaryChannel,
+  serveThrottleStore,
+} from './cluster-throttle-store';
 import { MemoryThrottleStore } from './throttle-store';
 
 /**
@@ -93,5 +98,19 @@ describe('ClusterThrottleStore', () => {
     await a.refund('k', Date.now());
     await settle();
     expect(sent.filter((message) => 'locks' in (message as object))).toEqual([]);
+  });
+});
+
+describe('LockMap', () => {
+  it('drops locks that ended, at most once a minute, as locks are added', () => {
+    const locks = new LockMap();
+    const now = Date.now();
+    locks.lock('a', now + 1000, now);
+    locks.lock('b', now + 120_000, now);
+    // Within the minute: nothing is walked, the ended lock is still there.
+    locks.lock('c', now + 2000, now + 30_000);
+    expect([...locks.keys()]).toEqual(['a', 'b', 'c']);
+    locks.lock('d', now + 200_000, now + 60_000);
+    expect([...locks.keys()]).toEqual(['b', 'd']);
   });
 });

@@ -8,6 +8,25 @@ type Operation = (typeof OPERATIONS)[number];
 /** A key's lock end (epoch ms); 0 when it was lifted. */
 type Lock = [key: string, until: number];
 
+/** How often, at most, a map of locks is walked to drop the ones that ended. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Locks by key, whose ended ones are dropped at most once a minute as locks are added: a lock
+ * nobody asks about again is not kept for ever.
+ */
+export class LockMap extends Map<string, number> {
+  private nextSweep = 0;
+
+  lock(key: string, until: number, now = Date.now()): void {
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + SWEEP_INTERVAL_MS;
+      for (const [k, end] of this) if (end <= now) this.delete(k);
+    }
+    this.set(key, until);
+  }
+}
+
 interface Request {
   type: typeof MESSAGE;
   id: number;
@@ -62,7 +81,7 @@ export class ClusterThrottleStore implements ThrottleStore {
     number,
     { resolve(v: unknown): void; reject(e: Error): void }
   >();
-  private readonly locks = new Map<string, number>();
+  private readonly locks = new LockMap();
 
   constructor(private readonly primary: PrimaryChannel) {
     primary.on('message', (message) => {
@@ -109,7 +128,7 @@ export class ClusterThrottleStore implements ThrottleStore {
 
   private learn(locks: Lock[]): void {
     for (const [key, until] of locks) {
-      if (until > 0) this.locks.set(key, until);
+      if (until > 0) this.locks.lock(key, until);
       else this.locks.delete(key);
     }
   }
@@ -139,19 +158,18 @@ export function serveThrottleStore(
   store = new MemoryThrottleStore(),
 ) {
   /** The locks announced and not yet lifted (some may have ended since). */
-  const announced = new Map<string, number>();
+  const announced = new LockMap();
 
   const announce = async (keys: string[], now: number) => {
     const changed: Lock[] = [];
     for (const key of keys) {
       const until = await store.lockedUntil([key], now);
       if (until === (announced.get(key) ?? 0)) continue;
-      if (until > 0) announced.set(key, until);
+      if (until > 0) announced.lock(key, until, now);
       else announced.delete(key);
       changed.push([key, until]);
     }
     if (changed.length === 0) return;
-    for (const [key, until] of announced) if (until <= now) announced.delete(key);
     for (const worker of workers()) {
       if (worker.isConnected()) worker.send({ type: MESSAGE, locks: changed });
     }
