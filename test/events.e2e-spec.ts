@@ -5,10 +5,11 @@ import { DataSource } from 'typeorm';
 import { Transactions } from '../src/database/transactions';
 import { PublishedEvent } from '../src/modules/events/domain-event';
 import { DomainEvents } from '../src/modules/events/domain-events.service';
+import { UsersService } from '../src/modules/users/users.service';
 import { OnBroadcast, OnPublished } from '../src/modules/events/on-event.decorator';
 import { CONSUME_AGAIN_QUEUE, OutboxRelay } from '../src/modules/events/outbox-relay';
 import { RELAY_LOCK_KEY } from '../src/modules/events/outbox.repository';
-import { settled } from './support/accounts';
+import { login, settled, signedInAccount } from './support/accounts';
 import { itOnServer } from './support/server-only';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -163,6 +164,45 @@ describe('domain events', () => {
         await holder.query('COMMIT');
         expect(await published).toBe(true);
         expect((await outboxRowsOf(userId))[0].position).not.toBeNull();
+      } finally {
+        await holder.end();
+      }
+    },
+  );
+
+  // A second session holds the account's row: the embedded database has one session.
+  itOnServer(
+    'publishes while a consumer waits on a row another transaction holds, and consumes it once the row is free',
+    async () => {
+      const relay = t.app.get(OutboxRelay);
+      const account = await signedInAccount(t);
+      const user = await t.app.get(UsersService).findByEmail(account.email);
+      const lastLogin = async () =>
+        (
+          await database.query<{ last_login_at: Date | null }[]>(
+            'SELECT last_login_at FROM users WHERE id = $1',
+            [user!.id],
+          )
+        )[0].last_login_at;
+      await settled(t);
+      const before = await lastLogin();
+      expect(before).not.toBeNull();
+      const holder = new Client({ connectionString: t.config.database.url });
+      await holder.connect();
+      try {
+        // As a change of the account does (a profile sync, say): the row last_login_at is on.
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [user!.id]);
+        await login(t, account.email, account.password);
+        const signedIn = new Date();
+        // The sign-in's event is published, and the other consumers' work with it, while the
+        // row is held: the relay does not wait for the holder (which could be waiting for it).
+        expect(await relay.publishedThrough(signedIn, 5_000)).toBe(true);
+        expect(await lastLogin()).toEqual(before);
+        await holder.query('COMMIT');
+        // LastLogin is retried as a job, which waits for the row as long as it takes.
+        await settled(t);
+        expect((await lastLogin())!.getTime()).toBeGreaterThan(before!.getTime());
       } finally {
         await holder.end();
       }

@@ -29,6 +29,14 @@ const BATCH = 500;
  * (bench/RESULTS.md, login), CPU its argon2 verification then lacks.
  */
 const RELAY_MIN_INTERVAL_MS = 50;
+/**
+ * The longest a relay-phase consumer waits for a row lock before its batch is published without
+ * it (it is retried as a job, which waits as long as it takes). A relay run holds what its
+ * consumers wrote so far (a user's new audit key, say) while it waits; a change of that user
+ * holding the row and waiting for what the run wrote would otherwise deadlock with it, and
+ * PostgreSQL (deadlock_timeout, 1 s) could end the change, not the run.
+ */
+const CONSUMER_LOCK_TIMEOUT_MS = 250;
 /** How often `publishedThrough` looks again, and how long it waits at most by default. */
 const PUBLISHED_THROUGH_POLL_MS = 20;
 const PUBLISHED_THROUGH_TIMEOUT_MS = 10_000;
@@ -166,6 +174,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       published = await this.transactions.run(async (): Promise<PublishedEvent[]> => {
         const events = await this.outbox.publishNext(BATCH, EVENTS_NOTIFY_CHANNEL);
         if (events.length === 0) return events;
+        await this.outbox.limitLockWaits(CONSUMER_LOCK_TIMEOUT_MS);
         const failed = await this.consumers.published(events, isolated);
         await this.jobs.sendMany(
           CONSUME_AGAIN_QUEUE,

@@ -117,6 +117,16 @@ export class OutboxRepository {
     return rows.map(toPublished);
   }
 
+  /**
+   * For the rest of the open transaction, a statement that waits longer than `ms` for a lock
+   * fails (lock_not_available) instead.
+   */
+  async limitLockWaits(ms: number): Promise<void> {
+    await this.transactions
+      .manager()
+      .query(`SELECT set_config('lock_timeout', $1, true)`, [`${ms}ms`]);
+  }
+
   /** Published events after `position`, in order. */
   async after(position: number, limit: number): Promise<PublishedEvent[]> {
     const rows = await this.transactions.prepared<OutboxRow>(
