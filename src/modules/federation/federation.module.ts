@@ -20,6 +20,7 @@ import { ProviderSecrets } from './provider-secrets';
 import { UserIdentitiesController } from './user-identities.controller';
 import { ManagementApis } from './sync/management-apis';
 import { ProviderSyncRepository } from './sync/provider-sync.repository';
+import { ProviderEventsRepository } from './webhooks/provider-events.repository';
 import { ProviderSyncsController } from './sync/provider-syncs.controller';
 import { ProviderSyncs } from './sync/provider-syncs.service';
 import { ProviderUserSync } from './sync/provider-user-sync';
@@ -53,6 +54,7 @@ import { ProviderWebhooks } from './webhooks/provider-webhooks.service';
     FederatedSignInService,
     LinkedIdentitiesService,
     ProviderSyncRepository,
+    ProviderEventsRepository,
     ManagementApis,
     ProviderUserSync,
     SyncMetrics,

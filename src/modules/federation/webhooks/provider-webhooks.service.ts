@@ -14,11 +14,11 @@ import { LinkedIdentitiesRepository } from '../linked-identities.repository';
 import { ProviderSecrets } from '../provider-secrets';
 import type { RemoteUser } from '../sync/management-api';
 import { ManagementApis } from '../sync/management-apis';
-import { ProviderEvent } from '../sync/provider-event.entity';
-import { ProviderSyncRepository } from '../sync/provider-sync.repository';
 import { ProviderUserSync } from '../sync/provider-user-sync';
 import { SyncMetrics } from '../sync/sync-metrics';
+import { ProviderEvent } from './provider-event.entity';
 import { asgardeoEvents, oktaEvents, ReceivedEvent } from './provider-event-payloads';
+import { ProviderEventsRepository } from './provider-events.repository';
 
 export const PROVIDER_EVENT_QUEUE = 'federation.provider-event';
 /** Events a worker takes at once: their users are read and applied together. */
@@ -73,7 +73,7 @@ export class ProviderWebhooks {
     private readonly providers: IdentityProvidersRepository,
     private readonly enabledProviders: IdentityProvidersService,
     private readonly identities: LinkedIdentitiesRepository,
-    private readonly repository: ProviderSyncRepository,
+    private readonly repository: ProviderEventsRepository,
     private readonly secrets: ProviderSecrets,
     private readonly apis: ManagementApis,
     private readonly userSync: ProviderUserSync,
