@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import Redis from 'ioredis';
 import { loadConfig } from '../../config/load-config';
+import { ClientAuthThrottle } from './client-auth-throttle.service';
 import { FallbackThrottleStore } from './fallback-throttle-store';
 import { LoginThrottle } from './login-throttle.service';
 import { RateLimiter } from './rate-limiter.service';
@@ -81,6 +82,17 @@ describe('FallbackThrottleStore', () => {
     const limiter = new RateLimiter(store, () => time);
     expect((await limiter.consume('register:ip:192.0.2.10', 1, 60)).allowed).toBe(true);
     expect((await limiter.consume('register:ip:192.0.2.10', 1, 60)).allowed).toBe(false);
+
+    // Client authentication's lock is read, and its failures counted, in this process too.
+    const clientAuth = new ClientAuthThrottle(
+      store,
+      loadConfig({ LOGIN_MAX_FAILURES_PER_IP: '2', LOGIN_LOCKOUT_BASE_SECONDS: '30' }),
+      () => time,
+    );
+    expect(await clientAuth.admit('192.0.2.10')).toEqual({ retryAfterSeconds: 0 });
+    await clientAuth.failed('192.0.2.10');
+    await clientAuth.failed('192.0.2.10');
+    expect(await clientAuth.admit('192.0.2.10')).toEqual({ retryAfterSeconds: 30 });
 
     expect(logger.warn).toHaveBeenCalledTimes(1);
     expect(logger.warn.mock.calls[0][0]).toMatch(/^Redis unavailable .*counted in this process/);
