@@ -381,6 +381,18 @@ describe('trading accounts (Kite Connect links, the vault, sharing, broker sessi
       const ids = attempts.map((res) => res.json<AccountBody>().id);
       expect(ids[0]).toBe(ids[1]);
     });
+
+    it('keeps every instance’s calls within Kite’s rate: many users linking at once all succeed', async () => {
+      const users = await Promise.all(Array.from({ length: 14 }, () => signedInUser(t)));
+      const refusedBefore = kite.rateLimited;
+      const started = kite.requests.length;
+      const accounts = await Promise.all(users.map((user) => link(user)));
+      expect(new Set(accounts.map((account) => account.id)).size).toBe(14);
+      expect(kite.requests.slice(started).filter((r) => r === 'POST /session/token')).toHaveLength(
+        14,
+      );
+      expect(kite.rateLimited).toBe(refusedBefore);
+    });
   });
 
   describe('accounts', () => {

@@ -55,6 +55,8 @@ export class KitePeer {
   private server!: Server;
   /** Every request, by method and path, in order (`POST /session/token`). */
   readonly requests: string[] = [];
+  /** How many requests were refused for the rate (429). */
+  rateLimited = 0;
   /** How long a request token lives (Kite: "a couple of minutes"). */
   requestTokenTtlMs = 120_000;
   /** Requests per second and app before a 429 (Kite's limit for these endpoints). */
@@ -286,6 +288,7 @@ export class KitePeer {
   }
 
   private tooMany(res: ServerResponse): void {
+    this.rateLimited++;
     this.error(res, 429, 'NetworkException', 'Too many requests');
   }
 

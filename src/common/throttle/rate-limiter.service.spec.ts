@@ -46,6 +46,43 @@ describe.each(testRedis.stores)('RateLimiter (%s store)', (_name, createStore) =
   });
 });
 
+describe.each(testRedis.stores)('RateLimiter.pace (%s store)', (_name, createStore) => {
+  /** The store's clock at each turn given: every `increment` that counted 1. */
+  let turns: number[];
+  let limiter: RateLimiter;
+  let key: string;
+
+  beforeEach(() => {
+    turns = [];
+    const store = createStore();
+    const increment = store.increment.bind(store);
+    store.increment = async (storeKey, windowMs, now) => {
+      const counted = await increment(storeKey, windowMs, now);
+      if (counted.count === 1) turns.push(now);
+      return counted;
+    };
+    limiter = new RateLimiter(store, () => Date.now());
+    key = `kite:${randomUUID()}`;
+  });
+
+  it('spaces concurrent callers 1.1 s / rate apart, so that no second holds more than the rate', async () => {
+    const given = await Promise.all(Array.from({ length: 12 }, () => limiter.pace(key, 50, 5000)));
+    expect(given).toEqual(Array(12).fill(true));
+    expect(turns).toHaveLength(12);
+    const sorted = [...turns].sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) {
+      expect(sorted[i] - sorted[i - 1]).toBeGreaterThanOrEqual(22);
+    }
+  });
+
+  it('gives up when no turn comes within the wait, and counts keys on their own', async () => {
+    expect(await limiter.pace(key, 1, 100)).toBe(true);
+    expect(await limiter.pace(key, 1, 100)).toBe(false);
+    expect(await limiter.pace(`${key}.other`, 1, 100)).toBe(true);
+    expect(turns).toHaveLength(2);
+  });
+});
+
 describe('RateLimiter keys in Redis', () => {
   it('hold no part of the caller’s key, and expire with the window', async () => {
     const limiter = new RateLimiter(

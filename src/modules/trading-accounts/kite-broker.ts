@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KiteConnect } from 'kiteconnect';
+import { RateLimiter } from '../../common/throttle/rate-limiter.service';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { BrokerProfile } from './trading-account.entity';
 
@@ -22,7 +23,7 @@ export interface BrokerSession {
  * - `token`: TokenException (403), the session or request token is invalid or expired;
  * - `permission`: PermissionException, the app may not do this (any more);
  * - `input`: InputException and the like, a request the broker does not accept;
- * - `rate_limited`: 429, Kite's 10 requests per second;
+ * - `rate_limited`: 429, Kite's 10 requests per second, or no turn at that rate came in time;
  * - `unavailable`: no answer, a timeout, or the broker says its systems are down (NetworkException);
  * - `malformed`: an answer that is not Kite's contract (DataException, missing fields).
  */
@@ -112,13 +113,21 @@ function net(segment: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** How long a call may wait for its turn at the app's rate before it fails as rate-limited. */
+const MAX_TURN_WAIT_MS = 10_000;
+
 /**
  * Kite Connect v3 through the official `kiteconnect` client, pointed at KITE_API_URL. A client is
- * made per call: each holds one app and one access token.
+ * made per call: each holds one app and one access token. Kite refuses an app more than 10
+ * requests in a second (KITE_RATE_LIMIT_PER_SECOND), whichever user they are for: every call
+ * of an app (links, syncs, unlinks) waits for its turn in one pace shared by every instance.
  */
 @Injectable()
 export class KiteBroker {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** Exchanges a request token (with its checksum, computed by the client) for a session. */
   async exchange(app: BrokerApp, requestToken: string): Promise<BrokerSession> {
@@ -162,7 +171,10 @@ export class KiteBroker {
     accessToken: string | null,
     work: (kite: InstanceType<typeof KiteConnect>) => Promise<T>,
   ): Promise<T> {
-    const { apiUrl, timeoutMs } = this.config.tradingAccounts.kite;
+    const { apiUrl, timeoutMs, rateLimitPerSecond } = this.config.tradingAccounts.kite;
+    if (!(await this.limiter.pace(`kite:${app.apiKey}`, rateLimitPerSecond, MAX_TURN_WAIT_MS))) {
+      throw new BrokerError('rate_limited', 'the app’s calls to the broker are queued too long');
+    }
     const kite = new KiteConnect({
       api_key: app.apiKey,
       root: apiUrl,

@@ -1,10 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'pg-boss';
 import { Actor, systemActor } from '../../common/auth/actor';
 import { DomainError } from '../../common/errors/domain-error';
 import { TradingAccountsErrorCode } from '../../common/errors/error-code';
-import { RateLimiter } from '../../common/throttle/rate-limiter.service';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Transactions } from '../../database/transactions';
 import { DomainEvents } from '../events/domain-events.service';
 import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../events/jobs/job-handler.decorator';
@@ -18,16 +16,14 @@ export const SYNC_QUEUE = 'trading_accounts.sync';
 /** An active account's profile is read again once it is this old. */
 const SYNC_EVERY_MS = 60 * 60 * 1000;
 const BATCH = 100;
-/** Broker calls of one sync: the profile and the margins. */
-const CALLS_PER_SYNC = 2;
 
 type SyncOutcome = 'synced' | 'expired' | 'refused' | 'unavailable';
 
 /**
  * Keeps accounts in step with the broker: every account whose session passed its daily expiry
  * is marked `expired`; active accounts are read again (`/user/profile`, `/user/margins`) once
- * an hour, at most Kite's rate per app (10 requests per second, shared by every instance
- * through the rate limiter), backing off on a 429. A TokenException marks the account expired
+ * an hour, at Kite's rate per app (the broker's pace, shared with links and unlinks), trying a
+ * call again on a 429. A TokenException marks the account expired
  * (the owner is mailed to link again); a PermissionException `revoked`; nonsense `error`.
  */
 @Injectable()
@@ -40,8 +36,6 @@ export class TradingAccountSync {
     private readonly broker: KiteBroker,
     private readonly events: DomainEvents,
     private readonly transactions: Transactions,
-    private readonly limiter: RateLimiter,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @JobHandler({ name: SYNC_QUEUE, ...CATCH_UP_JOB, cron: '*/5 * * * *' })
@@ -89,7 +83,6 @@ export class TradingAccountSync {
   ): Promise<SyncOutcome> {
     const session = await this.vault.session(account.id, account.app);
     for (let attempt = 0; ; attempt++) {
-      await this.paced(session.app.apiKey);
       try {
         const profile = await this.broker.profile(session.app, session.accessToken);
         const at = new Date();
@@ -144,15 +137,5 @@ export class TradingAccountSync {
       { account_id: account.id, user_id: account.ownerId, expired_at: new Date().toISOString() },
       { actor },
     );
-  }
-
-  /** Waits for a slot of the app's rate at Kite (every instance counts in the same limiter). */
-  private async paced(apiKey: string): Promise<void> {
-    const perSecond = this.config.tradingAccounts.kite.rateLimitPerSecond;
-    for (;;) {
-      const slot = await this.limiter.consume(`kite:${apiKey}`, perSecond / CALLS_PER_SYNC, 1);
-      if (slot.allowed) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 }
