@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { systemActor } from '../src/common/auth/actor';
 import { Transactions } from '../src/database/transactions';
 import { DomainEvents } from '../src/modules/events/domain-events.service';
+import { WebhookDeliveries } from '../src/modules/events/webhooks/webhook-deliveries';
 import { ReceivedWebhook, WebhookReceiver } from './peers/webhook-receiver';
 import { createVerifiedAccount, settled } from './support/accounts';
 import { send, signedInAdmin, signedInUser } from './support/access';
@@ -418,6 +419,43 @@ describe('outbound webhooks', () => {
       expect(log[0]).toMatchObject({ attempt: 2, outcome: 'success', status_code: 204 });
       const retrying = await deliveries(endpoint.id, '?outcome=retrying');
       expect(retrying.map((d) => d.event_id)).toEqual([eventId]);
+    });
+
+    it('records batches failing at the same endpoints in opposite orders side by side, without a deadlock', async () => {
+      const hooks = await Promise.all([0, 1].map(() => receiver(() => ({ status: 400 }))));
+      // Subscribed to nothing this test emits: only the batches below go to them.
+      const endpoints = await Promise.all(
+        hooks.map((hook) => createEndpoint({ url: hook.url, event_types: ['role.deleted'] })),
+      );
+      const eventIds: string[] = [];
+      for (let i = 0; i < 8; i++) eventIds.push(await touch(await source()));
+      await eventually(async () => {
+        const [{ count }] = await db.query<{ count: number }[]>(
+          'SELECT count(*)::int AS count FROM outbox WHERE id = ANY($1) AND position IS NOT NULL',
+          [eventIds],
+        );
+        expect(count).toBe(eventIds.length);
+      });
+      const job = (endpoint: EndpointBody, eventId: string) => ({
+        id: randomUUID(),
+        data: { endpoint_id: endpoint.id, event_id: eventId, attempt: 1 },
+      });
+      const batches = eventIds.map((eventId, i) =>
+        (i % 2 === 0 ? endpoints : [...endpoints].reverse()).map((endpoint) =>
+          job(endpoint, eventId),
+        ),
+      );
+      const deliveriesBefore = hooks.map((hook) => hook.received.length);
+      const outcomes = await Promise.all(
+        batches.map((batch) => t.app.get(WebhookDeliveries).deliver(batch as never)),
+      );
+      expect(outcomes.flat().map((outcome) => outcome.status)).toEqual(
+        Array(eventIds.length * endpoints.length).fill('completed'),
+      );
+      expect(hooks.map((hook, i) => hook.received.length - deliveriesBefore[i])).toEqual([8, 8]);
+      for (const endpoint of endpoints) {
+        expect(await deliveries(endpoint.id, '?outcome=failed')).toHaveLength(8);
+      }
     });
 
     it('gives up on an attempt that hangs past the timeout, and retries it', async () => {

@@ -153,6 +153,7 @@ export class WebhookDeliveries {
     );
     if (made.length === 0) return;
     const outcomes = await this.transactions.run(async (): Promise<DeliveryOutcome[]> => {
+      await this.endpoints.lockInOrder([...new Set(made.map((attempt) => attempt.target.id))]);
       const outcomes: DeliveryOutcome[] = [];
       for (const attempt of made) outcomes.push(await this.settle(attempt));
       const succeeded = new Set(

@@ -160,6 +160,18 @@ export class WebhookEndpointsRepository {
     }));
   }
 
+  /**
+   * Locks the endpoints a batch of deliveries records outcomes for, in id order: batches that
+   * share endpoints then wait for each other instead of locking them in opposite orders
+   * (a deadlock).
+   */
+  async lockInOrder(ids: string[]): Promise<void> {
+    await this.query(
+      'SELECT 1 FROM webhook_endpoints WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE',
+      [ids],
+    );
+  }
+
   /** A delivery succeeded: the endpoint is no longer failing. */
   async recordSuccess(id: string): Promise<void> {
     await this.query(
