@@ -123,8 +123,27 @@ export async function mailsTo(t: TestApp, recipient: string): Promise<OutboxRow[
 export async function lastMailTo(t: TestApp, recipient: string): Promise<OutboxRow> {
   const mails = await mailsTo(t, recipient);
   const last = mails.at(-1);
-  if (!last) throw new Error(`no mail to ${recipient}`);
+  if (!last) throw new Error(`no mail to ${recipient}; ${await unfinishedWork(t)}`);
   return last;
+}
+
+/**
+ * What `settled` did not wait for, for a failure's message: the jobs not completed (a retry
+ * waiting for its time, a dead letter) with their last error, and the events not published.
+ */
+async function unfinishedWork(t: TestApp): Promise<string> {
+  const database = t.app.get(DataSource);
+  const [jobs, [{ unpublished }]] = await Promise.all([
+    database.query<object[]>(
+      `SELECT name, state, retry_count, start_after, output FROM pgboss.job
+        WHERE state <> 'completed' AND name <> $1 ORDER BY created_on`,
+      [DEAD_LETTER_QUEUE],
+    ),
+    database.query<{ unpublished: number }[]>(
+      'SELECT count(*)::int AS unpublished FROM outbox WHERE position IS NULL',
+    ),
+  ]);
+  return `jobs not completed: ${JSON.stringify(jobs)}; events not published: ${unpublished}`;
 }
 
 export function post(
