@@ -54,7 +54,10 @@ export function superviseWorkers(
   cluster.on('exit', (worker, code, signal) => {
     const started = listening.delete(worker);
     if (stopping) {
-      if (code !== 0) failed = true;
+      // A worker still starting may meet the SIGTERM before it handles signals: it ends by the
+      // signal, having served nothing, which is a clean stop too.
+      const stoppedWhileStarting = !started && signal === 'SIGTERM';
+      if (code !== 0 && !stoppedWhileStarting) failed = true;
       exitWhenAllStopped();
       return;
     }

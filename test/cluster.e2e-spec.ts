@@ -141,7 +141,11 @@ describe('WEB_CONCURRENCY workers', () => {
       expect(logLines().map((l) => l.msg)).toContain(
         `Worker ${workers[0]} died (signal SIGKILL); starting another`,
       );
-      await waitForStatus(port, '/health/ready', 200);
+      // The other worker answers readiness at once: wait for the replacement to listen too.
+      await until(
+        () => logLines().filter((l) => l.msg.endsWith('with 2 workers')).length === 2,
+        'the replacement listening',
+      );
 
       // A login in flight (argon2 takes a while) is answered before its worker stops.
       const running = childrenOf(service.pid!);
@@ -155,6 +159,25 @@ describe('WEB_CONCURRENCY workers', () => {
       expect((await inFlight).status).toBe(401);
       expect(await exited).toBe(0);
       expect(logLines().filter((l) => l.msg === 'Stopped cleanly')).toHaveLength(2);
+      for (const pid of running) expect(() => process.kill(pid, 0)).toThrow();
+    },
+  );
+
+  itOnServer(
+    'stops with exit code 0 when SIGTERM comes while a replacement worker starts',
+    async () => {
+      const service = await start();
+      const [dead] = childrenOf(service.pid!);
+      const exited = exitOf(service);
+      process.kill(dead, 'SIGKILL');
+      await until(
+        () => logLines().some((l) => l.msg.startsWith(`Worker ${dead} died`)),
+        'a replacement worker',
+      );
+      const running = childrenOf(service.pid!);
+      // At once: the replacement is still loading, and may not handle signals yet.
+      service.kill('SIGTERM');
+      expect(await exited).toBe(0);
       for (const pid of running) expect(() => process.kill(pid, 0)).toThrow();
     },
   );
