@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { Transactions } from '../src/database/transactions';
+import { DomainEvents } from '../src/modules/events/domain-events.service';
+import { EVENTS_NOTIFY_CHANNEL } from '../src/modules/events/event-tail';
+import { JobQueue } from '../src/modules/events/jobs/job-queue.service';
+import { OutboxRepository } from '../src/modules/events/outbox.repository';
 import {
   REDIS_STREAM_QUEUE,
   RedisStreamPublisher,
@@ -111,6 +117,55 @@ describe('the Redis stream of published events', () => {
     const after = (await published()).slice(events.length);
     expect(after.length).toBeGreaterThan(0);
     expect(await read()).toEqual(after.map((e) => `${e.position}-0`));
+  });
+
+  /** The publisher's jobs by state, waiting until `done` holds of them (at most 10 s). */
+  async function publisherJobs(done: (states: string[]) => boolean): Promise<string[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const rows = await t.app
+        .get(DataSource)
+        .query<{ state: string }[]>(
+          `SELECT state FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
+          [REDIS_STREAM_QUEUE],
+        );
+      const states = rows.map((row) => row.state).sort();
+      if (done(states)) return states;
+      if (Date.now() > deadline) throw new Error(`the publisher's jobs stayed ${states.join()}`);
+      await sleep(20);
+    }
+  }
+
+  it('adds a publication whose request came while a run waited that ended before the commit', async () => {
+    const user = await signedInUser(t);
+    await settled(t);
+    await streamCaughtUp();
+    const jobs = t.app.get(JobQueue);
+    // A run that waits for the outbox (locked here), and another one waiting behind it.
+    const holder = new Client({ connectionString: t.config.database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE');
+      await jobs.send(REDIS_STREAM_QUEUE, {});
+      await publisherJobs((states) => states.includes('active'));
+      await jobs.send(REDIS_STREAM_QUEUE, {});
+      expect(await publisherJobs(() => true)).toEqual(['active', 'created']);
+
+      // A relay transaction: its publisher asks for a run; both runs end before it commits.
+      await t.app.get(Transactions).run(async () => {
+        await t.app.get(RedisStreamPublisher).published();
+        await holder.query('COMMIT');
+        await publisherJobs((states) => states.length === 0);
+        await t.app.get(DomainEvents).emit('user.password_reset.requested', { user_id: user.id });
+        const outbox = t.app.get(OutboxRepository);
+        expect(await outbox.publishNext(10, EVENTS_NOTIFY_CHANNEL)).toHaveLength(1);
+      });
+    } finally {
+      await holder.end();
+    }
+    // Well before the minute's run.
+    await streamCaughtUp(5_000);
   });
 
   it('takes an event Redis already holds for added, and goes on after it', async () => {

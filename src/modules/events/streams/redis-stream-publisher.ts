@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Job } from 'pg-boss';
 import { REDIS } from '../../../common/redis/redis.module';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { Transactions } from '../../../database/transactions';
 import { eventMessage, PublishedEvent } from '../domain-event';
 import { CATCH_UP_JOB, JobHandler, JobOutcome } from '../jobs/job-handler.decorator';
 import { JobQueue } from '../jobs/job-queue.service';
@@ -18,26 +19,39 @@ const ALREADY_ADDED = /equal or smaller than the target stream top item/i;
 /**
  * Adds every published event, once and in order, to the Redis stream EVENTS_REDIS_STREAM, with
  * the id `<position>-0` and the fields `type`, `id` and `data` (the JSON envelope), trimmed to
- * about EVENTS_REDIS_STREAM_MAX_LENGTH entries. A singleton job, asked for after each
- * publication and run every minute besides, that continues after the last entry of the stream:
- * the stream itself records how far it got, so a run that crashed after adding is not added
- * twice (Redis refuses the same id), and a Redis that is down only makes the job retry with
- * backoff; when it is back, everything missed is added in order. The stream's key must be
+ * about EVENTS_REDIS_STREAM_MAX_LENGTH entries. A singleton job, asked for once each
+ * publication commits and run every minute besides, that continues after the last entry of the
+ * stream: the stream itself records how far it got, so a run that crashed after adding is not
+ * added twice (Redis refuses the same id), and a Redis that is down only makes the job retry
+ * with backoff; when it is back, everything missed is added in order. The stream's key must be
  * Gatehouse's alone: an entry with a higher id added by someone else would hide the events below.
  */
 @Injectable()
 export class RedisStreamPublisher {
+  private readonly logger = new Logger(RedisStreamPublisher.name);
+
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly jobs: JobQueue,
+    private readonly transactions: Transactions,
     @Inject(REDIS) private readonly redis: Redis | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Asks for a run in the relay's transaction: at most one waits (stately). */
+  /**
+   * Asks for a run once the relay's transaction has committed. At most one run waits
+   * (stately), so a request made inside the transaction while one waited was dropped, and that
+   * run could start and end before the commit, leaving these events to the minute's run. A
+   * request that fails, or a crash before it, leaves them to that run too.
+   */
   @OnPublished('*')
   async published(): Promise<void> {
-    if (this.config.events.redisStream) await this.jobs.send(REDIS_STREAM_QUEUE, {});
+    if (!this.config.events.redisStream) return;
+    await this.transactions.afterCommit(async () => {
+      await this.jobs.send(REDIS_STREAM_QUEUE, {}).catch((error: Error) => {
+        this.logger.warn(`Could not ask for a ${REDIS_STREAM_QUEUE} job: ${error.message}`);
+      });
+    });
   }
 
   @JobHandler({ name: REDIS_STREAM_QUEUE, ...CATCH_UP_JOB })
