@@ -1,9 +1,12 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Actor } from '../src/common/auth/actor';
-import { AuditExports } from '../src/modules/audit/audit-exports.service';
+import { AuditExports, EXPORT_QUEUE } from '../src/modules/audit/audit-exports.service';
+import { RELAY_LOCK_KEY } from '../src/modules/events/outbox.repository';
 import { createVerifiedAccount, get, login, settled, uniqueIp } from './support/accounts';
 import { send, signedInAdmin, signedInUser, SignedInUser } from './support/access';
-import { expectInvalidField, expectProblem } from './support/assertions';
+import { expectInvalidField, expectProblem, sleep } from './support/assertions';
+import { itOnServer } from './support/server-only';
 import { startTestApp, TestApp } from './support/test-app';
 
 interface ExportBody {
@@ -91,6 +94,57 @@ describe('audit exports', () => {
     expect(whole).not.toContain(ip);
     expect(whole).not.toContain(user.id);
   });
+
+  // A second session holds the relay's lock: the embedded database has one session.
+  itOnServer(
+    'holds a sign-in made just before it was asked for, once its event is published',
+    async () => {
+      const account = await createVerifiedAccount(t);
+      await settled(t);
+      const [{ id: userId }] = await db.query<{ id: string }[]>(
+        'SELECT id FROM users WHERE email = $1',
+        [account.email.toLowerCase()],
+      );
+      const holder = new Client({ connectionString: t.config.database.url });
+      await holder.connect();
+      let exportId: string;
+      try {
+        // No relay run can publish the sign-in meanwhile.
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK_KEY]);
+        await login(t, account.email, account.password, { ip: uniqueIp() });
+        const res = await requestExport({ filter: { user_id: userId }, format: 'ndjson' });
+        expect(res.statusCode).toBe(202);
+        exportId = res.json<ExportBody>().id;
+        // The export's job has started (and, built, would have finished) before the lock goes.
+        for (;;) {
+          const [{ started }] = await db.query<{ started: boolean }[]>(
+            `SELECT EXISTS (SELECT 1 FROM pgboss.job WHERE name = $1 AND data->>'export_id' = $2
+                             AND state IN ('active', 'completed')) AS started`,
+            [EXPORT_QUEUE, exportId],
+          );
+          if (started) break;
+          await sleep(20);
+        }
+        await sleep(500);
+        await holder.query('COMMIT');
+      } finally {
+        await holder.end();
+      }
+      const done = await ready(exportId);
+      const listed = (
+        await get(t, `/v1/admin/audit-events?user_id=${userId}&limit=100`, admin.token)
+      ).json<AuditPage>();
+      expect(listed.items.map((i) => i.action)).toContain('auth.login');
+      expect(done).toMatchObject({ status: 'ready', rows: listed.items.length });
+      const file = await get(t, done.download_url!, admin.token);
+      const lines = file.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as AuditPage['items'][0]);
+      expect(lines.map((l) => l.id)).toEqual(listed.items.map((i) => i.id).reverse());
+    },
+  );
 
   it('writes CSV with a header and quoted fields', async () => {
     const res = await requestExport({

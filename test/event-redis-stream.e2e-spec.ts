@@ -14,6 +14,7 @@ import {
 import { login, post, settled, uniqueIp } from './support/accounts';
 import { send, SignedInUser, signedInUser, uniqueName } from './support/access';
 import { sleep } from './support/assertions';
+import { itOnServer } from './support/server-only';
 import { TcpProxy } from './peers/tcp-proxy';
 import { startTestApp, TestApp } from './support/test-app';
 import { TEST_REDIS_URL } from './support/throttle-redis';
@@ -136,37 +137,41 @@ describe('the Redis stream of published events', () => {
     }
   }
 
-  it('adds a publication whose request came while a run waited that ended before the commit', async () => {
-    const user = await signedInUser(t);
-    await settled(t);
-    await streamCaughtUp();
-    const jobs = t.app.get(JobQueue);
-    // A run that waits for the outbox (locked here), and another one waiting behind it.
-    const holder = new Client({ connectionString: t.config.database.url });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE');
-      await jobs.send(REDIS_STREAM_QUEUE, {});
-      await publisherJobs((states) => states.includes('active'));
-      await jobs.send(REDIS_STREAM_QUEUE, {});
-      expect(await publisherJobs(() => true)).toEqual(['active', 'created']);
+  // A second session holds the outbox: the embedded database has one session.
+  itOnServer(
+    'adds a publication whose request came while a run waited that ended before the commit',
+    async () => {
+      const user = await signedInUser(t);
+      await settled(t);
+      await streamCaughtUp();
+      const jobs = t.app.get(JobQueue);
+      // A run that waits for the outbox (locked here), and another one waiting behind it.
+      const holder = new Client({ connectionString: t.config.database.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE');
+        await jobs.send(REDIS_STREAM_QUEUE, {});
+        await publisherJobs((states) => states.includes('active'));
+        await jobs.send(REDIS_STREAM_QUEUE, {});
+        expect(await publisherJobs(() => true)).toEqual(['active', 'created']);
 
-      // A relay transaction: its publisher asks for a run; both runs end before it commits.
-      await t.app.get(Transactions).run(async () => {
-        await t.app.get(RedisStreamPublisher).published();
-        await holder.query('COMMIT');
-        await publisherJobs((states) => states.length === 0);
-        await t.app.get(DomainEvents).emit('user.password_reset.requested', { user_id: user.id });
-        const outbox = t.app.get(OutboxRepository);
-        expect(await outbox.publishNext(10, EVENTS_NOTIFY_CHANNEL)).toHaveLength(1);
-      });
-    } finally {
-      await holder.end();
-    }
-    // Well before the minute's run.
-    await streamCaughtUp(5_000);
-  });
+        // A relay transaction: its publisher asks for a run; both runs end before it commits.
+        await t.app.get(Transactions).run(async () => {
+          await t.app.get(RedisStreamPublisher).published();
+          await holder.query('COMMIT');
+          await publisherJobs((states) => states.length === 0);
+          await t.app.get(DomainEvents).emit('user.password_reset.requested', { user_id: user.id });
+          const outbox = t.app.get(OutboxRepository);
+          expect(await outbox.publishNext(10, EVENTS_NOTIFY_CHANNEL)).toHaveLength(1);
+        });
+      } finally {
+        await holder.end();
+      }
+      // Well before the minute's run.
+      await streamCaughtUp(5_000);
+    },
+  );
 
   it('takes an event Redis already holds for added, and goes on after it', async () => {
     const user = await signedInUser(t);
