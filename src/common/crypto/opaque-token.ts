@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Kinds of opaque secret Gatehouse issues, each with a prefix that names it (and scanners find). */
 export const TOKEN_PREFIXES = {
@@ -48,5 +48,5 @@ export function presentedTokenHash(
 }
 
 export function hashOpaqueToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer');
 }

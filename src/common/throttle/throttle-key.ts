@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * A store key for `identifier` (an email, an IP address, a caller's rate-limit key) under
@@ -6,5 +6,5 @@ import { createHash } from 'node:crypto';
  * keep one short length whatever the caller passes.
  */
 export function throttleKey(namespace: string, identifier: string): string {
-  return `${namespace}:${createHash('sha256').update(identifier).digest('base64url')}`;
+  return `${namespace}:${hash('sha256', identifier, 'base64url')}`;
 }
