@@ -98,7 +98,7 @@ export class UsersController {
     const user = await this.users.profile(userId);
     // The guard saw a live session a moment ago; an account deleted since then is simply gone.
     if (!user) throw new DomainError(CommonErrorCode.NotFound, 'The account no longer exists.');
-    return { ...toUserDto(user), pending_email: user.pendingEmail };
+    return Object.assign(toUserDto(user), { pending_email: user.pendingEmail });
   }
 }
 

@@ -114,7 +114,7 @@ export class UsersRepository {
       [id, now],
     );
     const row = rows[0];
-    return row ? { ...toUser(row), pendingEmail: row.pending_email } : null;
+    return row ? Object.assign(toUser(row), { pendingEmail: row.pending_email }) : null;
   }
 
   findById(id: string): Promise<User | null> {
