@@ -134,6 +134,31 @@ describe('mail through SMTP', () => {
     expect(deliveredTo(to.address)).toHaveLength(1);
   });
 
+  it('sends a mail sent again (its job run twice, as around a crash) with the same Message-ID', async () => {
+    const to = recipient();
+    await mail.enqueue(verifyEmail(to.address, 'https://app.example/verify'));
+    await mail.enqueue(passwordReset(to.address, 'https://app.example/reset'));
+    await settled(t);
+    const jobs = await t.app
+      .get(DataSource)
+      .query<{ id: string; data: { sealed: string; queued: string } }[]>(
+        "SELECT id, data FROM pgboss.job WHERE name = $1 AND data->>'queued' IS NOT NULL ORDER BY created_on DESC LIMIT 2",
+        [MAIL_QUEUE],
+      );
+    const [first] = deliveredTo(to.address);
+    const again = jobs.find(
+      (job) => `<${job.data.queued}@gatehouse.test>` === first.headers['message-id'],
+    );
+    expect(again).toBeDefined();
+
+    expect(await mail.send([again as never])).toEqual([{ id: again!.id, status: 'completed' }]);
+    const [, second, resent] = deliveredTo(to.address);
+    expect(resent.headers['message-id']).toBe(first.headers['message-id']);
+    expect(resent.text).toBe(first.text);
+    expect(second.headers['message-id']).toMatch(/^<[0-9a-f-]{36}@gatehouse\.test>$/);
+    expect(second.headers['message-id']).not.toBe(first.headers['message-id']);
+  });
+
   it('keeps the mail only sealed while it waits: no address, subject or link in the job', async () => {
     const to = recipient();
     const secret = token();

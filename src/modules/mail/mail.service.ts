@@ -28,6 +28,7 @@ interface MailJob {
   /**
    * When it was queued, as a UUIDv7 that sorts after every one queued before by this process:
    * jobs queued by one transaction share pg-boss's `created_on`, which it then orders at random.
+   * Also the message's id (its Message-ID), the same when the job runs again.
    */
   queued: string;
 }
@@ -92,7 +93,7 @@ export class MailService {
         continue;
       }
       try {
-        await this.mailer.send(message);
+        await this.mailer.send(message, job.data.queued);
         outcomes.push({ id: job.id, status: 'completed' });
       } catch (error) {
         // The text and its link carry tokens: only who, what and why it failed are logged.

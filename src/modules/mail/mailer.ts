@@ -12,6 +12,10 @@ export interface MailMessage {
  * rather than an interface so that it can serve as its own injection token.
  */
 export abstract class Mailer {
-  /** Resolves once the mail has been handed over; rejects when it could not be. */
-  abstract send(message: MailMessage): Promise<void>;
+  /**
+   * Resolves once the mail has been handed over; rejects when it could not be. `id` names the
+   * message and is the same each time it is sent again: a job retried after a crash that came
+   * between the handover and the job's completion sends it twice, as one message.
+   */
+  abstract send(message: MailMessage, id: string): Promise<void>;
 }

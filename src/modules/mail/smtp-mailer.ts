@@ -10,12 +10,15 @@ import { Mailer, MailMessage } from './mailer';
  */
 export class SmtpMailer extends Mailer implements OnApplicationShutdown {
   private readonly transport: Transporter<SMTPPool.SentMessageInfo>;
+  /** The domain of the From address (`localhost` when it has none), for Message-IDs. */
+  private readonly domain: string;
 
   constructor(
     smtpUrl: string,
     private readonly from: string,
   ) {
     super();
+    this.domain = /@([^\s<>@]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
     // Options given as query parameters of the URL (nodemailer's, e.g. requireTLS=true) take
     // precedence over these. `maxRequeues` is a pool option nodemailer's typings lack.
     const options: SMTPPool.Options & { maxRequeues: number } = {
@@ -31,8 +34,13 @@ export class SmtpMailer extends Mailer implements OnApplicationShutdown {
     this.transport = createTransport(new SMTPPool(options));
   }
 
-  async send(message: MailMessage): Promise<void> {
+  /**
+   * The Message-ID is the message's `id` at the sender's domain, as nodemailer makes its own: the
+   * same on every send of one message, so mail systems that collapse duplicates by it can.
+   */
+  async send(message: MailMessage, id: string): Promise<void> {
     await this.transport.sendMail({
+      messageId: `<${id}@${this.domain}>`,
       from: this.from,
       // An address object is one mailbox; a string would be parsed as a list of them.
       to: { name: '', address: message.to },
