@@ -159,6 +159,18 @@ describe('domain events', () => {
         const asked = new Date();
         expect(await relay.publishedThrough(asked, 300)).toBe(false);
         expect((await outboxRowsOf(userId))[0].position).toBeNull();
+        // A reader that waits for it goes on after the timeout, saying so.
+        await relay.awaitPublishedThrough(
+          asked,
+          { what: 'a test read', fields: { reader: userId } },
+          300,
+        );
+        expect(t.logs).toContainEqual(
+          expect.objectContaining({
+            reader: userId,
+            msg: 'Events from before a test read was asked for are not all published yet; it holds what is',
+          }),
+        );
 
         const published = relay.publishedThrough(asked);
         await holder.query('COMMIT');

@@ -178,13 +178,10 @@ export class AuditExports {
     if (!exported || exported.status !== 'pending') return;
     // Some rows (a sign-in's) are written by the relay's consumers after their change commits:
     // the export holds what happened up to the request once its events are published.
-    if (!(await this.relay.publishedThrough(exported.createdAt))) {
-      this.logger.warn(
-        { export_id: id },
-        'Events from before an audit export was asked for are not all published yet; ' +
-          'it holds what is',
-      );
-    }
+    await this.relay.awaitPublishedThrough(exported.createdAt, {
+      what: 'an audit export',
+      fields: { export_id: id },
+    });
     const key = this.cipher.decrypt(exported.sealedKey, exportKeyContext(id));
     const chunks = new ChunkedFileCipher(key, exportKeyContext(id));
     const conditions = await this.queries.conditionsOf(parseAuditFilter(exported.filter));

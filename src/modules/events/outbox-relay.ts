@@ -103,7 +103,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * Resolves true once every event emitted up to `instant` is published, with what its
    * consumers write (by this process's run or another instance's), or false after `timeoutMs`.
    * For a reader of what the consumers write that must hold what was done before it was asked
-   * for: a personal data export and the audit rows of the sign-ins just before it.
+   * for: the exports (personal data, the audit log) and the audit rows of the sign-ins just
+   * before them.
    */
   async publishedThrough(
     instant: Date,
@@ -119,6 +120,22 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.request();
       await sleep(PUBLISHED_THROUGH_POLL_MS);
     }
+  }
+
+  /**
+   * For a reader of what the consumers write (an export): waits until what was emitted up to
+   * `askedAt` is published; past the timeout it logs so and lets the reader go on with what is.
+   */
+  async awaitPublishedThrough(
+    askedAt: Date,
+    reader: { what: string; fields: Record<string, unknown> },
+    timeoutMs = PUBLISHED_THROUGH_TIMEOUT_MS,
+  ): Promise<void> {
+    if (await this.publishedThrough(askedAt, timeoutMs)) return;
+    this.logger.warn(
+      reader.fields,
+      `Events from before ${reader.what} was asked for are not all published yet; it holds what is`,
+    );
   }
 
   @JobHandler({ name: RELAY_QUEUE, ...CATCH_UP_JOB })

@@ -182,13 +182,10 @@ export class PersonalDataExports {
     if (!exported || exported.status !== 'pending') return;
     // What the person did up to the request (a sign-in's audit row) is written by the relay's
     // consumers after its commit: the export holds it once it is published.
-    if (!(await this.relay.publishedThrough(exported.createdAt))) {
-      this.logger.warn(
-        { export_id: id },
-        'Events from before a personal data export was asked for are not all published yet; ' +
-          'it holds what is',
-      );
-    }
+    await this.relay.awaitPublishedThrough(exported.createdAt, {
+      what: 'a personal data export',
+      fields: { export_id: id },
+    });
     const key = this.cipher.decrypt(exported.sealedKey, exportKeyContext(id));
     const chunks = new ChunkedFileCipher(key, exportKeyContext(id));
     await this.exports.clearChunks(id);
