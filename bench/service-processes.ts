@@ -23,6 +23,13 @@ import {
 } from './process-cpu';
 import { describeRounds, renderComparisonTable } from './results-file';
 import type { MemoryCgroup } from './memory-cgroup';
+import {
+  BREAKDOWN_HEADER,
+  breakdownCells,
+  readMemoryBreakdown,
+  sampleHighestMemory,
+  type MemoryBreakdown,
+} from './memory-breakdown';
 import type { GatehouseServer } from './targets';
 
 const MAIN = join(__dirname, '..', 'src', 'main.js');
@@ -58,6 +65,15 @@ export interface ServiceComparison {
     /** Before the loads, once the service answered its first requests. */
     atRest: ResidentMemory | undefined;
     peak: number | undefined;
+  }[];
+  /**
+   * Where the memory of each one-process variant is: at rest, and at the highest of the readings
+   * taken every quarter second under the loads (its `/metrics` answers for its one process).
+   */
+  breakdowns: {
+    server: string;
+    atRest: MemoryBreakdown | undefined;
+    highest: MemoryBreakdown | undefined;
   }[];
   settings: string;
   /** How many questions the check load cycles through. */
@@ -181,6 +197,11 @@ export async function compareServiceProcesses(
         .flatMap((server) => [server.pid, ...childPids(server.pid)])
         .map((pid) => [pid, residentMemoryMib(pid)] as const),
     );
+    const single = servers.filter((server) => server.variant.workers === 1);
+    const breakdownsAtRest = await Promise.all(
+      single.map((server) => readMemoryBreakdown(server.pid, server.baseUrl)),
+    );
+    const samplers = single.map((server) => sampleHighestMemory(server.pid, server.baseUrl));
     const checkHeaders = {
       authorization: `Bearer ${fixture.accessToken}`,
       'content-type': 'application/json',
@@ -232,6 +253,7 @@ export async function compareServiceProcesses(
         requestsByConnection: loginRequests(loginAccounts, loginConnections),
       },
     }));
+    const highest = await Promise.all(samplers.map((sampler) => sampler.stop()));
     const memory = servers.flatMap((server) =>
       [server.pid, ...childPids(server.pid)].map((pid, index) => ({
         server: server.variant.name,
@@ -250,6 +272,11 @@ export async function compareServiceProcesses(
       refresh,
       login,
       memory,
+      breakdowns: single.map((server, index) => ({
+        server: server.variant.name,
+        atRest: breakdownsAtRest[index],
+        highest: highest[index],
+      })),
       settings: `${describeRounds(settings, connections)}; logins with ${loginConnections} connections; database: ${app.database}.`,
       checkQuestions: fixture.scenarios.length,
     };
@@ -290,7 +317,7 @@ export function renderServiceComparison(
   comparison: ServiceComparison,
   ratioLabels: string[],
 ): string {
-  const { check, refresh, login, memory } = comparison;
+  const { check, refresh, login, memory, breakdowns } = comparison;
   const ratio = (figures: Measurement[], variant: number) =>
     `${(figures[variant].requestsPerSecond / figures[0].requestsPerSecond).toFixed(2)}×`;
   return [
@@ -315,5 +342,23 @@ export function renderServiceComparison(
         `| ${row.server} | ${row.role} | ${mib(row.atRest?.rss)} | ${mib(row.atRest?.file)} | ` +
         `${mib(row.peak)} |`,
     ),
+    ...(breakdowns.length === 0
+      ? []
+      : [
+          '',
+          `| server | when, MiB ${BREAKDOWN_HEADER}`,
+          '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+          ...breakdowns.flatMap(({ server, atRest, highest }) => [
+            `| ${server} | at rest | ${breakdownCells(atRest).join(' | ')} |`,
+            `| ${server} | highest reading under load | ${breakdownCells(highest).join(' | ')} |`,
+          ]),
+          '',
+          'Where the memory is, in MiB: RSS and the part mapped from files from /proc; V8’s heap ' +
+            'spaces as committed, and in brackets the old space’s part in use (live objects and ' +
+            'garbage not yet collected), from the process’s own `GET /metrics`; the rest is native ' +
+            'memory: argon2’s working memory (19 MiB per verification in flight), malloc’s heap, ' +
+            'thread stacks. Under load the process is read every quarter second, and the highest ' +
+            'reading can lie below the peak (VmHWM).',
+        ]),
   ].join('\n');
 }
