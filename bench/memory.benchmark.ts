@@ -32,7 +32,7 @@ export const memoryBenchmark: Benchmark = {
     ];
     const [inContainer, inContainerYoung] = cgroups;
     const variants: ServiceVariant[] = [
-      { name: 'V8 defaults', node: process.execPath, workers: 1 },
+      { name: 'V8 defaults', node: process.execPath, workers: 1, heapSnapshot: true },
       { name: capped, node: process.execPath, workers: 1, nodeOptions: capped },
       ...(inContainer && inContainerYoung
         ? [
@@ -90,6 +90,7 @@ export const memoryBenchmark: Benchmark = {
                 'writable).',
             ]),
         ...whereTheMemoryIs(comparison),
+        ...liveHeapNotes(comparison),
         peakRssNote(comparison),
       ],
     });
@@ -114,5 +115,31 @@ function whereTheMemoryIs(comparison: ServiceComparison): string[] {
         `(at rest ${f(atRest.rss - atRest.file - heapCommitted(atRest))}); mapped from files ` +
         `${f(highest.file)}.`,
     ];
+  });
+}
+
+/** What the heap snapshot after the loads found live, against the heap in use at the highest reading. */
+function liveHeapNotes(comparison: ServiceComparison): string[] {
+  return comparison.liveHeaps.map(({ server, heap }) => {
+    const f = (value: number) => value.toFixed(1);
+    const highest = comparison.breakdowns.find((row) => row.server === server)?.highest;
+    const inUse =
+      highest &&
+      highest.heap.new.used +
+        highest.heap.old.used +
+        highest.heap.code.used +
+        highest.heap.large_object.used;
+    return (
+      `${server}: a heap snapshot after the loads (V8 collects first) holds ${f(heap.total)} MiB ` +
+      `live: strings ${f(heap.strings)} (of them the source text of loaded modules ` +
+      `${f(heap.moduleSources)}), compiled code and its metadata ${f(heap.code)}, arrays ` +
+      `${f(heap.arrays)}, objects ${f(heap.objects)}, closures ${f(heap.closures)}, the rest ` +
+      `${f(heap.other)}.` +
+      (inUse === undefined
+        ? ''
+        : ` At the highest reading V8’s heap had ${f(inUse)} MiB in use: ` +
+          `${f(Math.max(0, inUse - heap.total))} MiB more than is live, garbage it had not ` +
+          'yet collected.')
+    );
   });
 }

@@ -23,6 +23,7 @@ import {
 } from './process-cpu';
 import { describeRounds, renderComparisonTable } from './results-file';
 import type { MemoryCgroup } from './memory-cgroup';
+import { heapSnapshotOptions, snapshotHeap, type HeapSummary } from './heap-snapshot';
 import {
   BREAKDOWN_HEADER,
   breakdownCells,
@@ -47,11 +48,15 @@ export interface ServiceVariant {
   nodeOptions?: string;
   /** Started inside this memory cgroup, as in a container with that memory limit. */
   cgroup?: MemoryCgroup;
+  /** Its live heap is summarized from a heap snapshot after the loads (one process only). */
+  heapSnapshot?: boolean;
 }
 
 export interface ServiceProcess extends PeerProcess {
   variant: ServiceVariant;
   baseUrl: string;
+  /** Where it writes heap snapshots, when its variant asks for one. */
+  snapshotDirectory?: string;
 }
 
 /** What `compareServiceProcesses` measured, and how. */
@@ -75,6 +80,8 @@ export interface ServiceComparison {
     atRest: MemoryBreakdown | undefined;
     highest: MemoryBreakdown | undefined;
   }[];
+  /** The live heap after the loads, of each variant that asked for a heap snapshot. */
+  liveHeaps: { server: string; heap: HeapSummary }[];
   settings: string;
   /** How many questions the check load cycles through. */
   checkQuestions: number;
@@ -98,6 +105,8 @@ async function startService(
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const baseUrl = `http://${LOOPBACK}:${port}`;
+  const snapshots = variant.heapSnapshot ? heapSnapshotOptions() : undefined;
+  const nodeOptions = [variant.nodeOptions, snapshots?.nodeOptions].filter(Boolean).join(' ');
   const peer = await startPeerProcess({
     name: `gatehouse (${variant.name})`,
     // In a cgroup: a shell joins it, then becomes the service (exec keeps its pid).
@@ -114,8 +123,9 @@ async function startService(
       DATABASE_URL: gatehouse.config.database.url!,
       MASTER_KEY: gatehouse.config.crypto.masterKey!.toString('base64'),
       WEB_CONCURRENCY: String(variant.workers),
-      NODE_OPTIONS: variant.nodeOptions ?? '',
+      NODE_OPTIONS: nodeOptions,
     },
+    directory: snapshots?.directory,
     ready: async () => {
       try {
         return (await fetch(`${baseUrl}/health/ready`)).ok;
@@ -124,7 +134,7 @@ async function startService(
       }
     },
   });
-  return { ...peer, variant, baseUrl };
+  return { ...peer, variant, baseUrl, snapshotDirectory: snapshots?.directory };
 }
 
 /**
@@ -254,6 +264,15 @@ export async function compareServiceProcesses(
       },
     }));
     const highest = await Promise.all(samplers.map((sampler) => sampler.stop()));
+    const liveHeaps = [];
+    for (const server of servers) {
+      if (!server.snapshotDirectory) continue;
+      progress(`heap snapshot of ${server.variant.name}`);
+      liveHeaps.push({
+        server: server.variant.name,
+        heap: await snapshotHeap(server.pid, server.snapshotDirectory),
+      });
+    }
     const memory = servers.flatMap((server) =>
       [server.pid, ...childPids(server.pid)].map((pid, index) => ({
         server: server.variant.name,
@@ -277,6 +296,7 @@ export async function compareServiceProcesses(
         atRest: breakdownsAtRest[index],
         highest: highest[index],
       })),
+      liveHeaps,
       settings: `${describeRounds(settings, connections)}; logins with ${loginConnections} connections; database: ${app.database}.`,
       checkQuestions: fixture.scenarios.length,
     };
