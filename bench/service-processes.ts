@@ -264,15 +264,6 @@ export async function compareServiceProcesses(
       },
     }));
     const highest = await Promise.all(samplers.map((sampler) => sampler.stop()));
-    const liveHeaps = [];
-    for (const server of servers) {
-      if (!server.snapshotDirectory) continue;
-      progress(`heap snapshot of ${server.variant.name}`);
-      liveHeaps.push({
-        server: server.variant.name,
-        heap: await snapshotHeap(server.pid, server.snapshotDirectory),
-      });
-    }
     const memory = servers.flatMap((server) =>
       [server.pid, ...childPids(server.pid)].map((pid, index) => ({
         server: server.variant.name,
@@ -286,6 +277,16 @@ export async function compareServiceProcesses(
         peak: peakRssMib(pid),
       })),
     );
+    // After the peaks are read: writing a snapshot takes memory of its own.
+    const liveHeaps = [];
+    for (const server of servers) {
+      if (!server.snapshotDirectory) continue;
+      progress(`heap snapshot of ${server.variant.name}`);
+      liveHeaps.push({
+        server: server.variant.name,
+        heap: await snapshotHeap(server.pid, server.snapshotDirectory),
+      });
+    }
     return {
       check,
       refresh,
