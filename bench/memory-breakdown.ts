@@ -90,13 +90,20 @@ export function sampleHighestMemory(
   };
 }
 
+/** V8's heap as committed, in MiB: every space the breakdown names. */
+export const heapCommitted = ({ heap }: MemoryBreakdown): number =>
+  SPACES.reduce((sum, space) => sum + heap[space].committed, 0);
+
+/** The part of V8's heap in use (live objects and garbage not yet collected), in MiB. */
+export const heapInUse = ({ heap }: MemoryBreakdown): number =>
+  SPACES.reduce((sum, space) => sum + heap[space].used, 0);
+
 const figure = (value: number) => value.toFixed(0);
 
 /** A table row: RSS, files, V8's spaces (committed, with the old space's part in use), the rest. */
 export function breakdownCells(breakdown: MemoryBreakdown | undefined): string[] {
   if (!breakdown) return Array.from({ length: 7 }, () => 'n/a');
   const { rss, file, heap } = breakdown;
-  const committed = SPACES.reduce((sum, space) => sum + heap[space].committed, 0);
   return [
     figure(rss),
     figure(file),
@@ -104,7 +111,7 @@ export function breakdownCells(breakdown: MemoryBreakdown | undefined): string[]
     `${figure(heap.old.committed)} (${figure(heap.old.used)})`,
     figure(heap.code.committed),
     figure(heap.large_object.committed),
-    figure(rss - file - committed),
+    figure(rss - file - heapCommitted(breakdown)),
   ];
 }
 

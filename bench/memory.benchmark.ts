@@ -2,7 +2,7 @@ import type { Benchmark } from './benchmark';
 import { CHECK_PATH } from './authz-http-fixture';
 import { createMemoryCgroup } from './memory-cgroup';
 import { renderSection } from './results-file';
-import type { MemoryBreakdown } from './memory-breakdown';
+import { heapCommitted, heapInUse } from './memory-breakdown';
 import {
   compareServiceProcesses,
   peakRssNote,
@@ -97,9 +97,6 @@ export const memoryBenchmark: Benchmark = {
   },
 };
 
-const heapCommitted = ({ heap }: MemoryBreakdown) =>
-  heap.new.committed + heap.old.committed + heap.code.committed + heap.large_object.committed;
-
 /** Each variant's highest reading under load, in parts, against its reading at rest. */
 function whereTheMemoryIs(comparison: ServiceComparison): string[] {
   return comparison.breakdowns.flatMap(({ server, atRest, highest }) => {
@@ -123,12 +120,7 @@ function liveHeapNotes(comparison: ServiceComparison): string[] {
   return comparison.liveHeaps.map(({ server, heap }) => {
     const f = (value: number) => value.toFixed(1);
     const highest = comparison.breakdowns.find((row) => row.server === server)?.highest;
-    const inUse =
-      highest &&
-      highest.heap.new.used +
-        highest.heap.old.used +
-        highest.heap.code.used +
-        highest.heap.large_object.used;
+    const inUse = highest && heapInUse(highest);
     return (
       `${server}: a heap snapshot after the loads (V8 collects first) holds ${f(heap.total)} MiB ` +
       `live: strings ${f(heap.strings)} (of them the source text of loaded modules ` +
