@@ -91,7 +91,7 @@ export function sampleHighestMemory(
 }
 
 /** V8's heap as committed, in MiB: every space the breakdown names. */
-export const heapCommitted = ({ heap }: MemoryBreakdown): number =>
+const heapCommitted = ({ heap }: MemoryBreakdown): number =>
   SPACES.reduce((sum, space) => sum + heap[space].committed, 0);
 
 /** The part of V8's heap in use (live objects and garbage not yet collected), in MiB. */

@@ -2,7 +2,7 @@ import type { Benchmark } from './benchmark';
 import { CHECK_PATH } from './authz-http-fixture';
 import { createMemoryCgroup } from './memory-cgroup';
 import { renderSection } from './results-file';
-import { heapCommitted, heapInUse } from './memory-breakdown';
+import { heapInUse } from './memory-breakdown';
 import {
   compareServiceProcesses,
   peakRssNote,
@@ -89,31 +89,12 @@ export const memoryBenchmark: Benchmark = {
                 'make (cgroup v2 with the memory controller delegated, or v1’s memory hierarchy, ' +
                 'writable).',
             ]),
-        ...whereTheMemoryIs(comparison),
         ...liveHeapNotes(comparison),
         peakRssNote(comparison),
       ],
     });
   },
 };
-
-/** Each variant's highest reading under load, in parts, against its reading at rest. */
-function whereTheMemoryIs(comparison: ServiceComparison): string[] {
-  return comparison.breakdowns.flatMap(({ server, atRest, highest }) => {
-    if (!atRest || !highest) return [];
-    const heap = heapCommitted(highest);
-    const f = (value: number) => value.toFixed(0);
-    return [
-      `${server}: at the highest reading ${f(highest.rss)} MiB, ${f(highest.rss - atRest.rss)} ` +
-        `more than at rest. V8’s heap ${f(heap)} MiB (at rest ${f(heapCommitted(atRest))}): ` +
-        `the new space ${f(highest.heap.new.committed)}, the old space ` +
-        `${f(highest.heap.old.committed)} with ${f(highest.heap.old.used)} in use (at rest ` +
-        `${f(atRest.heap.old.used)}); native memory ${f(highest.rss - highest.file - heap)} ` +
-        `(at rest ${f(atRest.rss - atRest.file - heapCommitted(atRest))}); mapped from files ` +
-        `${f(highest.file)}.`,
-    ];
-  });
-}
 
 /** What the heap snapshot after the loads found live, against the heap in use at the highest reading. */
 function liveHeapNotes(comparison: ServiceComparison): string[] {
